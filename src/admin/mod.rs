@@ -1,0 +1,286 @@
+//! The admin API under `/_signsim`: what a test or a person uses to look inside the
+//! simulator and steer it. Its paths are a stable contract (see DESIGN.md).
+
+use crate::engine::events::EventFilter;
+use crate::engine::journal::JournalFilter;
+use crate::engine::outbox::OutboxFilter;
+use crate::engine::{rfc3339, Engine};
+use crate::wire::Fields;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Admin bodies are small.
+const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The admin API; `providers` are each provider's own admin calls and pages, mounted at
+/// `/<slug>` below it.
+pub fn router(engine: Arc<Engine>, providers: Vec<(&'static str, Router)>) -> Router {
+    let mut router = Router::new()
+        .route("/", get(index))
+        .route("/health", get(health))
+        .route("/ca.pem", get(ca_pem))
+        .route("/outbox", get(outbox))
+        .route("/inbox", get(inbox))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance))
+        .route("/reset", post(reset))
+        .route("/requests", get(requests))
+        .route("/webhooks", get(webhooks))
+        .route("/webhooks/{id}/redeliver", post(redeliver))
+        .route("/events", get(events))
+        .route("/scenarios", get(list_scenarios).post(load_scenarios))
+        .fallback(not_found)
+        .with_state(engine);
+    for (slug, provider) in providers {
+        router = router.nest(&format!("/{slug}"), provider);
+    }
+    router
+}
+
+/// Admin errors: `{"error": "..."}` with a 4xx status.
+pub struct AdminError(StatusCode, String);
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+/// An admin error as a response, for providers' own admin calls.
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    AdminError(status, message.into()).into_response()
+}
+
+fn bad_request(message: impl Into<String>) -> AdminError {
+    AdminError(StatusCode::BAD_REQUEST, message.into())
+}
+
+async fn not_found(uri: Uri) -> AdminError {
+    AdminError(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no admin endpoint at {}; see the README's admin API table",
+            uri.path()
+        ),
+    )
+}
+
+/// A start page for people: where things are.
+async fn index() -> Response {
+    crate::ui::page(
+        "signsim",
+        r#"<p>Local stand-in for e-signature and identity-verification providers.</p>
+<ul>
+<li><a href="/_signsim/inbox">Inbox</a>: the SMS, e-mails and WhatsApp messages "sent" (OTPs, links)</li>
+<li><a href="/_signsim/events">Events</a>: what happened to each resource</li>
+<li><a href="/_signsim/webhooks">Webhooks</a>: every delivery attempt</li>
+<li><a href="/_signsim/scenarios">Scenarios</a> loaded</li>
+<li><a href="/_signsim/requests">Request journal</a>, <a href="/_signsim/clock">clock</a>,
+<a href="/_signsim/ca.pem">root CA</a></li>
+</ul>"#,
+    )
+    .into_response()
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn ca_pem(State(engine): State<Arc<Engine>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        engine.pki.ca_pem().to_owned(),
+    )
+        .into_response()
+}
+
+async fn outbox(
+    State(engine): State<Arc<Engine>>,
+    filter: Result<Query<OutboxFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
+    Ok(Json(json!(engine.outbox.list(&filter))))
+}
+
+fn clock_state(engine: &Engine) -> Value {
+    json!({
+        "now": rfc3339(engine.now()),
+        "offset_seconds": engine.clock.offset_seconds(),
+    })
+}
+
+async fn clock(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    Json(clock_state(&engine))
+}
+
+async fn advance(
+    State(engine): State<Arc<Engine>>,
+    request: Request,
+) -> Result<Json<Value>, AdminError> {
+    let fields = Fields::read(request, ADMIN_BODY_LIMIT)
+        .await
+        .map_err(|e| bad_request(e.to_string()))?;
+    let seconds = fields
+        .text("seconds")
+        .map_err(|e| bad_request(e.to_string()))?
+        .ok_or_else(|| {
+            bad_request("missing 'seconds': how far to move the clock, e.g. {\"seconds\": 3600}")
+        })?;
+    let seconds: u64 = seconds.parse().map_err(|_| {
+        bad_request(format!(
+            "'seconds' must be a whole number ≥ 0, not {seconds}"
+        ))
+    })?;
+    engine.advance(seconds);
+    Ok(Json(clock_state(&engine)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TenantQuery {
+    tenant: Option<String>,
+}
+
+/// Forgets everything, or one tenant's state when `tenant` is given (query or body).
+async fn reset(
+    State(engine): State<Arc<Engine>>,
+    Query(query): Query<TenantQuery>,
+    request: Request,
+) -> Result<Json<Value>, AdminError> {
+    let fields = Fields::read(request, ADMIN_BODY_LIMIT)
+        .await
+        .map_err(|e| bad_request(e.to_string()))?;
+    let tenant = match query.tenant {
+        Some(tenant) => Some(tenant),
+        None => fields
+            .text("tenant")
+            .map_err(|e| bad_request(e.to_string()))?,
+    };
+    engine.reset(tenant.as_deref());
+    Ok(Json(json!({ "status": "ok", "tenant": tenant })))
+}
+
+async fn requests(
+    State(engine): State<Arc<Engine>>,
+    filter: Result<Query<JournalFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
+    Ok(Json(json!(engine.journal.list(&filter))))
+}
+
+/// Every webhook delivery attempt, oldest first.
+async fn webhooks(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    Json(json!(engine.webhooks.attempts()))
+}
+
+/// Queues delivery `id` again, at once, as a new delivery.
+async fn redeliver(
+    State(engine): State<Arc<Engine>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let new_id = engine.ids.uuid();
+    if !engine.webhooks.redeliver(&id, new_id.clone(), engine.now()) {
+        return Err(AdminError(
+            StatusCode::NOT_FOUND,
+            format!("no webhook delivery {id}; GET /_signsim/webhooks lists them"),
+        ));
+    }
+    engine.tick();
+    Ok(Json(json!({ "status": "ok", "delivery": new_id })))
+}
+
+/// The timeline of resources, filtered by `provider`, `id` and `tenant`.
+async fn events(
+    State(engine): State<Arc<Engine>>,
+    filter: Result<Query<EventFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
+    Ok(Json(json!(engine.events.list(&filter))))
+}
+
+async fn list_scenarios(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    let list: Vec<Value> = engine
+        .scenarios
+        .list()
+        .iter()
+        .map(|s| json!(s.as_ref()))
+        .collect();
+    Json(json!(list))
+}
+
+/// Loads scenarios from a TOML body (the format of scenario files), replacing any of the
+/// same name. Errors come back with line and column.
+async fn load_scenarios(
+    State(engine): State<Arc<Engine>>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, Response> {
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        bad_request("the body must be a TOML scenario file (UTF-8)").into_response()
+    })?;
+    let specs = engine.scenarios.specs().to_vec();
+    match crate::engine::scenarios::parse("request body", text, &specs) {
+        Ok(scenarios) => {
+            let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
+            engine.scenarios.load(scenarios);
+            Ok(Json(json!({ "status": "ok", "loaded": names })))
+        }
+        Err(errors) => {
+            let listed: Vec<Value> = errors
+                .iter()
+                .map(|e| json!({ "line": e.line, "column": e.column, "message": e.message }))
+                .collect();
+            let first = errors.first().map(ToString::to_string).unwrap_or_default();
+            Err((
+                StatusCode::BAD_REQUEST,
+                Json(
+                    json!({ "error": format!("invalid scenario file: {first}"), "errors": listed }),
+                ),
+            )
+                .into_response())
+        }
+    }
+}
+
+/// The outbox as a page for people: every message "sent", newest first, with its OTP and
+/// a clickable link. Reloads itself every few seconds.
+async fn inbox(
+    State(engine): State<Arc<Engine>>,
+    filter: Result<Query<OutboxFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AdminError> {
+    use crate::ui::escape;
+    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
+    let mut rows = String::new();
+    for message in engine.outbox.list(&filter).iter().rev() {
+        let link = message
+            .link
+            .as_deref()
+            .map(|l| format!("<a href=\"{0}\">{0}</a>", escape(l)))
+            .unwrap_or_default();
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td></tr>\n",
+            escape(&rfc3339(message.at)),
+            escape(&message.provider),
+            message.channel.as_str(),
+            escape(&message.to),
+            escape(&message.text),
+            escape(message.otp.as_deref().unwrap_or("")),
+            link,
+        ));
+    }
+    if rows.is_empty() {
+        rows.push_str("<tr><td colspan=\"7\">Nothing sent yet.</td></tr>");
+    }
+    let body = format!(
+        "<meta http-equiv=\"refresh\" content=\"3\">\
+         <p class=\"note\">Every SMS, e-mail and WhatsApp message the providers would have sent \
+         (also as JSON at <a href=\"/_signsim/outbox\">/_signsim/outbox</a>).</p>\
+         <table><tr><th>at</th><th>provider</th><th>channel</th><th>to</th><th>text</th>\
+         <th>OTP</th><th>link</th></tr>{rows}</table>"
+    );
+    Ok(crate::ui::page("Inbox", &body).into_response())
+}

@@ -1,0 +1,78 @@
+//! The request journal: one entry per HTTP call the simulator answered, newest last.
+//! Bounded so that a long-running instance does not grow without limit.
+
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use time::OffsetDateTime;
+
+const CAPACITY: usize = 10_000;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JournalEntry {
+    pub seq: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The provider slug the path belongs to (`uanataca`, ...), or `_signsim`.
+    pub provider: String,
+    pub tenant: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub status: u16,
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct JournalFilter {
+    pub provider: Option<String>,
+    pub tenant: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Journal {
+    entries: Mutex<(u64, VecDeque<JournalEntry>)>,
+}
+
+impl Journal {
+    /// Records an entry, numbering it; `seq` of the argument is ignored.
+    pub fn record(&self, mut entry: JournalEntry) {
+        let mut guard = self.lock();
+        let (next_seq, entries) = &mut *guard;
+        *next_seq += 1;
+        entry.seq = *next_seq;
+        if entries.len() == CAPACITY {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    pub fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
+        self.lock()
+            .1
+            .iter()
+            .filter(|e| filter.provider.as_deref().is_none_or(|p| e.provider == p))
+            .filter(|e| {
+                filter
+                    .tenant
+                    .as_deref()
+                    .is_none_or(|t| e.tenant.as_deref() == Some(t))
+            })
+            .cloned()
+            .collect()
+    }
+
+    pub fn reset(&self, tenant: Option<&str>) {
+        let mut guard = self.lock();
+        match tenant {
+            Some(tenant) => guard.1.retain(|e| e.tenant.as_deref() != Some(tenant)),
+            None => guard.1.clear(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, VecDeque<JournalEntry>)> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

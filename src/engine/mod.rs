@@ -1,0 +1,275 @@
+//! The provider-agnostic engine: clock, ids, tenant stores, outbox, journal and PKI.
+//!
+//! Providers build their state machines on top of these pieces; nothing in here knows any
+//! provider's paths, field names or status strings.
+
+pub mod clock;
+pub mod events;
+pub mod ids;
+pub mod journal;
+pub mod outbox;
+pub mod scenarios;
+pub mod store;
+pub mod timefmt;
+pub mod timers;
+pub mod webhooks;
+
+use crate::pki::{Pki, PkiError};
+use clock::Clock;
+use events::{Event, Events};
+use ids::Ids;
+use journal::Journal;
+use outbox::{Message, Outbox, Outgoing};
+use scenarios::{ProviderSpec, Scenarios};
+use std::hash::Hash;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use store::{Resettable, TenantStore};
+use time::OffsetDateTime;
+use timers::Timers;
+use tokio::sync::Notify;
+use webhooks::{RetryPolicy, WebhookRequest, Webhooks};
+
+/// The tenant a provider uses when the caller gives no credential that names one.
+pub const DEFAULT_TENANT: &str = "default";
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub seed: Option<u64>,
+    /// Where the root CA is kept between runs; a fresh CA per start when `None`.
+    pub ca_dir: Option<PathBuf>,
+    pub webhook_retry: RetryPolicy,
+    /// Scenario applied to resources that no header or `match` chooses one for.
+    pub default_scenario: Option<String>,
+    /// Where people reach this simulator: the base of every link it hands out.
+    pub public_url: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            seed: None,
+            ca_dir: None,
+            webhook_retry: RetryPolicy::default(),
+            default_scenario: None,
+            public_url: "http://127.0.0.1:8800".into(),
+        }
+    }
+}
+
+pub struct Engine {
+    pub clock: Arc<Clock>,
+    pub ids: Ids,
+    pub outbox: Outbox,
+    pub journal: Journal,
+    pub events: Arc<Events>,
+    pub timers: Timers,
+    pub webhooks: Arc<Webhooks>,
+    pub scenarios: Scenarios,
+    pub pki: Pki,
+    public_url: String,
+    stores: Mutex<Vec<Arc<dyn Resettable>>>,
+    /// Wakes the ticker early (the clock moved, a webhook was queued).
+    wake: Arc<Notify>,
+}
+
+/// How often the ticker looks for due timers and webhooks when nothing wakes it.
+const TICK: std::time::Duration = std::time::Duration::from_millis(50);
+
+impl Engine {
+    /// `specs` are what each provider exposes to scenario files.
+    pub fn new(config: &EngineConfig, specs: Vec<ProviderSpec>) -> Result<Engine, PkiError> {
+        let clock = Arc::new(Clock::default());
+        let events = Arc::new(Events::default());
+        Ok(Engine {
+            webhooks: Arc::new(Webhooks::new(
+                config.webhook_retry.clone(),
+                clock.clone(),
+                events.clone(),
+            )),
+            clock,
+            events,
+            scenarios: Scenarios::new(specs, config.default_scenario.clone()),
+            ids: Ids::new(config.seed),
+            outbox: Outbox::default(),
+            journal: Journal::default(),
+            timers: Timers::default(),
+            pki: Pki::new(config.seed, config.ca_dir.as_deref())?,
+            public_url: config.public_url.trim_end_matches('/').to_owned(),
+            stores: Mutex::new(Vec::new()),
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Starts the ticker that fires due timers and webhook deliveries. Needs a Tokio
+    /// runtime; stops when the engine is dropped.
+    pub fn start(self: &Arc<Self>) {
+        let engine = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(strong) = engine.upgrade() else {
+                    break;
+                };
+                strong.tick();
+                let wake = strong.wake.clone();
+                drop(strong);
+                tokio::select! {
+                    _ = wake.notified() => {},
+                    _ = tokio::time::sleep(TICK) => {},
+                }
+            }
+        });
+    }
+
+    /// Fires what is due now.
+    pub fn tick(&self) {
+        self.timers.fire_due(self.now());
+        self.webhooks.dispatch_due();
+    }
+
+    /// Moves the clock forward and fires, at once, everything that became due.
+    pub fn advance(&self, seconds: u64) {
+        self.clock.advance(seconds);
+        self.tick();
+    }
+
+    /// Queues a webhook delivery `delay` from now; returns its delivery id.
+    pub fn webhook(&self, request: WebhookRequest, delay: time::Duration) -> String {
+        let id = self.ids.uuid();
+        self.webhooks
+            .schedule(id.clone(), request, self.now() + delay);
+        self.wake.notify_one();
+        id
+    }
+
+    /// A concrete latency for a scenario's `(min, max)` milliseconds, drawn from the seed.
+    pub fn latency(&self, bounds: Option<(u64, u64)>) -> Option<std::time::Duration> {
+        let (min, max) = bounds?;
+        let ms = if min == max {
+            min
+        } else {
+            self.ids.number(min, max + 1)
+        };
+        Some(std::time::Duration::from_millis(ms))
+    }
+
+    /// Adds a line to a resource's timeline.
+    pub fn record(
+        &self,
+        provider: &str,
+        tenant: &str,
+        id: &str,
+        kind: &str,
+        text: impl Into<String>,
+    ) {
+        self.events.push(Event {
+            at: self.now(),
+            provider: provider.to_owned(),
+            tenant: tenant.to_owned(),
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+            text: text.into(),
+        });
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// An absolute link to `path` (which starts with `/`) on this simulator.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+
+    /// A new tenant-scoped store that `reset` will clear along with every other one.
+    pub fn new_store<K, V>(&self) -> Arc<TenantStore<K, V>>
+    where
+        K: Eq + Hash + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        let store = Arc::new(TenantStore::new());
+        self.lock_stores().push(store.clone());
+        store
+    }
+
+    /// "Sends" a message to an end user: it lands in the outbox, stamped with id and time.
+    pub fn send(&self, outgoing: Outgoing) -> Message {
+        let message = Message {
+            id: self.ids.uuid(),
+            provider: outgoing.provider.to_owned(),
+            tenant: outgoing.tenant,
+            channel: outgoing.channel,
+            to: outgoing.to,
+            text: outgoing.text,
+            otp: outgoing.otp,
+            link: outgoing.link,
+            at: self.now(),
+        };
+        tracing::info!(provider = %message.provider, channel = ?message.channel, to = %message.to, "outbox: {}", message.text);
+        self.outbox.push(message.clone());
+        message
+    }
+
+    /// Forgets all state, or one tenant's. A full reset also puts the clock back to real time.
+    pub fn reset(&self, tenant: Option<&str>) {
+        for store in self.lock_stores().iter() {
+            store.reset(tenant);
+        }
+        self.outbox.reset(tenant);
+        self.journal.reset(tenant);
+        self.events.reset(tenant);
+        self.timers.reset(tenant);
+        self.webhooks.reset(tenant);
+        self.scenarios.reset(tenant);
+        if tenant.is_none() {
+            self.clock.reset();
+        }
+    }
+
+    fn lock_stores(&self) -> std::sync::MutexGuard<'_, Vec<Arc<dyn Resettable>>> {
+        self.stores
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Most entries kept by each of the engine's logs (outbox, events, webhook attempts), so
+/// that a simulator left running for days does not grow without limit.
+pub const LOG_CAPACITY: usize = 100_000;
+
+/// Appends to a log, dropping its oldest tenth once it holds `LOG_CAPACITY` entries (in one
+/// sweep, so appending stays cheap on average).
+pub fn push_bounded<T>(log: &mut Vec<T>, entry: T) {
+    if log.len() >= LOG_CAPACITY {
+        log.drain(..LOG_CAPACITY / 10);
+    }
+    log.push(entry);
+}
+
+/// Whole seconds as a `Duration`, saturating instead of overflowing.
+pub fn seconds(count: u64) -> time::Duration {
+    time::Duration::seconds(i64::try_from(count).unwrap_or(i64::MAX))
+}
+
+/// RFC 3339 with second precision, the form the admin API uses for times.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logs_stay_bounded() {
+        let mut log: Vec<usize> = (0..super::LOG_CAPACITY).collect();
+        super::push_bounded(&mut log, super::LOG_CAPACITY);
+        assert_eq!(
+            log.len(),
+            super::LOG_CAPACITY - super::LOG_CAPACITY / 10 + 1
+        );
+        assert_eq!(log.first(), Some(&(super::LOG_CAPACITY / 10)));
+        assert_eq!(log.last(), Some(&super::LOG_CAPACITY));
+    }
+}

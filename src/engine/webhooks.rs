@@ -1,0 +1,256 @@
+//! The webhook dispatcher: deliveries are scheduled on the virtual clock, POSTed, retried
+//! with exponential backoff on connection errors, timeouts and non-2xx answers, and every
+//! attempt is recorded. Deliveries for one resource go out in order: a later one waits until
+//! the earlier one has succeeded or run out of attempts.
+//!
+//! Providers decide the URL, headers (signatures, auth) and body; nothing here knows them.
+
+use super::clock::Clock;
+use super::events::{Event, Events};
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+
+/// How failed deliveries are retried.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubled before each later one.
+    pub first_backoff: Duration,
+    /// How long one attempt may take before it counts as failed.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            first_backoff: Duration::seconds(1),
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// What a provider asks to deliver.
+#[derive(Debug, Clone)]
+pub struct WebhookRequest {
+    pub provider: &'static str,
+    pub tenant: String,
+    /// The resource the event is about; deliveries for one resource keep their order.
+    pub resource: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// One recorded attempt, as `GET /_signsim/webhooks` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub delivery: String,
+    pub attempt: u32,
+    pub provider: String,
+    pub tenant: String,
+    pub resource: String,
+    pub url: String,
+    pub headers: serde_json::Map<String, Value>,
+    /// The body as JSON when it is JSON, else as text.
+    pub body: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub response_status: Option<u16>,
+    pub error: Option<String>,
+    pub delivered: bool,
+}
+
+struct Pending {
+    id: String,
+    request: Arc<WebhookRequest>,
+    /// Attempts made so far.
+    attempts: u32,
+    due: OffsetDateTime,
+    in_flight: bool,
+}
+
+pub struct Webhooks {
+    policy: RetryPolicy,
+    clock: Arc<Clock>,
+    events: Arc<Events>,
+    client: reqwest::Client,
+    pending: Mutex<Vec<Pending>>,
+    attempts: Mutex<Vec<Attempt>>,
+    /// Every request ever scheduled, by delivery id, for redelivery.
+    sent: dashmap::DashMap<String, Arc<WebhookRequest>>,
+}
+
+impl Webhooks {
+    pub fn new(policy: RetryPolicy, clock: Arc<Clock>, events: Arc<Events>) -> Webhooks {
+        let client = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .build()
+            .unwrap_or_default();
+        Webhooks {
+            policy,
+            clock,
+            events,
+            client,
+            pending: Mutex::new(Vec::new()),
+            attempts: Mutex::new(Vec::new()),
+            sent: dashmap::DashMap::new(),
+        }
+    }
+
+    /// Queues a delivery due at `due` (virtual time) under the id `id`.
+    pub fn schedule(&self, id: String, request: WebhookRequest, due: OffsetDateTime) {
+        let request = Arc::new(request);
+        self.sent.insert(id.clone(), request.clone());
+        lock(&self.pending).push(Pending {
+            id,
+            request,
+            attempts: 0,
+            due,
+            in_flight: false,
+        });
+    }
+
+    /// Sends delivery `id` again, as a new delivery `new_id`; false if `id` is unknown.
+    pub fn redeliver(&self, id: &str, new_id: String, now: OffsetDateTime) -> bool {
+        let Some(request) = self.sent.get(id).map(|r| r.value().clone()) else {
+            return false;
+        };
+        self.schedule(new_id, (*request).clone(), now);
+        true
+    }
+
+    pub fn attempts(&self) -> Vec<Attempt> {
+        lock(&self.attempts).clone()
+    }
+
+    pub fn reset(&self, tenant: Option<&str>) {
+        let keep = |t: &str| tenant.is_some_and(|tenant| tenant != t);
+        lock(&self.pending).retain(|p| keep(&p.request.tenant));
+        lock(&self.attempts).retain(|a| keep(&a.tenant));
+        self.sent.retain(|_, r| keep(&r.tenant));
+    }
+
+    /// Starts every delivery that is due and first in line for its resource.
+    pub fn dispatch_due(self: &Arc<Self>) {
+        let now = self.clock.now();
+        let due: Vec<(String, Arc<WebhookRequest>, u32)> = {
+            let mut pending = lock(&self.pending);
+            let mut seen = HashSet::new();
+            let mut due = Vec::new();
+            for entry in pending.iter_mut() {
+                let key = (
+                    entry.request.provider,
+                    entry.request.tenant.clone(),
+                    entry.request.resource.clone(),
+                );
+                // Only the oldest pending delivery of a resource may go.
+                if !seen.insert(key) || entry.in_flight || entry.due > now {
+                    continue;
+                }
+                entry.in_flight = true;
+                due.push((entry.id.clone(), entry.request.clone(), entry.attempts + 1));
+            }
+            due
+        };
+        for (id, request, attempt) in due {
+            let webhooks = self.clone();
+            tokio::spawn(async move {
+                let outcome = webhooks.post(&request).await;
+                webhooks.finish(&id, &request, attempt, outcome);
+            });
+        }
+    }
+
+    async fn post(&self, request: &WebhookRequest) -> Result<u16, String> {
+        let mut call = self.client.post(&request.url).body(request.body.clone());
+        for (name, value) in &request.headers {
+            call = call.header(name, value);
+        }
+        match call.send().await {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(e) if e.is_timeout() => Err(format!("timed out after {:?}", self.policy.timeout)),
+            Err(e) if e.is_connect() => Err(format!("connection failed: {e}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn finish(
+        &self,
+        id: &str,
+        request: &WebhookRequest,
+        attempt: u32,
+        outcome: Result<u16, String>,
+    ) {
+        let now = self.clock.now();
+        let delivered = matches!(outcome, Ok(status) if (200..300).contains(&status));
+        let (response_status, error) = match outcome {
+            Ok(status) => (
+                Some(status),
+                (!delivered).then(|| format!("answered {status}")),
+            ),
+            Err(e) => (None, Some(e)),
+        };
+        let result = match (&response_status, &error) {
+            (Some(status), _) => format!("answered {status}"),
+            (None, Some(error)) => error.clone(),
+            (None, None) => "no answer".to_owned(),
+        };
+        tracing::info!(
+            "webhook {id} attempt {attempt} to {}: {result}",
+            request.url
+        );
+        self.events.push(Event {
+            at: now,
+            provider: request.provider.to_owned(),
+            tenant: request.tenant.clone(),
+            id: request.resource.clone(),
+            kind: "webhook".to_owned(),
+            text: format!("webhook attempt {attempt} to {} {result}", request.url),
+        });
+        let attempt_record = Attempt {
+            delivery: id.to_owned(),
+            attempt,
+            provider: request.provider.to_owned(),
+            tenant: request.tenant.clone(),
+            resource: request.resource.clone(),
+            url: request.url.clone(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                .collect(),
+            body: serde_json::from_slice(&request.body).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&request.body).into_owned())
+            }),
+            at: now,
+            response_status,
+            error,
+            delivered,
+        };
+        super::push_bounded(&mut lock(&self.attempts), attempt_record);
+        let mut pending = lock(&self.pending);
+        let Some(index) = pending.iter().position(|p| p.id == id) else {
+            return; // forgotten by a reset meanwhile
+        };
+        if delivered || attempt >= self.policy.max_attempts {
+            pending.remove(index);
+        } else {
+            let entry = &mut pending[index];
+            entry.attempts = attempt;
+            entry.in_flight = false;
+            entry.due =
+                now + self.policy.first_backoff * 2i32.pow(attempt.saturating_sub(1).min(16));
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

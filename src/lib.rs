@@ -1,0 +1,290 @@
+//! signsim: one process that stands in for several e-signature and identity-verification
+//! providers. `build` assembles the app; `spawn` starts it on a port, as tests do.
+
+pub mod admin;
+pub mod engine;
+pub mod pki;
+pub mod providers;
+pub mod ui;
+pub mod wire;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use engine::journal::JournalEntry;
+use engine::scenarios::{self, ProviderSpec, ScenarioError};
+use engine::{Engine, EngineConfig};
+use providers::oneshot::OneShot;
+use providers::qitech::{self, QiTech};
+use providers::signal::{self, Signal};
+use providers::uanataca::{self, Uanataca};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Every provider slug, in the order the README lists them.
+pub const PROVIDERS: &[&str] = &[uanataca::SLUG, signal::SLUG, qitech::SLUG];
+
+/// Scenarios compiled into the binary: the documented files shipped in `scenarios/`.
+pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
+    (
+        "scenarios/uanataca.toml",
+        include_str!("../scenarios/uanataca.toml"),
+    ),
+    (
+        "scenarios/signal.toml",
+        include_str!("../scenarios/signal.toml"),
+    ),
+    (
+        "scenarios/qitech.toml",
+        include_str!("../scenarios/qitech.toml"),
+    ),
+];
+
+/// What each provider exposes to scenario files.
+pub fn provider_specs() -> Vec<ProviderSpec> {
+    vec![uanataca::SPEC, signal::SPEC, qitech::SPEC]
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub engine: EngineConfig,
+    /// Largest request body a provider accepts, in bytes.
+    pub body_limit: usize,
+    /// Scenario files loaded at start, over the built-in ones.
+    pub scenarios_dir: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            engine: EngineConfig::default(),
+            body_limit: 25 * 1024 * 1024,
+            scenarios_dir: None,
+        }
+    }
+}
+
+/// One provider as the app mounts it.
+pub struct Mounted {
+    pub slug: &'static str,
+    /// The real API at the provider's own paths; mounted under `/<slug>`.
+    pub api: Router,
+    /// The provider's admin calls and pages; mounted under `/_signsim/<slug>`.
+    pub admin: Option<Router>,
+}
+
+/// The assembled simulator: the engine and the providers.
+pub struct App {
+    pub engine: Arc<Engine>,
+    providers: Vec<Mounted>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot set up the PKI: {0}")]
+    Pki(#[from] pki::PkiError),
+    #[error("unknown provider '{0}' (known: {known})", known = PROVIDERS.join(", "))]
+    UnknownProvider(String),
+    #[error("invalid scenarios:\n{0}")]
+    Scenarios(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Builds the app; call it inside a Tokio runtime (it starts the engine's ticker).
+pub fn build(config: &Config) -> Result<App, StartError> {
+    let engine = Arc::new(Engine::new(&config.engine, provider_specs())?);
+    load_scenarios(&engine, config.scenarios_dir.as_deref())?;
+    if let Some(name) = &config.engine.default_scenario {
+        if engine.scenarios.get(name).is_none() {
+            return Err(StartError::Scenarios(format!(
+                "the default scenario '{name}' is not defined"
+            )));
+        }
+    }
+    engine.start();
+    let oneshot = Arc::new(OneShot::new(engine.clone()));
+    let uanataca = Arc::new(Uanataca::new(oneshot.clone(), config.body_limit)?);
+    // Signal is a facade over the same one-shot model as Uanataca.
+    let signal = Arc::new(Signal::new(oneshot, config.body_limit)?);
+    let qitech = QiTech::new(engine.clone(), config.body_limit);
+    Ok(App {
+        providers: vec![
+            Mounted {
+                slug: uanataca::SLUG,
+                api: uanataca::router(uanataca.clone()),
+                admin: Some(uanataca::admin::router(uanataca)),
+            },
+            Mounted {
+                slug: signal::SLUG,
+                api: signal::router(signal.clone()),
+                admin: Some(signal::admin_router(signal)),
+            },
+            Mounted {
+                slug: qitech::SLUG,
+                api: qitech::router(qitech.clone()),
+                admin: Some(qitech::admin_router(qitech)),
+            },
+        ],
+        engine,
+    })
+}
+
+fn load_scenarios(engine: &Engine, dir: Option<&Path>) -> Result<(), StartError> {
+    let specs = engine.scenarios.specs().to_vec();
+    let report = |errors: Vec<ScenarioError>| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        StartError::Scenarios(lines.join("\n"))
+    };
+    for (source, text) in BUILTIN_SCENARIOS {
+        engine
+            .scenarios
+            .load(scenarios::parse(source, text, &specs).map_err(report)?);
+    }
+    if let Some(dir) = dir {
+        engine
+            .scenarios
+            .load(scenarios::parse_dir(dir, &specs).map_err(report)?);
+    }
+    Ok(())
+}
+
+impl App {
+    /// The main listener's routes: every provider under `/<slug>`, admin under `/_signsim`.
+    pub fn router(&self) -> Router {
+        let provider_admin = self
+            .providers
+            .iter()
+            .filter_map(|p| p.admin.clone().map(|admin| (p.slug, admin)))
+            .collect();
+        let mut router = Router::new()
+            // People who open the bare address land on the start page.
+            .route(
+                "/",
+                axum::routing::get(|| async { axum::response::Redirect::to("/_signsim") }),
+            )
+            .nest(
+                "/_signsim",
+                admin::router(self.engine.clone(), provider_admin),
+            );
+        for provider in &self.providers {
+            router = router.nest(&format!("/{}", provider.slug), provider.api.clone());
+        }
+        router.layer(middleware::from_fn_with_state(
+            (self.engine.clone(), None),
+            journal_and_log,
+        ))
+    }
+
+    /// One provider's routes at its exact real paths, for a dedicated listener.
+    pub fn provider_router(&self, slug: &str) -> Result<Router, StartError> {
+        let provider = self
+            .providers
+            .iter()
+            .find(|p| p.slug == slug)
+            .ok_or_else(|| StartError::UnknownProvider(slug.to_owned()))?;
+        Ok(provider.api.clone().layer(middleware::from_fn_with_state(
+            (self.engine.clone(), Some(provider.slug)),
+            journal_and_log,
+        )))
+    }
+}
+
+/// Logs one line per request and records it in the journal.
+async fn journal_and_log(
+    State((engine, slug)): State<(Arc<Engine>, Option<&'static str>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().map(str::to_owned);
+    let tenant = request
+        .headers()
+        .get(wire::TENANT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let response = next.run(request).await;
+    let tenant = response
+        .extensions()
+        .get::<wire::TenantTag>()
+        .map(|tag| tag.0.clone())
+        .or(tenant);
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let provider = slug.map(str::to_owned).unwrap_or_else(|| {
+        path.trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    });
+    tracing::info!(
+        "{method} {path} -> {} ({duration_ms:.2} ms)",
+        response.status().as_u16()
+    );
+    // The journal does not record reads of itself, which would drown what a test looks for.
+    if path != "/_signsim/requests" {
+        engine.journal.record(JournalEntry {
+            seq: 0,
+            at: engine.now(),
+            provider,
+            tenant,
+            method,
+            path,
+            query,
+            status: response.status().as_u16(),
+            duration_ms,
+        });
+    }
+    response
+}
+
+/// A running simulator, as tests use it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub engine: Arc<Engine>,
+}
+
+impl Running {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+/// Builds the app and serves it on 127.0.0.1 at an ephemeral port, in the background.
+/// Links the simulator hands out point at that port.
+pub async fn spawn(mut config: Config) -> Result<Running, StartError> {
+    let listener = bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: "127.0.0.1:0".into(),
+        source,
+    })?;
+    config.engine.public_url = format!("http://{addr}");
+    let app = build(&config)?;
+    let router = app.router();
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!("server stopped: {e}");
+        }
+    });
+    Ok(Running {
+        addr,
+        engine: app.engine,
+    })
+}
+
+pub async fn bind(addr: &str) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: addr.to_owned(),
+            source,
+        })
+}

@@ -1,0 +1,305 @@
+//! Root CA, TSA certificate and end-entity issuance (rcgen with our own P-256 signer).
+
+use std::path::Path;
+
+use rand::RngCore;
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyUsagePurpose, SanType, SerialNumber,
+};
+
+use super::keys::{pem_decode, pem_encode, EcKey};
+use super::{PkiError, SignerCert, SignerIdentity};
+
+// X.520 / PKCS#9 attribute types rcgen has no DnType for.
+const OID_GIVEN_NAME: &[u64] = &[2, 5, 4, 42];
+const OID_SURNAME: &[u64] = &[2, 5, 4, 4];
+const OID_SERIAL_NUMBER: &[u64] = &[2, 5, 4, 5];
+const OID_EMAIL_ADDRESS: &[u64] = &[1, 2, 840, 113549, 1, 9, 1];
+const OID_EXT_KEY_USAGE: &[u64] = &[2, 5, 29, 37];
+/// DER of `SEQUENCE { id-kp-timeStamping }` (1.3.6.1.5.5.7.3.8).
+const EKU_TIME_STAMPING_DER: &[u8] = &[
+    0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08,
+];
+
+/// CA and TSA validity is fixed (not derived from the clock) so that a seeded CA is
+/// byte-for-byte reproducible and a CA saved to disk stays valid for years.
+fn fixed_not_before() -> time::OffsetDateTime {
+    rcgen::date_time_ymd(2020, 1, 1)
+}
+fn fixed_not_after() -> time::OffsetDateTime {
+    rcgen::date_time_ymd(2049, 12, 31)
+}
+
+/// 16 random bytes, positive and without a leading zero byte (stable DER length).
+pub(crate) fn random_serial(rng: &mut impl RngCore) -> Vec<u8> {
+    let mut s = vec![0u8; 16];
+    rng.fill_bytes(&mut s);
+    s[0] = (s[0] & 0x7f) | 0x10;
+    s
+}
+
+fn org_name(cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, printable("ES"));
+    dn.push(DnType::OrganizationName, "signsim simulated PKI");
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+/// PrintableString when the value allows it (as X.520 wants for C and serialNumber),
+/// UTF8String otherwise.
+fn printable(s: &str) -> DnValue {
+    match s.try_into() {
+        Ok(p) => DnValue::PrintableString(p),
+        Err(_) => DnValue::Utf8String(s.to_string()),
+    }
+}
+
+pub(crate) struct Authority {
+    issuer: Issuer<'static, EcKey>,
+    pub(crate) cert_der: Vec<u8>,
+    pub(crate) cert_pem: String,
+}
+
+impl Authority {
+    pub(crate) fn create(rng: &mut impl RngCore) -> Result<Authority, PkiError> {
+        let key = EcKey::generate(rng);
+        let mut params = CertificateParams::default();
+        params.not_before = fixed_not_before();
+        params.not_after = fixed_not_after();
+        params.serial_number = Some(SerialNumber::from_slice(&random_serial(rng)));
+        params.distinguished_name = org_name("signsim Simulated Root CA - NOT FOR PRODUCTION");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let cert = params.self_signed(&key)?;
+        let cert_der = cert.der().to_vec();
+        Ok(Authority {
+            cert_pem: pem_encode("CERTIFICATE", &cert_der),
+            cert_der,
+            issuer: Issuer::new(params, key),
+        })
+    }
+
+    /// Loads `dir/ca.pem` + `dir/ca.key` when both exist; otherwise creates a CA and
+    /// writes both files (the key with mode 0600 on Unix).
+    pub(crate) fn load_or_create(
+        dir: &Path,
+        rng: &mut impl RngCore,
+    ) -> Result<Authority, PkiError> {
+        let cert_path = dir.join("ca.pem");
+        let key_path = dir.join("ca.key");
+        let io_err =
+            |what: &Path, e: std::io::Error| PkiError::Storage(format!("{}: {e}", what.display()));
+        if cert_path.exists() && key_path.exists() {
+            let cert_pem =
+                std::fs::read_to_string(&cert_path).map_err(|e| io_err(&cert_path, e))?;
+            let key_pem = std::fs::read_to_string(&key_path).map_err(|e| io_err(&key_path, e))?;
+            let key = EcKey::from_pkcs8_der(&pem_decode("PRIVATE KEY", &key_pem)?)?;
+            let cert_der = pem_decode("CERTIFICATE", &cert_pem)?;
+            check_key_matches(&cert_der, &key)?;
+            let issuer = Issuer::from_ca_cert_der(&cert_der.clone().into(), key)
+                .map_err(|e| PkiError::Cert(format!("{}: {e}", cert_path.display())))?;
+            return Ok(Authority {
+                issuer,
+                cert_pem: pem_encode("CERTIFICATE", &cert_der),
+                cert_der,
+            });
+        }
+        let ca = Authority::create(rng)?;
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let key_pem = pem_encode("PRIVATE KEY", &ca.issuer.key().to_pkcs8_der()?);
+        write_private(&key_path, key_pem.as_bytes()).map_err(|e| io_err(&key_path, e))?;
+        std::fs::write(&cert_path, &ca.cert_pem).map_err(|e| io_err(&cert_path, e))?;
+        Ok(ca)
+    }
+
+    pub(crate) fn issue_signer(
+        &self,
+        who: &SignerIdentity,
+        key: EcKey,
+        serial: Vec<u8>,
+        now: time::OffsetDateTime,
+        validity: time::Duration,
+    ) -> Result<SignerCert, PkiError> {
+        let given = who.given_name.trim();
+        let surnames = match who.surname_2.as_deref().map(str::trim) {
+            Some(s2) if !s2.is_empty() => format!("{} {s2}", who.surname_1.trim()),
+            _ => who.surname_1.trim().to_string(),
+        };
+        let country = who.country.trim().to_ascii_uppercase();
+        if given.is_empty() || surnames.is_empty() {
+            return Err(PkiError::InvalidInput(
+                "given name and first surname are required".into(),
+            ));
+        }
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(PkiError::InvalidInput(format!(
+                "country must be an ISO 3166 alpha-2 code, got {:?}",
+                who.country
+            )));
+        }
+        let serial_number = who.serial_number.trim();
+        if serial_number.is_empty() {
+            return Err(PkiError::InvalidInput("serial number is required".into()));
+        }
+        let common_name = format!("{given} {surnames}");
+
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, printable(&country));
+        dn.push(DnType::CustomDnType(OID_GIVEN_NAME.to_vec()), given);
+        dn.push(
+            DnType::CustomDnType(OID_SURNAME.to_vec()),
+            surnames.as_str(),
+        );
+        dn.push(
+            DnType::CustomDnType(OID_SERIAL_NUMBER.to_vec()),
+            printable(serial_number),
+        );
+        dn.push(DnType::CommonName, common_name.as_str());
+        let mut subject = format!(
+            "C={}, GN={}, SN={}, serialNumber={}, CN={}",
+            escape_dn(&country),
+            escape_dn(given),
+            escape_dn(&surnames),
+            escape_dn(serial_number),
+            escape_dn(&common_name)
+        );
+
+        let mut params = CertificateParams::default();
+        if let Some(email) = who
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let ia5: rcgen::string::Ia5String = email.try_into().map_err(|_| {
+                PkiError::InvalidInput(format!("email must be ASCII, got {email:?}"))
+            })?;
+            dn.push(
+                DnType::CustomDnType(OID_EMAIL_ADDRESS.to_vec()),
+                DnValue::Ia5String(ia5.clone()),
+            );
+            params.subject_alt_names.push(SanType::Rfc822Name(ia5));
+            subject.push_str(&format!(", E={}", escape_dn(email)));
+        }
+        params.distinguished_name = dn;
+        let out_of_range = || PkiError::InvalidInput(format!("time {now} out of range"));
+        params.not_before = now
+            .checked_sub(time::Duration::minutes(5))
+            .ok_or_else(out_of_range)?;
+        params.not_after = now.checked_add(validity).ok_or_else(out_of_range)?;
+        params.serial_number = Some(SerialNumber::from_slice(&serial));
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::ContentCommitment,
+        ];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ClientAuth,
+            ExtendedKeyUsagePurpose::EmailProtection,
+        ];
+        params.use_authority_key_identifier_extension = true;
+        let (not_before, not_after) = (params.not_before, params.not_after);
+        let cert = params.signed_by(&key, &self.issuer)?;
+        let cert_der = cert.der().to_vec();
+        Ok(SignerCert {
+            not_before,
+            not_after,
+            cert_pem: pem_encode("CERTIFICATE", &cert_der),
+            cert_der,
+            key,
+            common_name,
+            serial_hex: hex::encode_upper(&serial),
+            subject,
+        })
+    }
+}
+
+/// Escapes a value for the `K=V, ...` form of a name (RFC 4514), so that a surname such as
+/// `Ñandú, CN=x` cannot read as an extra attribute.
+fn escape_dn(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    let last = value.chars().count().saturating_sub(1);
+    for (i, c) in value.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || (i == 0 && matches!(c, '#' | ' '))
+            || (i == last && c == ' ');
+        if special {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn check_key_matches(cert_der: &[u8], key: &EcKey) -> Result<(), PkiError> {
+    use der::Decode;
+    let cert = x509_cert::Certificate::from_der(cert_der)
+        .map_err(|e| PkiError::Cert(format!("CA certificate does not parse: {e}")))?;
+    let spki_key = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes();
+    if spki_key != key.public_sec1() {
+        return Err(PkiError::Cert(
+            "ca.key does not match the public key in ca.pem".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(data)
+}
+
+/// The simulated time-stamping authority: its key and CA-issued certificate.
+pub(crate) struct Tsa {
+    pub(crate) key: EcKey,
+    pub(crate) cert_der: Vec<u8>,
+}
+
+impl Tsa {
+    pub(crate) fn create(ca: &Authority, rng: &mut impl RngCore) -> Result<Tsa, PkiError> {
+        let key = EcKey::generate(rng);
+        let mut params = CertificateParams::default();
+        params.not_before = fixed_not_before();
+        params.not_after = fixed_not_after();
+        params.serial_number = Some(SerialNumber::from_slice(&random_serial(rng)));
+        params.distinguished_name = org_name("signsim Simulated TSA");
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::ContentCommitment,
+        ];
+        // RFC 3161 §2.3: the TSA certificate's EKU must be exactly id-kp-timeStamping
+        // and critical; rcgen writes EKU non-critical, so we add it by hand.
+        let mut eku =
+            CustomExtension::from_oid_content(OID_EXT_KEY_USAGE, EKU_TIME_STAMPING_DER.to_vec());
+        eku.set_criticality(true);
+        params.custom_extensions = vec![eku];
+        params.use_authority_key_identifier_extension = true;
+        let cert = params.signed_by(&key, &ca.issuer)?;
+        Ok(Tsa {
+            key,
+            cert_der: cert.der().to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod dn_tests {
+    #[test]
+    fn names_are_escaped() {
+        assert_eq!(super::escape_dn("Ñandú, CN=x"), "Ñandú\\, CN=x");
+        assert_eq!(super::escape_dn(" a+b "), "\\ a\\+b\\ ");
+        assert_eq!(super::escape_dn("plain"), "plain");
+    }
+}

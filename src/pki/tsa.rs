@@ -1,0 +1,59 @@
+//! In-process RFC 3161 time-stamping authority.
+
+use der::asn1::{GeneralizedTime, Int, ObjectIdentifier, OctetString};
+use der::Encode;
+use sha2::{Digest, Sha256};
+use x509_tsp::{Accuracy, MessageImprint, TspVersion, TstInfo};
+
+use super::cms_sign::{SignedDataBuilder, ID_SHA256};
+use super::{Pki, PkiError};
+
+/// Private-arc policy OID under which our simulated TSA issues tokens.
+const TSA_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.1");
+const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+
+/// DER `TimeStampToken` (a ContentInfo) over `imprint`, a SHA-256 hash.
+pub(crate) fn timestamp_token(
+    pki: &Pki,
+    imprint: &[u8],
+    now: time::OffsetDateTime,
+) -> Result<Vec<u8>, PkiError> {
+    let secs = u64::try_from(now.unix_timestamp())
+        .map_err(|_| PkiError::InvalidInput("time before 1970".into()))?;
+    let serial = pki.next_serial();
+    let tst = TstInfo {
+        version: TspVersion::V1,
+        policy: TSA_POLICY,
+        message_imprint: MessageImprint {
+            hash_algorithm: x509_cert::spki::AlgorithmIdentifier {
+                oid: ID_SHA256,
+                parameters: None,
+            },
+            hashed_message: OctetString::new(imprint)?,
+        },
+        serial_number: Int::new(&serial)?,
+        gen_time: GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(secs))?,
+        accuracy: Some(Accuracy {
+            seconds: Some(1),
+            millis: None,
+            micros: None,
+        }),
+        ordering: false,
+        nonce: None,
+        tsa: None,
+        extensions: None,
+    };
+    let tst_der = tst.to_der()?;
+    let digest = Sha256::digest(&tst_der);
+    SignedDataBuilder {
+        cert_der: &pki.tsa.cert_der,
+        key: &pki.tsa.key,
+        extra_certs: &[&pki.ca.cert_der],
+        content_type: ID_CT_TST_INFO,
+        econtent: Some(tst_der),
+        message_digest: &digest,
+        signing_time: None,
+        extra_attrs: &[],
+    }
+    .build(|_| Ok(Vec::new()))
+}

@@ -1,0 +1,192 @@
+//! QI Tech Sign (Brazil): envelopes, signers, identification documents, dossiers and the
+//! HMAC-signed `envelope_completed` webhook, at the API's own paths (`/sign/envelope...`).
+//!
+//! Every call carries `Authorization: <api key>` (the plain key, no scheme); each key is a
+//! tenant and sees only its own envelopes.
+
+mod admin;
+mod api;
+mod dossier;
+mod model;
+mod service;
+mod webhook;
+mod wire;
+
+use crate::engine::scenarios::{Applied, ProviderSpec};
+use crate::engine::store::TenantStore;
+use crate::engine::Engine;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::{Arc, Weak};
+use wire::QError;
+
+pub const SLUG: &str = "qitech";
+
+/// What scenario files may script for this provider.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    slug: SLUG,
+    operations: &[
+        "envelope.create",
+        "envelope.get",
+        "envelope.submit",
+        "envelope.cancel",
+        "document.add",
+        "personal_document.add",
+        "signer.get",
+        "signer.face",
+        "signer.personal_document",
+        "report",
+        "document.report",
+        "sign",
+        "webhook",
+    ],
+    states: model::STATUS_NAMES,
+    match_fields: &["subject", "name", "email", "phone", "document_number"],
+};
+
+/// Largest identification document or document, decoded (the manual's 10 MB).
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+pub struct QiTech {
+    engine: Arc<Engine>,
+    me: Weak<QiTech>,
+    envelopes: Arc<TenantStore<String, model::Envelope>>,
+    links: Arc<TenantStore<String, service::LinkTarget>>,
+    files: Arc<TenantStore<String, service::FileLink>>,
+    hooks: Arc<TenantStore<(), webhook::HookConfig>>,
+    body_limit: usize,
+}
+
+impl QiTech {
+    pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<QiTech> {
+        Arc::new_cyclic(|me| QiTech {
+            me: me.clone(),
+            envelopes: engine.new_store(),
+            links: engine.new_store(),
+            files: engine.new_store(),
+            hooks: engine.new_store(),
+            engine,
+            // base64 makes a 10 MB file about 13.4 MB of JSON.
+            body_limit: body_limit.max(MAX_FILE_BYTES * 4 / 3 + 64 * 1024),
+        })
+    }
+
+    /// Applies the envelope's scenario for `operation`: latency, a broken connection or a
+    /// scripted answer (as the error), and a scripted status later on the virtual clock.
+    async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, QError> {
+        let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
+        if let Some(transition) = &applied.transition {
+            if let Some(to) = model::Status::parse(&transition.to) {
+                let due = self.engine.now() + crate::engine::seconds(transition.after_seconds);
+                let me = self.me.clone();
+                let (owner, id) = (tenant.to_owned(), id.to_owned());
+                self.engine.timers.at(due, tenant, move || {
+                    if let Some(model) = me.upgrade() {
+                        model.force_status(&owner, &id, to);
+                    }
+                });
+            }
+        }
+        crate::wire::act_out(&self.engine, &applied)
+            .await
+            .map_err(|scripted| QError::Scripted(Box::new(scripted)))?;
+        Ok(applied)
+    }
+}
+
+/// The API key is the tenant. The manual sends it bare; a scheme in front of it is a
+/// client bug the real service would reject, so it is refused here too.
+/// Names the call's tenant (its API key) for the request journal.
+async fn tag_tenant(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let key = tenant(request.headers()).ok();
+    let mut response = next.run(request).await;
+    if let Some(key) = key {
+        response
+            .extensions_mut()
+            .insert(crate::wire::TenantTag(key));
+    }
+    response
+}
+
+fn tenant(headers: &HeaderMap) -> Result<String, QError> {
+    let key = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    if key.is_empty() {
+        return Err(QError::unauthenticated(
+            "Missing API key: send it in the Authorization header (Authorization: <api key>)",
+        ));
+    }
+    let lower = key.to_ascii_lowercase();
+    if lower.starts_with("bearer ") || lower.starts_with("basic ") {
+        return Err(QError::unauthenticated(
+            "Invalid API key: send the key alone, without a scheme (Authorization: <api key>)",
+        ));
+    }
+    Ok(key.to_owned())
+}
+
+/// The provider's routes with its real paths.
+pub fn router(state: Arc<QiTech>) -> Router {
+    let limit = state.body_limit;
+    Router::new()
+        .route("/sign/envelope", post(api::create))
+        .route(
+            "/sign/envelope/{id}",
+            get(api::get_envelope).patch(api::patch),
+        )
+        .route("/sign/envelope/{id}/document", post(api::add_document))
+        .route(
+            "/sign/envelope/{id}/document/{document_id}/report",
+            get(api::document_report),
+        )
+        .route("/sign/envelope/{id}/report", get(api::report))
+        .route("/sign/envelope/{id}/signer/{signer_id}", get(api::signer))
+        .route(
+            "/sign/envelope/{id}/signer/{signer_id}/face",
+            get(api::face),
+        )
+        .route(
+            "/sign/envelope/{id}/signer/{signer_id}/personal_document",
+            post(api::add_personal_document).get(api::personal_documents),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The body reader enforces the limit itself and answers in QI Tech's shape.
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(tag_tenant))
+        .with_state(state)
+}
+
+/// Admin calls and pages, mounted under `/_signsim/qitech`.
+pub fn admin_router(state: Arc<QiTech>) -> Router {
+    admin::router(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    QError::not_found(
+        "ENDPOINT_NOT_FOUND",
+        format!("No endpoint at {}", uri.path()),
+        format!("Endpoint {} não encontrado", uri.path()),
+    )
+    .into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    QError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "Method Not Allowed",
+        format!("Method {method} is not allowed for {}", uri.path()),
+        format!("Método {method} não permitido para {}", uri.path()),
+    )
+    .into_response()
+}

@@ -1,0 +1,149 @@
+//! The documents of a request: `retrieve` hands out a link that works without the token
+//! (like a presigned URL), `download` answers the bytes.
+
+use super::sign::body_pk;
+use super::wire::{bearer, SError, SResult};
+use super::Signal;
+use crate::engine::seconds;
+use crate::wire::Fields;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bytes::Bytes;
+use serde_json::json;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// How long a retrieve link works, on the virtual clock (boto3's presigned default).
+pub const LINK_LIFETIME_SECONDS: u64 = 3600;
+
+#[derive(Debug, Clone)]
+pub struct FileLink {
+    pk: u64,
+    uid: String,
+    signed: bool,
+    expires_at: OffsetDateTime,
+}
+
+/// Which file a retrieve or download call names: `{pk, type, uid}`.
+struct Wanted {
+    pk: u64,
+    uid: String,
+    signed: bool,
+}
+
+fn wanted(fields: &Fields) -> Result<Wanted, SError> {
+    let kind = fields.text("type")?;
+    let uid = fields.text("uid")?;
+    let missing: Vec<&str> = [
+        ("pk", fields.text("pk")?.is_none()),
+        ("type", kind.is_none()),
+        ("uid", uid.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, absent)| *absent)
+    .map(|(name, _)| name)
+    .collect();
+    if !missing.is_empty() {
+        return Err(SError::bad_request(format!(
+            "Missing required parameters: {}",
+            missing.join(", ")
+        )));
+    }
+    let signed = match kind.as_deref().unwrap_or_default() {
+        "original" => false,
+        "signed" => true,
+        other => {
+            return Err(SError::bad_request(format!(
+                "Invalid type '{other}': use original or signed"
+            )))
+        }
+    };
+    Ok(Wanted {
+        pk: body_pk(fields)?,
+        uid: uid.unwrap_or_default(),
+        signed,
+    })
+}
+
+impl Signal {
+    /// The bytes and filename of one document, original or signed.
+    fn file(&self, tenant: &str, pk: u64, uid: &str, signed: bool) -> Result<Bytes, SError> {
+        let request = self
+            .oneshot
+            .get(tenant, pk)
+            .map_err(|_| SError::not_found(format!("Request {pk} not found")))?;
+        let document = request
+            .document(uid)
+            .ok_or_else(|| SError::not_found(format!("Document {uid} not found")))?;
+        if !signed {
+            return Ok(document.original.clone());
+        }
+        document.signed.clone().ok_or_else(|| {
+            SError::not_found("Signed document not found: the request is not signed yet")
+        })
+    }
+}
+
+fn octet_stream(bytes: Bytes, filename: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn filename(wanted_signed: bool, uid: &str) -> String {
+    let kind = if wanted_signed { "signed" } else { "original" };
+    format!("{uid}_{kind}.pdf")
+}
+
+pub async fn retrieve(State(state): State<Arc<Signal>>, request: Request) -> SResult {
+    let tenant = bearer(request.headers())?;
+    let fields = Fields::read(request, state.body_limit).await?;
+    let Wanted { pk, uid, signed } = wanted(&fields)?;
+    state.script(&tenant, pk, "retrieve").await?;
+    // The file must exist now; the link is checked again when it is opened.
+    state.file(&tenant, pk, &uid, signed)?;
+    let engine = state.oneshot.engine();
+    let link = FileLink {
+        pk,
+        uid,
+        signed,
+        expires_at: engine.now() + seconds(LINK_LIFETIME_SECONDS),
+    };
+    let id = state.files.insert(engine, &tenant, link);
+    Ok(Json(json!({
+        "status": true,
+        "message": "file retrieved successfully",
+        "url": engine.link(&format!("/_signsim/signal/files/{id}")),
+    }))
+    .into_response())
+}
+
+pub async fn download(State(state): State<Arc<Signal>>, request: Request) -> SResult {
+    let tenant = bearer(request.headers())?;
+    let fields = Fields::read(request, state.body_limit).await?;
+    let Wanted { pk, uid, signed } = wanted(&fields)?;
+    state.script(&tenant, pk, "download").await?;
+    let bytes = state.file(&tenant, pk, &uid, signed)?;
+    Ok(octet_stream(bytes, &filename(signed, &uid)))
+}
+
+/// `GET /_signsim/signal/files/{id}`: what a retrieve link downloads, until it expires.
+pub async fn by_link(State(state): State<Arc<Signal>>, Path(id): Path<String>) -> SResult {
+    let (tenant, link) = state
+        .files
+        .get(&id)
+        .ok_or_else(|| SError::not_found("Link not found"))?;
+    if state.oneshot.engine().now() > link.expires_at {
+        return Err(SError::new(StatusCode::GONE, "Link expired"));
+    }
+    let bytes = state.file(&tenant, link.pk, &link.uid, link.signed)?;
+    Ok(octet_stream(bytes, &filename(link.signed, &link.uid)))
+}

@@ -1,0 +1,164 @@
+//! Signal (Ecuador): a Bearer-token facade that sells the one-shot signature through one
+//! call (person, identity images, PDF and OTP together), over the same one-shot model as
+//! the Uanataca surface.
+//!
+//! Each Bearer token is its own tenant. Files and the biometric check are reached through
+//! unguessable links under `/_signsim/signal/...`, without the token.
+
+mod auth;
+mod biometric;
+mod details;
+mod files;
+mod links;
+mod sign;
+mod wire;
+
+use crate::engine::scenarios::{Applied, ProviderSpec};
+use crate::engine::store::TenantStore;
+use crate::pki::{PkiError, SignerIdentity};
+use crate::providers::oneshot::status::STATUS_NAMES;
+use crate::providers::oneshot::MATCH_FIELDS;
+use crate::providers::oneshot::{IssuedCertificate, OneShot};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use links::ByLink;
+use std::sync::Arc;
+use wire::SError;
+
+pub const SLUG: &str = "signal";
+
+/// What scenario files may script for this provider.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    slug: SLUG,
+    operations: &[
+        "request.create",
+        "request.get",
+        "otp.generate",
+        "sign",
+        "retrieve",
+        "download",
+    ],
+    states: STATUS_NAMES,
+    match_fields: MATCH_FIELDS,
+};
+
+/// The RAO that approves every Signal request, as the docs show it.
+const RAO_GIVEN_NAME: &str = "RAO Ecuador One-Shot";
+const RAO_SURNAME: &str = "SandBox";
+const RAO_DOCUMENT: &str = "99999999R";
+
+/// The residence fields of the create call, which the one-shot model does not keep.
+#[derive(Debug, Clone, Default)]
+pub struct Residence {
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+}
+
+pub struct Signal {
+    oneshot: Arc<OneShot>,
+    /// The approving RAO's certificate, shown in the request details.
+    rao_certificate: IssuedCertificate,
+    residences: Arc<TenantStore<u64, Residence>>,
+    files: ByLink<files::FileLink>,
+    biometrics: ByLink<biometric::Session>,
+    body_limit: usize,
+}
+
+impl Signal {
+    pub fn new(oneshot: Arc<OneShot>, body_limit: usize) -> Result<Signal, PkiError> {
+        let engine = oneshot.engine();
+        let rao = SignerIdentity {
+            given_name: RAO_GIVEN_NAME.into(),
+            surname_1: RAO_SURNAME.into(),
+            surname_2: None,
+            serial_number: format!("IDCEC-{RAO_DOCUMENT}"),
+            country: "EC".into(),
+            email: None,
+        };
+        let rao_certificate =
+            IssuedCertificate::from(&engine.pki.issue_signer(&rao, engine.now())?);
+        Ok(Signal {
+            rao_certificate,
+            residences: engine.new_store(),
+            files: ByLink::new(engine),
+            biometrics: ByLink::new(engine),
+            oneshot,
+            body_limit,
+        })
+    }
+
+    /// Acts out what the request's scenario scripts for `operation` (latency, a broken
+    /// connection or a scripted answer, returned as the error) and schedules scripted
+    /// status changes.
+    async fn script(&self, tenant: &str, pk: u64, operation: &str) -> Result<Applied, SError> {
+        let applied = self.oneshot.scripted(SLUG, tenant, pk, operation);
+        crate::wire::act_out(self.oneshot.engine(), &applied)
+            .await
+            .map_err(|scripted| SError::Scripted(Box::new(scripted)))?;
+        Ok(applied)
+    }
+}
+
+/// Names the call's tenant (its Bearer token) for the request journal.
+async fn tag_tenant(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let tenant = wire::bearer(request.headers()).ok();
+    let mut response = next.run(request).await;
+    if let Some(tenant) = tenant {
+        response
+            .extensions_mut()
+            .insert(crate::wire::TenantTag(tenant));
+    }
+    response
+}
+
+/// The provider's routes at its real paths.
+pub fn router(state: Arc<Signal>) -> Router {
+    let limit = state.body_limit;
+    Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/sign", get(sign::status).post(sign::sign))
+        .route("/sign/request", post(sign::create))
+        .route("/sign/retrieve", post(files::retrieve))
+        .route("/sign/download", post(files::download))
+        .route("/sign/{pk}", get(sign::get))
+        .route("/biometric", post(biometric::create))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The body reader enforces the limit and answers in Signal's error shape.
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(tag_tenant))
+        .with_state(state)
+}
+
+/// What `/_signsim/signal` serves: the links the API hands out.
+pub fn admin_router(state: Arc<Signal>) -> Router {
+    Router::new()
+        .route("/files/{id}", get(files::by_link))
+        .route("/biometric/{id}", get(biometric::page))
+        .route("/biometric/{id}/complete", post(biometric::complete))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    SError::not_found(format!("The requested URL {} was not found", uri.path())).into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    SError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method {method} is not allowed for {}", uri.path()),
+    )
+    .into_response()
+}
+
+/// A request pk as clients send it (`"23483"` or `23483`); anything else cannot exist.
+fn parse_pk(raw: &str) -> Option<u64> {
+    raw.trim().parse().ok()
+}

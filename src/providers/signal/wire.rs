@@ -1,0 +1,166 @@
+//! Signal's wire conventions: its error body, the Bearer token and base64 payloads.
+
+use crate::providers::oneshot::{Event, OneShotError, Status};
+use crate::wire::{BodyError, WrongType};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// An error as Signal answers it: `{"status": false, "code": 404, "message": "..."}`. The
+/// docs list plain HTTP codes without a body; `status` is false so that every client test
+/// of success (`status == true`, `== "true"`, `== 200`) fails on it.
+#[derive(Debug)]
+pub enum SError {
+    Plain {
+        code: StatusCode,
+        message: String,
+    },
+    /// A scenario's scripted answer, as it is. Boxed: responses are large.
+    Scripted(Box<Response>),
+}
+
+pub type SResult = Result<Response, SError>;
+
+impl SError {
+    pub fn new(code: StatusCode, message: impl Into<String>) -> SError {
+        SError::Plain {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> SError {
+        SError::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> SError {
+        SError::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> SError {
+        SError::new(StatusCode::FORBIDDEN, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> SError {
+        SError::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+/// The JSON body of an error with `code` and `message`.
+pub fn error_body(code: StatusCode, message: &str) -> serde_json::Value {
+    json!({ "status": false, "code": code.as_u16(), "message": message })
+}
+
+impl IntoResponse for SError {
+    fn into_response(self) -> Response {
+        match self {
+            SError::Plain { code, message } => {
+                let mut response = (code, Json(error_body(code, &message))).into_response();
+                if code == StatusCode::UNAUTHORIZED {
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        header::HeaderValue::from_static("Bearer"),
+                    );
+                }
+                response
+            }
+            SError::Scripted(response) => *response,
+        }
+    }
+}
+
+impl From<BodyError> for SError {
+    fn from(error: BodyError) -> SError {
+        // Signal's error page has no 413: a body over the limit is a bad request.
+        SError::bad_request(error.to_string())
+    }
+}
+
+impl From<WrongType> for SError {
+    fn from(error: WrongType) -> SError {
+        SError::bad_request(error.to_string())
+    }
+}
+
+/// Maps a model error about request `pk` onto the codes Signal's error page lists.
+pub fn model_error(pk: u64, error: OneShotError) -> SError {
+    match error {
+        OneShotError::RequestNotFound(pk) => SError::not_found(format!("Request {pk} not found")),
+        OneShotError::WrongStatus {
+            status: Status::Issued,
+            ..
+        } => SError::forbidden("Request already in ISSUED status"),
+        OneShotError::WrongStatus { status, event } => {
+            // Signal requests never go through video identification or updates.
+            let action = match event {
+                Event::Sign => "sign",
+                Event::GenerateOtp => "generate an OTP for",
+                _ => "change",
+            };
+            SError::forbidden(format!(
+                "Cannot {action} Request {pk}: Invalid request status {status}"
+            ))
+        }
+        OneShotError::OtpTooSoon => SError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Otp generated less than a minute ago",
+        ),
+        OneShotError::OtpInvalid => SError::forbidden("Confirmation Code invalid"),
+        OneShotError::TooManyDocuments => SError::bad_request(format!(
+            "Maximum number of document reached for Request {pk}"
+        )),
+        OneShotError::DocumentNotFound => SError::not_found("Document not found"),
+        OneShotError::Signing { uid, reason } => {
+            SError::bad_request(format!("Cannot sign file {uid}: {reason}"))
+        }
+        OneShotError::MissingFields(fields) => SError::bad_request(format!(
+            "Cannot approve Request {pk}: Invalid request fields: {}",
+            fields.join("; ")
+        )),
+        OneShotError::WrongScratchcard | OneShotError::NotVideo => {
+            SError::bad_request(format!("Request {pk} cannot be changed this way"))
+        }
+    }
+}
+
+/// The tenant of a call: its Bearer token. Any well-formed token is accepted (there is no
+/// real portal to ask); each one sees only what was created with it.
+pub fn bearer(headers: &HeaderMap) -> Result<String, SError> {
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        SError::unauthorized("Authorization header missing: send 'Authorization: Bearer <token>'")
+    })?;
+    let malformed =
+        || SError::unauthorized("Malformed Authorization header: expected 'Bearer <token>'");
+    let value = value.to_str().map_err(|_| malformed())?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || !is_b64token(token) {
+        return Err(malformed());
+    }
+    Ok(token.to_owned())
+}
+
+/// RFC 6750's `b64token`: what a JWT or any opaque API key is made of.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let headers = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, v.parse().unwrap());
+            h
+        };
+        assert_eq!(bearer(&headers("Bearer abc.def-_")).unwrap(), "abc.def-_");
+        assert!(bearer(&headers("Basic abc")).is_err());
+        assert!(bearer(&headers("Bearer")).is_err());
+        assert!(bearer(&headers("Bearer a b")).is_err());
+        assert!(bearer(&HeaderMap::new()).is_err());
+    }
+}

@@ -1,0 +1,97 @@
+//! The `details` object of GET /request/{pk}, field for field as the docs show it.
+
+use super::Uanataca;
+use crate::providers::oneshot::{IssuedCertificate, SignatureRequest, Status};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+/// `2019-10-31 16:38:00+00:00`, the form certificate dates take in the details.
+fn certificate_date(at: OffsetDateTime) -> String {
+    at.format(format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second]+00:00"
+    ))
+    .unwrap_or_default()
+}
+
+fn certificate(cert: &IssuedCertificate, profile: &str) -> Value {
+    json!({
+        "profile": profile,
+        "status": 0,
+        "valid_from": certificate_date(cert.valid_from),
+        "valid_to": certificate_date(cert.valid_to),
+        "valid": "VALID",
+        "serial_number": cert.serial_hex,
+        "issuer": cert.issuer,
+        "data": base64::engine::general_purpose::STANDARD.encode(&cert.der),
+        "subject": cert.subject,
+    })
+}
+
+impl Uanataca {
+    pub(super) fn request_details(&self, request: &SignatureRequest) -> Value {
+        let person = &request.person;
+        let ra = request.registration_authority;
+        // Only an approved request has an approving officer.
+        let approved = request.approved_by.is_some()
+            && !matches!(request.status, Status::Created | Status::Refused);
+        let user = json!({
+            "pk": 232,
+            "request": request.pk,
+            "permission_profile": 1,
+            "registration_authority": ra,
+        });
+        let approving_rao = request.approved_by.as_ref().map(|username| {
+            json!({
+                "is_identificator": false,
+                "id_document_description": "",
+                "certificate": certificate(&self.rao_certificate, "PFnubeAF"),
+                "registration_authority": [],
+                "registration_authority_master": ra,
+                "id_document_number": username,
+                "given_name": "OneShot",
+                "surname_2": "",
+                "pk": 972,
+                "surname_1": "Operator",
+                "id_document_issuer": "",
+            })
+        });
+        // The docs show the phone as a bare number: digits without the plus.
+        let phone_digits = person.mobile_phone_number.trim_start_matches('+');
+        let phone = phone_digits
+            .parse::<u64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(phone_digits));
+        let certificate_set: Vec<Value> = request
+            .certificate
+            .iter()
+            .map(|cert| certificate(cert, &request.profile))
+            .collect();
+        json!({
+            "paperless_mode": true,
+            "mobile_phone_number": phone,
+            "country_name": person.id_document_country,
+            "approving_user": if approved { user.clone() } else { Value::Null },
+            "secure_element": 2,
+            "communication_language": request.communication_language,
+            "profile": request.profile,
+            "registering_user": user,
+            "approving_rao": approving_rao,
+            "email": person.email,
+            "surname_2": person.surname_2.clone().unwrap_or_default(),
+            "surname_1": person.surname_1,
+            "validity_time": "1",
+            "videoid_mode": request.video.is_some(),
+            "serial_number": person.serial_number,
+            "scratchcard": request.scratchcard,
+            "registration_authority": ra,
+            "id_document_type": person.id_document_type,
+            "pk": request.pk,
+            "given_name": person.given_name,
+            "status": request.status.as_str(),
+            "certificate_set": certificate_set,
+            "id_document_country": person.id_document_country,
+        })
+    }
+}

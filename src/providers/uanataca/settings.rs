@@ -1,0 +1,88 @@
+//! hello, version and the optimizer's settings.ini, kept per tenant.
+
+use super::wire::{ok, UError, UResult};
+use super::Uanataca;
+use crate::wire::{tenant_from_headers, Fields};
+use axum::extract::{Request, State};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub async fn hello() -> UResult {
+    Ok(ok("Hello"))
+}
+
+pub async fn version() -> UResult {
+    Ok(ok(json!({
+        "info": {
+            "machine": std::env::consts::ARCH,
+            "version": "signsim",
+            "release": env!("CARGO_PKG_VERSION"),
+            "hostname": "signsim",
+            "system": "Linux",
+            "processor": std::env::consts::ARCH,
+        },
+        "version": "1.5.0",
+        "name": "OneShot Optimizer",
+    })))
+}
+
+/// The settings.ini of a fresh optimizer, as the docs show it.
+fn defaults() -> Value {
+    json!({
+        "tsa": { "tsa_url": "https://tsa.sandbox.uanataca.com/tsa/tss01" },
+        "request": { "default_profile": "PFnubeQAFCiudadano", "default_ra": "9999" },
+        "billing": { "billing_username": "user@uanataca.com", "billing_password": "UGVyb2xpdG8xLg==" },
+        "general": {
+            "environment": "sandbox",
+            "rootstore": "uanataca",
+            "configuration": "default",
+            "usepdfclean": false
+        }
+    })
+}
+
+const SECTIONS: [&str; 4] = ["tsa", "request", "billing", "general"];
+
+impl Uanataca {
+    pub(super) fn settings_of(&self, tenant: &str) -> Value {
+        self.settings.get(tenant, &()).unwrap_or_else(defaults)
+    }
+
+    /// One value of settings.ini as text (`setting("request", "default_ra")`).
+    pub(super) fn setting(&self, tenant: &str, section: &str, key: &str) -> Option<String> {
+        match &self.settings_of(tenant)[section][key] {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+pub async fn get(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
+    let tenant = tenant_from_headers(request.headers());
+    Ok(ok(state.settings_of(&tenant)))
+}
+
+/// Merges the given sections into the tenant's settings; unknown sections are refused.
+pub async fn update(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
+    let tenant = tenant_from_headers(request.headers());
+    let fields = Fields::read(request, state.body_limit).await?;
+    let mut settings = state.settings_of(&tenant);
+    for (section, values) in fields.values {
+        if !SECTIONS.contains(&section.as_str()) {
+            return Err(UError::bad_request(format!(
+                "Unknown settings section '{section}'. Valid sections are tsa, request, billing, general"
+            )));
+        }
+        let Value::Object(values) = values else {
+            return Err(UError::bad_request(format!(
+                "Invalid value for '{section}': expected an object"
+            )));
+        };
+        if let Some(Value::Object(current)) = settings.get_mut(&section) {
+            current.extend(values);
+        }
+    }
+    state.settings.insert(&tenant, (), settings);
+    Ok(ok("Settings saved successfully"))
+}

@@ -1,0 +1,145 @@
+//! Uanataca's envelope: `{"status": "200 OK", "details": ...}` for answers and errors alike.
+
+use crate::providers::oneshot::{Event, OneShotError, Status};
+use crate::wire::{BodyError, WrongType};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+/// The status line the service writes in `status`: `"404 Not Found"`.
+pub fn status_line(code: StatusCode) -> String {
+    format!(
+        "{} {}",
+        code.as_u16(),
+        code.canonical_reason().unwrap_or("")
+    )
+}
+
+pub fn envelope(code: StatusCode, details: impl Into<Value>) -> Response {
+    let body = json!({ "status": status_line(code), "details": details.into() });
+    (code, Json(body)).into_response()
+}
+
+pub fn ok(details: impl Into<Value>) -> Response {
+    envelope(StatusCode::OK, details)
+}
+
+/// An error answered in the envelope, or a scenario's scripted answer as it is.
+#[derive(Debug)]
+pub enum UError {
+    Envelope {
+        code: StatusCode,
+        details: Value,
+    },
+    /// Boxed: a response is large and errors travel through every `?`.
+    Scripted(Box<Response>),
+}
+
+pub type UResult = Result<Response, UError>;
+
+impl UError {
+    pub fn new(code: StatusCode, details: impl Into<Value>) -> UError {
+        UError::Envelope {
+            code,
+            details: details.into(),
+        }
+    }
+    pub fn bad_request(details: impl Into<Value>) -> UError {
+        UError::new(StatusCode::BAD_REQUEST, details)
+    }
+    pub fn not_found(details: impl Into<Value>) -> UError {
+        UError::new(StatusCode::NOT_FOUND, details)
+    }
+    pub fn precondition(details: impl Into<Value>) -> UError {
+        UError::new(StatusCode::PRECONDITION_FAILED, details)
+    }
+    pub fn forbidden(details: impl Into<Value>) -> UError {
+        UError::new(StatusCode::FORBIDDEN, details)
+    }
+    pub fn unsupported(details: impl Into<Value>) -> UError {
+        UError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, details)
+    }
+}
+
+impl IntoResponse for UError {
+    fn into_response(self) -> Response {
+        match self {
+            UError::Envelope { code, details } => envelope(code, details),
+            UError::Scripted(response) => *response,
+        }
+    }
+}
+
+impl From<BodyError> for UError {
+    fn from(error: BodyError) -> UError {
+        let code = match error {
+            BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        UError::new(code, error.to_string())
+    }
+}
+
+impl From<WrongType> for UError {
+    fn from(error: WrongType) -> UError {
+        UError::bad_request(error.to_string())
+    }
+}
+
+/// The words the service uses when an operation meets a request in the wrong status.
+pub fn wrong_status(pk: u64, status: Status, event: Event) -> UError {
+    let details = match (event, status) {
+        (Event::Sign, Status::Issued) => "Request already in ISSUED status".to_owned(),
+        (Event::Sign, _) => format!("Cannot sign Request {pk}: Invalid request status {status}"),
+        (Event::GenerateOtp, _) => {
+            format!("Error occured during OTP generation: Invalid request status {status}")
+        }
+        (Event::Approve, _) => {
+            format!("Cannot approve Request {pk}: Invalid request status {status}")
+        }
+        (Event::VideoSucceeded | Event::VideoPartial | Event::VideoFailed, _) => format!(
+            "Cannot upload evidences data for Request {pk}: {{\"detail\": \"Invalid VideoId status '{status}'\"}}"
+        ),
+        (Event::Validate, _) => {
+            format!("Cannot validate Request {pk}: Invalid request status {status}")
+        }
+        (Event::Refuse, _) => {
+            format!("Cannot refuse Request {pk}: Invalid request status {status}")
+        }
+        (Event::Update, _) => {
+            format!("Cannot update the Request {pk}: Invalid request status {status}")
+        }
+    };
+    UError::precondition(details)
+}
+
+/// Maps a model error about request `pk`; `not_found` is the operation's own wording for
+/// an unknown request (the service words it differently per call).
+pub fn model_error(pk: u64, error: OneShotError, not_found: impl FnOnce(u64) -> String) -> UError {
+    match error {
+        OneShotError::RequestNotFound(pk) => UError::not_found(not_found(pk)),
+        OneShotError::WrongStatus { status, event } => wrong_status(pk, status, event),
+        OneShotError::OtpTooSoon => UError::precondition(
+            "Error occured during OTP generation: Otp generated less than a minute ago",
+        ),
+        OneShotError::OtpInvalid => UError::forbidden("Confirmation Code invalid"),
+        OneShotError::TooManyDocuments => UError::bad_request(format!(
+            "Maximum number of document reached for Request {pk}"
+        )),
+        OneShotError::DocumentNotFound => UError::not_found("Document not found"),
+        OneShotError::MissingFields(fields) => UError::precondition(format!(
+            "Cannot approve Request {pk}: Invalid request fields: {}",
+            fields.join("; ")
+        )),
+        OneShotError::WrongScratchcard => UError::bad_request(format!(
+            "Cannot update the Request {pk}: {{\"detail\": \"Invalid ScratchCard\"}}"
+        )),
+        OneShotError::NotVideo => {
+            UError::precondition(format!("Request {pk} is not a Video ID request"))
+        }
+        OneShotError::Signing { uid, reason } => {
+            UError::bad_request(json!({ uid.clone(): format!("Cannot sign file {uid}: {reason}") }))
+        }
+    }
+}

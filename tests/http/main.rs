@@ -1,0 +1,16 @@
+//! Black-box tests: the app runs on an ephemeral port and is spoken to over HTTP.
+
+mod admin;
+mod cli;
+mod common;
+mod qitech;
+mod receiver;
+mod scenarios;
+mod signal;
+mod uanataca_classic;
+mod uanataca_hash;
+mod uanataca_input;
+mod uanataca_videoid;
+mod uanataca_visible;
+mod validators;
+mod webhooks;

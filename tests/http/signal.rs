@@ -1,0 +1,617 @@
+//! Signal (Ecuador): the Bearer-token facade over the one-shot flow, end to end, every
+//! error shape, the links it hands out and its scenarios.
+
+use crate::common::{answer, sample_pdf, start, Answer, Sim};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use insta::assert_json_snapshot;
+use serde_json::{json, Value};
+
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJl";
+const OTHER_TOKEN: &str = "another-tenant-token";
+
+/// A tiny "image" with a PNG signature: all the simulator looks at.
+fn png() -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend_from_slice(b"\0\0\0\rIHDR");
+    bytes
+}
+
+fn jpeg() -> Vec<u8> {
+    vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']
+}
+
+/// The create body of the docs' example, with real payloads.
+fn create_body(phone: &str, pdf: &[u8]) -> Value {
+    json!({
+        "given_name": "Maria",
+        "surname_1": "Garcia",
+        "surname_2": "Lopez",
+        "id_document_type": "IDC",
+        "id_document_country": "EC",
+        "serial_number": "1712345678",
+        "email": "maria@example.com",
+        "mobile_phone_number": phone,
+        "residence_address": "Av. Amazonas 123",
+        "residence_city": "QUITO",
+        "residence": "EC",
+        "document_front": STANDARD.encode(jpeg()),
+        "document_rear": STANDARD.encode(jpeg()),
+        "document_owner": STANDARD.encode(png()),
+        "documents_to_sign": STANDARD.encode(pdf),
+    })
+}
+
+fn url(sim: &Sim, path: &str) -> String {
+    sim.url(&format!("/signal{path}"))
+}
+
+async fn call(
+    sim: &Sim,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Answer {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = sim.http.request(method, url(sim, path));
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    answer(request.send().await.expect("request sent")).await
+}
+
+async fn post(sim: &Sim, path: &str, body: Value) -> Answer {
+    call(sim, Some(TOKEN), "POST", path, Some(body)).await
+}
+
+async fn get(sim: &Sim, path: &str) -> Answer {
+    call(sim, Some(TOKEN), "GET", path, None).await
+}
+
+/// Creates a request; returns its pk and the uid of its document.
+async fn create(sim: &Sim, phone: &str) -> (u64, String) {
+    let created = post(
+        sim,
+        "/sign/request",
+        create_body(phone, &sample_pdf("To sign")),
+    )
+    .await;
+    assert_eq!(created.status, 200, "{:?}", created.json());
+    let body = created.json();
+    (
+        body["pk"].as_u64().unwrap(),
+        body["uid"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The OTPs "sent" by Signal, oldest first.
+async fn otps(sim: &Sim) -> Vec<String> {
+    let messages = sim
+        .get(&sim.url("/_signsim/outbox?provider=signal"))
+        .await
+        .json();
+    messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["otp"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn last_otp(sim: &Sim) -> String {
+    otps(sim).await.pop().expect("an OTP in the outbox")
+}
+
+fn wrong(otp: &str) -> &'static str {
+    if otp == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+fn file_body(pk: u64, kind: &str, uid: &str) -> Value {
+    json!({ "pk": pk.to_string(), "type": kind, "uid": uid })
+}
+
+#[tokio::test]
+async fn one_call_request_then_sign_and_download() {
+    let sim = start().await;
+    assert_json_snapshot!("signal_status", get(&sim, "/sign").await.shape());
+
+    let pdf = sample_pdf("Contrato");
+    let created = post(&sim, "/sign/request", create_body("+593991234567", &pdf)).await;
+    assert_json_snapshot!("signal_create", created.shape(), {
+        ".body.pk" => "[pk]",
+        ".body.uid" => "[uid]",
+        ".body.details[0].requestDetails.pk" => "[pk]",
+        ".body.details[0].requestDetails.scratchcard" => "[scratchcard]",
+        ".body.details[0].requestDetails.approving_rao.certificate.data" => "[der]",
+        ".body.details[0].requestDetails.approving_rao.certificate.serial_number" => "[serial]",
+        ".body.details[0].requestDetails.approving_rao.certificate.valid_from" => "[time]",
+        ".body.details[0].requestDetails.approving_rao.certificate.valid_to" => "[time]",
+        ".body.details[1].upload.details" => "[uid]",
+    });
+    let body = created.json();
+    let pk = body["pk"].as_u64().unwrap();
+    let uid = body["uid"].as_str().unwrap().to_owned();
+    assert_eq!(body["status"], true);
+    assert_eq!(body["details"][0]["requestDetails"]["pk"], pk);
+    assert_eq!(
+        body["details"][0]["requestDetails"]["status"],
+        "ENROLLREADY"
+    );
+    assert_eq!(body["details"][1]["upload"]["details"], uid.as_str());
+
+    // The OTP went to the phone by SMS, tagged with the surface.
+    let outbox = sim
+        .get(&sim.url("/_signsim/outbox?provider=signal"))
+        .await
+        .json();
+    assert_eq!(outbox.as_array().unwrap().len(), 1);
+    assert_eq!(outbox[0]["channel"], "sms");
+    assert_eq!(outbox[0]["to"], "+593991234567");
+    assert_eq!(outbox[0]["tenant"], TOKEN);
+    let otp = outbox[0]["otp"].as_str().unwrap().to_owned();
+
+    let details = get(&sim, &format!("/sign/{pk}")).await;
+    assert_json_snapshot!("signal_details_enrollready", details.shape(), {
+        ".body.details.pk" => "[pk]",
+        ".body.details.scratchcard" => "[scratchcard]",
+        ".body.details.**.data" => "[der]",
+        ".body.details.approving_rao.certificate.serial_number" => "[serial]",
+        ".body.details.**.valid_from" => "[time]",
+        ".body.details.**.valid_to" => "[time]",
+    });
+
+    let signed = post(
+        &sim,
+        "/sign",
+        json!({ "secret": otp, "pk": pk.to_string() }),
+    )
+    .await;
+    assert_json_snapshot!("signal_sign", signed.shape());
+
+    let details = get(&sim, &format!("/sign/{pk}")).await.json();
+    assert_eq!(details["details"]["status"], "ISSUED");
+    let issued = &details["details"]["certificate_set"][0];
+    assert_json_snapshot!("signal_issued_certificate", issued, {
+        ".data" => "[der]", ".serial_number" => "[serial]",
+        ".valid_from" => "[time]", ".valid_to" => "[time]",
+    });
+    assert!(issued["subject"]
+        .as_str()
+        .unwrap()
+        .contains("IDCEC-1712345678"));
+
+    let original = post(&sim, "/sign/download", file_body(pk, "original", &uid)).await;
+    assert_eq!(original.status, 200);
+    assert_eq!(original.content_type, "application/octet-stream");
+    assert_eq!(original.bytes, pdf, "the original comes back byte for byte");
+    let download = post(&sim, "/sign/download", file_body(pk, "signed", &uid)).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.content_type, "application/octet-stream");
+    assert!(download.bytes.starts_with(&pdf), "an incremental update");
+    assert!(String::from_utf8_lossy(&download.bytes).contains("/ETSI.CAdES.detached"));
+
+    // Retrieve hands out a link that works without the token.
+    let retrieved = post(&sim, "/sign/retrieve", file_body(pk, "signed", &uid)).await;
+    assert_json_snapshot!("signal_retrieve", retrieved.shape(), { ".body.url" => "[url]" });
+    let link = retrieved.json()["url"].as_str().unwrap().to_owned();
+    assert!(link.starts_with(&sim.url("/_signsim/signal/files/")));
+    let fetched = sim.get(&link).await;
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.bytes, download.bytes);
+
+    // The events timeline of the request carries the surface's name.
+    let events = sim
+        .get(&sim.url(&format!("/_signsim/events?provider=signal&id={pk}")))
+        .await
+        .json();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"signed"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn retrieve_links_expire_on_the_virtual_clock() {
+    let sim = start().await;
+    let (pk, uid) = create(&sim, "+593991234567").await;
+    let retrieved = post(&sim, "/sign/retrieve", file_body(pk, "original", &uid)).await;
+    let link = retrieved.json()["url"].as_str().unwrap().to_owned();
+    assert_eq!(sim.get(&link).await.status, 200);
+    sim.post_json(
+        &sim.url("/_signsim/clock/advance"),
+        json!({ "seconds": 3601 }),
+    )
+    .await;
+    let expired = sim.get(&link).await;
+    assert_json_snapshot!("signal_link_expired", expired.shape());
+    let unknown = sim.get(&sim.url("/_signsim/signal/files/nope")).await;
+    assert_json_snapshot!("signal_link_unknown", unknown.shape());
+}
+
+#[tokio::test]
+async fn login_gives_a_jwt_looking_token_that_is_its_own_tenant() {
+    let sim = start().await;
+    let login = call(
+        &sim,
+        None,
+        "POST",
+        "/auth/login",
+        Some(json!({ "username": "integrator", "password": "secret" })),
+    )
+    .await;
+    assert_json_snapshot!("signal_login", login.shape(), { ".body.token" => "[token]" });
+    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(claims["sub"], "integrator");
+
+    let status = call(&sim, Some(&token), "GET", "/sign", None).await;
+    assert_eq!(status.status, 200);
+    let created = call(
+        &sim,
+        Some(&token),
+        "POST",
+        "/sign/request",
+        Some(create_body("+593991234567", &sample_pdf("A"))),
+    )
+    .await;
+    let pk = created.json()["pk"].as_u64().unwrap();
+    assert_eq!(
+        call(&sim, Some(&token), "GET", &format!("/sign/{pk}"), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        get(&sim, &format!("/sign/{pk}")).await.status,
+        404,
+        "another token, another tenant"
+    );
+
+    let missing = call(
+        &sim,
+        None,
+        "POST",
+        "/auth/login",
+        Some(json!({ "username": "x" })),
+    )
+    .await;
+    assert_json_snapshot!("signal_login_missing", missing.shape());
+}
+
+#[tokio::test]
+async fn missing_or_malformed_authorization_is_401() {
+    let sim = start().await;
+    let missing = call(&sim, None, "GET", "/sign", None).await;
+    assert_json_snapshot!("signal_auth_missing", missing.shape());
+    let bad = [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        "Bearer two words",
+        "token-without-scheme",
+    ];
+    for header in bad {
+        let answer = answer(
+            sim.http
+                .post(url(&sim, "/sign/request"))
+                .header("authorization", header)
+                .json(&create_body("+593991234567", &sample_pdf("A")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(answer.status, 401, "{header}");
+        assert_json_snapshot!("signal_auth_malformed", answer.shape());
+    }
+    for (method, path) in [
+        ("POST", "/sign"),
+        ("GET", "/sign/1"),
+        ("POST", "/sign/retrieve"),
+        ("POST", "/sign/download"),
+        ("POST", "/biometric"),
+    ] {
+        let answer = call(&sim, None, method, path, Some(json!({}))).await;
+        assert_eq!(answer.status, 401, "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn create_validates_every_field() {
+    let sim = start().await;
+    let pdf = sample_pdf("A");
+
+    let empty = post(&sim, "/sign/request", json!({})).await;
+    assert_json_snapshot!("signal_create_missing_all", empty.shape());
+
+    let mut body = create_body("+593991234567", &pdf);
+    body.as_object_mut().unwrap().remove("serial_number");
+    let missing = post(&sim, "/sign/request", body).await;
+    assert_json_snapshot!("signal_create_missing_serial", missing.shape());
+
+    let cases: Vec<(&str, &str, Value)> = vec![
+        ("bad_base64", "document_front", json!("***not base64***")),
+        ("not_image", "document_rear", json!(STANDARD.encode(&pdf))),
+        (
+            "not_pdf",
+            "documents_to_sign",
+            json!(STANDARD.encode(png())),
+        ),
+        ("bad_document_type", "id_document_type", json!("XYZ")),
+        ("bad_country", "id_document_country", json!("ECU")),
+        ("bad_email", "email", json!("not-an-email")),
+        ("bad_phone", "mobile_phone_number", json!("0991234567")),
+        ("wrong_type", "given_name", json!({ "a": 1 })),
+    ];
+    for (name, field, value) in cases {
+        let mut body = create_body("+593991234567", &pdf);
+        body[field] = value;
+        let refused = post(&sim, "/sign/request", body).await;
+        assert_eq!(refused.status, 400, "{name}");
+        assert_json_snapshot!(format!("signal_create_{name}"), refused.shape());
+    }
+
+    let broken = sim
+        .http
+        .post(url(&sim, "/sign/request"))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let broken = answer(broken).await;
+    assert_eq!(broken.status, 400);
+    assert_eq!(broken.json()["status"], false);
+
+    // Nothing was created, so nothing was sent.
+    assert!(otps(&sim).await.is_empty());
+}
+
+#[tokio::test]
+async fn wrong_and_reused_otp_are_refused() {
+    let sim = start().await;
+    let (pk, _) = create(&sim, "+593991234567").await;
+    let otp = last_otp(&sim).await;
+
+    let refused = post(&sim, "/sign", json!({ "secret": wrong(&otp), "pk": pk })).await;
+    assert_json_snapshot!("signal_sign_wrong_otp", refused.shape());
+    let details = get(&sim, &format!("/sign/{pk}")).await.json();
+    assert_eq!(details["details"]["status"], "ENROLLREADY");
+
+    let signed = post(&sim, "/sign", json!({ "secret": otp, "pk": pk })).await;
+    assert_eq!(signed.json(), json!({ "status": "true" }));
+    let reused = post(&sim, "/sign", json!({ "secret": otp, "pk": pk })).await;
+    assert_json_snapshot!("signal_sign_reused_otp", reused.shape());
+
+    let missing = post(&sim, "/sign", json!({})).await;
+    assert_json_snapshot!("signal_sign_missing", missing.shape());
+}
+
+#[tokio::test]
+async fn unknown_and_foreign_requests_are_404() {
+    let sim = start().await;
+    let (pk, uid) = create(&sim, "+593991234567").await;
+    let otp = last_otp(&sim).await;
+
+    assert_json_snapshot!(
+        "signal_get_unknown",
+        get(&sim, "/sign/999999").await.shape()
+    );
+    assert_eq!(get(&sim, "/sign/abc").await.status, 404);
+    let unknown_sign = post(&sim, "/sign", json!({ "secret": otp, "pk": "999999" })).await;
+    assert_json_snapshot!("signal_sign_unknown", unknown_sign.shape());
+
+    // Another token sees none of it, and cannot spend the OTP.
+    let other = |method: &'static str, path: String, body: Option<Value>| {
+        let sim = &sim;
+        async move { call(sim, Some(OTHER_TOKEN), method, &path, body).await }
+    };
+    assert_eq!(other("GET", format!("/sign/{pk}"), None).await.status, 404);
+    let foreign_sign = other(
+        "POST",
+        "/sign".into(),
+        Some(json!({ "secret": otp, "pk": pk })),
+    )
+    .await;
+    assert_eq!(foreign_sign.status, 404);
+    let body = file_body(pk, "original", &uid);
+    assert_eq!(
+        other("POST", "/sign/retrieve".into(), Some(body.clone()))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        other("POST", "/sign/download".into(), Some(body))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        post(&sim, "/sign", json!({ "secret": otp, "pk": pk }))
+            .await
+            .status,
+        200,
+        "the owner still signs"
+    );
+}
+
+#[tokio::test]
+async fn file_calls_check_pk_type_and_uid() {
+    let sim = start().await;
+    let (pk, uid) = create(&sim, "+593991234567").await;
+
+    let not_signed = post(&sim, "/sign/download", file_body(pk, "signed", &uid)).await;
+    assert_json_snapshot!("signal_download_not_signed", not_signed.shape());
+    let retrieve_not_signed = post(&sim, "/sign/retrieve", file_body(pk, "signed", &uid)).await;
+    assert_eq!(retrieve_not_signed.status, 404);
+    let bad_type = post(&sim, "/sign/download", file_body(pk, "draft", &uid)).await;
+    assert_json_snapshot!("signal_download_bad_type", bad_type.shape());
+    let bad_uid = post(&sim, "/sign/retrieve", file_body(pk, "original", "nope")).await;
+    assert_json_snapshot!("signal_retrieve_unknown_uid", bad_uid.shape());
+    let missing = post(&sim, "/sign/retrieve", json!({ "pk": pk })).await;
+    assert_json_snapshot!("signal_retrieve_missing", missing.shape());
+    let unknown_pk = post(&sim, "/sign/download", file_body(999_999, "original", &uid)).await;
+    assert_eq!(unknown_pk.status, 404);
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods() {
+    let sim = start().await;
+    assert_json_snapshot!("signal_unknown_path", get(&sim, "/nope").await.shape());
+    let wrong_method = call(&sim, Some(TOKEN), "DELETE", "/sign", None).await;
+    assert_json_snapshot!("signal_wrong_method", wrong_method.shape());
+}
+
+#[tokio::test]
+async fn biometric_link_opens_a_page_that_records_the_outcome() {
+    let sim = start().await;
+    let created = post(&sim, "/biometric", json!({})).await;
+    assert_json_snapshot!("signal_biometric", created.shape(), { ".body.url" => "[url]" });
+    let link = created.json()["url"].as_str().unwrap().to_owned();
+    assert!(link.starts_with(&sim.url("/_signsim/signal/biometric/")));
+
+    let page = sim.get(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(page.content_type.starts_with("text/html"));
+    let html = String::from_utf8_lossy(&page.bytes);
+    assert!(html.contains("Pass the check"), "{html}");
+
+    let bad = sim
+        .post_json(&format!("{link}/complete"), json!({ "outcome": "maybe" }))
+        .await;
+    assert_json_snapshot!("signal_biometric_bad_outcome", bad.shape());
+    let done = sim
+        .post_json(&format!("{link}/complete"), json!({ "outcome": "passed" }))
+        .await;
+    assert_json_snapshot!("signal_biometric_completed", done.shape(), { ".body.id" => "[id]" });
+    let again = sim
+        .post_json(&format!("{link}/complete"), json!({ "outcome": "failed" }))
+        .await;
+    assert_eq!(again.status, 410);
+    let html = String::from_utf8_lossy(&sim.get(&link).await.bytes).into_owned();
+    assert!(html.contains("passed"));
+
+    sim.post_json(
+        &sim.url("/_signsim/clock/advance"),
+        json!({ "seconds": 1801 }),
+    )
+    .await;
+    assert_eq!(sim.get(&link).await.status, 410);
+}
+
+#[tokio::test]
+async fn scenario_sms_never_delivered() {
+    let sim = start().await;
+    let created = post(
+        &sim,
+        "/sign/request",
+        create_body("+593900000001", &sample_pdf("A")),
+    )
+    .await;
+    assert_eq!(created.json()["details"][2]["otp"]["status"], true);
+    assert!(otps(&sim).await.is_empty(), "the SMS never arrives");
+}
+
+#[tokio::test]
+async fn scenario_otp_expired() {
+    let sim = start().await;
+    let (pk, _) = create(&sim, "+593900000002").await;
+    let otp = last_otp(&sim).await;
+    sim.post_json(&sim.url("/_signsim/clock/advance"), json!({ "seconds": 1 }))
+        .await;
+    let refused = post(&sim, "/sign", json!({ "secret": otp, "pk": pk })).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["message"], "Confirmation Code invalid");
+}
+
+#[tokio::test]
+async fn scenario_otp_gateway_down_is_a_partial_failure() {
+    let sim = start().await;
+    let created = post(
+        &sim,
+        "/sign/request",
+        create_body("+593900000003", &sample_pdf("A")),
+    )
+    .await;
+    assert_json_snapshot!(
+        "signal_scenario_otp_gateway_down",
+        created.json()["details"][2],
+        {}
+    );
+    let body = created.json();
+    assert_eq!(created.status, 200);
+    assert_eq!(body["status"], false);
+    assert_eq!(
+        body["details"][0]["requestDetails"]["status"],
+        "ENROLLREADY"
+    );
+    assert!(otps(&sim).await.is_empty());
+}
+
+#[tokio::test]
+async fn scenario_signing_fails_and_wrong_then_right() {
+    let sim = start().await;
+    let (pk, _) = create(&sim, "+593900000005").await;
+    let otp = last_otp(&sim).await;
+    let failed = post(&sim, "/sign", json!({ "secret": otp, "pk": pk })).await;
+    assert_json_snapshot!("signal_scenario_signing_fails", failed.shape());
+    let details = get(&sim, &format!("/sign/{pk}")).await.json();
+    assert_eq!(details["details"]["status"], "ENROLLREADY");
+
+    // Chosen by header this time.
+    let mut request = sim
+        .http
+        .post(url(&sim, "/sign/request"))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("x-signsim-scenario", "signal-otp-wrong-then-right");
+    request = request.json(&create_body("+593991234567", &sample_pdf("B")));
+    let created = answer(request.send().await.unwrap()).await;
+    let pk = created.json()["pk"].as_u64().unwrap();
+    let otp = last_otp(&sim).await;
+    let first = post(&sim, "/sign", json!({ "secret": otp, "pk": pk })).await;
+    assert_eq!(first.status, 403);
+    let second = post(&sim, "/sign", json!({ "secret": otp, "pk": pk })).await;
+    assert_eq!(second.status, 200);
+}
+
+#[tokio::test]
+async fn scenario_flaky_download_recovers() {
+    let sim = start().await;
+    let (pk, uid) = create(&sim, "+593900000007").await;
+    let body = file_body(pk, "original", &uid);
+    assert_eq!(post(&sim, "/sign/download", body.clone()).await.status, 503);
+    assert_eq!(post(&sim, "/sign/download", body.clone()).await.status, 200);
+    assert_eq!(post(&sim, "/sign/retrieve", body.clone()).await.status, 503);
+    assert_eq!(post(&sim, "/sign/retrieve", body).await.status, 200);
+}
+
+/// The signed PDF from `/sign/download` through pyHanko and qpdf, like the Uanataca ones.
+#[tokio::test]
+async fn signed_download_passes_pyhanko_and_qpdf() {
+    let sim = start().await;
+    let (pk, uid) = create(&sim, "+593991234567").await;
+    let otp = last_otp(&sim).await;
+    assert_eq!(
+        post(&sim, "/sign", json!({ "secret": otp, "pk": pk }))
+            .await
+            .status,
+        200
+    );
+    let signed = post(&sim, "/sign/download", file_body(pk, "signed", &uid)).await;
+    assert_eq!(signed.status, 200);
+    crate::validators::check_pdfs(&sim, &[("signed.pdf", signed.bytes)]).await;
+}
