@@ -367,34 +367,6 @@ fn malformed_pdfs_are_rejected() {
     }
 }
 
-#[test]
-fn signing_is_fast() {
-    let pki = Pki::new(Some(9), None).unwrap();
-    let small = sample_pdf();
-    let big_lines: Vec<(String, String)> = (1..=420)
-        .map(|i| (format!("Item {i}"), "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.".into()))
-        .collect();
-    let big = text_pdf("Dossier", &big_lines);
-    let n = 20u32;
-    let t0 = std::time::Instant::now();
-    let signers: Vec<_> = (0..n)
-        .map(|_| pki.issue_signer(&identity(), now()).unwrap())
-        .collect();
-    println!("issue_signer: {:?} per certificate", t0.elapsed() / n);
-    for pdf in [&small, &big] {
-        let t0 = std::time::Instant::now();
-        for signer in &signers {
-            let signed = pki.sign_pdf(pdf, signer, now(), None).unwrap();
-            assert!(signed.len() > pdf.len());
-        }
-        println!(
-            "sign_pdf on a {} byte PDF: {:?} per signature",
-            pdf.len(),
-            t0.elapsed() / n
-        );
-    }
-}
-
 fn no_pages_pdf() -> Vec<u8> {
     let objs = [
         "<< /Type /Catalog /Pages 2 0 R >>",
