@@ -6,7 +6,8 @@ use crate::engine::journal::JournalFilter;
 use crate::engine::outbox::OutboxFilter;
 use crate::engine::{rfc3339, Engine};
 use crate::wire::Fields;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,6 +50,18 @@ pub struct AdminError(StatusCode, String);
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+/// Path parameters of admin calls (providers' own included); a segment that is not valid
+/// UTF-8 answers in the admin API's JSON error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AdminError))]
+pub struct Path<T>(pub T);
+
+impl From<PathRejection> for AdminError {
+    fn from(rejection: PathRejection) -> AdminError {
+        bad_request(rejection.body_text())
     }
 }
 

@@ -6,7 +6,8 @@ pub mod checks;
 use crate::engine::scenarios::{Applied, Disconnect};
 use crate::engine::Engine;
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -31,6 +32,31 @@ pub fn scenario_from_headers(headers: &HeaderMap) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
+}
+
+/// Extracts the tenant named by `X-Signsim-Tenant` (or the default one), for providers
+/// whose real API has no credentials to tell tenants apart.
+#[derive(Debug, Clone)]
+pub struct Tenant(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Tenant, Self::Rejection> {
+        Ok(Tenant(tenant_from_headers(&parts.headers)))
+    }
+}
+
+/// Extracts the scenario named by `X-Signsim-Scenario` on a call that creates a resource.
+#[derive(Debug, Clone)]
+pub struct RequestedScenario(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestedScenario {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestedScenario(scenario_from_headers(&parts.headers)))
+    }
 }
 
 /// The tenant named by `X-Signsim-Tenant`, or the default one.

@@ -5,9 +5,10 @@
 use super::service::{SignInput, Signed};
 use super::webhook::{EndpointForm, HookConfig};
 use super::{QiTech, SLUG};
+use crate::admin::Path;
 use crate::ui::{escape, page};
 use crate::wire::Fields;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

@@ -3,11 +3,11 @@
 
 use super::model::{self, Document, Envelope, PersonalDocument, Phone, Signer, Status, Template};
 use super::service::FileKind;
-use super::wire::{self, timestamp, QError, QResult};
-use super::{tenant, QiTech, MAX_FILE_BYTES, SLUG};
+use super::wire::{self, timestamp, Path, QError, QResult};
+use super::{ApiKey, QiTech, MAX_FILE_BYTES, SLUG};
 use crate::engine::outbox::Channel;
-use crate::wire::{scenario_from_headers, Fields};
-use axum::extract::{Path, Request, State};
+use crate::wire::{Fields, RequestedScenario};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -285,9 +285,12 @@ fn match_field(envelope: &Envelope, signer: &Signer, field: &str) -> Option<Stri
     }
 }
 
-pub async fn create(State(state): State<Arc<QiTech>>, request: Request) -> QResult {
-    let tenant = tenant(request.headers())?;
-    let requested = scenario_from_headers(request.headers());
+pub async fn create(
+    State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
+    RequestedScenario(requested): RequestedScenario,
+    request: Request,
+) -> QResult {
     let fields = Fields::read_json(request, state.body_limit).await?;
     let envelope = parse_envelope(&state, &fields.values)?;
     if state.envelopes.contains(&tenant, &envelope.id) {
@@ -329,10 +332,9 @@ pub async fn create(State(state): State<Arc<QiTech>>, request: Request) -> QResu
 
 pub async fn get_envelope(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path(id): Path<String>,
-    request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     state.script(&tenant, &id, "envelope.get").await?;
     let envelope = state.get(&tenant, &id)?;
     let body = wire::envelope(&envelope, |s| {
@@ -343,10 +345,10 @@ pub async fn get_envelope(
 
 pub async fn patch(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path(id): Path<String>,
     request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     let fields = Fields::read_json(request, state.body_limit).await?;
     let status = one_of(
         required(&fields.values, "status", "status")?,
@@ -367,10 +369,10 @@ pub async fn patch(
 
 pub async fn add_document(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path(id): Path<String>,
     request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     let fields = Fields::read_json(request, state.body_limit).await?;
     state.get(&tenant, &id)?;
     state.script(&tenant, &id, "document.add").await?;
@@ -421,10 +423,10 @@ fn looks_like(file_type: &str, bytes: &[u8]) -> bool {
 
 pub async fn add_personal_document(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path((id, signer_id)): Path<(String, String)>,
     request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     let fields = Fields::read_json(request, state.body_limit).await?;
     state.get(&tenant, &id)?.signer(&signer_id)?;
     state.script(&tenant, &id, "personal_document.add").await?;
@@ -481,10 +483,9 @@ pub async fn add_personal_document(
 
 pub async fn signer(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path((id, signer_id)): Path<(String, String)>,
-    request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     state.script(&tenant, &id, "signer.get").await?;
     let envelope = state.get(&tenant, &id)?;
     let signer = envelope.signer(&signer_id)?;
@@ -504,10 +505,9 @@ pub async fn signer(
 
 pub async fn face(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path((id, signer_id)): Path<(String, String)>,
-    request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     state.script(&tenant, &id, "signer.face").await?;
     let envelope = state.get(&tenant, &id)?;
     let signer = envelope.signer(&signer_id)?;
@@ -524,10 +524,9 @@ pub async fn face(
 
 pub async fn personal_documents(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path((id, signer_id)): Path<(String, String)>,
-    request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     state
         .script(&tenant, &id, "signer.personal_document")
         .await?;
@@ -563,10 +562,9 @@ pub async fn personal_documents(
 
 pub async fn report(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path(id): Path<String>,
-    request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     state.script(&tenant, &id, "report").await?;
     let envelope = state.get(&tenant, &id)?;
     let status = wire::report_status(&envelope);
@@ -590,10 +588,9 @@ pub async fn report(
 
 pub async fn document_report(
     State(state): State<Arc<QiTech>>,
+    ApiKey(tenant): ApiKey,
     Path((id, document_id)): Path<(String, String)>,
-    request: Request,
 ) -> QResult {
-    let tenant = tenant(request.headers())?;
     state.script(&tenant, &id, "document.report").await?;
     let envelope = state.get(&tenant, &id)?;
     if !envelope.documents.iter().any(|d| d.id == document_id) {

@@ -15,7 +15,8 @@ mod wire;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
 use crate::engine::Engine;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -97,8 +98,6 @@ impl QiTech {
     }
 }
 
-/// The API key is the tenant. The manual sends it bare; a scheme in front of it is a
-/// client bug the real service would reject, so it is refused here too.
 /// Names the call's tenant (its API key) for the request journal.
 async fn tag_tenant(
     request: axum::extract::Request,
@@ -114,6 +113,19 @@ async fn tag_tenant(
     response
 }
 
+/// Extracts the API key, which is the tenant; a call without one answers 401.
+pub struct ApiKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
+    type Rejection = QError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ApiKey, QError> {
+        tenant(&parts.headers).map(ApiKey)
+    }
+}
+
+/// The API key is the tenant. The manual sends it bare; a scheme in front of it is a
+/// client bug the real service would reject, so it is refused here too.
 fn tenant(headers: &HeaderMap) -> Result<String, QError> {
     let key = headers
         .get(axum::http::header::AUTHORIZATION)

@@ -3,6 +3,8 @@
 
 use super::model::{Envelope, ModelError, Signer, Status};
 use crate::wire::{BodyError, WrongType};
+use axum::extract::rejection::PathRejection;
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,6 +25,20 @@ pub enum QError {
 }
 
 pub type QResult = Result<Response, QError>;
+
+/// Path parameters; a segment that is not valid UTF-8 answers in QI Tech's error body.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(QError))]
+pub struct Path<T>(pub T);
+
+impl From<PathRejection> for QError {
+    fn from(rejection: PathRejection) -> QError {
+        QError::invalid(
+            rejection.body_text(),
+            "URL inválida: um parâmetro do caminho não é UTF-8 válido",
+        )
+    }
+}
 
 impl QError {
     pub fn new(

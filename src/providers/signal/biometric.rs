@@ -1,12 +1,12 @@
 //! `POST /biometric`: a temporary link to a (simulated) biometric check. The page lets a
 //! person pass or fail it; tests post the same admin call the page's form does.
 
-use super::wire::{bearer, SError, SResult};
+use super::wire::{Bearer, Body, Path, SError, SResult};
 use super::{Signal, SLUG};
 use crate::engine::{rfc3339, seconds};
 use crate::ui;
 use crate::wire::Fields;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -27,10 +27,12 @@ pub struct Session {
     outcome: Option<String>,
 }
 
-pub async fn create(State(state): State<Arc<Signal>>, request: Request) -> SResult {
-    let tenant = bearer(request.headers())?;
+pub async fn create(
+    State(state): State<Arc<Signal>>,
+    Bearer(tenant): Bearer,
     // The documented body is `{}`; whatever comes is read only to reject garbage.
-    Fields::read(request, state.body_limit).await?;
+    Body(_): Body,
+) -> SResult {
     let engine = state.oneshot.engine();
     let now = engine.now();
     let session = Session {

@@ -2,11 +2,11 @@
 //! (like a presigned URL), `download` answers the bytes.
 
 use super::sign::body_pk;
-use super::wire::{bearer, SError, SResult};
+use super::wire::{Bearer, Body, Path, SError, SResult};
 use super::Signal;
 use crate::engine::seconds;
 use crate::wire::Fields;
-use axum::extract::{Path, Request, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -103,9 +103,11 @@ fn filename(wanted_signed: bool, uid: &str) -> String {
     format!("{uid}_{kind}.pdf")
 }
 
-pub async fn retrieve(State(state): State<Arc<Signal>>, request: Request) -> SResult {
-    let tenant = bearer(request.headers())?;
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn retrieve(
+    State(state): State<Arc<Signal>>,
+    Bearer(tenant): Bearer,
+    Body(fields): Body,
+) -> SResult {
     let Wanted { pk, uid, signed } = wanted(&fields)?;
     state.script(&tenant, pk, "retrieve").await?;
     // The file must exist now; the link is checked again when it is opened.
@@ -126,9 +128,11 @@ pub async fn retrieve(State(state): State<Arc<Signal>>, request: Request) -> SRe
     .into_response())
 }
 
-pub async fn download(State(state): State<Arc<Signal>>, request: Request) -> SResult {
-    let tenant = bearer(request.headers())?;
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn download(
+    State(state): State<Arc<Signal>>,
+    Bearer(tenant): Bearer,
+    Body(fields): Body,
+) -> SResult {
     let Wanted { pk, uid, signed } = wanted(&fields)?;
     state.script(&tenant, pk, "download").await?;
     let bytes = state.file(&tenant, pk, &uid, signed)?;

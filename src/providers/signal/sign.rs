@@ -2,7 +2,7 @@
 //! details and the signature with the OTP.
 
 use super::details::REGISTRATION_AUTHORITY;
-use super::wire::{bearer, error_body, model_error, SError, SResult};
+use super::wire::{error_body, model_error, Bearer, Body, Path, SError, SResult};
 use super::{parse_pk, Residence, Signal, RAO_DOCUMENT, SLUG};
 use crate::engine::outbox::Channel;
 use crate::engine::seconds;
@@ -12,9 +12,9 @@ use crate::providers::oneshot::{
 use crate::wire::checks::{
     decode_base64, international_phone, is_country_code, is_jpeg_or_png, is_pdf, valid_email,
 };
-use crate::wire::{scenario_from_headers, Fields};
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use crate::wire::{Fields, RequestedScenario};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use bytes::Bytes;
@@ -38,8 +38,7 @@ const REQUIRED: [&str; 11] = [
     "documents_to_sign",
 ];
 
-pub async fn status(headers: HeaderMap) -> SResult {
-    bearer(&headers)?;
+pub async fn status(_: Bearer) -> SResult {
     Ok(Json(json!({ "status": "200 OK", "details": "Hello" })).into_response())
 }
 
@@ -50,10 +49,12 @@ struct Checked {
     pdf: Bytes,
 }
 
-pub async fn create(State(state): State<Arc<Signal>>, request: Request) -> SResult {
-    let tenant = bearer(request.headers())?;
-    let requested = scenario_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn create(
+    State(state): State<Arc<Signal>>,
+    Bearer(tenant): Bearer,
+    RequestedScenario(requested): RequestedScenario,
+    Body(fields): Body,
+) -> SResult {
     let Checked {
         new,
         residence,
@@ -256,10 +257,9 @@ fn check(fields: &Fields) -> Result<Checked, SError> {
 
 pub async fn get(
     State(state): State<Arc<Signal>>,
+    Bearer(tenant): Bearer,
     Path(pk): Path<String>,
-    headers: HeaderMap,
 ) -> SResult {
-    let tenant = bearer(&headers)?;
     let not_found = || SError::not_found(format!("Request {pk} not found"));
     let id = parse_pk(&pk).ok_or_else(not_found)?;
     state.script(&tenant, id, "request.get").await?;
@@ -279,9 +279,11 @@ pub(super) fn body_pk(fields: &Fields) -> Result<u64, SError> {
     parse_pk(&raw).ok_or_else(|| SError::not_found(format!("Request {raw} not found")))
 }
 
-pub async fn sign(State(state): State<Arc<Signal>>, request: Request) -> SResult {
-    let tenant = bearer(request.headers())?;
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn sign(
+    State(state): State<Arc<Signal>>,
+    Bearer(tenant): Bearer,
+    Body(fields): Body,
+) -> SResult {
     let secret = fields.text("secret")?;
     let pk = fields.text("pk")?;
     let missing: Vec<&str> = [("secret", secret.is_none()), ("pk", pk.is_none())]

@@ -1,11 +1,16 @@
 //! Signal's wire conventions: its error body, the Bearer token and base64 payloads.
 
+use super::Signal;
 use crate::providers::oneshot::{Event, OneShotError, Status};
-use crate::wire::{BodyError, WrongType};
+use crate::wire::{BodyError, Fields, WrongType};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use std::sync::Arc;
 
 /// An error as Signal answers it: `{"status": false, "code": 404, "message": "..."}`. The
 /// docs list plain HTTP codes without a body; `status` is false so that every client test
@@ -135,6 +140,40 @@ pub fn bearer(headers: &HeaderMap) -> Result<String, SError> {
         return Err(malformed());
     }
     Ok(token.to_owned())
+}
+
+/// Path parameters; a segment that is not valid UTF-8 answers in Signal's error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(SError))]
+pub struct Path<T>(pub T);
+
+impl From<PathRejection> for SError {
+    fn from(rejection: PathRejection) -> SError {
+        SError::bad_request(rejection.body_text())
+    }
+}
+
+/// Extracts the tenant from the Bearer token; a call without a good one answers 401.
+pub struct Bearer(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = SError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Bearer, SError> {
+        bearer(&parts.headers).map(Bearer)
+    }
+}
+
+/// Extracts the call's fields (JSON, form or multipart) under the body limit; a body that
+/// cannot be read answers in Signal's error shape.
+pub struct Body(pub Fields);
+
+impl FromRequest<Arc<Signal>> for Body {
+    type Rejection = SError;
+
+    async fn from_request(request: Request, state: &Arc<Signal>) -> Result<Body, SError> {
+        Ok(Body(Fields::read(request, state.body_limit).await?))
+    }
 }
 
 /// RFC 6750's `b64token`: what a JWT or any opaque API key is made of.

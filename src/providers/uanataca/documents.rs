@@ -1,12 +1,12 @@
 //! Documents of a request: upload, retrieve (original or signed), list, delete, contract.
 
 use super::hashfile;
-use super::wire::{model_error, ok, UError, UResult};
+use super::wire::{model_error, ok, Path, UError, UResult};
 use super::{parse_pk, Uanataca};
 use crate::providers::oneshot::{DocumentKind, NewDocument, MAX_DOCUMENTS};
 use crate::wire::checks::is_pdf;
-use crate::wire::{tenant_from_headers, Fields};
-use axum::extract::{Path, Request, State};
+use crate::wire::{Fields, Tenant};
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -33,9 +33,10 @@ fn file_response(bytes: Bytes, filename: &str, content_type: &str) -> Response {
 pub async fn upload(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
+    Tenant(tenant): Tenant,
+    // Read after the pk is checked: an unknown request is reported before the body.
     request: Request,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let not_found = |pk: &dyn std::fmt::Display| {
         format!("Cannot upload document: Request {pk} not found on disk")
     };
@@ -111,9 +112,8 @@ pub async fn upload(
 pub async fn contract(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let not_found = || UError::not_found(format!("Request {pk} not found"));
     let id = parse_pk(&pk).ok_or_else(not_found)?;
     state.script(&tenant, id, "contract").await?;
@@ -137,9 +137,8 @@ fn signed_kind(kind: &str) -> Result<bool, UError> {
 pub async fn retrieve(
     State(state): State<Arc<Uanataca>>,
     Path((pk, kind, uid)): Path<(String, String, String)>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let signed = signed_kind(&kind)?;
     let not_found = || UError::not_found("Document not found");
     let id = parse_pk(&pk).ok_or_else(not_found)?;
@@ -176,9 +175,8 @@ pub async fn retrieve(
 pub async fn delete(
     State(state): State<Arc<Uanataca>>,
     Path((pk, kind, uid)): Path<(String, String, String)>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let signed = signed_kind(&kind)?;
     let not_found =
         || UError::not_found(format!("Document not found with uid {uid} and type {kind}"));
@@ -193,9 +191,8 @@ pub async fn delete(
 pub async fn list(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let none = || UError::not_found("No documents found for specified Request");
     let id = parse_pk(&pk).ok_or_else(none)?;
     state.script(&tenant, id, "document.list").await?;
@@ -223,9 +220,8 @@ pub async fn list(
 pub async fn delete_all(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let not_found = || UError::not_found(format!("Request {pk} not found"));
     let id = parse_pk(&pk).ok_or_else(not_found)?;
     state

@@ -1,12 +1,12 @@
 //! Images (PNG rubrics for visible signatures) and metadata (data signed into the
 //! signature as an attribute), kept per tenant like the optimizer keeps them on disk.
 
-use super::wire::{ok, UError, UResult};
+use super::wire::{ok, Body, Path, UError, UResult};
 use super::Uanataca;
 use crate::engine::store::Resettable;
 use crate::pki::MAX_ATTRIBUTE_VALUE;
-use crate::wire::{tenant_from_headers, Fields};
-use axum::extract::{Path, Request, State};
+use crate::wire::Tenant;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use base64::Engine as _;
@@ -45,9 +45,11 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((word(16)?, word(20)?))
 }
 
-pub async fn upload(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn upload(
+    State(state): State<Arc<Uanataca>>,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
+) -> UResult {
     let file = fields
         .file("image")
         .ok_or_else(|| UError::bad_request("Missing required parameter: 'image'"))?;
@@ -74,9 +76,8 @@ pub async fn upload(State(state): State<Arc<Uanataca>>, request: Request) -> URe
 pub async fn retrieve(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let image = state
         .images
         .get(&tenant, &uid)
@@ -87,9 +88,8 @@ pub async fn retrieve(
 pub async fn delete(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     state
         .images
         .remove(&tenant, &uid)
@@ -97,8 +97,7 @@ pub async fn delete(
     Ok(ok("Image deleted"))
 }
 
-pub async fn list(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
+pub async fn list(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
     let date =
         format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]");
     let mut images = state.images.entries(&tenant);
@@ -119,15 +118,16 @@ pub async fn list(State(state): State<Arc<Uanataca>>, request: Request) -> UResu
     Ok(ok(details))
 }
 
-pub async fn delete_all(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
+pub async fn delete_all(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
     state.images.reset(Some(&tenant));
     Ok(ok("Images deleted successfully"))
 }
 
-pub async fn upload_metadata(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn upload_metadata(
+    State(state): State<Arc<Uanataca>>,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
+) -> UResult {
     let (Some(encoded), Some(oid)) = (fields.text("metadata")?, fields.text("metadata_oid")?)
     else {
         return Err(UError::bad_request(
@@ -171,8 +171,7 @@ fn metadata_not_found() -> UError {
     UError::not_found("Metadata not found on disk")
 }
 
-pub async fn list_metadata(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
+pub async fn list_metadata(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
     let entries = state.metadata.entries(&tenant);
     if entries.is_empty() {
         return Err(metadata_not_found());
@@ -187,9 +186,8 @@ pub async fn list_metadata(State(state): State<Arc<Uanataca>>, request: Request)
 pub async fn get_metadata(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let m = state
         .metadata
         .get(&tenant, &uid)
@@ -200,9 +198,8 @@ pub async fn get_metadata(
 pub async fn delete_metadata(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     state
         .metadata
         .remove(&tenant, &uid)
@@ -210,8 +207,10 @@ pub async fn delete_metadata(
     Ok(ok("Metadata successfully deleted"))
 }
 
-pub async fn delete_all_metadata(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
+pub async fn delete_all_metadata(
+    State(state): State<Arc<Uanataca>>,
+    Tenant(tenant): Tenant,
+) -> UResult {
     state.metadata.reset(Some(&tenant));
     Ok(ok("All metadata deleted"))
 }

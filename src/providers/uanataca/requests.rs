@@ -1,14 +1,14 @@
 //! Signature requests: create, get, cancel, approve, OTP and sign.
 
-use super::wire::{envelope, model_error, ok, UError, UResult};
+use super::wire::{envelope, model_error, ok, Body, Path, UError, UResult};
 use super::{parse_pk, Uanataca, SLUG};
 use crate::engine::outbox::Channel;
 use crate::engine::seconds;
 use crate::providers::oneshot::{AsyncSigning, OtpOptions, Status};
 use crate::providers::oneshot::{IdImages, NewRequest, Person};
 use crate::wire::checks::{international_phone, is_country_code, is_jpeg_or_png, valid_email};
-use crate::wire::{scenario_from_headers, tenant_from_headers, Fields, Upload};
-use axum::extract::{Path, Request, State};
+use crate::wire::{Fields, RequestedScenario, Tenant, Upload};
+use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -35,10 +35,12 @@ fn unknown_request(pk: u64) -> String {
     format!("Request {pk} not found")
 }
 
-pub async fn create(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let requested = scenario_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn create(
+    State(state): State<Arc<Uanataca>>,
+    Tenant(tenant): Tenant,
+    RequestedScenario(requested): RequestedScenario,
+    Body(fields): Body,
+) -> UResult {
     let approved_by = state.rao(&tenant, &fields)?;
     let new = state.new_request(&tenant, &fields, approved_by)?;
     let pk = state
@@ -232,9 +234,8 @@ fn image(upload: Option<&Upload>) -> Result<Option<Bytes>, UError> {
 pub async fn get(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let not_found =
         || UError::not_found("Request not found. Make sure the upload directory is correct.");
     let pk = parse_pk(&pk).ok_or_else(not_found)?;
@@ -246,9 +247,8 @@ pub async fn get(
 pub async fn cancel(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let not_found = || UError::not_found(format!("Request {pk} not found"));
     let id = parse_pk(&pk).ok_or_else(not_found)?;
     state.script(&tenant, id, "request.cancel").await?;
@@ -259,10 +259,9 @@ pub async fn cancel(
 pub async fn approve(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found(format!("Request {pk} not found")))?;
     let rao = state.rao(&tenant, &fields)?.ok_or_else(|| {
         UError::bad_request("Missing required parameters: incomplete RAO's credentials")
@@ -278,10 +277,9 @@ pub async fn approve(
 pub async fn otp(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
     let not_found =
         |pk: &dyn std::fmt::Display| format!("Request {pk} not found. Cannot send OTP secret");
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found(not_found(&pk)))?;
@@ -312,10 +310,9 @@ pub async fn otp(
 pub async fn sign(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
     let not_found =
         |pk: &dyn std::fmt::Display| format!("Request {pk} not found. Cannot sign documents");
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found(not_found(&pk)))?;
@@ -368,9 +365,8 @@ pub async fn sign(
 pub async fn async_status(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let not_found = || {
         UError::not_found(format!(
             "Request {pk} not found. Make sure the upload directory is correct"

@@ -1,9 +1,9 @@
 //! hello, version and the optimizer's settings.ini, kept per tenant.
 
-use super::wire::{ok, UError, UResult};
+use super::wire::{ok, Body, UError, UResult};
 use super::Uanataca;
-use crate::wire::{tenant_from_headers, Fields};
-use axum::extract::{Request, State};
+use crate::wire::Tenant;
+use axum::extract::State;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -58,15 +58,16 @@ impl Uanataca {
     }
 }
 
-pub async fn get(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
+pub async fn get(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
     Ok(ok(state.settings_of(&tenant)))
 }
 
 /// Merges the given sections into the tenant's settings; unknown sections are refused.
-pub async fn update(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn update(
+    State(state): State<Arc<Uanataca>>,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
+) -> UResult {
     let mut settings = state.settings_of(&tenant);
     for (section, values) in fields.values {
         if !SECTIONS.contains(&section.as_str()) {

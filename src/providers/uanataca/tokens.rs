@@ -1,9 +1,9 @@
 //! RAO tokens: stored credentials that stand in for username/password/pin.
 
-use super::wire::{ok, UError, UResult};
+use super::wire::{ok, Body, Path, UError, UResult};
 use super::Uanataca;
-use crate::wire::{tenant_from_headers, Fields};
-use axum::extract::{Path, Request, State};
+use crate::wire::{Fields, Tenant};
+use axum::extract::State;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -74,8 +74,7 @@ fn incomplete() -> UError {
     UError::bad_request("Missing required parameters: incomplete RAO's credentials")
 }
 
-pub async fn list(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
+pub async fn list(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
     let mut details = Map::new();
     details.insert(DEMO_TOKEN.into(), Token::demo().summary());
     for (uid, token) in state.tokens.entries(&tenant) {
@@ -84,9 +83,11 @@ pub async fn list(State(state): State<Arc<Uanataca>>, request: Request) -> UResu
     Ok(ok(details))
 }
 
-pub async fn create(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn create(
+    State(state): State<Arc<Uanataca>>,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
+) -> UResult {
     let username = fields
         .text("username")?
         .ok_or_else(|| UError::bad_request("Missing required parameter: 'username'"))?;
@@ -118,9 +119,8 @@ pub async fn create(State(state): State<Arc<Uanataca>>, request: Request) -> URe
 pub async fn get(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let token = state
         .token(&tenant, &uid)
         .ok_or_else(|| UError::not_found(format!("Token {uid} not found")))?;
@@ -130,9 +130,8 @@ pub async fn get(
 pub async fn delete(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     if uid == DEMO_TOKEN {
         return Err(UError::bad_request(format!(
             "Token {uid} is the demo token and cannot be deleted"

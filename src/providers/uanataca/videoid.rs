@@ -1,14 +1,14 @@
 //! Video ID: create, evidences, video upload and download, validate, refuse, update.
 
 use super::requests::{check_env, field_error};
-use super::wire::{model_error, ok, UError, UResult};
+use super::wire::{model_error, ok, Body, Path, UError, UResult};
 use super::{parse_pk, Uanataca, SLUG};
 use crate::providers::oneshot::{
     IdImages, NewRequest, NewVideo, Person, PersonPatch, VideoOutcome,
 };
 use crate::wire::checks::{international_phone, is_country_code, valid_email};
-use crate::wire::{scenario_from_headers, tenant_from_headers, Fields};
-use axum::extract::{Path, Request, State};
+use crate::wire::{Fields, RequestedScenario, Tenant};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use base64::Engine as _;
@@ -32,10 +32,12 @@ pub(super) fn videoid_link(state: &Uanataca, tenant: &str, pk: u64) -> String {
         .link(&format!("/_signsim/{SLUG}/videoid/{pk}{query}"))
 }
 
-pub async fn create(State(state): State<Arc<Uanataca>>, request: Request) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let requested = scenario_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn create(
+    State(state): State<Arc<Uanataca>>,
+    Tenant(tenant): Tenant,
+    RequestedScenario(requested): RequestedScenario,
+    Body(fields): Body,
+) -> UResult {
     let env = fields
         .text("env")?
         .or_else(|| state.setting(&tenant, "general", "environment"));
@@ -184,10 +186,9 @@ fn read_ocr(ocr: &Map<String, Value>) -> PersonPatch {
 pub async fn evidences(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
     state.script(&tenant, pk, "videoid.evidences").await?;
     let (outcome, patch) = classify(&fields);
@@ -201,10 +202,9 @@ pub async fn evidences(
 pub async fn upload_video(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
     state.script(&tenant, pk, "videoid.video").await?;
     let video = fields
@@ -220,9 +220,8 @@ pub async fn upload_video(
 pub async fn download_video(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
     let not_found = || UError::not_found("Request not found");
     let pk = parse_pk(&pk).ok_or_else(not_found)?;
     let found = state.oneshot.get(&tenant, pk).map_err(|_| not_found())?;
@@ -236,10 +235,9 @@ pub async fn download_video(
 pub async fn validate(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
     let rao = state.rao(&tenant, &fields)?.unwrap_or_default();
     state.script(&tenant, pk, "videoid.validate").await?;
@@ -253,10 +251,9 @@ pub async fn validate(
 pub async fn refuse(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
     state.rao(&tenant, &fields)?.ok_or_else(|| {
         UError::bad_request("Missing required parameters: incomplete RAO's credentials")
@@ -277,10 +274,9 @@ pub async fn refuse(
 pub async fn update(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    request: Request,
+    Tenant(tenant): Tenant,
+    Body(fields): Body,
 ) -> UResult {
-    let tenant = tenant_from_headers(request.headers());
-    let fields = Fields::read(request, state.body_limit).await?;
     let not_found = |pk: u64| format!("Request {pk} not found");
     let id = parse_pk(&pk).ok_or_else(|| UError::not_found(format!("Request {pk} not found")))?;
     let scratchcard = fields

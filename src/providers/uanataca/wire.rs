@@ -1,11 +1,15 @@
 //! Uanataca's envelope: `{"status": "200 OK", "details": ...}` for answers and errors alike.
 
+use super::Uanataca;
 use crate::providers::oneshot::{Event, OneShotError, Status};
-use crate::wire::{BodyError, WrongType};
+use crate::wire::{BodyError, Fields, WrongType};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// The status line the service writes in `status`: `"404 Not Found"`.
 pub fn status_line(code: StatusCode) -> String {
@@ -68,6 +72,30 @@ impl IntoResponse for UError {
             UError::Envelope { code, details } => envelope(code, details),
             UError::Scripted(response) => *response,
         }
+    }
+}
+
+/// Extracts the call's fields (multipart, form or JSON) under the provider's body limit;
+/// a body that cannot be read answers in Uanataca's error envelope.
+pub struct Body(pub Fields);
+
+impl FromRequest<Arc<Uanataca>> for Body {
+    type Rejection = UError;
+
+    async fn from_request(request: Request, state: &Arc<Uanataca>) -> Result<Body, UError> {
+        Ok(Body(Fields::read(request, state.body_limit).await?))
+    }
+}
+
+/// Path parameters; a segment that is not valid UTF-8 answers in Uanataca's envelope
+/// rather than axum's plain-text rejection.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(UError))]
+pub struct Path<T>(pub T);
+
+impl From<PathRejection> for UError {
+    fn from(rejection: PathRejection) -> UError {
+        UError::bad_request(rejection.body_text())
     }
 }
 
