@@ -7,6 +7,7 @@ pub mod clock;
 pub mod events;
 pub mod ids;
 pub mod journal;
+pub mod links;
 pub mod outbox;
 pub mod scenarios;
 pub mod store;

@@ -914,6 +914,33 @@ async fn the_signing_page_refuses_a_wrong_token_and_unknown_links() {
     assert_eq!(missing_file.status, 404);
 }
 
+/// Links belong to the key that made them: resetting that key forgets them, and only them.
+#[tokio::test]
+async fn resetting_a_key_forgets_its_links_only() {
+    let sim = start().await;
+    submitted(&sim, "mine", vec![signer("1", "a@example.com")]).await;
+    let link = get(&sim, "/sign/envelope/mine").await.json()["signers"][0]["signature_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reset_other = sim
+        .post_json(
+            &sim.url(&format!("/_signsim/reset?tenant={OTHER_KEY}")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset_other.status, 200);
+    assert_eq!(sim.get(&link).await.status, 200, "another key's reset");
+    let reset_mine = sim
+        .post_json(
+            &sim.url(&format!("/_signsim/reset?tenant={KEY}")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset_mine.status, 200);
+    assert_eq!(sim.get(&link).await.status, 404, "its own key's reset");
+}
+
 /// A PDF whose page tree claims `i64::MAX` pages: it uploads (the pages are there), the
 /// dossier cannot be made, and the signature is undone instead of leaving the envelope stuck.
 #[tokio::test]

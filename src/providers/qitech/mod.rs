@@ -12,6 +12,7 @@ mod service;
 mod webhook;
 mod wire;
 
+use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
 use crate::engine::Engine;
@@ -55,8 +56,8 @@ pub struct QiTech {
     engine: Arc<Engine>,
     me: Weak<QiTech>,
     envelopes: Arc<TenantStore<String, model::Envelope>>,
-    links: Arc<TenantStore<String, service::LinkTarget>>,
-    files: Arc<TenantStore<String, service::FileLink>>,
+    links: Links<service::LinkTarget>,
+    files: Links<service::FileLink>,
     hooks: Arc<TenantStore<(), webhook::HookConfig>>,
     body_limit: usize,
 }
@@ -66,8 +67,8 @@ impl QiTech {
         Arc::new_cyclic(|me| QiTech {
             me: me.clone(),
             envelopes: engine.new_store(),
-            links: engine.new_store(),
-            files: engine.new_store(),
+            links: Links::new(&engine),
+            files: Links::new(&engine),
             hooks: engine.new_store(),
             engine,
             // base64 makes a 10 MB file about 13.4 MB of JSON.

@@ -12,9 +12,6 @@ use bytes::Bytes;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// Pseudo-tenant under which links and file URLs are kept: they are opened without a key.
-const PUBLIC: &str = "~public";
-
 /// How long a dossier (or image) URL stays valid, as the manual says.
 pub const URL_LIFETIME_SECONDS: u64 = 24 * 60 * 60;
 
@@ -176,8 +173,8 @@ impl QiTech {
             let Some(code) = &signer.link_code else {
                 continue;
             };
-            self.links.insert(
-                PUBLIC,
+            self.links.insert_as(
+                tenant,
                 code.clone(),
                 LinkTarget {
                     tenant: tenant.to_owned(),
@@ -252,7 +249,7 @@ impl QiTech {
     }
 
     pub fn link_target(&self, code: &str) -> Option<LinkTarget> {
-        self.links.get(PUBLIC, &code.to_owned())
+        self.links.get(code).map(|(_, target)| target)
     }
 
     /// The signer opened the link: a fresh authentication token goes out by their
@@ -414,8 +411,8 @@ impl QiTech {
     /// A URL for a file of an envelope, valid for 24 hours of the virtual clock.
     pub fn file_url(&self, tenant: &str, envelope: &str, kind: FileKind, ext: &str) -> String {
         let token = self.engine.ids.uuid();
-        self.files.insert(
-            PUBLIC,
+        self.files.insert_as(
+            tenant,
             token.clone(),
             FileLink {
                 tenant: tenant.to_owned(),
@@ -429,7 +426,7 @@ impl QiTech {
     }
 
     pub fn file_link(&self, token: &str) -> Option<FileLink> {
-        self.files.get(PUBLIC, &token.to_owned())
+        self.files.get(token).map(|(_, link)| link)
     }
 
     /// The bytes and content type a file link serves, if they still exist.

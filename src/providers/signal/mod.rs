@@ -9,10 +9,10 @@ mod auth;
 mod biometric;
 mod details;
 mod files;
-mod links;
 mod sign;
 mod wire;
 
+use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
 use crate::pki::{PkiError, SignerIdentity};
@@ -24,7 +24,6 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use links::ByLink;
 use std::sync::Arc;
 use wire::SError;
 
@@ -63,8 +62,8 @@ pub struct Signal {
     /// The approving RAO's certificate, shown in the request details.
     rao_certificate: IssuedCertificate,
     residences: Arc<TenantStore<u64, Residence>>,
-    files: ByLink<files::FileLink>,
-    biometrics: ByLink<biometric::Session>,
+    files: Links<files::FileLink>,
+    biometrics: Links<biometric::Session>,
     body_limit: usize,
 }
 
@@ -84,8 +83,8 @@ impl Signal {
         Ok(Signal {
             rao_certificate,
             residences: engine.new_store(),
-            files: ByLink::new(engine),
-            biometrics: ByLink::new(engine),
+            files: Links::new(engine),
+            biometrics: Links::new(engine),
             oneshot,
             body_limit,
         })

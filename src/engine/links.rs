@@ -1,19 +1,22 @@
-//! Things reached by an unguessable link alone (no token): kept per tenant, so that a
-//! reset forgets them, with an index from link id to the tenant that made it.
+//! Things reached by an unguessable link alone, with no credential: a file URL, a signing
+//! page, a biometric check. Each is kept under the tenant that made it, so that resetting
+//! that tenant forgets its links, with an index from link id to tenant. Expiry is the
+//! caller's business: an expired link still resolves, so the page can say it expired
+//! instead of pretending it never existed.
 
-use crate::engine::store::TenantStore;
-use crate::engine::Engine;
+use super::store::TenantStore;
+use super::Engine;
 use dashmap::DashMap;
 use std::sync::Arc;
 
-pub struct ByLink<V> {
+pub struct Links<V> {
     store: Arc<TenantStore<String, V>>,
     owners: DashMap<String, String>,
 }
 
-impl<V: Clone + Send + Sync + 'static> ByLink<V> {
-    pub fn new(engine: &Engine) -> ByLink<V> {
-        ByLink {
+impl<V: Clone + Send + Sync + 'static> Links<V> {
+    pub fn new(engine: &Engine) -> Links<V> {
+        Links {
             store: engine.new_store(),
             owners: DashMap::new(),
         }
@@ -22,9 +25,14 @@ impl<V: Clone + Send + Sync + 'static> ByLink<V> {
     /// Stores `value` under a fresh id (32 random bytes, hex) and returns the id.
     pub fn insert(&self, engine: &Engine, tenant: &str, value: V) -> String {
         let id = engine.ids.hex(32);
-        self.owners.insert(id.clone(), tenant.to_owned());
-        self.store.insert(tenant, id.clone(), value);
+        self.insert_as(tenant, id.clone(), value);
         id
+    }
+
+    /// Stores `value` under an id the caller made (one it already showed, say).
+    pub fn insert_as(&self, tenant: &str, id: String, value: V) {
+        self.owners.insert(id.clone(), tenant.to_owned());
+        self.store.insert(tenant, id, value);
     }
 
     /// The tenant and value behind `id`, unless it is unknown or was reset away.
