@@ -6,8 +6,8 @@ use crate::engine::journal::JournalFilter;
 use crate::engine::outbox::OutboxFilter;
 use crate::engine::{rfc3339, Engine};
 use crate::wire::Fields;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -58,6 +58,17 @@ impl IntoResponse for AdminError {
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(AdminError))]
 pub struct Path<T>(pub T);
+
+/// Query parameters of admin calls; one that does not parse answers in the same shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AdminError))]
+pub struct Query<T>(pub T);
+
+impl From<QueryRejection> for AdminError {
+    fn from(rejection: QueryRejection) -> AdminError {
+        bad_request(rejection.body_text())
+    }
+}
 
 impl From<PathRejection> for AdminError {
     fn from(rejection: PathRejection) -> AdminError {
@@ -115,9 +126,8 @@ async fn ca_pem(State(engine): State<Arc<Engine>>) -> Response {
 
 async fn outbox(
     State(engine): State<Arc<Engine>>,
-    filter: Result<Query<OutboxFilter>, axum::extract::rejection::QueryRejection>,
+    Query(filter): Query<OutboxFilter>,
 ) -> Result<Json<Value>, AdminError> {
-    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
     Ok(Json(json!(engine.outbox.list(&filter))))
 }
 
@@ -180,9 +190,8 @@ async fn reset(
 
 async fn requests(
     State(engine): State<Arc<Engine>>,
-    filter: Result<Query<JournalFilter>, axum::extract::rejection::QueryRejection>,
+    Query(filter): Query<JournalFilter>,
 ) -> Result<Json<Value>, AdminError> {
-    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
     Ok(Json(json!(engine.journal.list(&filter))))
 }
 
@@ -210,9 +219,8 @@ async fn redeliver(
 /// The timeline of resources, filtered by `provider`, `id` and `tenant`.
 async fn events(
     State(engine): State<Arc<Engine>>,
-    filter: Result<Query<EventFilter>, axum::extract::rejection::QueryRejection>,
+    Query(filter): Query<EventFilter>,
 ) -> Result<Json<Value>, AdminError> {
-    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
     Ok(Json(json!(engine.events.list(&filter))))
 }
 
@@ -263,10 +271,9 @@ async fn load_scenarios(
 /// a clickable link. Reloads itself every few seconds.
 async fn inbox(
     State(engine): State<Arc<Engine>>,
-    filter: Result<Query<OutboxFilter>, axum::extract::rejection::QueryRejection>,
+    Query(filter): Query<OutboxFilter>,
 ) -> Result<Response, AdminError> {
     use crate::ui::escape;
-    let Query(filter) = filter.map_err(|e| bad_request(e.body_text()))?;
     let mut rows = String::new();
     for message in engine.outbox.list(&filter).iter().rev() {
         let link = message

@@ -36,3 +36,11 @@ async fn credentials_are_checked_before_the_path() {
     let qitech = get(&sim, "/qitech/sign/envelope/%FF", None).await;
     assert_eq!(qitech.status, 401, "{:?}", qitech.json());
 }
+
+#[tokio::test]
+async fn bad_admin_queries_answer_json() {
+    let sim = start().await;
+    let outbox = sim.get(&sim.url("/_signsim/outbox?channel=fax")).await;
+    assert_eq!(outbox.status, 400);
+    assert!(outbox.json()["error"].is_string(), "{:?}", outbox.json());
+}

@@ -3,12 +3,11 @@
 
 use super::videoid::videoid_link;
 use super::{parse_pk, Uanataca};
-use crate::admin::error;
-use crate::admin::Path;
+use crate::admin::{error, Path, Query};
 use crate::providers::oneshot::{PersonPatch, VideoOutcome};
 use crate::ui::{escape, page};
 use crate::wire::{tenant_from_headers, Fields};
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
