@@ -3,6 +3,7 @@
 mod admin;
 mod cli;
 mod common;
+mod hostile;
 mod paths;
 mod qitech;
 mod receiver;

@@ -1,0 +1,517 @@
+//! Bad input never hurts: seeded random calls with malformed bodies, wrong types, odd ids
+//! and bad credentials, sent to every route of every surface, answer below 500 without
+//! breaking the connection, and leave another tenant's state exactly as it was.
+
+use crate::common::{answer, sample_pdf, sample_png, start, Answer, Sim, DEMO_TOKEN};
+use base64::Engine as _;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+const CALLS: usize = 800;
+const ATTACKER: &str = "attacker";
+const VICTIM: &str = "victim";
+
+#[derive(Clone, Copy)]
+enum Auth {
+    /// Uanataca and the admin API: the tenant header.
+    TenantHeader,
+    Bearer,
+    ApiKey,
+}
+
+/// Every route, with `{pk}`, `{uid}`, `{envelope}` and `{document}` filled in per call.
+/// The clock and reset calls are left out: they change every tenant by design.
+const ROUTES: &[(&str, &str, Auth)] = &[
+    ("GET", "/uanataca/api/v1/settings", Auth::TenantHeader),
+    ("POST", "/uanataca/api/v1/settings", Auth::TenantHeader),
+    ("POST", "/uanataca/api/v1/token", Auth::TenantHeader),
+    ("GET", "/uanataca/api/v1/token/{uid}", Auth::TenantHeader),
+    ("POST", "/uanataca/api/v1/image", Auth::TenantHeader),
+    ("GET", "/uanataca/api/v1/image/{uid}", Auth::TenantHeader),
+    ("POST", "/uanataca/api/v1/metadata", Auth::TenantHeader),
+    ("GET", "/uanataca/api/v1/metadata/{uid}", Auth::TenantHeader),
+    ("POST", "/uanataca/api/v1/request", Auth::TenantHeader),
+    ("GET", "/uanataca/api/v1/request/{pk}", Auth::TenantHeader),
+    ("PUT", "/uanataca/api/v1/request/{pk}", Auth::TenantHeader),
+    (
+        "POST",
+        "/uanataca/api/v1/request/{pk}/approve",
+        Auth::TenantHeader,
+    ),
+    ("POST", "/uanataca/api/v1/videoid", Auth::TenantHeader),
+    (
+        "POST",
+        "/uanataca/api/v1/videoid/{pk}/evidences",
+        Auth::TenantHeader,
+    ),
+    (
+        "POST",
+        "/uanataca/api/v1/videoid/{pk}/evidences/video",
+        Auth::TenantHeader,
+    ),
+    (
+        "POST",
+        "/uanataca/api/v1/videoid/{pk}/validate",
+        Auth::TenantHeader,
+    ),
+    (
+        "POST",
+        "/uanataca/api/v1/videoid/{pk}/refuse",
+        Auth::TenantHeader,
+    ),
+    ("POST", "/uanataca/api/v1/otp/{pk}", Auth::TenantHeader),
+    ("POST", "/uanataca/api/v1/sign/{pk}", Auth::TenantHeader),
+    (
+        "GET",
+        "/uanataca/api/v1/async/status/{pk}",
+        Auth::TenantHeader,
+    ),
+    ("POST", "/uanataca/api/v1/document/{pk}", Auth::TenantHeader),
+    (
+        "GET",
+        "/uanataca/api/v1/document/{pk}/contract",
+        Auth::TenantHeader,
+    ),
+    (
+        "GET",
+        "/uanataca/api/v1/document/{pk}/original/{uid}",
+        Auth::TenantHeader,
+    ),
+    (
+        "GET",
+        "/uanataca/api/v1/document/{pk}/signed/{uid}",
+        Auth::TenantHeader,
+    ),
+    (
+        "DELETE",
+        "/uanataca/api/v1/document/{pk}/original/{uid}",
+        Auth::TenantHeader,
+    ),
+    ("GET", "/uanataca/api/v1/documents/{pk}", Auth::TenantHeader),
+    (
+        "DELETE",
+        "/uanataca/api/v1/documents/{pk}",
+        Auth::TenantHeader,
+    ),
+    ("POST", "/signal/auth/login", Auth::Bearer),
+    ("POST", "/signal/sign", Auth::Bearer),
+    ("POST", "/signal/sign/request", Auth::Bearer),
+    ("GET", "/signal/sign/{pk}", Auth::Bearer),
+    ("POST", "/signal/sign/retrieve", Auth::Bearer),
+    ("POST", "/signal/sign/download", Auth::Bearer),
+    ("POST", "/signal/biometric", Auth::Bearer),
+    ("POST", "/qitech/sign/envelope", Auth::ApiKey),
+    ("GET", "/qitech/sign/envelope/{envelope}", Auth::ApiKey),
+    ("PATCH", "/qitech/sign/envelope/{envelope}", Auth::ApiKey),
+    (
+        "POST",
+        "/qitech/sign/envelope/{envelope}/document",
+        Auth::ApiKey,
+    ),
+    (
+        "GET",
+        "/qitech/sign/envelope/{envelope}/document/{document}/report",
+        Auth::ApiKey,
+    ),
+    (
+        "GET",
+        "/qitech/sign/envelope/{envelope}/report",
+        Auth::ApiKey,
+    ),
+    (
+        "GET",
+        "/qitech/sign/envelope/{envelope}/signer/1",
+        Auth::ApiKey,
+    ),
+    (
+        "POST",
+        "/qitech/sign/envelope/{envelope}/signer/1/personal_document",
+        Auth::ApiKey,
+    ),
+    ("POST", "/_signsim/scenarios", Auth::TenantHeader),
+    ("POST", "/_signsim/qitech/webhook", Auth::TenantHeader),
+    (
+        "POST",
+        "/_signsim/qitech/envelopes/{envelope}/signers/1/sign",
+        Auth::TenantHeader,
+    ),
+    (
+        "POST",
+        "/_signsim/uanataca/videoid/{pk}/complete",
+        Auth::TenantHeader,
+    ),
+    (
+        "GET",
+        "/_signsim/events?provider=uanataca&id={pk}",
+        Auth::TenantHeader,
+    ),
+];
+
+const KEYS: &[&str] = &[
+    "secret",
+    "pk",
+    "uid",
+    "type",
+    "status",
+    "token",
+    "username",
+    "password",
+    "pin",
+    "given_name",
+    "surname_1",
+    "email",
+    "mobile_phone_number",
+    "serial_number",
+    "env",
+    "options",
+    "useasync",
+    "callback",
+    "reason",
+    "scratchcard",
+    "seconds",
+    "api_key",
+    "url",
+    "signature_key",
+    "cpf",
+    "id",
+    "subject",
+    "expiration_date",
+    "signers",
+    "document_b64",
+    "template",
+    "documents_to_sign",
+    "document_front",
+    "outcome",
+    "delivery_method",
+    "metadata",
+    "metadata_oid",
+    "image",
+    "name",
+    "document_type",
+];
+
+const RAW_BODIES: &[&str] = &[
+    "",
+    "null",
+    "[]",
+    "{}",
+    "1e999",
+    "\"text\"",
+    "{\"a\":",
+    "{\"pk\": [1], \"secret\": {}}",
+    "{\"seconds\": -1e300}",
+    "{\"seconds\": 18446744073709551616}",
+    "\u{0}\u{ff}",
+    "{\"signers\": [null, 1, \"x\"]}",
+    "{\"options\": {\"x\": {\"position\": \"1,2\"}}}",
+    "{\"type\": \"signed\", \"uid\": \"../../etc/passwd\", \"pk\": \"-1\"}",
+];
+
+fn random_value(rng: &mut StdRng) -> Value {
+    match rng.random_range(0..12) {
+        0 => Value::Null,
+        1 => json!(rng.random_range(-5i64..5)),
+        2 => json!(u64::MAX),
+        3 => json!(""),
+        4 => json!("x".repeat(rng.random_range(1..5000))),
+        5 => json!([]),
+        6 => json!({}),
+        7 => json!(true),
+        8 => json!(1.5),
+        9 => json!("ZZZ="),
+        10 => json!([{ "id": 1 }]),
+        _ => json!({ "a": [1, { "b": null }] }),
+    }
+}
+
+fn random_text(rng: &mut StdRng) -> String {
+    match random_value(rng) {
+        Value::String(text) => text,
+        other => other.to_string(),
+    }
+}
+
+/// A body of one of several broken kinds, with the Content-Type it claims.
+fn random_body(rng: &mut StdRng, pdf: &[u8]) -> (Vec<u8>, Option<String>) {
+    let claimed = [
+        "application/json",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "multipart/form-data; boundary=nope",
+        "image/png",
+    ];
+    match rng.random_range(0..4) {
+        0 => {
+            let raw = RAW_BODIES[rng.random_range(0..RAW_BODIES.len())];
+            let content_type = claimed[rng.random_range(0..claimed.len())];
+            (raw.as_bytes().to_vec(), Some(content_type.into()))
+        }
+        1 => {
+            let mut object = Map::new();
+            for _ in 0..rng.random_range(1..6) {
+                let key = KEYS[rng.random_range(0..KEYS.len())];
+                object.insert(key.into(), random_value(rng));
+            }
+            let content_type = rng.random_bool(0.8).then(|| "application/json".into());
+            (Value::Object(object).to_string().into_bytes(), content_type)
+        }
+        2 => {
+            let bytes: Vec<u8> = (0..rng.random_range(0..3000))
+                .map(|_| rng.random())
+                .collect();
+            let content_type = claimed[rng.random_range(0..claimed.len())];
+            (bytes, Some(content_type.into()))
+        }
+        _ => {
+            let boundary = "hostile-boundary";
+            let mut body = Vec::new();
+            for _ in 0..rng.random_range(0..4) {
+                let key = KEYS[rng.random_range(0..KEYS.len())];
+                let text = random_text(rng);
+                body.extend(format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n{text}\r\n"
+                ).into_bytes());
+            }
+            if rng.random_bool(0.5) {
+                let file: Vec<u8> = match rng.random_range(0..3) {
+                    0 => pdf[..rng.random_range(0..pdf.len())].to_vec(),
+                    1 => pdf.to_vec(),
+                    _ => b"{\"messageDigest\": \"AAAA\"}".to_vec(),
+                };
+                let field = ["file", "hashfile", "image", "video"][rng.random_range(0..4)];
+                body.extend(format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"f.pdf\"\r\n\r\n"
+                ).into_bytes());
+                body.extend(file);
+                body.extend(b"\r\n");
+            }
+            body.extend(format!("--{boundary}--\r\n").into_bytes());
+            if rng.random_bool(0.2) {
+                body.truncate(rng.random_range(0..=body.len()));
+            }
+            (
+                body,
+                Some(format!("multipart/form-data; boundary={boundary}")),
+            )
+        }
+    }
+}
+
+/// The ids a tenant's resources have, to aim calls at.
+struct Ids {
+    pk: String,
+    uid: String,
+    signal_pk: String,
+    envelope: String,
+    document: String,
+}
+
+async fn send(
+    sim: &Sim,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    content_type: Option<String>,
+) -> Result<Answer, reqwest::Error> {
+    let method = Method::from_bytes(method.as_bytes()).expect("a method");
+    let mut request = sim.http.request(method, sim.url(path)).body(body);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    Ok(answer(request.send().await?).await)
+}
+
+/// Creates one resource per surface for `tenant` and returns their ids.
+async fn populate(sim: &Sim, tenant: &str) -> Ids {
+    let uanataca = [("x-signsim-tenant", tenant.to_owned())];
+    let created = send(
+        sim,
+        "POST",
+        "/uanataca/api/v1/request",
+        &uanataca,
+        json!({
+            "token": DEMO_TOKEN, "given_name": "Quiet", "surname_1": "Tenant",
+            "email": "quiet@example.com", "mobile_phone_number": "+34600999888"
+        })
+        .to_string()
+        .into_bytes(),
+        Some("application/json".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let pk = created.json()["details"].to_string();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(sample_pdf("Quiet")).file_name("q.pdf"),
+    );
+    let uploaded = sim
+        .http
+        .post(sim.url(&format!("/uanataca/api/v1/document/{pk}")))
+        .header("x-signsim-tenant", tenant)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let uploaded = answer(uploaded).await;
+    assert_eq!(uploaded.status, 200, "{:?}", uploaded.json());
+    let uid = uploaded.json()["details"].as_str().unwrap().to_owned();
+
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let png = b64(&sample_png(4, 4));
+    let signal = send(
+        sim,
+        "POST",
+        "/signal/sign/request",
+        &[("authorization", format!("Bearer {tenant}"))],
+        json!({
+            "given_name": "Quiet", "surname_1": "Tenant", "id_document_type": "IDC",
+            "id_document_country": "EC", "serial_number": "1712345678",
+            "email": "quiet@example.com", "mobile_phone_number": "+593991234567",
+            "document_front": png, "document_rear": png, "document_owner": png,
+            "documents_to_sign": b64(&sample_pdf("Quiet")),
+        })
+        .to_string()
+        .into_bytes(),
+        Some("application/json".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(signal.status, 200, "{:?}", signal.json());
+    let signal_pk = signal.json()["pk"].to_string().trim_matches('"').to_owned();
+
+    let key = [("authorization", tenant.to_owned())];
+    let envelope = format!("{tenant}-envelope");
+    let created = send(
+        sim,
+        "POST",
+        "/qitech/sign/envelope",
+        &key,
+        json!({
+            "id": envelope, "subject": "Quiet", "expiration_date": "2099-01-01",
+            "signers": [{
+                "id": "1", "name": "Quiet Tenant", "email": "quiet@example.com",
+                "birthdate": "1990-01-01", "document_number": "111.111.111-11",
+                "document_submission_method": "email",
+                "authentication_submission_method": "email"
+            }]
+        })
+        .to_string()
+        .into_bytes(),
+        Some("application/json".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let document = send(
+        sim,
+        "POST",
+        &format!("/qitech/sign/envelope/{envelope}/document"),
+        &key,
+        json!({ "document_b64": b64(&sample_pdf("Quiet")), "name": "Quiet", "document_type": "pdf" })
+            .to_string()
+            .into_bytes(),
+        Some("application/json".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(document.status, 201, "{:?}", document.json());
+    let document = document.json()["id"].as_str().unwrap().to_owned();
+    Ids {
+        pk,
+        uid,
+        signal_pk,
+        envelope,
+        document,
+    }
+}
+
+/// Everything the victim tenant can read back about its resources.
+async fn state_of(sim: &Sim, ids: &Ids) -> Vec<(u16, Vec<u8>)> {
+    let uanataca = [("x-signsim-tenant", VICTIM.to_owned())];
+    let bearer = [("authorization", format!("Bearer {VICTIM}"))];
+    let key = [("authorization", VICTIM.to_owned())];
+    let reads: [(String, &[(&str, String)]); 5] = [
+        (format!("/uanataca/api/v1/request/{}", ids.pk), &uanataca),
+        (format!("/uanataca/api/v1/documents/{}", ids.pk), &uanataca),
+        (
+            format!("/uanataca/api/v1/document/{}/original/{}", ids.pk, ids.uid),
+            &uanataca,
+        ),
+        (format!("/signal/sign/{}", ids.signal_pk), &bearer),
+        (format!("/qitech/sign/envelope/{}", ids.envelope), &key),
+    ];
+    let mut state = Vec::new();
+    for (path, headers) in reads {
+        let read = send(sim, "GET", &path, headers, Vec::new(), None)
+            .await
+            .unwrap();
+        state.push((read.status, read.bytes));
+    }
+    state
+}
+
+#[tokio::test]
+async fn random_bad_calls_answer_4xx_and_hurt_no_other_tenant() {
+    let sim = start().await;
+    let victim = populate(&sim, VICTIM).await;
+    let attacker = populate(&sim, ATTACKER).await;
+    let before = state_of(&sim, &victim).await;
+    assert!(before.iter().all(|(status, _)| *status == 200));
+
+    let pdf = sample_pdf("Hostile");
+    let mut rng = StdRng::seed_from_u64(7);
+    for call in 0..CALLS {
+        let (method, template, auth) = ROUTES[rng.random_range(0..ROUTES.len())];
+        // Mostly the attacker's own ids, sometimes the victim's or nonsense.
+        let aimed = if rng.random_bool(0.15) {
+            &victim
+        } else {
+            &attacker
+        };
+        let odd = ["0", "-1", "99999999999999999999", "abc", "%20"];
+        let pk = if rng.random_bool(0.1) {
+            odd[rng.random_range(0..odd.len())].to_owned()
+        } else if template.starts_with("/signal") {
+            aimed.signal_pk.clone()
+        } else {
+            aimed.pk.clone()
+        };
+        let path = template
+            .replace("{pk}", &pk)
+            .replace("{uid}", &aimed.uid)
+            .replace("{envelope}", &aimed.envelope)
+            .replace("{document}", &aimed.document);
+        let credential = match auth {
+            Auth::TenantHeader => ("x-signsim-tenant", ATTACKER.to_owned()),
+            Auth::Bearer if rng.random_bool(0.9) => ("authorization", format!("Bearer {ATTACKER}")),
+            Auth::Bearer => ("authorization", "Bearer a b".to_owned()),
+            Auth::ApiKey if rng.random_bool(0.9) => ("authorization", ATTACKER.to_owned()),
+            Auth::ApiKey => ("authorization", "Basic eA==".to_owned()),
+        };
+        let (body, content_type) = random_body(&mut rng, &pdf);
+        let shown = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        let answered = send(&sim, method, &path, &[credential], body, content_type).await;
+        let answered = answered.unwrap_or_else(|e| panic!("call {call} {method} {path}: {e}"));
+        assert!(
+            answered.status < 500,
+            "call {call}: {method} {path} with {shown:?} answered {} {}",
+            answered.status,
+            String::from_utf8_lossy(&answered.bytes)
+        );
+    }
+
+    let health = sim.get(&sim.url("/_signsim/health")).await;
+    assert_eq!(health.status, 200);
+    assert!(
+        before == state_of(&sim, &victim).await,
+        "the victim tenant's state changed"
+    );
+}
