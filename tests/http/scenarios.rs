@@ -274,3 +274,19 @@ fn scenarios_check_reports_file_and_line() {
     let schema: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
     assert_eq!(schema["title"], "signsim scenario file");
 }
+
+/// The README teaches the format with every shipped scenario file, complete: its copies must
+/// stay the files as they are.
+#[test]
+fn the_readme_shows_every_shipped_scenario_file_as_it_is() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    for file in ["uanataca", "signal", "qitech"] {
+        let text = std::fs::read_to_string(format!("{root}/scenarios/{file}.toml")).unwrap();
+        let block = format!("```toml\n{}\n```", text.trim_end());
+        assert!(
+            readme.contains(&block),
+            "README.md lacks an exact copy of scenarios/{file}.toml"
+        );
+    }
+}
