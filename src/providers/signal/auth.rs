@@ -1,10 +1,9 @@
 //! `POST /auth/login`: any username and password get a fresh JWT-looking token, which is
 //! a tenant of its own.
 
-use super::wire::{SError, SResult};
+use super::wire::{Body, SError, SResult};
 use super::{Signal, SLUG};
-use crate::wire::Fields;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,8 +14,7 @@ use std::sync::Arc;
 /// How long the token says it is valid (`exp`); the simulator does not enforce it.
 const TOKEN_LIFETIME_SECONDS: i64 = 24 * 3600;
 
-pub async fn login(State(state): State<Arc<Signal>>, request: Request) -> SResult {
-    let fields = Fields::read(request, state.body_limit).await?;
+pub async fn login(State(state): State<Arc<Signal>>, Body(fields): Body) -> SResult {
     let username = fields.text("username")?;
     let password = fields.text("password")?;
     let missing: Vec<&str> = [("username", &username), ("password", &password)]

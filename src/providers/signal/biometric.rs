@@ -5,8 +5,7 @@ use super::wire::{Bearer, Body, Path, SError, SResult};
 use super::{Signal, SLUG};
 use crate::engine::{rfc3339, seconds};
 use crate::ui;
-use crate::wire::Fields;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -95,9 +94,8 @@ pub async fn complete(
     State(state): State<Arc<Signal>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    request: Request,
+    Body(fields): Body,
 ) -> SResult {
-    let fields = Fields::read(request, state.body_limit).await?;
     let (tenant, found) = session(&state, &id)?;
     let outcome = fields.text("outcome")?.unwrap_or_default();
     if !OUTCOMES.contains(&outcome.as_str()) {
