@@ -25,7 +25,7 @@ pub struct TenantTag(pub String);
 pub const SCENARIO_HEADER: &str = "x-signsim-scenario";
 
 /// The scenario named by `X-Signsim-Scenario`, if any.
-pub fn scenario_from_headers(headers: &HeaderMap) -> Option<String> {
+fn scenario_from_headers(headers: &HeaderMap) -> Option<String> {
     headers
         .get(SCENARIO_HEADER)
         .and_then(|v| v.to_str().ok())

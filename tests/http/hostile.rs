@@ -244,34 +244,47 @@ async fn send(
     Ok(answer(request.send().await?).await)
 }
 
-/// Creates one resource per surface for `tenant` and returns their ids.
-async fn populate(sim: &Sim, tenant: &str) -> Ids {
-    let uanataca = [("x-signsim-tenant", tenant.to_owned())];
-    let created = send(
+/// Posts a well-formed JSON body and expects `status`; answers the body.
+async fn post_ok(sim: &Sim, path: &str, header: (&str, String), body: Value, status: u16) -> Value {
+    let json = Some("application/json".to_owned());
+    let answered = send(
         sim,
         "POST",
-        "/uanataca/api/v1/request",
-        &uanataca,
-        json!({
-            "token": DEMO_TOKEN, "given_name": "Quiet", "surname_1": "Tenant",
-            "email": "quiet@example.com", "mobile_phone_number": "+34600999888"
-        })
-        .to_string()
-        .into_bytes(),
-        Some("application/json".into()),
+        path,
+        &[header],
+        body.to_string().into_bytes(),
+        json,
     )
     .await
     .unwrap();
-    assert_eq!(created.status, 201, "{:?}", created.json());
-    let pk = created.json()["details"].to_string();
+    assert_eq!(answered.status, status, "{path}: {:?}", answered.json());
+    answered.json()
+}
+
+/// Creates one resource per surface for `tenant` and returns their ids.
+async fn populate(sim: &Sim, tenant: &str) -> Ids {
+    let uanataca = || ("x-signsim-tenant", tenant.to_owned());
+    let created = post_ok(
+        sim,
+        "/uanataca/api/v1/request",
+        uanataca(),
+        json!({
+            "token": DEMO_TOKEN, "given_name": "Quiet", "surname_1": "Tenant",
+            "email": "quiet@example.com", "mobile_phone_number": "+34600999888"
+        }),
+        201,
+    )
+    .await;
+    let pk = created["details"].to_string();
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(sample_pdf("Quiet")).file_name("q.pdf"),
     );
+    let (name, value) = uanataca();
     let uploaded = sim
         .http
         .post(sim.url(&format!("/uanataca/api/v1/document/{pk}")))
-        .header("x-signsim-tenant", tenant)
+        .header(name, value)
         .multipart(form)
         .send()
         .await
@@ -282,34 +295,28 @@ async fn populate(sim: &Sim, tenant: &str) -> Ids {
 
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let png = b64(&sample_png(4, 4));
-    let signal = send(
+    let signal = post_ok(
         sim,
-        "POST",
         "/signal/sign/request",
-        &[("authorization", format!("Bearer {tenant}"))],
+        ("authorization", format!("Bearer {tenant}")),
         json!({
             "given_name": "Quiet", "surname_1": "Tenant", "id_document_type": "IDC",
             "id_document_country": "EC", "serial_number": "1712345678",
             "email": "quiet@example.com", "mobile_phone_number": "+593991234567",
             "document_front": png, "document_rear": png, "document_owner": png,
             "documents_to_sign": b64(&sample_pdf("Quiet")),
-        })
-        .to_string()
-        .into_bytes(),
-        Some("application/json".into()),
+        }),
+        200,
     )
-    .await
-    .unwrap();
-    assert_eq!(signal.status, 200, "{:?}", signal.json());
-    let signal_pk = signal.json()["pk"].to_string().trim_matches('"').to_owned();
+    .await;
+    let signal_pk = signal["pk"].to_string().trim_matches('"').to_owned();
 
-    let key = [("authorization", tenant.to_owned())];
+    let key = || ("authorization", tenant.to_owned());
     let envelope = format!("{tenant}-envelope");
-    let created = send(
+    post_ok(
         sim,
-        "POST",
         "/qitech/sign/envelope",
-        &key,
+        key(),
         json!({
             "id": envelope, "subject": "Quiet", "expiration_date": "2099-01-01",
             "signers": [{
@@ -318,28 +325,19 @@ async fn populate(sim: &Sim, tenant: &str) -> Ids {
                 "document_submission_method": "email",
                 "authentication_submission_method": "email"
             }]
-        })
-        .to_string()
-        .into_bytes(),
-        Some("application/json".into()),
+        }),
+        201,
     )
-    .await
-    .unwrap();
-    assert_eq!(created.status, 201, "{:?}", created.json());
-    let document = send(
+    .await;
+    let document = post_ok(
         sim,
-        "POST",
         &format!("/qitech/sign/envelope/{envelope}/document"),
-        &key,
-        json!({ "document_b64": b64(&sample_pdf("Quiet")), "name": "Quiet", "document_type": "pdf" })
-            .to_string()
-            .into_bytes(),
-        Some("application/json".into()),
+        key(),
+        json!({ "document_b64": b64(&sample_pdf("Quiet")), "name": "Quiet", "document_type": "pdf" }),
+        201,
     )
-    .await
-    .unwrap();
-    assert_eq!(document.status, 201, "{:?}", document.json());
-    let document = document.json()["id"].as_str().unwrap().to_owned();
+    .await;
+    let document = document["id"].as_str().unwrap().to_owned();
     Ids {
         pk,
         uid,

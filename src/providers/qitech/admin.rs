@@ -197,10 +197,10 @@ fn not_a_link() -> Response {
 
 /// The signer opens the link: the authentication token is sent, the form shown.
 async fn signing_page(State(state): State<Arc<QiTech>>, Path(code): Path<String>) -> Response {
-    let Some(target) = state.link_target(&code) else {
+    let Some((tenant, target)) = state.link_target(&code) else {
         return not_a_link();
     };
-    let Ok((envelope, signer)) = state.open_link(&target) else {
+    let Ok((envelope, signer)) = state.open_link(&tenant, &target) else {
         return not_a_link();
     };
     let title = format!("Sign: {}", envelope.subject);
@@ -255,7 +255,7 @@ async fn signing_form(
     Path(code): Path<String>,
     request: Request,
 ) -> Response {
-    let Some(target) = state.link_target(&code) else {
+    let Some((tenant, target)) = state.link_target(&code) else {
         return not_a_link();
     };
     let again = |message: String| {
@@ -286,15 +286,7 @@ async fn signing_form(
         token: Some(token),
         values,
     };
-    match sign(
-        &state,
-        &target.tenant,
-        &target.envelope,
-        &target.signer,
-        input,
-    )
-    .await
-    {
+    match sign(&state, &tenant, &target.envelope, &target.signer, input).await {
         Ok(signed) => {
             let done = if signed.completed {
                 "Everyone has signed: the envelope is completed."
@@ -325,7 +317,7 @@ async fn signing_form(
 /// A dossier, identification image or face photo, while its URL is valid.
 async fn file(State(state): State<Arc<QiTech>>, Path(name): Path<String>) -> Response {
     let token = name.split('.').next().unwrap_or("");
-    let Some(link) = state.file_link(token) else {
+    let Some((tenant, link)) = state.file_link(token) else {
         return (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response();
     };
     if state.engine().now() > link.expires_at {
@@ -335,7 +327,7 @@ async fn file(State(state): State<Arc<QiTech>>, Path(name): Path<String>) -> Res
         )
             .into_response();
     }
-    match state.file(&link) {
+    match state.file(&tenant, &link) {
         Some((bytes, content_type)) => {
             ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
         }

@@ -15,10 +15,9 @@ use time::OffsetDateTime;
 /// How long a dossier (or image) URL stays valid, as the manual says.
 pub const URL_LIFETIME_SECONDS: u64 = 24 * 60 * 60;
 
-/// Who a signature link belongs to.
+/// Whose signature a link is for (its tenant is the one that owns the link).
 #[derive(Debug, Clone)]
 pub struct LinkTarget {
-    pub tenant: String,
     pub envelope: String,
     pub signer: String,
 }
@@ -32,9 +31,9 @@ pub enum FileKind {
     Face(String),
 }
 
+/// What a file URL serves (its tenant is the one that owns the link).
 #[derive(Debug, Clone)]
 pub struct FileLink {
-    pub tenant: String,
     pub envelope: String,
     pub kind: FileKind,
     pub expires_at: OffsetDateTime,
@@ -177,7 +176,6 @@ impl QiTech {
                 tenant,
                 code.clone(),
                 LinkTarget {
-                    tenant: tenant.to_owned(),
                     envelope: id.to_owned(),
                     signer: signer.id.clone(),
                 },
@@ -248,16 +246,21 @@ impl QiTech {
         self.engine.link(&format!("/_signsim/{SLUG}/s/{code}"))
     }
 
-    pub fn link_target(&self, code: &str) -> Option<LinkTarget> {
-        self.links.get(code).map(|(_, target)| target)
+    /// The tenant and signer a signature link leads to.
+    pub fn link_target(&self, code: &str) -> Option<(String, LinkTarget)> {
+        self.links.get(code)
     }
 
     /// The signer opened the link: a fresh authentication token goes out by their
     /// `authentication_submission_method`. Nothing is sent once they have signed or the
     /// envelope is no longer out for signature.
-    pub fn open_link(&self, target: &LinkTarget) -> Result<(Envelope, Signer), ModelError> {
+    pub fn open_link(
+        &self,
+        tenant: &str,
+        target: &LinkTarget,
+    ) -> Result<(Envelope, Signer), ModelError> {
         let token = self.engine.ids.otp(6);
-        let (envelope, signer) = self.update(&target.tenant, &target.envelope, |envelope| {
+        let (envelope, signer) = self.update(tenant, &target.envelope, |envelope| {
             let sendable = envelope.status == Status::Submitted;
             let signer = envelope.signer_mut(&target.signer)?;
             if sendable && signer.signed_at.is_none() {
@@ -268,7 +271,7 @@ impl QiTech {
         })?;
         if envelope.status == Status::Submitted && signer.signed_at.is_none() {
             self.message(
-                &target.tenant,
+                tenant,
                 &signer,
                 signer.authentication_submission_method,
                 format!("QI Tech Sign: your authentication token is {token}"),
@@ -415,7 +418,6 @@ impl QiTech {
             tenant,
             token.clone(),
             FileLink {
-                tenant: tenant.to_owned(),
                 envelope: envelope.to_owned(),
                 kind,
                 expires_at: self.engine.now() + seconds(URL_LIFETIME_SECONDS),
@@ -425,13 +427,14 @@ impl QiTech {
             .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"))
     }
 
-    pub fn file_link(&self, token: &str) -> Option<FileLink> {
-        self.files.get(token).map(|(_, link)| link)
+    /// The tenant and file a file URL's token leads to.
+    pub fn file_link(&self, token: &str) -> Option<(String, FileLink)> {
+        self.files.get(token)
     }
 
     /// The bytes and content type a file link serves, if they still exist.
-    pub fn file(&self, link: &FileLink) -> Option<(Bytes, String)> {
-        let envelope = self.get(&link.tenant, &link.envelope).ok()?;
+    pub fn file(&self, tenant: &str, link: &FileLink) -> Option<(Bytes, String)> {
+        let envelope = self.get(tenant, &link.envelope).ok()?;
         match &link.kind {
             FileKind::Dossier(document) => envelope
                 .dossiers
