@@ -15,37 +15,29 @@ use axum::Router;
 use engine::journal::JournalEntry;
 use engine::scenarios::{self, ProviderSpec, ScenarioError};
 use engine::{Engine, EngineConfig};
-use providers::oneshot::OneShot;
-use providers::qitech::{self, QiTech};
-use providers::signal::{self, Signal};
-use providers::uanataca::{self, Uanataca};
+use providers::{qitech, signal, uanataca, Context, Provider};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Every provider slug, in the order the README lists them.
-pub const PROVIDERS: &[&str] = &[uanataca::SLUG, signal::SLUG, qitech::SLUG];
+/// The registry: every provider, in the order the README lists them. Adding a provider is
+/// one folder under `providers/` and one line here.
+pub const PROVIDERS: &[Provider] = &[uanataca::PROVIDER, signal::PROVIDER, qitech::PROVIDER];
 
-/// Scenarios compiled into the binary: the documented files shipped in `scenarios/`.
-pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
-    (
-        "scenarios/uanataca.toml",
-        include_str!("../scenarios/uanataca.toml"),
-    ),
-    (
-        "scenarios/signal.toml",
-        include_str!("../scenarios/signal.toml"),
-    ),
-    (
-        "scenarios/qitech.toml",
-        include_str!("../scenarios/qitech.toml"),
-    ),
-];
+/// Every provider's slug.
+pub fn slugs() -> Vec<&'static str> {
+    PROVIDERS.iter().map(|p| p.slug).collect()
+}
 
 /// What each provider exposes to scenario files.
 pub fn provider_specs() -> Vec<ProviderSpec> {
-    vec![uanataca::SPEC, signal::SPEC, qitech::SPEC]
+    PROVIDERS.iter().map(|p| p.spec).collect()
+}
+
+/// Scenarios compiled into the binary: each provider's documented file in `scenarios/`.
+pub fn builtin_scenarios() -> impl Iterator<Item = (&'static str, &'static str)> {
+    PROVIDERS.iter().map(|p| p.scenarios)
 }
 
 #[derive(Debug, Clone)]
@@ -68,12 +60,9 @@ impl Default for Config {
 }
 
 /// One provider as the app mounts it.
-pub struct Mounted {
-    pub slug: &'static str,
-    /// The real API at the provider's own paths; mounted under `/<slug>`.
-    pub api: Router,
-    /// The provider's admin calls and pages; mounted under `/_signsim/<slug>`.
-    pub admin: Option<Router>,
+struct Mounted {
+    slug: &'static str,
+    routers: providers::Mounted,
 }
 
 /// The assembled simulator: the engine and the providers.
@@ -86,7 +75,7 @@ pub struct App {
 pub enum StartError {
     #[error("cannot set up the PKI: {0}")]
     Pki(#[from] pki::PkiError),
-    #[error("unknown provider '{0}' (known: {known})", known = PROVIDERS.join(", "))]
+    #[error("unknown provider '{0}' (known: {known})", known = slugs().join(", "))]
     UnknownProvider(String),
     #[error("invalid scenarios:\n{0}")]
     Scenarios(String),
@@ -109,31 +98,17 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         }
     }
     engine.start();
-    let oneshot = Arc::new(OneShot::new(engine.clone()));
-    let uanataca = Arc::new(Uanataca::new(oneshot.clone(), config.body_limit)?);
-    // Signal is a facade over the same one-shot model as Uanataca.
-    let signal = Arc::new(Signal::new(oneshot, config.body_limit)?);
-    let qitech = QiTech::new(engine.clone(), config.body_limit);
-    Ok(App {
-        providers: vec![
-            Mounted {
-                slug: uanataca::SLUG,
-                api: uanataca::router(uanataca.clone()),
-                admin: Some(uanataca::admin::router(uanataca)),
-            },
-            Mounted {
-                slug: signal::SLUG,
-                api: signal::router(signal.clone()),
-                admin: Some(signal::admin_router(signal)),
-            },
-            Mounted {
-                slug: qitech::SLUG,
-                api: qitech::router(qitech.clone()),
-                admin: Some(qitech::admin_router(qitech)),
-            },
-        ],
-        engine,
-    })
+    let context = Context::new(engine.clone(), config.body_limit);
+    let providers = PROVIDERS
+        .iter()
+        .map(|provider| {
+            Ok(Mounted {
+                slug: provider.slug,
+                routers: (provider.mount)(&context)?,
+            })
+        })
+        .collect::<Result<_, StartError>>()?;
+    Ok(App { providers, engine })
 }
 
 fn load_scenarios(engine: &Engine, dir: Option<&Path>) -> Result<(), StartError> {
@@ -142,7 +117,7 @@ fn load_scenarios(engine: &Engine, dir: Option<&Path>) -> Result<(), StartError>
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         StartError::Scenarios(lines.join("\n"))
     };
-    for (source, text) in BUILTIN_SCENARIOS {
+    for (source, text) in builtin_scenarios() {
         engine
             .scenarios
             .load(scenarios::parse(source, text, &specs).map_err(report)?);
@@ -161,7 +136,7 @@ impl App {
         let provider_admin = self
             .providers
             .iter()
-            .filter_map(|p| p.admin.clone().map(|admin| (p.slug, admin)))
+            .map(|p| (p.slug, p.routers.admin.clone()))
             .collect();
         let mut router = Router::new()
             // People who open the bare address land on the start page.
@@ -174,7 +149,7 @@ impl App {
                 admin::router(self.engine.clone(), provider_admin),
             );
         for provider in &self.providers {
-            router = router.nest(&format!("/{}", provider.slug), provider.api.clone());
+            router = router.nest(&format!("/{}", provider.slug), provider.routers.api.clone());
         }
         router.layer(middleware::from_fn_with_state(
             (self.engine.clone(), None),
@@ -189,10 +164,14 @@ impl App {
             .iter()
             .find(|p| p.slug == slug)
             .ok_or_else(|| StartError::UnknownProvider(slug.to_owned()))?;
-        Ok(provider.api.clone().layer(middleware::from_fn_with_state(
-            (self.engine.clone(), Some(provider.slug)),
-            journal_and_log,
-        )))
+        Ok(provider
+            .routers
+            .api
+            .clone()
+            .layer(middleware::from_fn_with_state(
+                (self.engine.clone(), Some(provider.slug)),
+                journal_and_log,
+            )))
     }
 }
 

@@ -1,6 +1,69 @@
-//! One folder per provider: its model (state machine) apart from its wire shapes (http).
+//! The providers, each in a folder of the same parts under the same names:
+//!
+//! - `mod.rs`: the descriptor (`PROVIDER`: slug, scenario spec, shipped scenarios, how to
+//!   mount it), the provider's state handle and its routes at the real paths;
+//! - `model`: its state and the one transitions table, no HTTP types;
+//! - `wire`: the bodies, extractors and error type of its answers;
+//! - `handlers`: the API calls, reading the wire and driving the model;
+//! - `admin`: its admin calls and the pages its links open, under `/_signsim/<slug>`.
+//!
+//! A part that outgrows one file becomes a folder of the same name; a provider adds a file
+//! beside them only for what is its own (QI Tech's dossier). `shared/` holds models that
+//! several surfaces use and that are not providers themselves.
 
-pub mod oneshot;
 pub mod qitech;
+pub mod shared;
 pub mod signal;
 pub mod uanataca;
+
+use crate::engine::scenarios::ProviderSpec;
+use crate::engine::Engine;
+use crate::pki::PkiError;
+use axum::Router;
+use shared::oneshot::OneShot;
+use std::sync::{Arc, OnceLock};
+
+/// One provider, as the registry in `lib.rs` lists it.
+pub struct Provider {
+    pub slug: &'static str,
+    /// What scenario files may script for it.
+    pub spec: ProviderSpec,
+    /// Its shipped scenario file: where it lives in the repository, and its text.
+    pub scenarios: (&'static str, &'static str),
+    /// Builds its state and routers over the engine.
+    pub mount: fn(&Context) -> Result<Mounted, PkiError>,
+}
+
+/// A provider's routers.
+pub struct Mounted {
+    /// The real API at the provider's own paths; served under `/<slug>`.
+    pub api: Router,
+    /// Its admin calls and pages; served under `/_signsim/<slug>`.
+    pub admin: Router,
+}
+
+/// What providers are built from: the engine, the body limit, and the shared models, made
+/// once on first use so that every surface over one model sees the same state.
+pub struct Context {
+    pub engine: Arc<Engine>,
+    /// Largest request body a provider accepts, in bytes.
+    pub body_limit: usize,
+    oneshot: OnceLock<Arc<OneShot>>,
+}
+
+impl Context {
+    pub fn new(engine: Arc<Engine>, body_limit: usize) -> Context {
+        Context {
+            engine,
+            body_limit,
+            oneshot: OnceLock::new(),
+        }
+    }
+
+    /// The one-shot model that Uanataca and Signal both serve.
+    pub fn oneshot(&self) -> Arc<OneShot> {
+        self.oneshot
+            .get_or_init(|| Arc::new(OneShot::new(self.engine.clone())))
+            .clone()
+    }
+}

@@ -2,8 +2,8 @@
 //! the signer's act (JSON for tests, a page behind `signature_url` for people), the file
 //! URLs the API hands out, and a receiver that is always down.
 
-use super::service::{SignInput, Signed};
-use super::webhook::{EndpointForm, HookConfig};
+use super::model::service::{SignInput, Signed};
+use super::wire::webhook::{EndpointForm, HookConfig};
 use super::{QiTech, SLUG};
 use crate::admin::Path;
 use crate::ui::{escape, page};

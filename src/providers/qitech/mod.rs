@@ -5,17 +5,16 @@
 //! tenant and sees only its own envelopes.
 
 mod admin;
-mod api;
 mod dossier;
+mod handlers;
 mod model;
-mod service;
-mod webhook;
 mod wire;
 
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
 use crate::engine::Engine;
+use crate::providers::{Mounted, Provider};
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -26,6 +25,23 @@ use std::sync::{Arc, Weak};
 use wire::QError;
 
 pub const SLUG: &str = "qitech";
+
+/// QI Tech in the registry.
+pub const PROVIDER: Provider = Provider {
+    slug: SLUG,
+    spec: SPEC,
+    scenarios: (
+        "scenarios/qitech.toml",
+        include_str!("../../../scenarios/qitech.toml"),
+    ),
+    mount: |context| {
+        let state = QiTech::new(context.engine.clone(), context.body_limit);
+        Ok(Mounted {
+            api: router(state.clone()),
+            admin: admin::router(state),
+        })
+    },
+};
 
 /// What scenario files may script for this provider.
 pub const SPEC: ProviderSpec = ProviderSpec {
@@ -56,9 +72,9 @@ pub struct QiTech {
     engine: Arc<Engine>,
     me: Weak<QiTech>,
     envelopes: Arc<TenantStore<String, model::Envelope>>,
-    links: Links<service::LinkTarget>,
-    files: Links<service::FileLink>,
-    hooks: Arc<TenantStore<(), webhook::HookConfig>>,
+    links: Links<model::service::LinkTarget>,
+    files: Links<model::service::FileLink>,
+    hooks: Arc<TenantStore<(), wire::webhook::HookConfig>>,
     body_limit: usize,
 }
 
@@ -151,25 +167,28 @@ fn tenant(headers: &HeaderMap) -> Result<String, QError> {
 pub fn router(state: Arc<QiTech>) -> Router {
     let limit = state.body_limit;
     Router::new()
-        .route("/sign/envelope", post(api::create))
+        .route("/sign/envelope", post(handlers::create))
         .route(
             "/sign/envelope/{id}",
-            get(api::get_envelope).patch(api::patch),
+            get(handlers::get_envelope).patch(handlers::patch),
         )
-        .route("/sign/envelope/{id}/document", post(api::add_document))
+        .route("/sign/envelope/{id}/document", post(handlers::add_document))
         .route(
             "/sign/envelope/{id}/document/{document_id}/report",
-            get(api::document_report),
+            get(handlers::document_report),
         )
-        .route("/sign/envelope/{id}/report", get(api::report))
-        .route("/sign/envelope/{id}/signer/{signer_id}", get(api::signer))
+        .route("/sign/envelope/{id}/report", get(handlers::report))
+        .route(
+            "/sign/envelope/{id}/signer/{signer_id}",
+            get(handlers::signer),
+        )
         .route(
             "/sign/envelope/{id}/signer/{signer_id}/face",
-            get(api::face),
+            get(handlers::face),
         )
         .route(
             "/sign/envelope/{id}/signer/{signer_id}/personal_document",
-            post(api::add_personal_document).get(api::personal_documents),
+            post(handlers::add_personal_document).get(handlers::personal_documents),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -177,11 +196,6 @@ pub fn router(state: Arc<QiTech>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(tag_tenant))
         .with_state(state)
-}
-
-/// Admin calls and pages, mounted under `/_signsim/qitech`.
-pub fn admin_router(state: Arc<QiTech>) -> Router {
-    admin::router(state)
 }
 
 async fn not_found(uri: Uri) -> Response {

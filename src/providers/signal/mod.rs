@@ -5,20 +5,21 @@
 //! Each Bearer token is its own tenant. Files and the biometric check are reached through
 //! unguessable links under `/_signsim/signal/...`, without the token.
 
-mod auth;
-mod biometric;
-mod details;
-mod files;
-mod sign;
+mod admin;
+mod handlers;
+mod model;
 mod wire;
+
+use handlers::{auth, biometric, files, sign};
 
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
 use crate::pki::{PkiError, SignerIdentity};
-use crate::providers::oneshot::status::STATUS_NAMES;
-use crate::providers::oneshot::MATCH_FIELDS;
-use crate::providers::oneshot::{IssuedCertificate, OneShot};
+use crate::providers::shared::oneshot::status::STATUS_NAMES;
+use crate::providers::shared::oneshot::MATCH_FIELDS;
+use crate::providers::shared::oneshot::{IssuedCertificate, OneShot};
+use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +29,23 @@ use std::sync::Arc;
 use wire::SError;
 
 pub const SLUG: &str = "signal";
+
+/// Signal in the registry: a facade over the one-shot model Uanataca serves too.
+pub const PROVIDER: Provider = Provider {
+    slug: SLUG,
+    spec: SPEC,
+    scenarios: (
+        "scenarios/signal.toml",
+        include_str!("../../../scenarios/signal.toml"),
+    ),
+    mount: |context| {
+        let state = Arc::new(Signal::new(context.oneshot(), context.body_limit)?);
+        Ok(Mounted {
+            api: router(state.clone()),
+            admin: admin::router(state),
+        })
+    },
+};
 
 /// What scenario files may script for this provider.
 pub const SPEC: ProviderSpec = ProviderSpec {
@@ -49,21 +67,13 @@ const RAO_GIVEN_NAME: &str = "RAO Ecuador One-Shot";
 const RAO_SURNAME: &str = "SandBox";
 const RAO_DOCUMENT: &str = "99999999R";
 
-/// The residence fields of the create call, which the one-shot model does not keep.
-#[derive(Debug, Clone, Default)]
-pub struct Residence {
-    pub address: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-}
-
 pub struct Signal {
     oneshot: Arc<OneShot>,
     /// The approving RAO's certificate, shown in the request details.
     rao_certificate: IssuedCertificate,
-    residences: Arc<TenantStore<u64, Residence>>,
-    files: Links<files::FileLink>,
-    biometrics: Links<biometric::Session>,
+    residences: Arc<TenantStore<u64, model::Residence>>,
+    files: Links<model::FileLink>,
+    biometrics: Links<model::Session>,
     body_limit: usize,
 }
 
@@ -133,15 +143,6 @@ pub fn router(state: Arc<Signal>) -> Router {
         // The body reader enforces the limit and answers in Signal's error shape.
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(tag_tenant))
-        .with_state(state)
-}
-
-/// What `/_signsim/signal` serves: the links the API hands out.
-pub fn admin_router(state: Arc<Signal>) -> Router {
-    Router::new()
-        .route("/files/{id}", get(files::by_link))
-        .route("/biometric/{id}", get(biometric::page))
-        .route("/biometric/{id}/complete", post(biometric::complete))
         .with_state(state)
 }
 

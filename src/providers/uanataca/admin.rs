@@ -1,10 +1,10 @@
 //! What the person does behind `videoid_link`: an admin call for tests and a page for
 //! people, both ending the video identification as a success, incomplete or an error.
 
-use super::videoid::videoid_link;
+use super::handlers::videoid::videoid_link;
 use super::{parse_pk, Uanataca};
 use crate::admin::{error, Path, Query};
-use crate::providers::oneshot::{PersonPatch, VideoOutcome};
+use crate::providers::shared::oneshot::{PersonPatch, VideoOutcome};
 use crate::ui::{escape, page};
 use crate::wire::{tenant_from_headers, Fields};
 use axum::extract::{Request, State};
@@ -139,7 +139,7 @@ async fn complete(
 
 impl Uanataca {
     /// Plausible data "read" from the identity document, for the fields still empty.
-    fn document_reading(&self, person: &crate::providers::oneshot::Person) -> PersonPatch {
+    fn document_reading(&self, person: &crate::providers::shared::oneshot::Person) -> PersonPatch {
         let engine = self.oneshot.engine();
         let (given, first, second) = engine.ids.with_rng(|rng| {
             (

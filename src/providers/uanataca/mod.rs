@@ -3,25 +3,21 @@
 //! The real API has no HTTP authentication: the RAO's token or username/password/pin travel
 //! in the body. State is global unless the caller sends `X-Signsim-Tenant`.
 
-pub mod admin;
-mod details;
-mod documents;
-mod hashfile;
-mod images;
-mod requests;
-mod settings;
-mod sign_options;
-mod tokens;
-mod videoid;
+mod admin;
+mod handlers;
+mod model;
 mod wire;
+
+use handlers::{documents, images, requests, settings, tokens, videoid};
 
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
 use crate::engine::webhooks::WebhookRequest;
 use crate::pki::{PkiError, SignerIdentity};
-use crate::providers::oneshot::status::STATUS_NAMES;
-use crate::providers::oneshot::MATCH_FIELDS;
-use crate::providers::oneshot::{IssuedCertificate, OneShot, StatusChange};
+use crate::providers::shared::oneshot::status::STATUS_NAMES;
+use crate::providers::shared::oneshot::MATCH_FIELDS;
+use crate::providers::shared::oneshot::{IssuedCertificate, OneShot, StatusChange};
+use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::response::Response;
@@ -31,6 +27,23 @@ use std::sync::Arc;
 use wire::UError;
 
 pub const SLUG: &str = "uanataca";
+
+/// Uanataca in the registry.
+pub const PROVIDER: Provider = Provider {
+    slug: SLUG,
+    spec: SPEC,
+    scenarios: (
+        "scenarios/uanataca.toml",
+        include_str!("../../../scenarios/uanataca.toml"),
+    ),
+    mount: |context| {
+        let state = Arc::new(Uanataca::new(context.oneshot(), context.body_limit)?);
+        Ok(Mounted {
+            api: router(state.clone()),
+            admin: admin::router(state),
+        })
+    },
+};
 
 /// What scenario files may script for this provider.
 pub const SPEC: ProviderSpec = ProviderSpec {
@@ -62,9 +75,9 @@ pub struct Uanataca {
     oneshot: Arc<OneShot>,
     /// The operator certificate shown as the approving RAO's.
     rao_certificate: IssuedCertificate,
-    tokens: Arc<TenantStore<String, tokens::Token>>,
-    images: Arc<TenantStore<String, images::Image>>,
-    metadata: Arc<TenantStore<String, images::Metadata>>,
+    tokens: Arc<TenantStore<String, model::Token>>,
+    images: Arc<TenantStore<String, model::Image>>,
+    metadata: Arc<TenantStore<String, model::Metadata>>,
     settings: Arc<TenantStore<(), serde_json::Value>>,
     body_limit: usize,
 }

@@ -1,11 +1,11 @@
 //! Signature requests: create, get, cancel, approve, OTP and sign.
 
-use super::wire::{envelope, model_error, ok, Body, Path, UError, UResult};
-use super::{parse_pk, Uanataca, SLUG};
 use crate::engine::outbox::Channel;
 use crate::engine::seconds;
-use crate::providers::oneshot::{AsyncSigning, OtpOptions, Status};
-use crate::providers::oneshot::{IdImages, NewRequest, Person};
+use crate::providers::shared::oneshot::{AsyncSigning, OtpOptions, Status};
+use crate::providers::shared::oneshot::{IdImages, NewRequest, Person};
+use crate::providers::uanataca::wire::{envelope, model_error, ok, Body, Path, UError, UResult};
+use crate::providers::uanataca::{parse_pk, Uanataca, SLUG};
 use crate::wire::checks::{international_phone, is_country_code, is_jpeg_or_png, valid_email};
 use crate::wire::{Fields, RequestedScenario, Tenant, Upload};
 use axum::extract::State;
@@ -19,7 +19,7 @@ const ENVIRONMENTS: [&str; 3] = ["test", "sandbox", "prod"];
 const ID_DOCUMENT_TYPES: [&str; 6] = ["IDC", "PAS", "PNO", "TIN", "CI", "CE"];
 const LANGUAGES: [&str; 3] = ["ES", "PL", "EN"];
 
-pub(super) fn check_env(env: Option<&str>) -> Result<(), UError> {
+pub(crate) fn check_env(env: Option<&str>) -> Result<(), UError> {
     match env {
         None => Err(UError::bad_request(
             "Missing env parameter. Please set it in settings or specify it as parameter",
@@ -201,7 +201,7 @@ impl Uanataca {
     }
 
     /// A Spanish-DNI-like number for requests that give none (the quick start sends none).
-    pub(super) fn fake_serial_number(&self) -> String {
+    pub(crate) fn fake_serial_number(&self) -> String {
         const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
         let number = self.oneshot.engine().ids.number(10_000_000, 100_000_000);
         let letter = LETTERS[(number % 23) as usize] as char;
@@ -210,7 +210,7 @@ impl Uanataca {
 }
 
 /// The per-field error object the service answers for model validation failures.
-pub(super) fn field_error(field: &str, message: &str) -> UError {
+pub(crate) fn field_error(field: &str, message: &str) -> UError {
     UError::bad_request(json!({ field: [message] }))
 }
 

@@ -1,8 +1,8 @@
 //! The API calls under `/sign/envelope`: parse and check the request, run the model,
 //! render QI Tech's shapes.
 
+use super::model::service::FileKind;
 use super::model::{self, Document, Envelope, PersonalDocument, Phone, Signer, Status, Template};
-use super::service::FileKind;
 use super::wire::{self, timestamp, Path, QError, QResult};
 use super::{ApiKey, QiTech, MAX_FILE_BYTES, SLUG};
 use crate::engine::outbox::Channel;

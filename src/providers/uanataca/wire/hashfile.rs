@@ -1,7 +1,7 @@
 //! The `hashfile` of the hash signature flow: a JSON file whose `messageDigest` is the
 //! base64 of the DER messageDigest attribute the client computed over its document.
 
-use crate::providers::oneshot::DocumentKind;
+use crate::providers::shared::oneshot::DocumentKind;
 use base64::Engine as _;
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::Decode;

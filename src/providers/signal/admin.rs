@@ -1,57 +1,39 @@
-//! `POST /biometric`: a temporary link to a (simulated) biometric check. The page lets a
-//! person pass or fail it; tests post the same admin call the page's form does.
+//! What `/_signsim/signal` serves: the file links `retrieve` hands out and the biometric
+//! check's page and admin call.
 
-use super::wire::{Bearer, Body, Path, SError, SResult};
+use super::handlers::files::{filename, octet_stream};
+use super::model::{Session, OUTCOMES};
+use super::wire::{Body, Path, SError, SResult};
 use super::{Signal, SLUG};
-use crate::engine::{rfc3339, seconds};
+use crate::engine::rfc3339;
 use crate::ui;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::Json;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde_json::json;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
-/// How long a biometric link works, on the virtual clock.
-pub const SESSION_LIFETIME_SECONDS: u64 = 30 * 60;
-
-const OUTCOMES: [&str; 2] = ["passed", "failed"];
-
-#[derive(Debug, Clone)]
-pub struct Session {
-    created_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
-    /// `None` until the person goes through the check.
-    outcome: Option<String>,
+pub fn router(state: Arc<Signal>) -> Router {
+    Router::new()
+        .route("/files/{id}", get(by_link))
+        .route("/biometric/{id}", get(page))
+        .route("/biometric/{id}/complete", post(complete))
+        .with_state(state)
 }
 
-pub async fn create(
-    State(state): State<Arc<Signal>>,
-    Bearer(tenant): Bearer,
-    // The documented body is `{}`; whatever comes is read only to reject garbage.
-    Body(_): Body,
-) -> SResult {
-    let engine = state.oneshot.engine();
-    let now = engine.now();
-    let session = Session {
-        created_at: now,
-        expires_at: now + seconds(SESSION_LIFETIME_SECONDS),
-        outcome: None,
-    };
-    let id = state.biometrics.insert(engine, &tenant, session);
-    engine.record(
-        SLUG,
-        &tenant,
-        &id,
-        "biometric",
-        "biometric check link issued",
-    );
-    Ok(Json(json!({
-        "status": 200,
-        "url": engine.link(&format!("/_signsim/signal/biometric/{id}")),
-    }))
-    .into_response())
+/// `GET /_signsim/signal/files/{id}`: what a retrieve link downloads, until it expires.
+pub async fn by_link(State(state): State<Arc<Signal>>, Path(id): Path<String>) -> SResult {
+    let (tenant, link) = state
+        .files
+        .get(&id)
+        .ok_or_else(|| SError::not_found("Link not found"))?;
+    if state.oneshot.engine().now() > link.expires_at {
+        return Err(SError::new(StatusCode::GONE, "Link expired"));
+    }
+    let bytes = state.file(&tenant, link.pk, &link.uid, link.signed)?;
+    Ok(octet_stream(bytes, &filename(link.signed, &link.uid)))
 }
 
 fn session(state: &Signal, id: &str) -> Result<(String, Session), SError> {

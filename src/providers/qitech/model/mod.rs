@@ -1,6 +1,8 @@
 //! QI Tech Sign's envelopes as a state machine: statuses, the one table of moves between
 //! them, signers and their checks. No HTTP types here; `service.rs` adds the engine effects.
 
+pub mod service;
+
 use crate::engine::outbox::Channel;
 use bytes::Bytes;
 use time::{Date, OffsetDateTime, Time};

@@ -1,7 +1,7 @@
 //! The `details` object of GET /request/{pk}, field for field as the docs show it.
 
-use super::Uanataca;
-use crate::providers::oneshot::{IssuedCertificate, SignatureRequest, Status};
+use crate::providers::shared::oneshot::{IssuedCertificate, SignatureRequest, Status};
+use crate::providers::uanataca::Uanataca;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use time::macros::format_description;
@@ -30,7 +30,7 @@ fn certificate(cert: &IssuedCertificate, profile: &str) -> Value {
 }
 
 impl Uanataca {
-    pub(super) fn request_details(&self, request: &SignatureRequest) -> Value {
+    pub(crate) fn request_details(&self, request: &SignatureRequest) -> Value {
         let person = &request.person;
         let ra = request.registration_authority;
         // Only an approved request has an approving officer.

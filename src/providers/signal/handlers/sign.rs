@@ -1,14 +1,17 @@
 //! `/sign`: service status, the one-call request (person, images, PDF, OTP), the request
 //! details and the signature with the OTP.
 
-use super::details::REGISTRATION_AUTHORITY;
-use super::wire::{error_body, model_error, Bearer, Body, Path, SError, SResult};
-use super::{parse_pk, Residence, Signal, RAO_DOCUMENT, SLUG};
 use crate::engine::outbox::Channel;
 use crate::engine::seconds;
-use crate::providers::oneshot::{
+use crate::providers::shared::oneshot::{
     DocumentKind, IdImages, NewDocument, NewRequest, OtpOptions, Person, SignOptions,
 };
+use crate::providers::signal::model::Residence;
+use crate::providers::signal::wire::details::REGISTRATION_AUTHORITY;
+use crate::providers::signal::wire::{
+    error_body, model_error, Bearer, Body, Path, SError, SResult,
+};
+use crate::providers::signal::{parse_pk, Signal, RAO_DOCUMENT, SLUG};
 use crate::wire::checks::{
     decode_base64, international_phone, is_country_code, is_jpeg_or_png, is_pdf, valid_email,
 };
@@ -272,7 +275,7 @@ pub async fn get(
 }
 
 /// The request's pk from a body field, or 404 when it cannot exist.
-pub(super) fn body_pk(fields: &Fields) -> Result<u64, SError> {
+pub(crate) fn body_pk(fields: &Fields) -> Result<u64, SError> {
     let raw = fields
         .text("pk")?
         .ok_or_else(|| SError::bad_request("Missing required parameters: pk"))?;

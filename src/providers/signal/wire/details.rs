@@ -1,15 +1,15 @@
 //! The request details Signal shows (`requestDetails` and `GET /sign/:pk`): Uanataca's
 //! object, field for field and in the docs' order, with Signal's RAO.
 
-use super::{Signal, RAO_DOCUMENT, RAO_GIVEN_NAME, RAO_SURNAME};
-use crate::providers::oneshot::{IssuedCertificate, SignatureRequest, Status};
+use crate::providers::shared::oneshot::{IssuedCertificate, SignatureRequest, Status};
+use crate::providers::signal::{Signal, RAO_DOCUMENT, RAO_GIVEN_NAME, RAO_SURNAME};
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use time::macros::format_description;
 use time::OffsetDateTime;
 
 /// Signal's registration authority for requests, and the one its RAO belongs to.
-pub(super) const REGISTRATION_AUTHORITY: u64 = 35;
+pub(crate) const REGISTRATION_AUTHORITY: u64 = 35;
 const RAO_AUTHORITY: u64 = 33;
 
 /// `2022-11-23T16:49:00Z`, the form certificate dates take in Signal's details.
@@ -36,7 +36,7 @@ fn certificate(cert: &IssuedCertificate, profile: &str) -> Value {
 }
 
 impl Signal {
-    pub(super) fn request_details(&self, tenant: &str, request: &SignatureRequest) -> Value {
+    pub(crate) fn request_details(&self, tenant: &str, request: &SignatureRequest) -> Value {
         let person = &request.person;
         let residence = self.residences.get(tenant, &request.pk).unwrap_or_default();
         // The same officer is shown as registering and approving user, as in the docs.

@@ -1,6 +1,8 @@
 //! QI Tech's wire shapes: the error body `{"title", "description", "translation", "code"}`,
 //! the JSON renderings of envelopes and signers, and dates as the API writes them.
 
+pub mod webhook;
+
 use super::model::{Envelope, ModelError, Signer, Status};
 use crate::wire::{BodyError, WrongType};
 use axum::extract::rejection::PathRejection;

@@ -1,9 +1,9 @@
 //! Documents of a request: upload, retrieve (original or signed), list, delete, contract.
 
-use super::hashfile;
-use super::wire::{model_error, ok, Path, UError, UResult};
-use super::{parse_pk, Uanataca};
-use crate::providers::oneshot::{DocumentKind, NewDocument, MAX_DOCUMENTS};
+use crate::providers::shared::oneshot::{DocumentKind, NewDocument, MAX_DOCUMENTS};
+use crate::providers::uanataca::wire::hashfile;
+use crate::providers::uanataca::wire::{model_error, ok, Path, UError, UResult};
+use crate::providers::uanataca::{parse_pk, Uanataca};
 use crate::wire::checks::is_pdf;
 use crate::wire::{Fields, Tenant};
 use axum::extract::{Request, State};

@@ -1,39 +1,19 @@
 //! RAO tokens: stored credentials that stand in for username/password/pin.
 
-use super::wire::{ok, Body, Path, UError, UResult};
-use super::Uanataca;
+use crate::providers::uanataca::model::{Token, DEMO_TOKEN};
+use crate::providers::uanataca::wire::{ok, Body, Path, UError, UResult};
+use crate::providers::uanataca::Uanataca;
 use crate::wire::{Fields, Tenant};
 use axum::extract::State;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-
-/// The sandbox's pre-configured token: always listed, valid, and impossible to delete.
-pub const DEMO_TOKEN: &str = "fd6a21e6fb7d43b9893a520d67d6ff60";
-const DEMO_USERNAME: &str = "1125824";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub username: String,
-    pub password: Option<String>,
-    pub pin: Option<String>,
-}
-
-impl Token {
-    fn demo() -> Token {
-        Token {
-            username: DEMO_USERNAME.into(),
-            password: Some("demo".into()),
-            pin: Some("demo".into()),
-        }
-    }
-
-    fn summary(&self) -> Value {
-        json!({
-            "username": self.username,
-            "password": self.password.is_some(),
-            "pin": self.pin.is_some(),
-        })
-    }
+/// How a token shows in `GET tokens`: which credentials it holds, never their values.
+fn summary(token: &Token) -> Value {
+    json!({
+        "username": token.username,
+        "password": token.password.is_some(),
+        "pin": token.pin.is_some(),
+    })
 }
 
 impl Uanataca {
@@ -47,7 +27,7 @@ impl Uanataca {
     /// The RAO named by the body's token or username/password/pin: `Ok(None)` when the body
     /// names none, an error when the credentials are incomplete or the token is unknown.
     /// Any complete username/password/pin is accepted.
-    pub(super) fn rao(&self, tenant: &str, fields: &Fields) -> Result<Option<String>, UError> {
+    pub(crate) fn rao(&self, tenant: &str, fields: &Fields) -> Result<Option<String>, UError> {
         let username = fields.text("username")?;
         let password = fields.text("password")?;
         let pin = fields.text("pin")?;
@@ -76,9 +56,9 @@ fn incomplete() -> UError {
 
 pub async fn list(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
     let mut details = Map::new();
-    details.insert(DEMO_TOKEN.into(), Token::demo().summary());
+    details.insert(DEMO_TOKEN.into(), summary(&Token::demo()));
     for (uid, token) in state.tokens.entries(&tenant) {
-        details.insert(uid, token.summary());
+        details.insert(uid, summary(&token));
     }
     Ok(ok(details))
 }
@@ -124,7 +104,7 @@ pub async fn get(
     let token = state
         .token(&tenant, &uid)
         .ok_or_else(|| UError::not_found(format!("Token {uid} not found")))?;
-    Ok(ok(token.summary()))
+    Ok(ok(summary(&token)))
 }
 
 pub async fn delete(

@@ -1,13 +1,12 @@
 //! The envelope operations with their engine effects: links and tokens to the outbox,
 //! expiry on the virtual clock, dossiers on completion, the signed webhook.
 
-use super::model::{
-    Checks, Document, Envelope, Event, ModelError, PersonalDocument, Signer, Status,
-};
-use super::{dossier, webhook, QiTech, SLUG};
+use super::{Checks, Document, Envelope, Event, ModelError, PersonalDocument, Signer, Status};
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::scenarios::Applied;
 use crate::engine::{seconds, Engine};
+use crate::providers::qitech::wire::webhook;
+use crate::providers::qitech::{dossier, QiTech, SLUG};
 use bytes::Bytes;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -330,7 +329,7 @@ impl QiTech {
                 return Err(ModelError::AlreadySigned);
             }
             if let Some(cpf) = &input.cpf {
-                if super::model::digits(cpf) != signer.cpf_digits() {
+                if super::digits(cpf) != signer.cpf_digits() {
                     return Err(ModelError::CpfMismatch);
                 }
             }

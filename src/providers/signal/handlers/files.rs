@@ -2,29 +2,18 @@
 //! (like a presigned URL), `download` answers the bytes.
 
 use super::sign::body_pk;
-use super::wire::{Bearer, Body, Path, SError, SResult};
-use super::Signal;
 use crate::engine::seconds;
+use crate::providers::signal::model::{FileLink, LINK_LIFETIME_SECONDS};
+use crate::providers::signal::wire::{Bearer, Body, SError, SResult};
+use crate::providers::signal::Signal;
 use crate::wire::Fields;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use serde_json::json;
 use std::sync::Arc;
-use time::OffsetDateTime;
-
-/// How long a retrieve link works, on the virtual clock (boto3's presigned default).
-pub const LINK_LIFETIME_SECONDS: u64 = 3600;
-
-#[derive(Debug, Clone)]
-pub struct FileLink {
-    pk: u64,
-    uid: String,
-    signed: bool,
-    expires_at: OffsetDateTime,
-}
 
 /// Which file a retrieve or download call names: `{pk, type, uid}`.
 struct Wanted {
@@ -69,7 +58,13 @@ fn wanted(fields: &Fields) -> Result<Wanted, SError> {
 
 impl Signal {
     /// The bytes and filename of one document, original or signed.
-    fn file(&self, tenant: &str, pk: u64, uid: &str, signed: bool) -> Result<Bytes, SError> {
+    pub(crate) fn file(
+        &self,
+        tenant: &str,
+        pk: u64,
+        uid: &str,
+        signed: bool,
+    ) -> Result<Bytes, SError> {
         let request = self
             .oneshot
             .get(tenant, pk)
@@ -86,7 +81,7 @@ impl Signal {
     }
 }
 
-fn octet_stream(bytes: Bytes, filename: &str) -> Response {
+pub fn octet_stream(bytes: Bytes, filename: &str) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
     (
         [
@@ -98,7 +93,7 @@ fn octet_stream(bytes: Bytes, filename: &str) -> Response {
         .into_response()
 }
 
-fn filename(wanted_signed: bool, uid: &str) -> String {
+pub fn filename(wanted_signed: bool, uid: &str) -> String {
     let kind = if wanted_signed { "signed" } else { "original" };
     format!("{uid}_{kind}.pdf")
 }
@@ -137,17 +132,4 @@ pub async fn download(
     state.script(&tenant, pk, "download").await?;
     let bytes = state.file(&tenant, pk, &uid, signed)?;
     Ok(octet_stream(bytes, &filename(signed, &uid)))
-}
-
-/// `GET /_signsim/signal/files/{id}`: what a retrieve link downloads, until it expires.
-pub async fn by_link(State(state): State<Arc<Signal>>, Path(id): Path<String>) -> SResult {
-    let (tenant, link) = state
-        .files
-        .get(&id)
-        .ok_or_else(|| SError::not_found("Link not found"))?;
-    if state.oneshot.engine().now() > link.expires_at {
-        return Err(SError::new(StatusCode::GONE, "Link expired"));
-    }
-    let bytes = state.file(&tenant, link.pk, &link.uid, link.signed)?;
-    Ok(octet_stream(bytes, &filename(link.signed, &link.uid)))
 }

@@ -1,49 +1,19 @@
 //! Images (PNG rubrics for visible signatures) and metadata (data signed into the
 //! signature as an attribute), kept per tenant like the optimizer keeps them on disk.
 
-use super::wire::{ok, Body, Path, UError, UResult};
-use super::Uanataca;
 use crate::engine::store::Resettable;
 use crate::pki::MAX_ATTRIBUTE_VALUE;
+use crate::providers::uanataca::model::{png_size, Image, Metadata};
+use crate::providers::uanataca::wire::{ok, Body, Path, UError, UResult};
+use crate::providers::uanataca::Uanataca;
 use crate::wire::Tenant;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use base64::Engine as _;
-use bytes::Bytes;
 use serde_json::{json, Map};
 use std::sync::Arc;
 use time::macros::format_description;
-use time::OffsetDateTime;
-
-#[derive(Debug, Clone)]
-pub struct Image {
-    pub bytes: Bytes,
-    pub filename: String,
-    pub uploaded_at: OffsetDateTime,
-    /// Width and height from the PNG header.
-    pub size: (u32, u32),
-}
-
-#[derive(Debug, Clone)]
-pub struct Metadata {
-    pub oid: String,
-    /// As uploaded: base64 text.
-    pub encoded: String,
-    pub decoded: Vec<u8>,
-}
-
-/// Width and height of a PNG, or `None` if the bytes are not one.
-fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.get(12..16) != Some(b"IHDR") {
-        return None;
-    }
-    let word = |at: usize| -> Option<u32> {
-        let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(u32::from_be_bytes(raw))
-    };
-    Some((word(16)?, word(20)?))
-}
 
 pub async fn upload(
     State(state): State<Arc<Uanataca>>,
@@ -213,16 +183,4 @@ pub async fn delete_all_metadata(
 ) -> UResult {
     state.metadata.reset(Some(&tenant));
     Ok(ok("All metadata deleted"))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn reads_png_dimensions() {
-        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-        png.extend(600u32.to_be_bytes());
-        png.extend(300u32.to_be_bytes());
-        assert_eq!(super::png_size(&png), Some((600, 300)));
-        assert_eq!(super::png_size(b"GIF89a"), None);
-    }
 }

@@ -1,18 +1,20 @@
 //! The sign call's visible-signature options (`options`, `use_signature_text`,
 //! `signature_format`) and `metadata`, read into the model's `SignOptions`.
 
-use super::wire::UError;
-use super::Uanataca;
+use super::UError;
 use crate::engine::timefmt;
 use crate::pki::SignedAttribute;
-use crate::providers::oneshot::{SignOptions, SignatureRequest, SignatureText, VisibleSignature};
+use crate::providers::shared::oneshot::{
+    SignOptions, SignatureRequest, SignatureText, VisibleSignature,
+};
+use crate::providers::uanataca::Uanataca;
 use crate::wire::Fields;
 use serde_json::{Map, Value};
 
 impl Uanataca {
     /// Reads the options of a sign call on `request`. Errors follow the docs: per-document
     /// problems come as an object keyed by document uid.
-    pub(super) fn sign_options(
+    pub(crate) fn sign_options(
         &self,
         tenant: &str,
         fields: &Fields,

@@ -1,11 +1,11 @@
 //! Video ID: create, evidences, video upload and download, validate, refuse, update.
 
 use super::requests::{check_env, field_error};
-use super::wire::{model_error, ok, Body, Path, UError, UResult};
-use super::{parse_pk, Uanataca, SLUG};
-use crate::providers::oneshot::{
+use crate::providers::shared::oneshot::{
     IdImages, NewRequest, NewVideo, Person, PersonPatch, VideoOutcome,
 };
+use crate::providers::uanataca::wire::{model_error, ok, Body, Path, UError, UResult};
+use crate::providers::uanataca::{parse_pk, Uanataca, SLUG};
 use crate::wire::checks::{international_phone, is_country_code, valid_email};
 use crate::wire::{Fields, RequestedScenario, Tenant};
 use axum::extract::State;
@@ -20,7 +20,7 @@ fn request_not_found(_: u64) -> String {
 }
 
 /// The page the person opens to do the video identification.
-pub(super) fn videoid_link(state: &Uanataca, tenant: &str, pk: u64) -> String {
+pub(crate) fn videoid_link(state: &Uanataca, tenant: &str, pk: u64) -> String {
     let query = if tenant == crate::engine::DEFAULT_TENANT {
         String::new()
     } else {

@@ -1,7 +1,8 @@
 //! hello, version and the optimizer's settings.ini, kept per tenant.
 
-use super::wire::{ok, Body, UError, UResult};
-use super::Uanataca;
+use crate::providers::uanataca::model::{default_settings, SETTINGS_SECTIONS};
+use crate::providers::uanataca::wire::{ok, Body, UError, UResult};
+use crate::providers::uanataca::Uanataca;
 use crate::wire::Tenant;
 use axum::extract::State;
 use serde_json::{json, Value};
@@ -26,30 +27,15 @@ pub async fn version() -> UResult {
     })))
 }
 
-/// The settings.ini of a fresh optimizer, as the docs show it.
-fn defaults() -> Value {
-    json!({
-        "tsa": { "tsa_url": "https://tsa.sandbox.uanataca.com/tsa/tss01" },
-        "request": { "default_profile": "PFnubeQAFCiudadano", "default_ra": "9999" },
-        "billing": { "billing_username": "user@uanataca.com", "billing_password": "UGVyb2xpdG8xLg==" },
-        "general": {
-            "environment": "sandbox",
-            "rootstore": "uanataca",
-            "configuration": "default",
-            "usepdfclean": false
-        }
-    })
-}
-
-const SECTIONS: [&str; 4] = ["tsa", "request", "billing", "general"];
-
 impl Uanataca {
-    pub(super) fn settings_of(&self, tenant: &str) -> Value {
-        self.settings.get(tenant, &()).unwrap_or_else(defaults)
+    pub(crate) fn settings_of(&self, tenant: &str) -> Value {
+        self.settings
+            .get(tenant, &())
+            .unwrap_or_else(default_settings)
     }
 
     /// One value of settings.ini as text (`setting("request", "default_ra")`).
-    pub(super) fn setting(&self, tenant: &str, section: &str, key: &str) -> Option<String> {
+    pub(crate) fn setting(&self, tenant: &str, section: &str, key: &str) -> Option<String> {
         match &self.settings_of(tenant)[section][key] {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -70,7 +56,7 @@ pub async fn update(
 ) -> UResult {
     let mut settings = state.settings_of(&tenant);
     for (section, values) in fields.values {
-        if !SECTIONS.contains(&section.as_str()) {
+        if !SETTINGS_SECTIONS.contains(&section.as_str()) {
             return Err(UError::bad_request(format!(
                 "Unknown settings section '{section}'. Valid sections are tsa, request, billing, general"
             )));

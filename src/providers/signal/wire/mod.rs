@@ -1,7 +1,9 @@
 //! Signal's wire conventions: its error body, the Bearer token and base64 payloads.
 
+pub mod details;
+
 use super::Signal;
-use crate::providers::oneshot::{Event, OneShotError, Status};
+use crate::providers::shared::oneshot::{Event, OneShotError, Status};
 use crate::wire::{BodyError, Fields, WrongType};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -1,10 +1,10 @@
 //! The `envelope_completed` webhook: the documented body, signed with HMAC-SHA1 of
 //! `endpoint + method + payload` under the API key's `signature_key` (header `Signature`).
 
-use super::model::Envelope;
-use super::SLUG;
 use crate::engine::webhooks::WebhookRequest;
 use crate::engine::Engine;
+use crate::providers::qitech::model::Envelope;
+use crate::providers::qitech::SLUG;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha1::Sha1;

@@ -1,7 +1,11 @@
 //! Uanataca's envelope: `{"status": "200 OK", "details": ...}` for answers and errors alike.
 
+mod details;
+pub mod hashfile;
+mod sign_options;
+
 use super::Uanataca;
-use crate::providers::oneshot::{Event, OneShotError, Status};
+use crate::providers::shared::oneshot::{Event, OneShotError, Status};
 use crate::wire::{BodyError, Fields, WrongType};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -1,8 +1,8 @@
 //! `POST /auth/login`: any username and password get a fresh JWT-looking token, which is
 //! a tenant of its own.
 
-use super::wire::{Body, SError, SResult};
-use super::{Signal, SLUG};
+use crate::providers::signal::wire::{Body, SError, SResult};
+use crate::providers::signal::{Signal, SLUG};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;

@@ -1,0 +1,37 @@
+//! Signal's own state beside the shared one-shot requests: the residence fields the
+//! one-shot model does not keep, and what its unguessable links open (files, biometric
+//! sessions). No HTTP types here.
+
+use time::OffsetDateTime;
+
+/// The residence fields of the create call, which the one-shot model does not keep.
+#[derive(Debug, Clone, Default)]
+pub struct Residence {
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+}
+
+/// How long a retrieve link works, on the virtual clock (boto3's presigned default).
+pub const LINK_LIFETIME_SECONDS: u64 = 3600;
+
+#[derive(Debug, Clone)]
+pub struct FileLink {
+    pub pk: u64,
+    pub uid: String,
+    pub signed: bool,
+    pub expires_at: OffsetDateTime,
+}
+
+/// How long a biometric link works, on the virtual clock.
+pub const SESSION_LIFETIME_SECONDS: u64 = 30 * 60;
+
+pub const OUTCOMES: [&str; 2] = ["passed", "failed"];
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// `None` until the person goes through the check.
+    pub outcome: Option<String>,
+}

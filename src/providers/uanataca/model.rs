@@ -1,0 +1,87 @@
+//! Uanataca's own state beside the shared one-shot requests: RAO tokens, images for
+//! visible signatures, metadata signed into signatures, and each tenant's settings.ini.
+//! No HTTP types here; the handlers turn these into the optimizer's answers.
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+/// The sandbox's pre-configured token: always listed, valid, and impossible to delete.
+pub const DEMO_TOKEN: &str = "fd6a21e6fb7d43b9893a520d67d6ff60";
+const DEMO_USERNAME: &str = "1125824";
+
+/// A stored RAO credential that stands in for username/password/pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub username: String,
+    pub password: Option<String>,
+    pub pin: Option<String>,
+}
+
+impl Token {
+    pub fn demo() -> Token {
+        Token {
+            username: DEMO_USERNAME.into(),
+            password: Some("demo".into()),
+            pin: Some("demo".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub bytes: Bytes,
+    pub filename: String,
+    pub uploaded_at: OffsetDateTime,
+    /// Width and height from the PNG header.
+    pub size: (u32, u32),
+}
+
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    pub oid: String,
+    /// As uploaded: base64 text.
+    pub encoded: String,
+    pub decoded: Vec<u8>,
+}
+
+/// Width and height of a PNG, or `None` if the bytes are not one.
+pub fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.get(12..16) != Some(b"IHDR") {
+        return None;
+    }
+    let word = |at: usize| -> Option<u32> {
+        let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(u32::from_be_bytes(raw))
+    };
+    Some((word(16)?, word(20)?))
+}
+
+/// The settings.ini of a fresh optimizer, as the docs show it.
+pub fn default_settings() -> Value {
+    json!({
+        "tsa": { "tsa_url": "https://tsa.sandbox.uanataca.com/tsa/tss01" },
+        "request": { "default_profile": "PFnubeQAFCiudadano", "default_ra": "9999" },
+        "billing": { "billing_username": "user@uanataca.com", "billing_password": "UGVyb2xpdG8xLg==" },
+        "general": {
+            "environment": "sandbox",
+            "rootstore": "uanataca",
+            "configuration": "default",
+            "usepdfclean": false
+        }
+    })
+}
+
+pub const SETTINGS_SECTIONS: [&str; 4] = ["tsa", "request", "billing", "general"];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_png_dimensions() {
+        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+        png.extend(600u32.to_be_bytes());
+        png.extend(300u32.to_be_bytes());
+        assert_eq!(super::png_size(&png), Some((600, 300)));
+        assert_eq!(super::png_size(b"GIF89a"), None);
+    }
+}
