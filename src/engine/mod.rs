@@ -7,6 +7,7 @@ pub mod clock;
 pub mod events;
 pub mod ids;
 pub mod journal;
+pub mod jwt;
 pub mod links;
 pub mod outbox;
 pub mod scenarios;
@@ -68,10 +69,25 @@ pub struct Engine {
     pub webhooks: Arc<Webhooks>,
     pub scenarios: Scenarios,
     pub pki: Pki,
+    /// Signs and checks the JWTs that providers' logins hand out.
+    pub jwt: jwt::Jwt,
     public_url: String,
     stores: Mutex<Vec<Arc<dyn Resettable>>>,
     /// Wakes the ticker early (the clock moved, a webhook was queued).
     wake: Arc<Notify>,
+}
+
+/// The JWT signing key: from the seed when there is one (so tokens repeat), else random.
+/// It does not draw from `ids`, so adding it left every seeded id where it was.
+fn jwt_secret(seed: Option<u64>) -> [u8; 32] {
+    use rand::{RngCore, SeedableRng};
+    let mut secret = [0u8; 32];
+    match seed {
+        Some(seed) => rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ 0x6a77_7400_6a77_7400)
+            .fill_bytes(&mut secret),
+        None => rand::rng().fill_bytes(&mut secret),
+    }
+    secret
 }
 
 /// How often the ticker looks for due timers and webhooks when nothing wakes it.
@@ -96,6 +112,7 @@ impl Engine {
             journal: Journal::default(),
             timers: Timers::default(),
             pki: Pki::new(config.seed, config.ca_dir.as_deref())?,
+            jwt: jwt::Jwt::new(&jwt_secret(config.seed)),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             stores: Mutex::new(Vec::new()),
             wake: Arc::new(Notify::new()),

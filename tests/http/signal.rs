@@ -240,7 +240,7 @@ async fn retrieve_links_expire_on_the_virtual_clock() {
 }
 
 #[tokio::test]
-async fn login_gives_a_jwt_looking_token_that_is_its_own_tenant() {
+async fn login_gives_a_signed_jwt_that_belongs_to_its_username() {
     let sim = start().await;
     let login = call(
         &sim,
@@ -277,8 +277,26 @@ async fn login_gives_a_jwt_looking_token_that_is_its_own_tenant() {
     assert_eq!(
         get(&sim, &format!("/sign/{pk}")).await.status,
         404,
-        "another token, another tenant"
+        "a token the simulator did not sign is a tenant of its own"
     );
+    let login_as = |username: &'static str| {
+        let sim = &sim;
+        async move {
+            let body = json!({ "username": username, "password": "secret" });
+            let login = call(sim, None, "POST", "/auth/login", Some(body)).await;
+            login.json()["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let again = login_as("integrator").await;
+    assert_ne!(again, token, "every login issues a new token");
+    let seen = call(&sim, Some(&again), "GET", &format!("/sign/{pk}"), None).await;
+    assert_eq!(
+        seen.status, 200,
+        "a new login of the same username sees its requests"
+    );
+    let other = login_as("someone-else").await;
+    let unseen = call(&sim, Some(&other), "GET", &format!("/sign/{pk}"), None).await;
+    assert_eq!(unseen.status, 404, "another username, another tenant");
 
     let missing = call(
         &sim,

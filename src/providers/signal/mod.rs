@@ -2,7 +2,8 @@
 //! call (person, identity images, PDF and OTP together), over the same one-shot model as
 //! the Uanataca surface.
 //!
-//! Each Bearer token is its own tenant. Files and the biometric check are reached through
+//! A token from the simulator's `/auth/login` belongs to the username that logged in; any
+//! other Bearer token is a tenant of its own. Files and the biometric check are reached through
 //! unguessable links under `/_signsim/signal/...`, without the token.
 
 mod admin;
@@ -112,12 +113,15 @@ impl Signal {
     }
 }
 
-/// Names the call's tenant (its Bearer token) for the request journal.
+/// Names the call's tenant (see `wire::tenant_of`) for the request journal.
 async fn tag_tenant(
+    axum::extract::State(state): axum::extract::State<Arc<Signal>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let tenant = wire::bearer(request.headers()).ok();
+    let tenant = wire::bearer(request.headers())
+        .ok()
+        .map(|token| wire::tenant_of(&state, &token));
     let mut response = next.run(request).await;
     if let Some(tenant) = tenant {
         response
@@ -142,7 +146,10 @@ pub fn router(state: Arc<Signal>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit and answers in Signal's error shape.
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn(tag_tenant))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            tag_tenant,
+        ))
         .with_state(state)
 }
 

@@ -1,17 +1,17 @@
-//! `POST /auth/login`: any username and password get a fresh JWT-looking token, which is
-//! a tenant of its own.
+//! `POST /auth/login`: any username and password get a fresh JWT signed by the simulator,
+//! which belongs to that username (every token of one username sees the same requests).
 
+use crate::engine::jwt::Claims;
 use crate::providers::signal::wire::{Body, SError, SResult};
 use crate::providers::signal::{Signal, SLUG};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde_json::json;
 use std::sync::Arc;
 
-/// How long the token says it is valid (`exp`); the simulator does not enforce it.
+/// How long the token says it is valid (`exp`); Signal documents no expired-token answer,
+/// so the simulator does not enforce it.
 const TOKEN_LIFETIME_SECONDS: i64 = 24 * 3600;
 
 pub async fn login(State(state): State<Arc<Signal>>, Body(fields): Body) -> SResult {
@@ -30,23 +30,16 @@ pub async fn login(State(state): State<Arc<Signal>>, Body(fields): Body) -> SRes
     };
     let engine = state.oneshot.engine();
     let issued_at = engine.now().unix_timestamp();
-    let header = json!({ "alg": "HS256", "typ": "JWT" });
-    let claims = json!({
-        "sub": username,
-        "iat": issued_at,
-        "exp": issued_at + TOKEN_LIFETIME_SECONDS,
-        "jti": engine.ids.uuid(),
+    let token = engine.jwt.mint(&Claims {
+        sub: username.clone(),
+        iat: issued_at,
+        exp: issued_at.saturating_add(TOKEN_LIFETIME_SECONDS),
+        jti: engine.ids.uuid(),
+        extra: Default::default(),
     });
-    let signature = hex::decode(engine.ids.hex(32)).unwrap_or_default();
-    let token = format!(
-        "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string()),
-        URL_SAFE_NO_PAD.encode(signature)
-    );
     engine.record(
         SLUG,
-        &token,
+        &username,
         "login",
         "login",
         format!("token issued to {username}"),
