@@ -5,9 +5,9 @@ use crate::engine::events::EventFilter;
 use crate::engine::journal::JournalFilter;
 use crate::engine::outbox::OutboxFilter;
 use crate::engine::{rfc3339, Engine};
-use crate::wire::Fields;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{FromRequestParts, Request, State};
+use crate::wire::admin::{AdminBody, AdminError, Path, Query, ADMIN_BODY_LIMIT};
+use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,9 +15,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-/// Admin bodies are small.
-const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The admin API; `providers` are each provider's own admin calls and pages, mounted at
 /// `/<slug>` below it.
@@ -41,58 +38,20 @@ pub fn router(engine: Arc<Engine>, providers: Vec<(&'static str, Router)>) -> Ro
     for (slug, provider) in providers {
         router = router.nest(&format!("/{slug}"), provider);
     }
-    router
-}
-
-/// Admin errors: `{"error": "..."}` with a 4xx status.
-pub struct AdminError(StatusCode, String);
-
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
-
-/// Path parameters of admin calls (providers' own included); a segment that is not valid
-/// UTF-8 answers in the admin API's JSON error shape.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(AdminError))]
-pub struct Path<T>(pub T);
-
-/// Query parameters of admin calls; one that does not parse answers in the same shape.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AdminError))]
-pub struct Query<T>(pub T);
-
-impl From<QueryRejection> for AdminError {
-    fn from(rejection: QueryRejection) -> AdminError {
-        bad_request(rejection.body_text())
-    }
-}
-
-impl From<PathRejection> for AdminError {
-    fn from(rejection: PathRejection) -> AdminError {
-        bad_request(rejection.body_text())
-    }
-}
-
-/// An admin error as a response, for providers' own admin calls.
-pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    AdminError(status, message.into()).into_response()
+    // One body limit for every admin call, the providers' own included; the extractors
+    // read within it and answer a larger body in the admin error shape.
+    router.layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
 }
 
 fn bad_request(message: impl Into<String>) -> AdminError {
-    AdminError(StatusCode::BAD_REQUEST, message.into())
+    AdminError::bad_request(message)
 }
 
 async fn not_found(uri: Uri) -> AdminError {
-    AdminError(
-        StatusCode::NOT_FOUND,
-        format!(
-            "no admin endpoint at {}; see the README's admin API table",
-            uri.path()
-        ),
-    )
+    AdminError::not_found(format!(
+        "no admin endpoint at {}; see the README's admin API table",
+        uri.path()
+    ))
 }
 
 /// A start page for people: where things are.
@@ -144,17 +103,11 @@ async fn clock(State(engine): State<Arc<Engine>>) -> Json<Value> {
 
 async fn advance(
     State(engine): State<Arc<Engine>>,
-    request: Request,
+    AdminBody(fields): AdminBody,
 ) -> Result<Json<Value>, AdminError> {
-    let fields = Fields::read(request, ADMIN_BODY_LIMIT)
-        .await
-        .map_err(|e| bad_request(e.to_string()))?;
-    let seconds = fields
-        .text("seconds")
-        .map_err(|e| bad_request(e.to_string()))?
-        .ok_or_else(|| {
-            bad_request("missing 'seconds': how far to move the clock, e.g. {\"seconds\": 3600}")
-        })?;
+    let seconds = fields.text("seconds")?.ok_or_else(|| {
+        bad_request("missing 'seconds': how far to move the clock, e.g. {\"seconds\": 3600}")
+    })?;
     let seconds: u64 = seconds.parse().map_err(|_| {
         bad_request(format!(
             "'seconds' must be a whole number ≥ 0, not {seconds}"
@@ -173,16 +126,11 @@ struct TenantQuery {
 async fn reset(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<TenantQuery>,
-    request: Request,
+    AdminBody(fields): AdminBody,
 ) -> Result<Json<Value>, AdminError> {
-    let fields = Fields::read(request, ADMIN_BODY_LIMIT)
-        .await
-        .map_err(|e| bad_request(e.to_string()))?;
     let tenant = match query.tenant {
         Some(tenant) => Some(tenant),
-        None => fields
-            .text("tenant")
-            .map_err(|e| bad_request(e.to_string()))?,
+        None => fields.text("tenant")?,
     };
     engine.reset(tenant.as_deref());
     Ok(Json(json!({ "status": "ok", "tenant": tenant })))
@@ -207,10 +155,9 @@ async fn redeliver(
 ) -> Result<Json<Value>, AdminError> {
     let new_id = engine.ids.uuid();
     if !engine.webhooks.redeliver(&id, new_id.clone(), engine.now()) {
-        return Err(AdminError(
-            StatusCode::NOT_FOUND,
-            format!("no webhook delivery {id}; GET /_signsim/webhooks lists them"),
-        ));
+        return Err(AdminError::not_found(format!(
+            "no webhook delivery {id}; GET /_signsim/webhooks lists them"
+        )));
     }
     engine.tick();
     Ok(Json(json!({ "status": "ok", "delivery": new_id })))
@@ -238,8 +185,17 @@ async fn list_scenarios(State(engine): State<Arc<Engine>>) -> Json<Value> {
 /// same name. Errors come back with line and column.
 async fn load_scenarios(
     State(engine): State<Arc<Engine>>,
-    body: axum::body::Bytes,
+    request: axum::extract::Request,
 ) -> Result<Json<Value>, Response> {
+    let body = axum::body::to_bytes(request.into_body(), ADMIN_BODY_LIMIT)
+        .await
+        .map_err(|_| {
+            AdminError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("a scenario file is at most {ADMIN_BODY_LIMIT} bytes"),
+            )
+            .into_response()
+        })?;
     let text = std::str::from_utf8(&body).map_err(|_| {
         bad_request("the body must be a TOML scenario file (UTF-8)").into_response()
     })?;

@@ -1,8 +1,77 @@
 //! The pages people open from the links providers "send" (signing links, biometric
 //! links): small server-rendered HTML, no scripts needed, each form posting to the same
 //! admin calls the tests use.
+//!
+//! One rule tells a page from a JSON call: a request whose `Accept` lists `text/html` came
+//! from a browser (a link opened, a form posted) and gets a page; anything else (a test,
+//! curl, a script) gets JSON. The same admin call serves both.
 
-use axum::response::Html;
+use crate::wire::admin::AdminError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::Value;
+
+/// Whether the caller is a browser that wants a page (see the module's rule).
+pub fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// Who called an admin call that people reach from a page: it answers each in its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Browser,
+    Client,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, Self::Rejection> {
+        Ok(if wants_page(&parts.headers) {
+            Caller::Browser
+        } else {
+            Caller::Client
+        })
+    }
+}
+
+impl Caller {
+    /// A success: `json` for a client, a page titled `title` around `html` for a browser.
+    pub fn done(self, json: Value, title: &str, html: &str) -> Response {
+        match self {
+            Caller::Client => axum::Json(json).into_response(),
+            Caller::Browser => page(title, html).into_response(),
+        }
+    }
+
+    /// A failure: the admin error for a client; for a browser, a page saying what went
+    /// wrong, with the same status code.
+    pub fn failed(self, error: AdminError) -> Response {
+        match self {
+            Caller::Client => error.into_response(),
+            Caller::Browser => {
+                let body = format!(
+                    "<p class=\"note\">{}</p><p>Go back to try again.</p>",
+                    escape(&error.message)
+                );
+                (error.status, page("Not done", &body)).into_response()
+            }
+        }
+    }
+
+    /// `done` or `failed`, whichever `result` is.
+    pub fn answer(self, result: Result<(Value, String, String), AdminError>) -> Response {
+        match result {
+            Ok((json, title, html)) => self.done(json, &title, &html),
+            Err(error) => self.failed(error),
+        }
+    }
+}
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {

@@ -1,6 +1,7 @@
 //! Wire helpers every provider's HTTP layer shares: a lenient body reader and the tenant
 //! header. Each provider turns `BodyError` into its own error shape.
 
+pub mod admin;
 pub mod checks;
 
 use crate::engine::scenarios::{Applied, Disconnect};

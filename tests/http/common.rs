@@ -107,6 +107,57 @@ impl Sim {
         answer(request.send().await.expect("request sent")).await
     }
 
+    /// Submits the first form of `opened` (the page at `page`, as `browse` got it) with
+    /// `fields` filled in, beside the form's hidden inputs, to the form's `action`: the
+    /// same call a person makes by pressing the button.
+    pub async fn submit_form(
+        &self,
+        page: &str,
+        opened: &Answer,
+        fields: &[(&str, &str)],
+    ) -> Answer {
+        let html = String::from_utf8_lossy(&opened.bytes).into_owned();
+        let form = html
+            .split("<form")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no form on {page}: {html}"));
+        let action = attribute(form, "action").unwrap_or_else(|| page.to_owned());
+        let action = if action.starts_with('/') {
+            self.url(&unescape(&action))
+        } else {
+            unescape(&action)
+        };
+        let mut posted: Vec<(String, String)> = form
+            .split("<input")
+            .skip(1)
+            .filter(|input| attribute(input, "type").as_deref() == Some("hidden"))
+            .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value")?)))
+            .map(|(name, value)| (unescape(&name), unescape(&value)))
+            .collect();
+        posted.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let response = self
+            .http
+            .post(&action)
+            .header("accept", "text/html")
+            .form(&posted)
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
+    /// A GET as a browser sends it, asking for a page.
+    pub async fn browse(&self, url: &str) -> Answer {
+        let response = self
+            .http
+            .get(url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
     pub async fn post_form(&self, url: &str, form: Form) -> Answer {
         answer(
             self.http
@@ -228,4 +279,20 @@ pub fn sample_png(width: u32, height: u32) -> Vec<u8> {
     chunk(&mut png, b"IDAT", &zlib);
     chunk(&mut png, b"IEND", &[]);
     png
+}
+
+/// The value of `name="..."` in the first tag of `html`.
+fn attribute(html: &str, name: &str) -> Option<String> {
+    let tag = html.split('>').next()?;
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')?;
+    Some(tag[start..start + end].to_owned())
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }

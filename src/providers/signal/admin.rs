@@ -3,15 +3,15 @@
 
 use super::handlers::files::{filename, octet_stream};
 use super::model::{Session, OUTCOMES};
-use super::wire::{Body, Path, SError, SResult};
 use super::{Signal, SLUG};
 use crate::engine::rfc3339;
-use crate::ui;
+use crate::ui::{self, Caller};
+use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path};
+use crate::wire::Fields;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -24,32 +24,41 @@ pub fn router(state: Arc<Signal>) -> Router {
 }
 
 /// `GET /_signsim/signal/files/{id}`: what a retrieve link downloads, until it expires.
-pub async fn by_link(State(state): State<Arc<Signal>>, Path(id): Path<String>) -> SResult {
+async fn by_link(State(state): State<Arc<Signal>>, Path(id): Path<String>) -> AdminResult {
     let (tenant, link) = state
         .files
         .get(&id)
-        .ok_or_else(|| SError::not_found("Link not found"))?;
+        .ok_or_else(|| AdminError::not_found("Link not found"))?;
     if state.oneshot.engine().now() > link.expires_at {
-        return Err(SError::new(StatusCode::GONE, "Link expired"));
+        return Err(AdminError::gone("Link expired"));
     }
-    let bytes = state.file(&tenant, link.pk, &link.uid, link.signed)?;
+    let bytes = state
+        .file(&tenant, link.pk, &link.uid, link.signed)
+        .map_err(|_| AdminError::not_found("The file of this link is gone"))?;
     Ok(octet_stream(bytes, &filename(link.signed, &link.uid)))
 }
 
-fn session(state: &Signal, id: &str) -> Result<(String, Session), SError> {
+fn session(state: &Signal, id: &str) -> AdminResult<(String, Session)> {
     let (tenant, session) = state
         .biometrics
         .get(id)
-        .ok_or_else(|| SError::not_found("Biometric session not found"))?;
+        .ok_or_else(|| AdminError::not_found("Biometric session not found"))?;
     if state.oneshot.engine().now() > session.expires_at {
-        return Err(SError::new(StatusCode::GONE, "Biometric session expired"));
+        return Err(AdminError::gone("Biometric session expired"));
     }
     Ok((tenant, session))
 }
 
 /// `GET /_signsim/signal/biometric/{id}`: the page the link opens.
-pub async fn page(State(state): State<Arc<Signal>>, Path(id): Path<String>) -> SResult {
-    let (_, found) = session(&state, &id)?;
+async fn page(
+    State(state): State<Arc<Signal>>,
+    Path(id): Path<String>,
+    caller: Caller,
+) -> Response {
+    let found = match session(&state, &id) {
+        Ok((_, found)) => found,
+        Err(error) => return caller.failed(error),
+    };
     let action = format!("/_signsim/signal/biometric/{}/complete", ui::escape(&id));
     let body = match &found.outcome {
         Some(outcome) => format!(
@@ -68,50 +77,50 @@ pub async fn page(State(state): State<Arc<Signal>>, Path(id): Path<String>) -> S
             rfc3339(found.expires_at)
         ),
     };
-    Ok(ui::page("Signal biometric check", &body).into_response())
+    ui::page("Signal biometric check", &body).into_response()
 }
 
-/// `POST /_signsim/signal/biometric/{id}/complete` `{"outcome": "passed"|"failed"}`.
-pub async fn complete(
+/// `POST /_signsim/signal/biometric/{id}/complete` `{"outcome": "passed"|"failed"}`; the
+/// page's form posts here too.
+async fn complete(
     State(state): State<Arc<Signal>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    Body(fields): Body,
-) -> SResult {
-    let (tenant, found) = session(&state, &id)?;
+    caller: Caller,
+    AdminBody(fields): AdminBody,
+) -> Response {
+    caller.answer(complete_check(&state, &id, &fields).map(|outcome| {
+        let html = format!(
+            "<p class=\"note\">Biometric check <strong>{}</strong>. You can close this page.</p>",
+            ui::escape(&outcome)
+        );
+        let json = json!({ "id": id, "outcome": outcome });
+        (json, "Signal biometric check".to_owned(), html)
+    }))
+}
+
+fn complete_check(state: &Signal, id: &str, fields: &Fields) -> AdminResult<String> {
+    let (tenant, found) = session(state, id)?;
     let outcome = fields.text("outcome")?.unwrap_or_default();
     if !OUTCOMES.contains(&outcome.as_str()) {
-        return Err(SError::bad_request(format!(
+        return Err(AdminError::bad_request(format!(
             "Invalid outcome '{outcome}': use passed or failed"
         )));
     }
     if let Some(done) = found.outcome {
-        return Err(SError::new(
-            StatusCode::GONE,
-            format!("Biometric session already completed: {done}"),
-        ));
+        return Err(AdminError::gone(format!(
+            "Biometric session already completed: {done}"
+        )));
     }
     state
         .biometrics
-        .update(&id, |s| s.outcome = Some(outcome.clone()));
+        .update(id, |s| s.outcome = Some(outcome.clone()));
     let engine = state.oneshot.engine();
     engine.record(
         SLUG,
         &tenant,
-        &id,
+        id,
         "biometric",
         format!("biometric check {outcome}"),
     );
-    let from_browser = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    if from_browser {
-        let body = format!(
-            "<p class=\"note\">Biometric check <strong>{}</strong>. You can close this page.</p>",
-            ui::escape(&outcome)
-        );
-        return Ok(ui::page("Signal biometric check", &body).into_response());
-    }
-    Ok(Json(json!({ "id": id, "outcome": outcome })).into_response())
+    Ok(outcome)
 }

@@ -3,15 +3,15 @@
 
 use super::handlers::videoid::videoid_link;
 use super::{parse_pk, Uanataca};
-use crate::admin::{error, Path, Query};
-use crate::providers::shared::oneshot::{PersonPatch, VideoOutcome};
-use crate::ui::{escape, page};
+use crate::providers::shared::oneshot::{PersonPatch, Status, VideoOutcome};
+use crate::ui::{escape, page, Caller};
+use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path, Query};
 use crate::wire::{tenant_from_headers, Fields};
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use fake::faker::name::raw::{FirstName, LastName};
 use fake::locales::PT_PT;
 use fake::Fake;
@@ -68,73 +68,66 @@ VIDEOINCOMPLETE or VIDEOERROR and the webhook is sent.</p>
     page("Video identification", &body).into_response()
 }
 
-/// `{"outcome": "review" | "incomplete" | "error", "tenant"?}`; from the page's form, the
-/// answer is a page, otherwise JSON.
+/// `{"outcome": "review" | "incomplete" | "error", "tenant"?}`: the person finishes the
+/// video identification. The page's form posts here too and gets a page back.
 async fn complete(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
     Query(query): Query<TenantQuery>,
-    request: Request,
+    headers: HeaderMap,
+    caller: Caller,
+    AdminBody(fields): AdminBody,
 ) -> Response {
-    let from_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let header_tenant = tenant_from_headers(request.headers());
-    let fields = match Fields::read(request, 64 * 1024).await {
-        Ok(fields) => fields,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    let tenant = match query.tenant {
+        Some(tenant) => tenant,
+        None => match fields.text("tenant") {
+            Ok(tenant) => tenant.unwrap_or_else(|| tenant_from_headers(&headers)),
+            Err(e) => return caller.failed(e.into()),
+        },
     };
-    let tenant = query
-        .tenant
-        .or_else(|| fields.text("tenant").ok().flatten())
-        .unwrap_or(header_tenant);
-    let outcome = match fields.text("outcome").ok().flatten().as_deref() {
+    caller.answer(
+        complete_video(&state, &tenant, &pk, &fields).map(|(pk, status)| {
+            let json = json!({ "status": "ok", "request": pk, "request_status": status.as_str() });
+            let html = format!(
+                "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">Back</a></p>",
+                escape(&videoid_link(&state, &tenant, pk))
+            );
+            (json, "Video identification".to_owned(), html)
+        }),
+    )
+}
+
+fn complete_video(
+    state: &Uanataca,
+    tenant: &str,
+    pk: &str,
+    fields: &Fields,
+) -> AdminResult<(u64, Status)> {
+    let outcome = match fields.text("outcome")?.as_deref() {
         Some("review") => VideoOutcome::Review,
         Some("incomplete") => VideoOutcome::Incomplete,
         Some("error") => VideoOutcome::Error,
         other => {
             let given = other.map_or("nothing".to_owned(), |o| format!("'{o}'"));
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("outcome must be review, incomplete or error, not {given}"),
-            );
+            return Err(AdminError::bad_request(format!(
+                "outcome must be review, incomplete or error, not {given}"
+            )));
         }
     };
-    let Some(pk) = parse_pk(&pk) else {
-        return error(StatusCode::NOT_FOUND, format!("no request {pk}"));
-    };
-    let Ok(found) = state.oneshot.get(&tenant, pk) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!("no request {pk} in tenant '{tenant}'"),
-        );
-    };
+    let found = parse_pk(pk)
+        .and_then(|pk| state.oneshot.get(tenant, pk).ok())
+        .ok_or_else(|| AdminError::not_found(format!("no request {pk} in tenant '{tenant}'")))?;
     // A successful video reads the identity document: fill in what nobody gave yet.
     let patch = if outcome == VideoOutcome::Review {
         state.document_reading(&found.person)
     } else {
         PersonPatch::default()
     };
-    match state.oneshot.video_outcome(&tenant, pk, outcome, patch) {
-        Ok(status) if from_form => page(
-            "Video identification",
-            &format!(
-                "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">Back</a></p>",
-                escape(&videoid_link(&state, &tenant, pk))
-            ),
-        )
-        .into_response(),
-        Ok(status) => {
-            Json(json!({ "status": "ok", "request": pk, "request_status": status.as_str() }))
-                .into_response()
-        }
-        Err(e) => error(
-            StatusCode::CONFLICT,
-            format!("cannot complete the video: {e:?}"),
-        ),
-    }
+    let status = state
+        .oneshot
+        .video_outcome(tenant, found.pk, outcome, patch)
+        .map_err(|e| AdminError::conflict(format!("cannot complete the video: {e:?}")))?;
+    Ok((found.pk, status))
 }
 
 impl Uanataca {

@@ -170,6 +170,52 @@ impl Default for Checks {
     }
 }
 
+/// What a signer act or a scenario says the identity checks found; what neither says
+/// keeps the default (a clean pass).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckOverrides {
+    pub face_validation_available: Option<bool>,
+    pub fraud_base_flag: Option<bool>,
+    pub face_validation_score: Option<i64>,
+    pub liveness: Option<String>,
+    pub face_match_score: Option<i64>,
+    pub document_check: Option<String>,
+}
+
+impl CheckOverrides {
+    /// `self`, with what it leaves unset taken from `fallback`.
+    pub fn or(self, fallback: CheckOverrides) -> CheckOverrides {
+        CheckOverrides {
+            face_validation_available: self
+                .face_validation_available
+                .or(fallback.face_validation_available),
+            fraud_base_flag: self.fraud_base_flag.or(fallback.fraud_base_flag),
+            face_validation_score: self
+                .face_validation_score
+                .or(fallback.face_validation_score),
+            liveness: self.liveness.or(fallback.liveness),
+            face_match_score: self.face_match_score.or(fallback.face_match_score),
+            document_check: self.document_check.or(fallback.document_check),
+        }
+    }
+
+    pub fn checks(self) -> Checks {
+        let default = Checks::default();
+        Checks {
+            face_validation_available: self
+                .face_validation_available
+                .unwrap_or(default.face_validation_available),
+            fraud_base_flag: self.fraud_base_flag.unwrap_or(default.fraud_base_flag),
+            face_validation_score: self
+                .face_validation_score
+                .unwrap_or(default.face_validation_score),
+            liveness: self.liveness.unwrap_or(default.liveness),
+            face_match_score: self.face_match_score.unwrap_or(default.face_match_score),
+            document_check: self.document_check.unwrap_or(default.document_check),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Signer {
     pub id: String,

@@ -1,7 +1,9 @@
 //! The envelope operations with their engine effects: links and tokens to the outbox,
 //! expiry on the virtual clock, dossiers on completion, the signed webhook.
 
-use super::{Checks, Document, Envelope, Event, ModelError, PersonalDocument, Signer, Status};
+use super::{
+    CheckOverrides, Document, Envelope, Event, ModelError, PersonalDocument, Signer, Status,
+};
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::scenarios::Applied;
 use crate::engine::{seconds, Engine};
@@ -43,7 +45,8 @@ pub struct FileLink {
 pub struct SignInput {
     pub cpf: Option<String>,
     pub token: Option<String>,
-    pub values: serde_json::Map<String, serde_json::Value>,
+    /// What the identity checks found, where the caller says.
+    pub checks: CheckOverrides,
 }
 
 /// What a signature did to the envelope.
@@ -315,11 +318,12 @@ impl QiTech {
         applied: &Applied,
     ) -> Result<Signed, ModelError> {
         let now = self.engine.now();
-        let mut values = input.values.clone();
-        for (key, value) in &applied.values {
-            values.entry(key.clone()).or_insert_with(|| value.clone());
-        }
-        let checks = checks_from(&values);
+        // What the signer act says wins; the scenario fills the rest, defaults the remainder.
+        let checks = input
+            .checks
+            .clone()
+            .or(scenario_checks(&applied.values))
+            .checks();
         let (signer, all_signed, previous_token) = self.update(tenant, id, |envelope| {
             if envelope.status != Status::Submitted {
                 return Err(ModelError::NotSignable(envelope.status));
@@ -469,31 +473,17 @@ pub fn content_type(file_type: &str) -> &'static str {
     }
 }
 
-/// The identity checks from the sign call's and the scenario's values, defaults for the rest.
-fn checks_from(values: &serde_json::Map<String, serde_json::Value>) -> Checks {
-    let mut checks = Checks::default();
-    let number = |key: &str| values.get(key).and_then(value_i64);
-    let flag = |key: &str| values.get(key).and_then(value_bool);
+/// What a scenario's `values` (free-form, from a scenario file) say the checks found.
+fn scenario_checks(values: &serde_json::Map<String, serde_json::Value>) -> CheckOverrides {
     let text = |key: &str| values.get(key).and_then(|v| v.as_str().map(str::to_owned));
-    if let Some(v) = flag("face_validation_available") {
-        checks.face_validation_available = v;
+    CheckOverrides {
+        face_validation_available: values.get("face_validation_available").and_then(value_bool),
+        fraud_base_flag: values.get("fraud_base_flag").and_then(value_bool),
+        face_validation_score: values.get("face_validation_score").and_then(value_i64),
+        liveness: text("liveness"),
+        face_match_score: values.get("face_match_score").and_then(value_i64),
+        document_check: text("document_check"),
     }
-    if let Some(v) = flag("fraud_base_flag") {
-        checks.fraud_base_flag = v;
-    }
-    if let Some(v) = number("face_validation_score") {
-        checks.face_validation_score = v;
-    }
-    if let Some(v) = number("face_match_score") {
-        checks.face_match_score = v;
-    }
-    if let Some(v) = text("liveness") {
-        checks.liveness = v;
-    }
-    if let Some(v) = text("document_check") {
-        checks.document_check = v;
-    }
-    checks
 }
 
 fn value_i64(value: &serde_json::Value) -> Option<i64> {

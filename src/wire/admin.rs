@@ -1,0 +1,116 @@
+//! What every admin call under `/_signsim` shares on the wire, the providers' own admin
+//! calls included: one error shape, `{"error": "..."}` with a 4xx, one body limit, and
+//! extractors whose rejections answer in that shape.
+
+use super::{BodyError, Fields, WrongType};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// Admin bodies are small: settings, outcomes, scenario files.
+pub const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
+
+/// An admin call's failure: `{"error": message}` with `status`.
+#[derive(Debug, Clone)]
+pub struct AdminError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+pub type AdminResult<T = Response> = Result<T, AdminError>;
+
+impl AdminError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> AdminError {
+        AdminError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// The resource exists but is in a state where the act is not possible.
+    pub fn conflict(message: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::CONFLICT, message)
+    }
+
+    /// A link that worked once and no longer does (expired, already used).
+    pub fn gone(message: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::GONE, message)
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.message });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<BodyError> for AdminError {
+    fn from(error: BodyError) -> AdminError {
+        let status = match error {
+            BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        AdminError::new(status, error.to_string())
+    }
+}
+
+impl From<WrongType> for AdminError {
+    fn from(error: WrongType) -> AdminError {
+        AdminError::bad_request(error.to_string())
+    }
+}
+
+impl From<QueryRejection> for AdminError {
+    fn from(rejection: QueryRejection) -> AdminError {
+        AdminError::bad_request(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AdminError {
+    fn from(rejection: PathRejection) -> AdminError {
+        AdminError::bad_request(rejection.body_text())
+    }
+}
+
+/// Path parameters of admin calls; a segment that is not valid UTF-8 answers in the admin
+/// JSON error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AdminError))]
+pub struct Path<T>(pub T);
+
+/// Query parameters of admin calls; one that does not parse answers in the same shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AdminError))]
+pub struct Query<T>(pub T);
+
+/// The fields of an admin call's body, however they come: JSON (with or without a
+/// Content-Type), a page's form, or multipart; at most `ADMIN_BODY_LIMIT` bytes.
+pub struct AdminBody(pub Fields);
+
+impl<S: Send + Sync> FromRequest<S> for AdminBody {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, _: &S) -> Result<AdminBody, AdminError> {
+        Ok(AdminBody(Fields::read(request, ADMIN_BODY_LIMIT).await?))
+    }
+}
+
+impl Fields {
+    /// A text field an admin call cannot do without; the error names it with an example.
+    pub fn required(&self, name: &str, example: &str) -> Result<String, AdminError> {
+        self.text(name)?.ok_or_else(|| {
+            AdminError::bad_request(format!("missing '{name}' (e.g. \"{name}\": \"{example}\")"))
+        })
+    }
+}
