@@ -9,6 +9,7 @@ mod appearance;
 mod ca;
 mod cms_sign;
 mod keys;
+mod merge;
 mod pades;
 mod pdfgen;
 mod pdfobj;
@@ -21,6 +22,7 @@ use std::sync::Mutex;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+pub use merge::append_pages;
 pub use pdfgen::text_pdf;
 
 /// Whether a PDF can be signed (parses, not encrypted or damaged, has pages); the error
