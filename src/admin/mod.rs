@@ -1,6 +1,7 @@
 //! The admin API under `/_signsim`: what a test or a person uses to look inside the
 //! simulator and steer it. Its paths are a stable contract (see DESIGN.md).
 
+use crate::engine::clock::MAX_OFFSET_SECONDS;
 use crate::engine::events::EventFilter;
 use crate::engine::journal::JournalFilter;
 use crate::engine::outbox::OutboxFilter;
@@ -108,13 +109,48 @@ async fn advance(
     let seconds = fields.text("seconds")?.ok_or_else(|| {
         bad_request("missing 'seconds': how far to move the clock, e.g. {\"seconds\": 3600}")
     })?;
-    let seconds: u64 = seconds.parse().map_err(|_| {
+    let seconds = advance_seconds(&seconds)?;
+    engine.advance(seconds).map_err(|too_far| {
         bad_request(format!(
-            "'seconds' must be a whole number ≥ 0, not {seconds}"
+            "the clock can be at most {MAX_OFFSET_SECONDS} seconds (100 years of 365.25 days) \
+             ahead of real time; it is {} ahead, so it can move {} more; \
+             POST /_signsim/reset puts it back to real time",
+            too_far.offset_seconds,
+            i64::try_from(MAX_OFFSET_SECONDS)
+                .unwrap_or(i64::MAX)
+                .saturating_sub(too_far.offset_seconds)
+                .max(0)
         ))
     })?;
-    engine.advance(seconds);
     Ok(Json(clock_state(&engine)))
+}
+
+/// The `seconds` of a clock advance: a whole number from 0 to the clock's bound, each
+/// refusal saying what would be accepted.
+fn advance_seconds(text: &str) -> Result<u64, AdminError> {
+    let text = text.trim();
+    // i128 holds any integer a client is likely to send, so a negative or huge one gets
+    // its own message instead of "not a number".
+    let Ok(seconds) = text.parse::<i128>() else {
+        return Err(bad_request(format!(
+            "'seconds' must be a whole number of seconds, e.g. {{\"seconds\": 3600}}, not {text}"
+        )));
+    };
+    if seconds < 0 {
+        return Err(bad_request(format!(
+            "'seconds' must not be negative ({seconds}): the clock only moves forward; \
+             POST /_signsim/reset puts it back to real time"
+        )));
+    }
+    u64::try_from(seconds)
+        .ok()
+        .filter(|s| *s <= MAX_OFFSET_SECONDS)
+        .ok_or_else(|| {
+            bad_request(format!(
+                "'seconds' is {seconds}, more than the clock can move: at most \
+                 {MAX_OFFSET_SECONDS} (100 years of 365.25 days) ahead of real time"
+            ))
+        })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -139,23 +139,39 @@ impl Engine {
         });
     }
 
-    /// Fires what is due now.
+    /// Fires what is due now. Never unwinds: the ticker is the only thing that fires
+    /// timers and webhooks, so a panic escaping here would stop them for good (until a
+    /// restart, not even a reset brings them back). Each timer is guarded on its own in
+    /// `fire_due`; this guard is for the rest.
     pub fn tick(&self) {
-        self.timers.fire_due(self.now());
-        self.webhooks.dispatch_due();
+        let ticked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.timers.fire_due(self.now());
+            self.webhooks.dispatch_due();
+        }));
+        if ticked.is_err() {
+            tracing::error!("the engine's tick panicked; later ticks go on");
+        }
     }
 
-    /// Moves the clock forward and fires, at once, everything that became due.
-    pub fn advance(&self, seconds: u64) {
-        self.clock.advance(seconds);
+    /// Moves the clock forward and fires, at once, everything that became due. Refused
+    /// (nothing moves) past `clock::MAX_OFFSET_SECONDS` ahead of real time.
+    pub fn advance(&self, seconds: u64) -> Result<(), clock::TooFar> {
+        self.clock.advance(seconds)?;
         self.tick();
+        Ok(())
+    }
+
+    /// `now + by`, saturating instead of panicking: the instant to give a timer or an
+    /// expiry built from a caller's or a scenario's number.
+    pub fn later(&self, by: time::Duration) -> OffsetDateTime {
+        later(self.now(), by)
     }
 
     /// Queues a webhook delivery `delay` from now; returns its delivery id.
     pub fn webhook(&self, request: WebhookRequest, delay: time::Duration) -> String {
         let id = self.ids.uuid();
         self.webhooks
-            .schedule(id.clone(), request, self.now() + delay);
+            .schedule(id.clone(), request, self.later(delay));
         self.wake.notify_one();
         id
     }
@@ -166,7 +182,8 @@ impl Engine {
         let ms = if min == max {
             min
         } else {
-            self.ids.number(min, max + 1)
+            // Saturating: `max` is a scenario's number, and `u64::MAX + 1` would overflow.
+            self.ids.number(min, max.saturating_add(1))
         };
         Some(std::time::Duration::from_millis(ms))
     }
@@ -269,6 +286,28 @@ pub fn seconds(count: u64) -> time::Duration {
     time::Duration::seconds(i64::try_from(count).unwrap_or(i64::MAX))
 }
 
+/// The latest instant the simulator computes with, the last second of year 9999: what
+/// `later` saturates at. Later years are not representable without `time`'s `large-dates`
+/// and would not format as RFC 3339 anyway.
+pub const FAR_FUTURE: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+
+/// `at + by` without the panic `OffsetDateTime + Duration` has on overflow: a result past
+/// `FAR_FUTURE` (a scenario's `after_seconds = 18446744073709551615`) is `FAR_FUTURE`, and
+/// one before the first representable date is that date. A timer due at `FAR_FUTURE`
+/// simply never fires, which is what such a number means.
+pub fn later(at: OffsetDateTime, by: time::Duration) -> OffsetDateTime {
+    match at.checked_add(by) {
+        Some(sum) => sum.min(FAR_FUTURE),
+        None if by.is_negative() => time::PrimitiveDateTime::MIN.assume_utc(),
+        None => FAR_FUTURE,
+    }
+}
+
+/// `at` plus whole `seconds`, saturating like `later`.
+pub fn add_seconds(at: OffsetDateTime, count: u64) -> OffsetDateTime {
+    later(at, seconds(count))
+}
+
 /// RFC 3339 with second precision, the form the admin API uses for times.
 pub fn rfc3339(at: OffsetDateTime) -> String {
     at.replace_nanosecond(0)
@@ -289,5 +328,17 @@ mod tests {
         );
         assert_eq!(log.first(), Some(&(super::LOG_CAPACITY / 10)));
         assert_eq!(log.last(), Some(&super::LOG_CAPACITY));
+    }
+
+    #[test]
+    fn later_saturates_instead_of_panicking() {
+        use super::{add_seconds, later, FAR_FUTURE};
+        let now = time::OffsetDateTime::now_utc();
+        assert_eq!(add_seconds(now, u64::MAX), FAR_FUTURE);
+        assert_eq!(later(FAR_FUTURE, time::Duration::seconds(1)), FAR_FUTURE);
+        assert_eq!(later(now, time::Duration::MAX), FAR_FUTURE);
+        assert!(later(now, time::Duration::MIN) < now);
+        assert_eq!(add_seconds(now, 60) - now, time::Duration::minutes(1));
+        assert_eq!(super::rfc3339(FAR_FUTURE), "9999-12-31T23:59:59Z");
     }
 }

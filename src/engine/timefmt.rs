@@ -59,7 +59,7 @@ pub fn offset_at(name: &str, at: OffsetDateTime) -> Option<UtcOffset> {
 }
 
 fn parse_fixed(text: &str) -> Option<UtcOffset> {
-    let (sign, rest) = match text.as_bytes().first()? {
+    let (sign, rest): (i8, &str) = match text.as_bytes().first()? {
         b'+' => (1, &text[1..]),
         b'-' => (-1, &text[1..]),
         _ => return None,
@@ -67,7 +67,17 @@ fn parse_fixed(text: &str) -> Option<UtcOffset> {
     let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "0"));
     let hours: i8 = hours.parse().ok()?;
     let minutes: i8 = minutes.parse().ok()?;
-    UtcOffset::from_hms(sign * hours, sign * minutes, 0).ok()
+    // Checked: `--128` parses as -1 × -128, which does not fit an i8.
+    UtcOffset::from_hms(sign.checked_mul(hours)?, sign.checked_mul(minutes)?, 0).ok()
+}
+
+/// `at` as read in zone `name` (UTC when the zone is unknown). Unlike
+/// `at.to_offset(...)`, it cannot panic: an instant whose local date would leave the
+/// representable range (the last hours of year 9999 east of UTC) stays in UTC.
+pub fn in_zone(at: OffsetDateTime, name: &str) -> OffsetDateTime {
+    offset_at(name, at)
+        .and_then(|offset| at.checked_to_offset(offset))
+        .unwrap_or(at)
 }
 
 /// EU summer time: from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last
@@ -180,5 +190,14 @@ mod tests {
         );
         assert_eq!(offset_at("+05:30", summer).unwrap().as_hms(), (5, 30, 0));
         assert!(offset_at("Mars/Olympus", summer).is_none());
+        assert!(offset_at("--128", summer).is_none());
+        assert!(offset_at("+-128:-128", summer).is_none());
+    }
+
+    #[test]
+    fn zones_at_the_end_of_time_do_not_panic() {
+        let last = crate::engine::FAR_FUTURE;
+        assert_eq!(in_zone(last, "Europe/Athens"), last);
+        assert_eq!(in_zone(last, "America/Lima").offset().whole_hours(), -5);
     }
 }

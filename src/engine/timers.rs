@@ -28,7 +28,9 @@ impl Timers {
     }
 
     /// Runs every timer due at `now`, earliest first, outside the lock (a task may set
-    /// another timer).
+    /// another timer). A task that panics is logged and dropped: the others, due now or
+    /// later, still run. Without the guard one bad task would unwind through the engine's
+    /// ticker and no timer or webhook would ever fire again.
     pub fn fire_due(&self, now: OffsetDateTime) {
         let mut due: Vec<Timer> = {
             let mut timers = self.lock();
@@ -40,7 +42,12 @@ impl Timers {
         };
         due.sort_by_key(|t| t.due);
         for timer in due {
-            (timer.task)();
+            let Timer { due, tenant, task } = timer;
+            // The task is consumed either way, and the state it touches sits behind locks
+            // that recover from poisoning, so nothing is observed half-done.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(task)).is_err() {
+                tracing::error!(%tenant, %due, "a timer task panicked; the other timers go on");
+            }
         }
     }
 
@@ -87,5 +94,19 @@ mod tests {
         timers.fire_due(now + time::Duration::seconds(30));
         assert_eq!(count.load(Ordering::SeqCst), 0);
         assert_eq!(fired.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_panicking_task_does_not_stop_the_others() {
+        let timers = Timers::default();
+        let now = OffsetDateTime::now_utc();
+        let count = Arc::new(AtomicU32::new(0));
+        timers.at(now, "t", || panic!("a bad timer"));
+        let c = count.clone();
+        timers.at(now + time::Duration::seconds(1), "t", move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        timers.fire_due(now + time::Duration::seconds(5));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
     }
 }

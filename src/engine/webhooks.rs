@@ -243,8 +243,15 @@ impl Webhooks {
             let entry = &mut pending[index];
             entry.attempts = attempt;
             entry.in_flight = false;
-            entry.due =
-                now + self.policy.first_backoff * 2i32.pow(attempt.saturating_sub(1).min(16));
+            // Checked: `--webhook-backoff` is the user's number, and 2^16 times a large
+            // one is past any date.
+            let factor = 2i32.pow(attempt.saturating_sub(1).min(16));
+            let backoff = self
+                .policy
+                .first_backoff
+                .checked_mul(factor)
+                .unwrap_or(Duration::MAX);
+            entry.due = super::later(now, backoff);
         }
     }
 }

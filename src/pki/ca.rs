@@ -23,12 +23,32 @@ const EKU_TIME_STAMPING_DER: &[u8] = &[
 ];
 
 /// CA and TSA validity is fixed (not derived from the clock) so that a seeded CA is
-/// byte-for-byte reproducible and a CA saved to disk stays valid for years.
+/// byte-for-byte reproducible and a CA saved to disk stays valid for years. It must also
+/// cover every instant the virtual clock can show (up to 100 years ahead, see
+/// `engine::clock::MAX_OFFSET_SECONDS`), since certificates are issued and timestamps made
+/// at virtual time: 2299 leaves that margin for any real date before 2199. Not the RFC 5280
+/// `99991231235959Z`: validators add a tolerance to `notAfter`, which overflows there.
 fn fixed_not_before() -> time::OffsetDateTime {
     rcgen::date_time_ymd(2020, 1, 1)
 }
 fn fixed_not_after() -> time::OffsetDateTime {
-    rcgen::date_time_ymd(2049, 12, 31)
+    rcgen::date_time_ymd(2299, 12, 31)
+}
+
+/// The `notBefore` and `notAfter` of a DER certificate.
+pub(crate) fn validity_of(
+    cert_der: &[u8],
+) -> Result<(time::OffsetDateTime, time::OffsetDateTime), PkiError> {
+    use der::Decode;
+    let cert = x509_cert::Certificate::from_der(cert_der)
+        .map_err(|e| PkiError::Cert(format!("certificate does not parse: {e}")))?;
+    let validity = &cert.tbs_certificate.validity;
+    let at = |t: &x509_cert::time::Time| {
+        let secs = i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+        time::OffsetDateTime::from_unix_timestamp(secs)
+            .map_err(|e| PkiError::Cert(format!("certificate time out of range: {e}")))
+    };
+    Ok((at(&validity.not_before)?, at(&validity.not_after)?))
 }
 
 /// 16 random bytes, positive and without a leading zero byte (stable DER length).
@@ -114,12 +134,16 @@ impl Authority {
         Ok(ca)
     }
 
+    /// A certificate for `who`, valid from five minutes before `from` to `validity` after
+    /// `to`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn issue_signer(
         &self,
         who: &SignerIdentity,
         key: EcKey,
         serial: Vec<u8>,
-        now: time::OffsetDateTime,
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
         validity: time::Duration,
     ) -> Result<SignerCert, PkiError> {
         let given = who.given_name.trim();
@@ -184,11 +208,11 @@ impl Authority {
             subject.push_str(&format!(", E={}", escape_dn(email)));
         }
         params.distinguished_name = dn;
-        let out_of_range = || PkiError::InvalidInput(format!("time {now} out of range"));
-        params.not_before = now
+        let out_of_range = |at| PkiError::InvalidInput(format!("time {at} out of range"));
+        params.not_before = from
             .checked_sub(time::Duration::minutes(5))
-            .ok_or_else(out_of_range)?;
-        params.not_after = now.checked_add(validity).ok_or_else(out_of_range)?;
+            .ok_or_else(|| out_of_range(from))?;
+        params.not_after = to.checked_add(validity).ok_or_else(|| out_of_range(to))?;
         params.serial_number = Some(SerialNumber::from_slice(&serial));
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,

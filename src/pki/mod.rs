@@ -185,6 +185,7 @@ impl Pki {
             None => ca::Authority::create(&mut rng)?,
         };
         let tsa = ca::Tsa::create(&ca, &mut rng)?;
+        warn_if_short_lived(&ca);
         Ok(Pki {
             ca,
             tsa,
@@ -200,20 +201,58 @@ impl Pki {
         &self.ca.cert_der
     }
 
-    /// Fresh single-use P-256 end-entity certificate issued by the CA, valid from
-    /// `now - 5 min` to `now + DEFAULT_SIGNER_VALIDITY`.
+    /// Fresh single-use P-256 end-entity certificate issued by the CA, valid from 5 min
+    /// before the earlier of `now` (virtual time) and real time to `DEFAULT_SIGNER_VALIDITY`
+    /// after the later of them.
+    ///
+    /// Both, because a signature is judged at both: its timestamp says virtual time, while
+    /// the people checking it (pyHanko, Acrobat) do so at real time. After the clock was
+    /// moved 400 days ahead, a certificate valid only from virtual time would be "not yet
+    /// valid" to all of them.
     pub fn issue_signer(
         &self,
         who: &SignerIdentity,
         now: time::OffsetDateTime,
     ) -> Result<SignerCert, PkiError> {
+        self.issue(who, now, DEFAULT_SIGNER_VALIDITY)
+    }
+
+    /// A long-lived certificate for an operator (a registration authority's officer),
+    /// issued once at start: like `issue_signer`'s, but valid until after the farthest
+    /// instant the virtual clock can reach, so it never expires under a test's feet.
+    pub fn issue_operator(
+        &self,
+        who: &SignerIdentity,
+        now: time::OffsetDateTime,
+    ) -> Result<SignerCert, PkiError> {
+        let reach = crate::engine::seconds(crate::engine::clock::MAX_OFFSET_SECONDS);
+        let validity = reach
+            .checked_add(DEFAULT_SIGNER_VALIDITY)
+            .unwrap_or(time::Duration::MAX);
+        self.issue(who, now, validity)
+    }
+
+    fn issue(
+        &self,
+        who: &SignerIdentity,
+        now: time::OffsetDateTime,
+        validity: time::Duration,
+    ) -> Result<SignerCert, PkiError> {
+        let real = time::OffsetDateTime::now_utc();
         let (key, serial) = {
             let mut rng = self.lock_rng();
             let key = keys::EcKey::generate(&mut *rng);
             (key, ca::random_serial(&mut *rng))
         };
         self.ca
-            .issue_signer(who, key, serial, now, DEFAULT_SIGNER_VALIDITY)
+            .issue_signer(who, key, serial, now.min(real), now.max(real), validity)
+    }
+
+    /// Whether the CA (and so every chain) is valid over all of `[from, to]`; a CA loaded
+    /// from `--ca-dir` may be older and shorter-lived than one made today.
+    pub fn ca_covers(&self, from: time::OffsetDateTime, to: time::OffsetDateTime) -> bool {
+        ca::validity_of(&self.ca.cert_der)
+            .is_ok_and(|(not_before, not_after)| not_before <= from && to <= not_after)
     }
 
     /// PAdES baseline-T signature as an incremental update of `pdf`.
@@ -285,6 +324,29 @@ impl Pki {
     }
 }
 
+/// Logs a warning when the CA does not cover every instant the virtual clock can show. A
+/// CA made here always does; one loaded from `--ca-dir` may predate the bound (older ones
+/// ended in 2049). It is still used, not replaced: the user trusts that CA, and a new one
+/// would silently break their set-up. Signatures made while the clock is past the CA's end
+/// carry timestamps validators will reject; deleting `ca.pem` and `ca.key` makes a new CA.
+fn warn_if_short_lived(authority: &ca::Authority) {
+    let Ok((not_before, not_after)) = ca::validity_of(&authority.cert_der) else {
+        return;
+    };
+    let real = time::OffsetDateTime::now_utc();
+    let reach = crate::engine::seconds(crate::engine::clock::MAX_OFFSET_SECONDS);
+    let needed_from = real - time::Duration::days(1);
+    let needed_to = crate::engine::later(real, reach + DEFAULT_SIGNER_VALIDITY);
+    if not_before > needed_from || not_after < needed_to {
+        tracing::warn!(
+            "the root CA is valid from {not_before} to {not_after}, but the virtual clock can \
+             reach {needed_to}: signatures made while the clock is outside the CA's validity \
+             will not validate. Delete ca.pem and ca.key from --ca-dir to make a CA that \
+             covers it (and trust the new one)."
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +395,34 @@ mod tests {
             "C=ES, GN=Ana, SN=Ruiz, serialNumber=IDCES-00000000T, CN=Ana Ruiz"
         );
         assert!(pki.sign_digest(&[0; 32], &signer, far, true).is_err());
+    }
+
+    #[test]
+    fn certificates_are_valid_at_real_and_at_virtual_time() {
+        let pki = Pki::new(Some(5), None).unwrap();
+        let who = SignerIdentity {
+            given_name: "Ana".into(),
+            surname_1: "Ruiz".into(),
+            surname_2: None,
+            serial_number: "IDCES-00000000T".into(),
+            country: "ES".into(),
+            email: None,
+        };
+        let real = time::OffsetDateTime::now_utc();
+        let virtual_now = real + time::Duration::days(400);
+        let signer = pki.issue_signer(&who, virtual_now).unwrap();
+        assert!(signer.not_before() < real);
+        assert!(signer.not_after() > virtual_now + time::Duration::hours(23));
+        assert!(signer.not_after() < virtual_now + time::Duration::days(2));
+
+        let operator = pki.issue_operator(&who, real).unwrap();
+        let farthest = crate::engine::add_seconds(real, crate::engine::clock::MAX_OFFSET_SECONDS);
+        assert!(operator.not_before() < real && operator.not_after() > farthest);
+
+        // The CA covers the whole reach of the clock, with a margin.
+        assert!(pki.ca_covers(
+            real - time::Duration::days(365),
+            farthest + time::Duration::days(365)
+        ));
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod cli;
+mod clock;
 mod common;
 mod hostile;
 mod paths;

@@ -90,7 +90,7 @@ impl Signal {
             email: None,
         };
         let rao_certificate =
-            IssuedCertificate::from(&engine.pki.issue_signer(&rao, engine.now())?);
+            IssuedCertificate::from(&engine.pki.issue_operator(&rao, engine.now())?);
         Ok(Signal {
             rao_certificate,
             residences: engine.new_store(),

@@ -94,7 +94,7 @@ impl Uanataca {
             email: Some("operator@signsim.invalid".into()),
         };
         let rao_certificate =
-            IssuedCertificate::from(&engine.pki.issue_signer(&operator, engine.now())?);
+            IssuedCertificate::from(&engine.pki.issue_operator(&operator, engine.now())?);
         let notifier = Arc::downgrade(&oneshot);
         oneshot.on_status_change(SLUG, move |change| {
             if let Some(oneshot) = notifier.upgrade() {

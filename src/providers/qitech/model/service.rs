@@ -161,7 +161,7 @@ impl QiTech {
             }
             envelope.apply(Event::Submit)?;
             if let Some(after) = applied.expiry_seconds {
-                envelope.expires_at = now + seconds(after);
+                envelope.expires_at = crate::engine::add_seconds(now, after);
             }
             for signer in &mut envelope.signers {
                 signer.link_code = Some(self.engine.ids.hex(8));
@@ -204,7 +204,7 @@ impl QiTech {
         let me = self.me.clone();
         let owner = tenant.to_owned();
         let id = envelope.id.clone();
-        let due = envelope.expires_at + time::Duration::seconds(1);
+        let due = crate::engine::later(envelope.expires_at, time::Duration::seconds(1));
         self.engine.timers.at(due, tenant, move || {
             if let Some(model) = me.upgrade() {
                 model.get(&owner, &id).ok();

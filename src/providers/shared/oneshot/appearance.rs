@@ -40,8 +40,8 @@ impl Default for SignatureText {
 impl SignatureText {
     /// The lines with their fields filled in for `cert`, signing at `now`.
     pub fn render(&self, cert: &SignerCert, email: &str, now: OffsetDateTime) -> Vec<String> {
-        let offset = timefmt::offset_at(&self.timezone, now).unwrap_or(time::UtcOffset::UTC);
-        let date = timefmt::strftime(now.to_offset(offset), &self.date_format, &self.timezone);
+        let local = timefmt::in_zone(now, &self.timezone);
+        let date = timefmt::strftime(local, &self.date_format, &self.timezone);
         self.lines
             .iter()
             .map(|line| {

@@ -322,6 +322,9 @@ pub struct OneShot {
     requests: Arc<TenantStore<u64, SignatureRequest>>,
     /// Per surface (provider slug), who hears about status changes.
     listeners: dashmap::DashMap<&'static str, StatusListener>,
+    /// Status changes made under a request's lock, told to the listeners once `update`
+    /// has let go of it: a listener that reads the store would otherwise deadlock.
+    changes: std::sync::Mutex<Vec<(&'static str, StatusChange)>>,
 }
 
 impl OneShot {
@@ -332,6 +335,7 @@ impl OneShot {
             next_videoid: std::sync::atomic::AtomicU64::new(137),
             requests,
             listeners: dashmap::DashMap::new(),
+            changes: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -442,7 +446,8 @@ impl OneShot {
         Ok(())
     }
 
-    /// Sets the status, records it and tells the surface's listener.
+    /// Sets the status, records it and queues the change for the surface's listener
+    /// (called under the request's lock; `update` tells the listener after it).
     fn set_status(&self, tenant: &str, request: &mut SignatureRequest, to: Status) {
         let from = request.status;
         if to == from {
@@ -450,25 +455,37 @@ impl OneShot {
         }
         request.status = to;
         self.record(request, tenant, "status", format!("status {from} → {to}"));
-        let listener = self
-            .listeners
-            .get(request.provider)
-            .map(|l| l.value().clone());
-        if let Some(listener) = listener {
-            listener(StatusChange {
-                tenant: tenant.to_owned(),
-                pk: request.pk,
-                registration_authority: request.registration_authority,
-                from,
-                to,
-                at: self.engine.now(),
-                callback: request
-                    .video
-                    .as_ref()
-                    .and_then(|v| v.webhook_url.clone())
-                    .or_else(|| request.callback.clone()),
-            });
+        let change = StatusChange {
+            tenant: tenant.to_owned(),
+            pk: request.pk,
+            registration_authority: request.registration_authority,
+            from,
+            to,
+            at: self.engine.now(),
+            callback: request
+                .video
+                .as_ref()
+                .and_then(|v| v.webhook_url.clone())
+                .or_else(|| request.callback.clone()),
+        };
+        self.lock_changes().push((request.provider, change));
+    }
+
+    /// Tells the listeners the changes queued so far; never called under a store lock.
+    fn notify_changes(&self) {
+        let changes = std::mem::take(&mut *self.lock_changes());
+        for (provider, change) in changes {
+            let listener = self.listeners.get(provider).map(|l| l.value().clone());
+            if let Some(listener) = listener {
+                listener(change);
+            }
         }
+    }
+
+    fn lock_changes(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, StatusChange)>> {
+        self.changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The scenario effects for `operation` on request `pk` of surface `provider`. A
@@ -491,7 +508,7 @@ impl OneShot {
             .as_ref()
             .filter(|t| t.to != Status::Issued.as_str());
         if let Some(status) = forced.and_then(|t| Status::parse(&t.to)) {
-            let due = engine.now() + seconds(forced.map_or(0, |t| t.after_seconds));
+            let due = engine.later(seconds(forced.map_or(0, |t| t.after_seconds)));
             let model = Arc::downgrade(self);
             let owner = tenant.to_owned();
             engine.timers.at(due, tenant, move || {
@@ -515,7 +532,7 @@ impl OneShot {
         let owner = tenant.to_owned();
         self.engine
             .timers
-            .at(self.engine.now() + delay, tenant, move || {
+            .at(self.engine.later(delay), tenant, move || {
                 if let Some(model) = model.upgrade() {
                     model.complete_signature(&owner, &authorized, &options).ok();
                 }
@@ -543,9 +560,13 @@ impl OneShot {
         pk: u64,
         f: impl FnOnce(&mut SignatureRequest) -> Result<R, OneShotError>,
     ) -> Result<R, OneShotError> {
-        self.requests
+        let result = self
+            .requests
             .update(tenant, &pk, f)
-            .unwrap_or(Err(OneShotError::RequestNotFound(pk)))
+            .unwrap_or(Err(OneShotError::RequestNotFound(pk)));
+        // The entry's guard is gone: listeners may read or write the store now.
+        self.notify_changes();
+        result
     }
 
     pub fn approve(&self, tenant: &str, pk: u64, rao: &str) -> Result<(), OneShotError> {
@@ -660,7 +681,7 @@ impl OneShot {
             request.otp = Some(Otp {
                 code: code.clone(),
                 generated_at: now,
-                expires_at: now + options.validity,
+                expires_at: crate::engine::later(now, options.validity),
                 failures: 0,
                 spent: false,
             });
