@@ -169,6 +169,9 @@ impl App {
                 "/",
                 axum::routing::get(|| async { axum::response::Redirect::to("/_signsim") }),
             )
+            // A nested router's "/" answers only the bare prefix, so the start page needs
+            // its own route with the trailing slash people type.
+            .route("/_signsim/", axum::routing::get(admin::index))
             .nest(
                 "/_signsim",
                 admin::router(self.engine.clone(), provider_admin),
