@@ -86,6 +86,8 @@ pub struct App {
 pub enum StartError {
     #[error("cannot set up the PKI: {0}")]
     Pki(#[from] pki::PkiError),
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
     #[error("unknown provider '{0}' (known: {known})", known = PROVIDERS.join(", "))]
     UnknownProvider(String),
     #[error("invalid scenarios:\n{0}")]

@@ -95,6 +95,10 @@ struct ServeArgs {
         default_value_t = 1
     )]
     webhook_backoff: u32,
+    /// PEM file of certificates (one or more) that https webhook receivers may chain to,
+    /// besides the system's roots and the simulator's own CA.
+    #[arg(long, env = "SIGNSIM_WEBHOOK_CA", value_name = "FILE")]
+    webhook_ca: Option<PathBuf>,
     /// Directory of scenario files loaded at start, over the built-in ones
     /// (default: ./scenarios when it exists).
     #[arg(long, env = "SIGNSIM_SCENARIOS", value_name = "DIR")]
@@ -176,6 +180,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     engine.webhook_retry.max_attempts = args.webhook_attempts.max(1);
     engine.webhook_retry.first_backoff = time::Duration::seconds(args.webhook_backoff.into());
     engine.default_scenario = args.default_scenario;
+    engine.webhook_ca = args.webhook_ca;
     // 0.0.0.0 is where to listen, not where to go: links use the loopback address then.
     let link_host = if args.host == "0.0.0.0" {
         "127.0.0.1"

@@ -16,3 +16,4 @@ mod uanataca_videoid;
 mod uanataca_visible;
 mod validators;
 mod webhooks;
+mod webhooks_tls;
