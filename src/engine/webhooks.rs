@@ -101,8 +101,10 @@ impl Webhooks {
         events: Arc<Events>,
         roots: RootCertStore,
     ) -> Result<Webhooks, TrustError> {
-        // reqwest would fall back to its own defaults on a failed build; a client that
-        // silently trusts nothing we asked for is worse than a clear start-up error.
+        // ring, named rather than looked up as the process default: it is the backend
+        // rustls is built with here (rcgen compiles it in anyway), and nothing installs a
+        // default. A failed build is a start-up error, not a fallback client: one without
+        // these roots would fail every https delivery with no visible cause.
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
