@@ -75,6 +75,8 @@ pub struct App {
 pub enum StartError {
     #[error("cannot set up the PKI: {0}")]
     Pki(#[from] pki::PkiError),
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
     #[error("unknown provider '{0}' (known: {known})", known = slugs().join(", "))]
     UnknownProvider(String),
     #[error("invalid scenarios:\n{0}")]
@@ -144,6 +146,9 @@ impl App {
                 "/",
                 axum::routing::get(|| async { axum::response::Redirect::to("/_signsim") }),
             )
+            // A nested router's "/" answers only the bare prefix, so the start page needs
+            // its own route with the trailing slash people type.
+            .route("/_signsim/", axum::routing::get(admin::index))
             .nest(
                 "/_signsim",
                 admin::router(self.engine.clone(), provider_admin),

@@ -95,6 +95,10 @@ struct ServeArgs {
         default_value_t = 1
     )]
     webhook_backoff: u32,
+    /// PEM file of certificates (one or more) that https webhook receivers may chain to,
+    /// besides the system's roots and the simulator's own CA.
+    #[arg(long, env = "SIGNSIM_WEBHOOK_CA", value_name = "FILE")]
+    webhook_ca: Option<PathBuf>,
     /// Directory of scenario files loaded at start, over the built-in ones
     /// (default: ./scenarios when it exists).
     #[arg(long, env = "SIGNSIM_SCENARIOS", value_name = "DIR")]
@@ -163,6 +167,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
+        // The log goes to standard error, as the README says, so that standard output
+        // carries only the listeners' addresses for scripts; colours only for a terminal,
+        // so that a log file greps cleanly.
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -176,6 +185,12 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     engine.webhook_retry.max_attempts = args.webhook_attempts.max(1);
     engine.webhook_retry.first_backoff = time::Duration::seconds(args.webhook_backoff.into());
     engine.default_scenario = args.default_scenario;
+    engine.webhook_ca = args.webhook_ca;
+    // Bind first: with --port 0 the system picks the port, and the links the simulator
+    // hands out must name the port it actually got.
+    let main_addr = format!("{}:{}", args.host, args.port);
+    let main_listener = signsim::bind(&main_addr).await?;
+    let main_bound = bound(&main_listener, &main_addr)?;
     // 0.0.0.0 is where to listen, not where to go: links use the loopback address then.
     let link_host = if args.host == "0.0.0.0" {
         "127.0.0.1"
@@ -184,7 +199,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     };
     engine.public_url = args
         .public_url
-        .unwrap_or_else(|| format!("http://{link_host}:{}", args.port));
+        .unwrap_or_else(|| format!("http://{link_host}:{}", main_bound.port()));
     let default_dir = PathBuf::from("scenarios");
     let scenarios_dir = args
         .scenarios
@@ -195,8 +210,9 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         body_limit: args.max_body_mb.saturating_mul(1024 * 1024),
     };
     let app = build(&config)?;
-    let main_addr = format!("{}:{}", args.host, args.port);
     let mut servers = tokio::task::JoinSet::new();
+    // What the listeners are, in the order they are announced on standard output.
+    let mut announced = vec![("signsim", main_bound)];
 
     for spec in &args.listen {
         let (slug, addr) = spec
@@ -204,21 +220,28 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
             .ok_or_else(|| StartError::UnknownProvider(format!("{spec} (expected SLUG=ADDR)")))?;
         let router = app.provider_router(slug)?;
         let listener = signsim::bind(addr).await?;
-        tracing::info!("{slug} at its real paths on http://{addr}");
+        let local = bound(&listener, addr)?;
+        tracing::info!("{slug} listening on http://{local} (at its real paths)");
+        announced.push((slug, local));
         servers.spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown())
                 .await
         });
     }
-    let listener = signsim::bind(&main_addr).await?;
-    tracing::info!("signsim listening on http://{main_addr} (admin API at /_signsim)");
+    tracing::info!("signsim listening on http://{main_bound} (admin API at /_signsim)");
     let router = app.router();
     servers.spawn(async move {
-        axum::serve(listener, router)
+        axum::serve(main_listener, router)
             .with_graceful_shutdown(shutdown())
             .await
     });
+    // Scripts that start us on port 0 learn the ports here, whatever RUST_LOG filters out
+    // of the log: one `NAME http://ADDR` line per listener, the main one (`signsim`) first,
+    // written once every listener is bound.
+    for (name, addr) in &announced {
+        println!("{name} http://{addr}");
+    }
 
     while let Some(finished) = servers.join_next().await {
         if let Ok(Err(e)) = finished {
@@ -227,6 +250,17 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     }
     tracing::info!("signsim stopped");
     Ok(())
+}
+
+/// The address a listener actually got (the port the system chose for port 0).
+fn bound(
+    listener: &tokio::net::TcpListener,
+    asked: &str,
+) -> Result<std::net::SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Listen {
+        addr: asked.to_owned(),
+        source,
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends).

@@ -55,8 +55,8 @@ async fn not_found(uri: Uri) -> AdminError {
     ))
 }
 
-/// A start page for people: where things are.
-async fn index() -> Response {
+/// A start page for people: where things are. Also served at `/_signsim/` (see `App::router`).
+pub(crate) async fn index() -> Response {
     crate::ui::page(
         "signsim",
         r#"<p>Local stand-in for e-signature and identity-verification providers.</p>

@@ -30,7 +30,7 @@ use store::{Resettable, TenantStore};
 use time::OffsetDateTime;
 use timers::Timers;
 use tokio::sync::Notify;
-use webhooks::{RetryPolicy, WebhookRequest, Webhooks};
+use webhooks::{RetryPolicy, TrustError, WebhookRequest, Webhooks};
 
 /// The tenant a provider uses when the caller gives no credential that names one.
 pub const DEFAULT_TENANT: &str = "default";
@@ -45,6 +45,18 @@ pub struct EngineConfig {
     pub default_scenario: Option<String>,
     /// Where people reach this simulator: the base of every link it hands out.
     pub public_url: String,
+    /// PEM certificates that https webhook receivers may chain to, besides the system's
+    /// roots and the simulator's own CA (`--webhook-ca`).
+    pub webhook_ca: Option<PathBuf>,
+}
+
+/// Why an engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot set up the PKI: {0}")]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    WebhookTrust(#[from] TrustError),
 }
 
 impl Default for EngineConfig {
@@ -55,6 +67,7 @@ impl Default for EngineConfig {
             webhook_retry: RetryPolicy::default(),
             default_scenario: None,
             public_url: "http://127.0.0.1:8800".into(),
+            webhook_ca: None,
         }
     }
 }
@@ -95,15 +108,20 @@ const TICK: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl Engine {
     /// `specs` are what each provider exposes to scenario files.
-    pub fn new(config: &EngineConfig, specs: Vec<ProviderSpec>) -> Result<Engine, PkiError> {
+    pub fn new(config: &EngineConfig, specs: Vec<ProviderSpec>) -> Result<Engine, EngineError> {
         let clock = Arc::new(Clock::default());
         let events = Arc::new(Events::default());
+        let pki = Pki::new(config.seed, config.ca_dir.as_deref())?;
+        // The CA is trusted for webhooks so that a receiver can present a certificate
+        // `pki.issue_server` made, the same CA people already trust for signatures.
+        let roots = webhooks::https_roots(pki.ca_der(), config.webhook_ca.as_deref())?;
         Ok(Engine {
             webhooks: Arc::new(Webhooks::new(
                 config.webhook_retry.clone(),
                 clock.clone(),
                 events.clone(),
-            )),
+                roots,
+            )?),
             clock,
             events,
             scenarios: Scenarios::new(specs, config.default_scenario.clone()),
@@ -111,7 +129,7 @@ impl Engine {
             outbox: Outbox::default(),
             journal: Journal::default(),
             timers: Timers::default(),
-            pki: Pki::new(config.seed, config.ca_dir.as_deref())?,
+            pki,
             jwt: jwt::Jwt::new(&jwt_secret(config.seed)),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             stores: Mutex::new(Vec::new()),

@@ -239,6 +239,51 @@ impl Authority {
     }
 }
 
+impl Authority {
+    /// A TLS server certificate for `names` (DNS names or IP addresses, the first one also
+    /// the common name), valid from `not_before` to `not_after`.
+    pub(crate) fn issue_server(
+        &self,
+        names: &[String],
+        key: &EcKey,
+        serial: Vec<u8>,
+        not_before: time::OffsetDateTime,
+        not_after: time::OffsetDateTime,
+    ) -> Result<Vec<u8>, PkiError> {
+        let Some(first) = names.first() else {
+            return Err(PkiError::InvalidInput(
+                "a server certificate needs at least one name".into(),
+            ));
+        };
+        let mut params = CertificateParams::default();
+        for name in names {
+            // TLS clients match the host they dialled against the subject alternative
+            // names only, so an address must be an IP entry, not a DNS one.
+            let san = match name.trim().parse::<std::net::IpAddr>() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => {
+                    let dns: rcgen::string::Ia5String = name.trim().try_into().map_err(|_| {
+                        PkiError::InvalidInput(format!("{name:?} is not a host name"))
+                    })?;
+                    if dns.as_str().is_empty() {
+                        return Err(PkiError::InvalidInput("an empty host name".into()));
+                    }
+                    SanType::DnsName(dns)
+                }
+            };
+            params.subject_alt_names.push(san);
+        }
+        params.distinguished_name = org_name(first.trim());
+        params.not_before = not_before;
+        params.not_after = not_after;
+        params.serial_number = Some(SerialNumber::from_slice(&serial));
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        Ok(params.signed_by(key, &self.issuer)?.der().to_vec())
+    }
+}
+
 /// Escapes a value for the `K=V, ...` form of a name (RFC 4514), so that a surname such as
 /// `Ñandú, CN=x` cannot read as an extra attribute.
 fn escape_dn(value: &str) -> String {

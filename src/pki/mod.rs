@@ -87,6 +87,13 @@ pub struct SignerCert {
     not_after: time::OffsetDateTime,
 }
 
+/// A TLS server certificate and its private key, PEM; see [`Pki::issue_server`].
+#[derive(Clone)]
+pub struct ServerCert {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
 /// The issuer of every signer certificate, in the same `K=V, ...` form as subjects.
 pub const CA_NAME: &str =
     "CN=signsim Simulated Root CA - NOT FOR PRODUCTION, O=signsim simulated PKI, C=ES";
@@ -253,6 +260,31 @@ impl Pki {
     pub fn ca_covers(&self, from: time::OffsetDateTime, to: time::OffsetDateTime) -> bool {
         ca::validity_of(&self.ca.cert_der)
             .is_ok_and(|(not_before, not_after)| not_before <= from && to <= not_after)
+    }
+
+    /// A TLS server certificate issued by the CA for `names` (host names or IP addresses),
+    /// with its P-256 private key, both PEM (`CERTIFICATE`, PKCS#8 `PRIVATE KEY`). Whoever
+    /// trusts `ca_pem` trusts a server presenting it: a webhook receiver in a test, or the
+    /// simulator's own HTTPS listener. TLS clients check validity against the real clock,
+    /// not the simulated one, so it is valid from an hour ago for a year.
+    pub fn issue_server(&self, names: &[String]) -> Result<ServerCert, PkiError> {
+        let (key, serial) = {
+            let mut rng = self.lock_rng();
+            let key = keys::EcKey::generate(&mut *rng);
+            (key, ca::random_serial(&mut *rng))
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let cert_der = self.ca.issue_server(
+            names,
+            &key,
+            serial,
+            now - time::Duration::hours(1),
+            now + time::Duration::days(365),
+        )?;
+        Ok(ServerCert {
+            cert_pem: keys::pem_encode("CERTIFICATE", &cert_der),
+            key_pem: keys::pem_encode("PRIVATE KEY", &key.to_pkcs8_der()?),
+        })
     }
 
     /// PAdES baseline-T signature as an incremental update of `pdf`.

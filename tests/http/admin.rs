@@ -149,6 +149,27 @@ async fn start_page_links_the_rest() {
 }
 
 #[tokio::test]
+async fn start_page_answers_with_the_trailing_slash() {
+    let sim = start().await;
+    // No redirect followed: /_signsim/ itself answers the page.
+    let direct = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/_signsim", "/_signsim/"] {
+        let page = direct.get(sim.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let content_type = page.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        let html = page.text().await.unwrap();
+        assert!(html.contains("href=\"/_signsim/inbox\""), "{path}: {html}");
+    }
+}
+
+#[tokio::test]
 async fn inbox_page_shows_what_was_sent() {
     let sim = start().await;
     let empty = sim.get(&sim.url("/_signsim/inbox")).await;

@@ -1,6 +1,9 @@
-//! The binary itself: a dedicated provider listener, and a clean stop on SIGTERM.
+//! The binary itself: a dedicated provider listener, a clean stop on SIGTERM, and the
+//! addresses it announces when the system picks the ports.
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
@@ -74,4 +77,93 @@ fn help_names_every_command() {
         .unwrap();
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown provider 'nope'"));
+}
+
+/// Sends each line of `from` to the returned channel, from a thread that reads to the end
+/// (so the child never blocks on a full pipe).
+fn lines_of(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// The next line of `lines`, waiting at most until `deadline`.
+fn next_line(lines: &mpsc::Receiver<String>, deadline: Instant) -> String {
+    let left = deadline.saturating_duration_since(Instant::now());
+    lines.recv_timeout(left).expect("the line in time")
+}
+
+/// `http://ADDR` after `marker` in `line`, up to the next space.
+fn url_after(line: &str, marker: &str) -> Option<String> {
+    let rest = &line[line.find(marker)? + marker.len()..];
+    Some(rest.split_whitespace().next()?.to_owned())
+}
+
+#[tokio::test]
+async fn port_zero_announces_the_bound_addresses() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signsim"))
+        .args(["serve", "--port", "0", "--seed", "3"])
+        .args(["--listen", "uanataca=127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+
+    // The log, as a person reads it (one line per listener, in no promised order).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut logged, mut logged_uanataca) = (None, None);
+    while logged.is_none() || logged_uanataca.is_none() {
+        let line = next_line(&stderr, deadline);
+        logged = logged.or_else(|| url_after(&line, "signsim listening on "));
+        logged_uanataca = logged_uanataca.or_else(|| url_after(&line, "uanataca listening on "));
+    }
+    let (logged, logged_uanataca) = (logged.unwrap(), logged_uanataca.unwrap());
+    // Standard output, as a script reads it: `NAME URL`, the main listener first.
+    let announced: Vec<String> = (0..2).map(|_| next_line(&stdout, deadline)).collect();
+    assert_eq!(
+        announced,
+        [
+            format!("signsim {logged}"),
+            format!("uanataca {logged_uanataca}")
+        ]
+    );
+    let port: u16 = logged.rsplit(':').next().unwrap().parse().unwrap();
+    assert_ne!(port, 0, "{logged}");
+    assert!(logged.starts_with("http://127.0.0.1:"), "{logged}");
+
+    let health = reqwest::get(format!("{logged}/_signsim/health"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let hello = reqwest::get(format!("{logged_uanataca}/api/v1/hello"))
+        .await
+        .unwrap();
+    assert_eq!(hello.status(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn unreadable_webhook_ca_file_stops_the_start() {
+    let failed = Command::new(env!("CARGO_BIN_EXE_signsim"))
+        .args(["serve", "--port", "0"])
+        .args(["--webhook-ca", "/nonexistent/signsim-ca.pem"])
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("cannot read the webhook CA file /nonexistent/signsim-ca.pem"),
+        "{stderr}"
+    );
 }

@@ -17,3 +17,4 @@ mod uanataca_videoid;
 mod uanataca_visible;
 mod validators;
 mod webhooks;
+mod webhooks_tls;
