@@ -11,6 +11,9 @@ RUN cargo build --release --locked && strip target/release/signsim
 
 # Runtime stage: one small image, one process.
 FROM debian:bookworm-slim
+# The system roots, so that webhooks to public https receivers are trusted.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/signsim /usr/local/bin/signsim
 # Inside a container the simulator must listen on every interface.
 ENV SIGNSIM_HOST=0.0.0.0 \
