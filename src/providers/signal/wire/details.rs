@@ -1,38 +1,17 @@
 //! The request details Signal shows (`requestDetails` and `GET /sign/:pk`): Uanataca's
 //! object, field for field and in the docs' order, with Signal's RAO.
 
+use crate::providers::shared::oneshot::certificate_json::{certificate_json, CertificateForm};
 use crate::providers::shared::oneshot::{IssuedCertificate, SignatureRequest, Status};
 use crate::providers::signal::{Signal, RAO_DOCUMENT, RAO_GIVEN_NAME, RAO_SURNAME};
-use base64::Engine as _;
 use serde_json::{json, Map, Value};
-use time::macros::format_description;
-use time::OffsetDateTime;
 
 /// Signal's registration authority for requests, and the one its RAO belongs to.
 pub(crate) const REGISTRATION_AUTHORITY: u64 = 35;
 const RAO_AUTHORITY: u64 = 33;
 
-/// `2022-11-23T16:49:00Z`, the form certificate dates take in Signal's details.
-fn certificate_date(at: OffsetDateTime) -> String {
-    at.format(format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    ))
-    .unwrap_or_default()
-}
-
 fn certificate(cert: &IssuedCertificate, profile: &str) -> Value {
-    json!({
-        "profile": profile,
-        "status": 0,
-        "valid_from": certificate_date(cert.valid_from),
-        "valid_to": certificate_date(cert.valid_to),
-        "valid": "VALID",
-        "revokation_reason": null,
-        "serial_number": cert.serial_hex.to_ascii_lowercase(),
-        "issuer": cert.issuer,
-        "data": base64::engine::general_purpose::STANDARD.encode(&cert.der),
-        "subject": cert.subject,
-    })
+    certificate_json(cert, profile, CertificateForm::Signal)
 }
 
 impl Signal {
