@@ -189,10 +189,9 @@ fn signature_text(format: Option<&Value>) -> Result<SignatureText, UError> {
         text.date_format = date_format.to_owned();
     }
     if let Some(zone) = format.get("timezone").and_then(Value::as_str) {
-        if timefmt::offset_at(zone, time::OffsetDateTime::now_utc()).is_none() {
+        if !timefmt::is_known_zone(zone) {
             return Err(UError::bad_request(format!(
-                "Unknown timezone '{zone}'. Known: {}, or an offset such as +01:00",
-                timefmt::known_zones().join(", ")
+                "Unknown timezone '{zone}': use an IANA time zone name such as Europe/Madrid or America/Santiago, or an offset such as +01:00"
             )));
         }
         text.timezone = zone.to_owned();
