@@ -1,72 +1,70 @@
-//! Dates as people read them in signature texts: a small strftime and the time zones
-//! signers are likely to name. No time-zone database ships with the binary, so zones are a
-//! short table: fixed offsets, plus the EU summer-time rule for European zones.
+//! Dates as people read them in signature texts: a small strftime, and the offsets of the
+//! time zones signers name, from the IANA database compiled into the binary (jiff's bundled
+//! copy, so the answer does not depend on the machine's /usr/share/zoneinfo).
 
-use time::{Date, Month, OffsetDateTime, UtcOffset, Weekday};
+use jiff::tz::TimeZoneDatabase;
+use std::sync::OnceLock;
+use time::{OffsetDateTime, UtcOffset};
 
-/// How a named zone gets its offset.
-enum Rule {
-    Fixed(i8),
-    /// Standard offset in hours; one hour more in EU summer time.
-    EuSummer(i8),
+/// Names the one-shot docs use that are not IANA names, and the zone they mean.
+const ALIASES: &[(&str, &str)] = &[("Europe/Barcelona", "Europe/Madrid")];
+
+/// The bundled IANA time-zone database.
+fn database() -> &'static TimeZoneDatabase {
+    static DATABASE: OnceLock<TimeZoneDatabase> = OnceLock::new();
+    DATABASE.get_or_init(TimeZoneDatabase::bundled)
 }
 
-const ZONES: &[(&str, Rule)] = &[
-    ("UTC", Rule::Fixed(0)),
-    ("Etc/UTC", Rule::Fixed(0)),
-    ("GMT", Rule::Fixed(0)),
-    ("Europe/London", Rule::EuSummer(0)),
-    ("Europe/Lisbon", Rule::EuSummer(0)),
-    ("Atlantic/Canary", Rule::EuSummer(0)),
-    ("Europe/Madrid", Rule::EuSummer(1)),
-    // Not an IANA name, but the one-shot docs use it.
-    ("Europe/Barcelona", Rule::EuSummer(1)),
-    ("Europe/Paris", Rule::EuSummer(1)),
-    ("Europe/Berlin", Rule::EuSummer(1)),
-    ("Europe/Rome", Rule::EuSummer(1)),
-    ("Europe/Warsaw", Rule::EuSummer(1)),
-    ("Europe/Amsterdam", Rule::EuSummer(1)),
-    ("Europe/Brussels", Rule::EuSummer(1)),
-    ("Europe/Athens", Rule::EuSummer(2)),
-    ("America/Guayaquil", Rule::Fixed(-5)),
-    ("America/Lima", Rule::Fixed(-5)),
-    ("America/Bogota", Rule::Fixed(-5)),
-    ("America/Mexico_City", Rule::Fixed(-6)),
-    ("America/Sao_Paulo", Rule::Fixed(-3)),
-    ("America/Argentina/Buenos_Aires", Rule::Fixed(-3)),
-];
-
-/// The names `offset_at` knows, for error messages.
-pub fn known_zones() -> Vec<&'static str> {
-    ZONES.iter().map(|(name, _)| *name).collect()
+/// Whether `name` is a zone `offset_at` knows: an IANA name (any case), an alias the docs
+/// use, or a `+01:00`-style offset.
+pub fn is_known_zone(name: &str) -> bool {
+    offset_at(name, OffsetDateTime::UNIX_EPOCH).is_some()
 }
 
-/// The UTC offset of zone `name` (a name from the table, or `+01:00`-style) at `at`.
+/// The UTC offset of zone `name` at `at`: an IANA name (`Europe/Madrid`,
+/// `America/Santiago`, case-insensitive), an alias from the docs (`Europe/Barcelona`), or a
+/// fixed offset such as `+01:00`, `-0530` or `+5`.
 pub fn offset_at(name: &str, at: OffsetDateTime) -> Option<UtcOffset> {
     let name = name.trim();
     if let Some(offset) = parse_fixed(name) {
         return Some(offset);
     }
-    let (_, rule) = ZONES
+    let name = ALIASES
         .iter()
-        .find(|(zone, _)| zone.eq_ignore_ascii_case(name))?;
-    let hours = match rule {
-        Rule::Fixed(hours) => *hours,
-        Rule::EuSummer(hours) if eu_summer_time(at) => hours + 1,
-        Rule::EuSummer(hours) => *hours,
-    };
-    UtcOffset::from_hms(hours, 0, 0).ok()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, zone)| zone);
+    if name.is_empty() {
+        return None;
+    }
+    let zone = database().get(name).ok()?;
+    // jiff's range ends a little before `time`'s: past it, the zone's last rule applies.
+    let second = at.unix_timestamp().clamp(
+        jiff::Timestamp::MIN.as_second(),
+        jiff::Timestamp::MAX.as_second(),
+    );
+    let instant = jiff::Timestamp::from_second(second).ok()?;
+    UtcOffset::from_whole_seconds(zone.to_offset(instant).seconds()).ok()
 }
 
 fn parse_fixed(text: &str) -> Option<UtcOffset> {
     let (sign, rest): (i8, &str) = match text.as_bytes().first()? {
-        b'+' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
+        b'+' => (1, text.get(1..)?),
+        b'-' => (-1, text.get(1..)?),
         _ => return None,
     };
-    let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (hours, minutes) = match rest.split_once(':') {
+        Some(parts) => parts,
+        None if rest.len() == 4 => (rest.get(..2)?, rest.get(2..)?),
+        None => (rest, "0"),
+    };
+    if !(hours.bytes().all(|b| b.is_ascii_digit()) && minutes.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
     let hours: i8 = hours.parse().ok()?;
     let minutes: i8 = minutes.parse().ok()?;
+    if minutes >= 60 {
+        return None;
+    }
     // Checked: `--128` parses as -1 × -128, which does not fit an i8.
     UtcOffset::from_hms(sign.checked_mul(hours)?, sign.checked_mul(minutes)?, 0).ok()
 }
@@ -78,32 +76,6 @@ pub fn in_zone(at: OffsetDateTime, name: &str) -> OffsetDateTime {
     offset_at(name, at)
         .and_then(|offset| at.checked_to_offset(offset))
         .unwrap_or(at)
-}
-
-/// EU summer time: from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last
-/// Sunday of October.
-fn eu_summer_time(at: OffsetDateTime) -> bool {
-    let utc = at.to_offset(UtcOffset::UTC);
-    let starts = last_sunday(utc.year(), Month::March);
-    let ends = last_sunday(utc.year(), Month::October);
-    match (starts, ends) {
-        (Some(starts), Some(ends)) => {
-            let at_one = |date: Date| date.with_hms(1, 0, 0).map(|d| d.assume_utc()).ok();
-            match (at_one(starts), at_one(ends)) {
-                (Some(begin), Some(end)) => utc >= begin && utc < end,
-                _ => false,
-            }
-        }
-        _ => false,
-    }
-}
-
-fn last_sunday(year: i32, month: Month) -> Option<Date> {
-    let mut day = Date::from_calendar_date(year, month, 31).ok()?;
-    while day.weekday() != Weekday::Sunday {
-        day = day.previous_day()?;
-    }
-    Some(day)
 }
 
 /// Python-style strftime for the directives signature formats use: `%d %m %Y %y %H %M
@@ -177,21 +149,61 @@ mod tests {
     fn european_zones_follow_summer_time() {
         let winter = datetime!(2026-01-15 12:00 UTC);
         let summer = datetime!(2026-07-15 12:00 UTC);
-        let hours = |at| offset_at("Europe/Madrid", at).unwrap().whole_hours();
-        assert_eq!((hours(winter), hours(summer)), (1, 2));
-        // 2026's change is on 29 March at 01:00 UTC.
-        assert_eq!(hours(datetime!(2026-03-29 00:59 UTC)), 1);
-        assert_eq!(hours(datetime!(2026-03-29 01:00 UTC)), 2);
+        let hours = |zone, at| offset_at(zone, at).unwrap().whole_hours();
         assert_eq!(
-            offset_at("America/Guayaquil", summer)
-                .unwrap()
-                .whole_hours(),
+            (
+                hours("Europe/Madrid", winter),
+                hours("Europe/Madrid", summer)
+            ),
+            (1, 2)
+        );
+        // 2026's change is on 29 March at 01:00 UTC.
+        assert_eq!(hours("Europe/Madrid", datetime!(2026-03-29 00:59 UTC)), 1);
+        assert_eq!(hours("Europe/Madrid", datetime!(2026-03-29 01:00 UTC)), 2);
+        assert_eq!(hours("europe/barcelona", summer), 2);
+        assert_eq!(hours("America/Guayaquil", summer), -5);
+        assert_eq!(offset_at("+05:30", summer).unwrap().as_hms(), (5, 30, 0));
+        assert_eq!(offset_at("-0330", summer).unwrap().as_hms(), (-3, -30, 0));
+        assert!(offset_at("Mars/Olympus", summer).is_none());
+        assert!(offset_at("", summer).is_none());
+        assert!(offset_at("+1:99", summer).is_none());
+    }
+
+    #[test]
+    fn any_iana_zone_with_its_own_rules() {
+        let january = datetime!(2026-01-15 12:00 UTC);
+        let july = datetime!(2026-07-15 12:00 UTC);
+        let hours = |zone, at| offset_at(zone, at).unwrap().whole_hours();
+        // Southern-hemisphere summer time.
+        assert_eq!(
+            (
+                hours("America/Santiago", january),
+                hours("America/Santiago", july)
+            ),
+            (-3, -4)
+        );
+        // US rules: second Sunday of March (8 March 2026, 07:00 UTC).
+        assert_eq!(hours("America/New_York", january), -5);
+        assert_eq!(hours("America/New_York", july), -4);
+        assert_eq!(
+            hours("America/New_York", datetime!(2026-03-08 06:59 UTC)),
             -5
         );
-        assert_eq!(offset_at("+05:30", summer).unwrap().as_hms(), (5, 30, 0));
-        assert!(offset_at("Mars/Olympus", summer).is_none());
-        assert!(offset_at("--128", summer).is_none());
-        assert!(offset_at("+-128:-128", summer).is_none());
+        assert_eq!(
+            hours("America/New_York", datetime!(2026-03-08 07:00 UTC)),
+            -4
+        );
+        assert_eq!(
+            offset_at("Asia/Kolkata", july).unwrap().as_hms(),
+            (5, 30, 0)
+        );
+        assert_eq!(hours("UTC", july), 0);
+        assert!(is_known_zone("Etc/GMT+5"));
+        assert!(!is_known_zone("Europe/Atlantis"));
+        assert_eq!(offset_at("+05:30", july).unwrap().as_hms(), (5, 30, 0));
+        assert!(offset_at("Mars/Olympus", july).is_none());
+        assert!(offset_at("--128", july).is_none());
+        assert!(offset_at("+-128:-128", july).is_none());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod receiver;
 mod scenarios;
 mod signal;
 mod uanataca_classic;
+mod uanataca_fidelity;
 mod uanataca_hash;
 mod uanataca_input;
 mod uanataca_videoid;

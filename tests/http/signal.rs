@@ -398,6 +398,55 @@ async fn create_validates_every_field() {
     assert!(otps(&sim).await.is_empty());
 }
 
+/// As signal.md shows and says: document type and country default to IDC and ES, the
+/// residence address and city come back null, and the RAO certificate's issuer and subject
+/// are empty in the create answer and filled in `GET /sign/:pk`.
+#[tokio::test]
+async fn details_as_the_docs_show_them() {
+    let sim = start().await;
+    let mut body = create_body("+593991234567", &sample_pdf("Defaults"));
+    let fields = body.as_object_mut().unwrap();
+    fields.remove("id_document_type");
+    fields.remove("id_document_country");
+    let created = post(&sim, "/sign/request", body).await;
+    assert_eq!(created.status, 200, "{:?}", created.json());
+    let details = created.json()["details"][0]["requestDetails"].clone();
+    assert_eq!(details["id_document_type"], "IDC");
+    assert_eq!(details["id_document_country"], "ES");
+    assert_eq!(details["country_name"], "ES");
+    assert_eq!(details["residence_address"], Value::Null);
+    assert_eq!(details["residence_city"], Value::Null);
+    assert_eq!(details["residence"], "EC");
+    let rao = &details["approving_rao"]["certificate"];
+    assert_eq!((&rao["issuer"], &rao["subject"]), (&json!(""), &json!("")));
+
+    let pk = created.json()["pk"].as_u64().unwrap();
+    let fetched = get(&sim, &format!("/sign/{pk}")).await.json()["details"].clone();
+    assert_eq!(fetched["residence_address"], Value::Null);
+    assert_eq!(fetched["residence_city"], Value::Null);
+    let rao = &fetched["approving_rao"]["certificate"];
+    assert_eq!(
+        rao["issuer"],
+        "C=ES, L=Barcelona (see current address at www.uanataca.com/address), O=UANATACA S.A., OU=TSP-UANATACA, CN=UANATACA CA1 2016 STAGING, 2.5.4.97=VATES-A66721499"
+    );
+    assert_eq!(
+        rao["subject"],
+        "CN=RAO Ecuador One-Shot SandBox, 2.5.4.5=IDCEC-99999999R, 2.5.4.42=RAO Ecuador One-Shot, 2.5.4.4=SandBox, OU=BES DPR:https://www.uanataca.com/, C=ES"
+    );
+
+    // The signer's certificate carries the default document type and country.
+    let otp = last_otp(&sim).await;
+    let signed = post(&sim, "/sign", json!({ "secret": otp, "pk": pk })).await;
+    assert_eq!(signed.status, 200, "{:?}", signed.json());
+    let issued = get(&sim, &format!("/sign/{pk}")).await.json()["details"]["certificate_set"][0]
+        ["subject"]
+        .clone();
+    assert!(
+        issued.as_str().unwrap().contains("IDCES-1712345678"),
+        "{issued}"
+    );
+}
+
 #[tokio::test]
 async fn wrong_and_reused_otp_are_refused() {
     let sim = start().await;

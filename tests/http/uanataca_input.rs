@@ -74,24 +74,40 @@ async fn environments() {
 #[tokio::test]
 async fn create_validation_errors() {
     let sim = start().await;
+    // The field errors the docs answer with 500 Internal Server Error answer exactly that.
     let cases = [
-        ("no_phone", "mobile_phone_number", None),
-        ("no_prefix", "mobile_phone_number", Some(json!("600123123"))),
-        ("no_email", "email", None),
-        ("blank_email", "email", Some(json!(""))),
-        ("bad_email", "email", Some(json!("not-an-email"))),
-        ("email_wrong_type", "email", Some(json!({ "a": 1 }))),
-        ("bad_id_type", "id_document_type", Some(json!("XYZ"))),
-        ("bad_country", "id_document_country", Some(json!("ESX"))),
-        ("no_given_name", "given_name", None),
-        ("name_wrong_type", "given_name", Some(json!(["Ana"]))),
-        ("bad_language", "communication_language", Some(json!("FR"))),
-        ("bad_billing", "billing_password", Some(json!("***"))),
-        ("bad_ra", "registration_authority", Some(json!("RA-1"))),
-        ("bad_async", "useasync", Some(json!("maybe"))),
-        ("bad_token", "token", Some(json!("0000"))),
+        ("no_phone", "mobile_phone_number", None, 400),
+        (
+            "no_prefix",
+            "mobile_phone_number",
+            Some(json!("600123123")),
+            400,
+        ),
+        ("no_email", "email", None, 500),
+        ("blank_email", "email", Some(json!("")), 500),
+        ("bad_email", "email", Some(json!("not-an-email")), 500),
+        ("email_wrong_type", "email", Some(json!({ "a": 1 })), 400),
+        ("bad_id_type", "id_document_type", Some(json!("XYZ")), 400),
+        (
+            "bad_country",
+            "id_document_country",
+            Some(json!("ESX")),
+            500,
+        ),
+        ("no_given_name", "given_name", None, 412),
+        ("name_wrong_type", "given_name", Some(json!(["Ana"])), 400),
+        (
+            "bad_language",
+            "communication_language",
+            Some(json!("FR")),
+            400,
+        ),
+        ("bad_billing", "billing_password", Some(json!("***")), 500),
+        ("bad_ra", "registration_authority", Some(json!("RA-1")), 400),
+        ("bad_async", "useasync", Some(json!("maybe")), 400),
+        ("bad_token", "token", Some(json!("not a token!")), 403),
     ];
-    for (name, field, value) in cases {
+    for (name, field, value, code) in cases {
         let mut body = create_body();
         match value {
             Some(value) => body[field] = value,
@@ -100,13 +116,27 @@ async fn create_validation_errors() {
             }
         }
         let answer = sim.post_json(&sim.api("request"), body).await;
-        assert!(
-            (400..500).contains(&answer.status),
-            "{name}: {}",
-            answer.status
-        );
+        assert_eq!(answer.status, code, "{name}: {:?}", answer.json());
         assert_json_snapshot!(format!("create_{name}"), answer.shape());
     }
+    // Billing credentials neither in the call nor in settings.ini.
+    let cleared = sim
+        .post_json(
+            &sim.api("settings"),
+            json!({ "billing": { "billing_username": "", "billing_password": "" } }),
+        )
+        .await;
+    assert_eq!(cleared.status, 200);
+    let answer = sim.post_json(&sim.api("request"), create_body()).await;
+    assert_json_snapshot!("create_no_billing", answer.shape());
+    let mut body = create_body();
+    body["billing_username"] = json!("user@uanataca.com");
+    body["billing_password"] = json!("ejVxTnFrZkI=");
+    assert_eq!(
+        sim.post_json(&sim.api("request"), body).await.status,
+        201,
+        "billing credentials in the call"
+    );
     let mut body = create_body();
     body.as_object_mut().unwrap().remove("token");
     body["username"] = "9001800".into();

@@ -4,11 +4,10 @@
 
 use time::OffsetDateTime;
 
-/// The residence fields of the create call, which the one-shot model does not keep.
+/// The residence country of the create call, which the one-shot model does not keep
+/// (the details show `residence_address` and `residence_city` null, as the docs do).
 #[derive(Debug, Clone, Default)]
 pub struct Residence {
-    pub address: Option<String>,
-    pub city: Option<String>,
     pub country: Option<String>,
 }
 

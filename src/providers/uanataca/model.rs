@@ -18,12 +18,31 @@ pub struct Token {
     pub pin: Option<String>,
 }
 
+/// The username a token first seen without one stands for: the docs' RAO account.
+const FIRST_SEEN_USERNAME: &str = "9001800";
+
 impl Token {
     pub fn demo() -> Token {
         Token {
             username: DEMO_USERNAME.into(),
             password: Some("demo".into()),
             pin: Some("demo".into()),
+        }
+    }
+
+    /// A token a call names that this optimizer has not seen: the user holds it for the
+    /// real service, where it stands for a complete set of credentials. The username,
+    /// password and pin given beside it are kept; those not given are held (empty) all
+    /// the same, as the real token holds them.
+    pub fn first_seen(
+        username: Option<String>,
+        password: Option<String>,
+        pin: Option<String>,
+    ) -> Token {
+        Token {
+            username: username.unwrap_or_else(|| FIRST_SEEN_USERNAME.into()),
+            password: Some(password.unwrap_or_default()),
+            pin: Some(pin.unwrap_or_default()),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! these values and errors into their own wire shapes.
 
 pub mod appearance;
+pub mod certificate_json;
 pub mod status;
 mod video;
 

@@ -7,7 +7,7 @@ use crate::providers::shared::oneshot::{
     DocumentKind, IdImages, NewDocument, NewRequest, OtpOptions, Person, SignOptions,
 };
 use crate::providers::signal::model::Residence;
-use crate::providers::signal::wire::details::REGISTRATION_AUTHORITY;
+use crate::providers::signal::wire::details::{Shown, REGISTRATION_AUTHORITY};
 use crate::providers::signal::wire::{
     error_body, model_error, Bearer, Body, Path, SError, SResult,
 };
@@ -26,12 +26,12 @@ use std::sync::Arc;
 
 const ID_DOCUMENT_TYPES: [&str; 6] = ["IDC", "PAS", "PNO", "TIN", "CI", "CE"];
 
-/// Required fields of the create call, in the docs' order.
-const REQUIRED: [&str; 11] = [
+/// Required fields of the create call, in the docs' order. `id_document_type` and
+/// `id_document_country` are marked required too, but their descriptions give the defaults
+/// the service applies when they are absent (IDC, ES).
+const REQUIRED: [&str; 9] = [
     "given_name",
     "surname_1",
-    "id_document_type",
-    "id_document_country",
     "serial_number",
     "email",
     "mobile_phone_number",
@@ -97,7 +97,7 @@ pub async fn create(
         "pk": pk,
         "uid": uid,
         "details": [
-            { "requestDetails": state.request_details(&tenant, &request) },
+            { "requestDetails": state.request_details(&tenant, &request, Shown::Created) },
             { "upload": { "status": "200 OK", "details": uid } },
             { "otp": otp },
         ],
@@ -165,14 +165,20 @@ fn check(fields: &Fields) -> Result<Checked, SError> {
     let text =
         |name: &str| -> Result<String, SError> { Ok(fields.text(name)?.unwrap_or_default()) };
 
-    let id_document_type = text("id_document_type")?.to_ascii_uppercase();
+    let id_document_type = fields
+        .text("id_document_type")?
+        .unwrap_or_else(|| "IDC".into())
+        .to_ascii_uppercase();
     if !ID_DOCUMENT_TYPES.contains(&id_document_type.as_str()) {
         return Err(SError::bad_request(format!(
             "Invalid id_document_type '{id_document_type}'. Valid options are {}",
             ID_DOCUMENT_TYPES.join(", ")
         )));
     }
-    let country = text("id_document_country")?.to_ascii_uppercase();
+    let country = fields
+        .text("id_document_country")?
+        .unwrap_or_else(|| "ES".into())
+        .to_ascii_uppercase();
     if !is_country_code(&country) {
         return Err(SError::bad_request(format!(
             "Invalid id_document_country '{country}': expected an ISO 3166-1 alpha-2 code"
@@ -246,9 +252,12 @@ fn check(fields: &Fields) -> Result<Checked, SError> {
         id_images,
         video: None,
     };
+    // `residence_address` and `residence_city` are accepted and not shown back: the docs'
+    // details show them null although the request sent them.
+    for name in ["residence_address", "residence_city"] {
+        fields.text(name)?;
+    }
     let residence = Residence {
-        address: fields.text("residence_address")?,
-        city: fields.text("residence_city")?,
         country: residence_country,
     };
     Ok(Checked {
@@ -269,7 +278,7 @@ pub async fn get(
     let found = state.oneshot.get(&tenant, id).map_err(|_| not_found())?;
     Ok(Json(json!({
         "status": "200 OK",
-        "details": state.request_details(&tenant, &found),
+        "details": state.request_details(&tenant, &found, Shown::Retrieved),
     }))
     .into_response())
 }

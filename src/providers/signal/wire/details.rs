@@ -1,42 +1,38 @@
 //! The request details Signal shows (`requestDetails` and `GET /sign/:pk`): Uanataca's
 //! object, field for field and in the docs' order, with Signal's RAO.
 
+use crate::providers::shared::oneshot::certificate_json::{certificate_json, CertificateForm};
 use crate::providers::shared::oneshot::{IssuedCertificate, SignatureRequest, Status};
 use crate::providers::signal::{Signal, RAO_DOCUMENT, RAO_GIVEN_NAME, RAO_SURNAME};
-use base64::Engine as _;
 use serde_json::{json, Map, Value};
-use time::macros::format_description;
-use time::OffsetDateTime;
 
 /// Signal's registration authority for requests, and the one its RAO belongs to.
 pub(crate) const REGISTRATION_AUTHORITY: u64 = 35;
 const RAO_AUTHORITY: u64 = 33;
 
-/// `2022-11-23T16:49:00Z`, the form certificate dates take in Signal's details.
-fn certificate_date(at: OffsetDateTime) -> String {
-    at.format(format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    ))
-    .unwrap_or_default()
+fn certificate(cert: &IssuedCertificate, profile: &str) -> Value {
+    certificate_json(cert, profile, CertificateForm::Signal)
 }
 
-fn certificate(cert: &IssuedCertificate, profile: &str) -> Value {
-    json!({
-        "profile": profile,
-        "status": 0,
-        "valid_from": certificate_date(cert.valid_from),
-        "valid_to": certificate_date(cert.valid_to),
-        "valid": "VALID",
-        "revokation_reason": null,
-        "serial_number": cert.serial_hex.to_ascii_lowercase(),
-        "issuer": cert.issuer,
-        "data": base64::engine::general_purpose::STANDARD.encode(&cert.der),
-        "subject": cert.subject,
-    })
+/// The RAO certificate's issuer and subject as the docs' `GET /sign/:pk` shows them.
+const RAO_ISSUER: &str = "C=ES, L=Barcelona (see current address at www.uanataca.com/address), O=UANATACA S.A., OU=TSP-UANATACA, CN=UANATACA CA1 2016 STAGING, 2.5.4.97=VATES-A66721499";
+const RAO_SUBJECT: &str = "CN=RAO Ecuador One-Shot SandBox, 2.5.4.5=IDCEC-99999999R, 2.5.4.42=RAO Ecuador One-Shot, 2.5.4.4=SandBox, OU=BES DPR:https://www.uanataca.com/, C=ES";
+
+/// Which answer the details are for: the docs show the RAO certificate's `issuer` and
+/// `subject` empty in the create answer and filled in `GET /sign/:pk`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shown {
+    Created,
+    Retrieved,
 }
 
 impl Signal {
-    pub(crate) fn request_details(&self, tenant: &str, request: &SignatureRequest) -> Value {
+    pub(crate) fn request_details(
+        &self,
+        tenant: &str,
+        request: &SignatureRequest,
+        shown: Shown,
+    ) -> Value {
         let person = &request.person;
         let residence = self.residences.get(tenant, &request.pk).unwrap_or_default();
         // The same officer is shown as registering and approving user, as in the docs.
@@ -47,10 +43,17 @@ impl Signal {
             "registration_authority": RAO_AUTHORITY,
         });
         let approved = !matches!(request.status, Status::Created | Status::Refused);
+        let mut rao_certificate = certificate(&self.rao_certificate, "PFnubeNC");
+        let (issuer, subject) = match shown {
+            Shown::Created => ("", ""),
+            Shown::Retrieved => (RAO_ISSUER, RAO_SUBJECT),
+        };
+        rao_certificate["issuer"] = json!(issuer);
+        rao_certificate["subject"] = json!(subject);
         let approving_rao = json!({
             "is_identificator": false,
             "id_document_description": "",
-            "certificate": certificate(&self.rao_certificate, "PFnubeNC"),
+            "certificate": rao_certificate,
             "registration_authority": [],
             "registration_authority_master": RAO_AUTHORITY,
             "id_document_number": RAO_DOCUMENT,
@@ -117,13 +120,13 @@ impl Signal {
             ("responsible_second_surname", json!(null)),
             ("responsible_name", json!(null)),
             ("professional_id_number", json!(null)),
-            ("residence_address", json!(residence.address)),
+            ("residence_address", json!(null)),
             ("responsible_legal_level", json!(null)),
             ("residence_district", json!(null)),
             ("entity_owner_serial_number", json!(null)),
             ("configuration_data", json!({})),
             ("id_responsible_document_type", json!(null)),
-            ("residence_city", json!(residence.city)),
+            ("residence_city", json!(null)),
             ("subscriber_responsible_serial", json!(null)),
             ("organization_city", json!(null)),
             (

@@ -74,10 +74,14 @@ pub async fn upload(
             continue;
         }
         if !is_pdf(&file.bytes) {
+            tracing::warn!(
+                filename = %file.filename,
+                content_type = file.content_type.as_deref().unwrap_or("unknown type"),
+                "document refused: only PDF documents can be signed"
+            );
             return Err(UError::unsupported(format!(
-                "Unsupported file type: {} ({}): only PDF documents can be signed",
-                file.filename,
-                file.content_type.as_deref().unwrap_or("unknown type")
+                "Unsupported file type: {}",
+                file.filename
             )));
         }
         // A file that only starts like a PDF is refused now, not when the OTP is spent.

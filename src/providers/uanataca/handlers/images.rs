@@ -4,7 +4,7 @@
 use crate::engine::store::Resettable;
 use crate::pki::MAX_ATTRIBUTE_VALUE;
 use crate::providers::uanataca::model::{png_size, Image, Metadata};
-use crate::providers::uanataca::wire::{ok, Body, Path, UError, UResult};
+use crate::providers::uanataca::wire::{invalid_json, ok, Body, Path, UError, UResult};
 use crate::providers::uanataca::Uanataca;
 use crate::wire::Tenant;
 use axum::extract::State;
@@ -24,10 +24,8 @@ pub async fn upload(
         .file("image")
         .ok_or_else(|| UError::bad_request("Missing required parameter: 'image'"))?;
     let size = png_size(&file.bytes).ok_or_else(|| {
-        UError::unsupported(format!(
-            "Image file type not supported: {} (only PNG images can be used)",
-            file.filename
-        ))
+        tracing::warn!(filename = %file.filename, "image refused: only PNG images can be used");
+        UError::unsupported(format!("Image file type not supported: {}", file.filename))
     })?;
     let uid = state.oneshot.engine().ids.uuid();
     state.images.insert(
@@ -96,13 +94,12 @@ pub async fn delete_all(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tena
 pub async fn upload_metadata(
     State(state): State<Arc<Uanataca>>,
     Tenant(tenant): Tenant,
-    Body(fields): Body,
+    Body(fields): Body<{ invalid_json::CODED }>,
 ) -> UResult {
     let (Some(encoded), Some(oid)) = (fields.text("metadata")?, fields.text("metadata_oid")?)
     else {
-        return Err(UError::bad_request(
-            "Missing required parameters: metadata and metadata_oid are required",
-        ));
+        tracing::info!("metadata refused: metadata and metadata_oid are both required");
+        return Err(UError::bad_request("Missing required parameters"));
     };
     let valid_oid = oid.split('.').count() >= 2
         && oid

@@ -4,6 +4,7 @@ use crate::engine::outbox::Channel;
 use crate::engine::seconds;
 use crate::providers::shared::oneshot::{AsyncSigning, OtpOptions, Status};
 use crate::providers::shared::oneshot::{IdImages, NewRequest, Person};
+use crate::providers::uanataca::handlers::tokens::RaoCall;
 use crate::providers::uanataca::wire::{envelope, model_error, ok, Body, Path, UError, UResult};
 use crate::providers::uanataca::{parse_pk, Uanataca, SLUG};
 use crate::wire::checks::{international_phone, is_country_code, is_jpeg_or_png, valid_email};
@@ -41,17 +42,28 @@ pub async fn create(
     RequestedScenario(requested): RequestedScenario,
     Body(fields): Body,
 ) -> UResult {
-    let approved_by = state.rao(&tenant, &fields)?;
+    let rao = state.rao(&tenant, &fields, RaoCall::Create)?;
+    let approved_by = rao.as_ref().map(|rao| rao.username.clone());
     let new = state.new_request(&tenant, &fields, approved_by)?;
     let pk = state
         .oneshot
         .create_with_scenario(&tenant, new, requested.as_deref())
         .map_err(UError::bad_request)?
         .pk;
-    if let Err(scripted) = state.script(&tenant, pk, "request.create").await {
-        // A scripted failure means the request was never made.
+    // The request's scenario decides whether an unknown token is accepted; a refused
+    // call (scripted or strict) means the request was never made.
+    let accepted = match state.script(&tenant, pk, "request.create").await {
+        Ok(applied) => match rao {
+            Some(rao) => state
+                .accept_rao(&tenant, rao, &applied, RaoCall::Create)
+                .map(|_| ()),
+            None => Ok(()),
+        },
+        Err(scripted) => Err(scripted),
+    };
+    if let Err(refused) = accepted {
         state.oneshot.cancel(&tenant, pk).ok();
-        return Err(scripted);
+        return Err(refused);
     }
     Ok(envelope(StatusCode::CREATED, pk))
 }
@@ -147,16 +159,7 @@ impl Uanataca {
                 "Invalid communication_language '{communication_language}'. Valid options are ES, PL, EN"
             )));
         }
-        if let Some(password) = fields.text("billing_password")? {
-            if base64::engine::general_purpose::STANDARD
-                .decode(password)
-                .is_err()
-            {
-                return Err(UError::bad_request(
-                    "Billing credentials not valid. Please check if they are base64 encoded",
-                ));
-            }
-        }
+        self.check_billing(tenant, fields)?;
         let callback = fields.text("callback")?;
         if let Some(url) = &callback {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -200,6 +203,32 @@ impl Uanataca {
         })
     }
 
+    /// Billing credentials, from the call or settings.ini, as the service checks them:
+    /// both present, the password in base64 (documented 500s).
+    fn check_billing(&self, tenant: &str, fields: &Fields) -> Result<(), UError> {
+        let username = fields
+            .text("billing_username")?
+            .or_else(|| self.setting(tenant, "billing", "billing_username"));
+        let password = fields
+            .text("billing_password")?
+            .or_else(|| self.setting(tenant, "billing", "billing_password"));
+        let (Some(_), Some(password)) = (username, password) else {
+            tracing::warn!("billing credentials missing from the call and from settings.ini");
+            return Err(UError::internal(
+                "Cannot check the remaining credit for the billing user. Please check the credentials",
+            ));
+        };
+        if base64::engine::general_purpose::STANDARD
+            .decode(password.trim())
+            .is_err()
+        {
+            return Err(UError::internal(
+                "Billing credentials not valid. Please check if they are base64 encoded",
+            ));
+        }
+        Ok(())
+    }
+
     /// A Spanish-DNI-like number for requests that give none (the quick start sends none).
     pub(crate) fn fake_serial_number(&self) -> String {
         const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
@@ -209,9 +238,10 @@ impl Uanataca {
     }
 }
 
-/// The per-field error object the service answers for model validation failures.
+/// The per-field error object the service answers for model validation failures, with
+/// the documented `500 Internal Server Error`.
 pub(crate) fn field_error(field: &str, message: &str) -> UError {
-    UError::bad_request(json!({ field: [message] }))
+    UError::internal(json!({ field: [message] }))
 }
 
 /// An identity image: JPEG or PNG, told by its first bytes.
@@ -223,10 +253,15 @@ fn image(upload: Option<&Upload>) -> Result<Option<Bytes>, UError> {
     if is_jpeg_or_png(bytes) {
         Ok(Some(bytes.clone()))
     } else {
+        tracing::warn!(
+            field = %upload.field,
+            filename = %upload.filename,
+            content_type = upload.content_type.as_deref().unwrap_or("unknown type"),
+            "identity image refused: use JPEG or PNG"
+        );
         Err(UError::unsupported(format!(
-            "Unsupported file type: {} ({}): use JPEG or PNG",
-            upload.filename,
-            upload.content_type.as_deref().unwrap_or("unknown type")
+            "Unsupported file type: {}",
+            upload.filename
         )))
     }
 }
@@ -263,10 +298,13 @@ pub async fn approve(
     Body(fields): Body,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found(format!("Request {pk} not found")))?;
-    let rao = state.rao(&tenant, &fields)?.ok_or_else(|| {
-        UError::bad_request("Missing required parameters: incomplete RAO's credentials")
-    })?;
-    state.script(&tenant, pk, "request.approve").await?;
+    let rao = state
+        .rao(&tenant, &fields, RaoCall::Review)?
+        .ok_or_else(|| {
+            UError::bad_request("Missing required parameters: incomplete RAO's credentials")
+        })?;
+    let applied = state.script(&tenant, pk, "request.approve").await?;
+    let rao = state.accept_rao(&tenant, rao, &applied, RaoCall::Review)?;
     state
         .oneshot
         .approve(&tenant, pk, &rao)

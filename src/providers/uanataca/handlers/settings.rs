@@ -1,7 +1,7 @@
 //! hello, version and the optimizer's settings.ini, kept per tenant.
 
 use crate::providers::uanataca::model::{default_settings, SETTINGS_SECTIONS};
-use crate::providers::uanataca::wire::{ok, Body, UError, UResult};
+use crate::providers::uanataca::wire::{invalid_json, ok, Body, UError, UResult};
 use crate::providers::uanataca::Uanataca;
 use crate::wire::Tenant;
 use axum::extract::State;
@@ -52,7 +52,7 @@ pub async fn get(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> 
 pub async fn update(
     State(state): State<Arc<Uanataca>>,
     Tenant(tenant): Tenant,
-    Body(fields): Body,
+    Body(fields): Body<{ invalid_json::BARE }>,
 ) -> UResult {
     let mut settings = state.settings_of(&tenant);
     for (section, values) in fields.values {

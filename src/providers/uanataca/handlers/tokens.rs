@@ -1,5 +1,6 @@
 //! RAO tokens: stored credentials that stand in for username/password/pin.
 
+use crate::engine::scenarios::Applied;
 use crate::providers::uanataca::model::{Token, DEMO_TOKEN};
 use crate::providers::uanataca::wire::{ok, Body, Path, UError, UResult};
 use crate::providers::uanataca::Uanataca;
@@ -7,6 +8,7 @@ use crate::wire::{Fields, Tenant};
 use axum::extract::State;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+
 /// How a token shows in `GET tokens`: which credentials it holds, never their values.
 fn summary(token: &Token) -> Value {
     json!({
@@ -14,6 +16,45 @@ fn summary(token: &Token) -> Value {
         "password": token.password.is_some(),
         "pin": token.pin.is_some(),
     })
+}
+
+/// Which words a call uses for RAO credentials it refuses (both documented).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RaoCall {
+    /// `POST request`: `403 Invalid RAO Credentials`.
+    Create,
+    /// approve, validate and refuse: `403 Invalid RAO credentials`.
+    Review,
+}
+
+impl RaoCall {
+    fn refused(self) -> UError {
+        UError::forbidden(match self {
+            RaoCall::Create => "Invalid RAO Credentials",
+            RaoCall::Review => "Invalid RAO credentials",
+        })
+    }
+}
+
+/// The RAO a call names.
+pub(crate) struct Rao {
+    pub username: String,
+    /// A token this optimizer has not seen (the user holds it for the real service): stored
+    /// once the call is accepted, unless the request's scenario makes tokens strict.
+    first_seen: Option<(String, Token)>,
+}
+
+/// The value a request's scenario gives on an operation to accept only known tokens.
+pub(crate) const STRICT_TOKENS: &str = "strict_rao_tokens";
+
+/// A token as the service issues them (32 hex digits), or any other plausible one: letters,
+/// digits, `-` and `_`, at most 128 characters.
+fn well_formed(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= 128
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl Uanataca {
@@ -25,28 +66,71 @@ impl Uanataca {
     }
 
     /// The RAO named by the body's token or username/password/pin: `Ok(None)` when the body
-    /// names none, an error when the credentials are incomplete or the token is unknown.
-    /// Any complete username/password/pin is accepted.
-    pub(crate) fn rao(&self, tenant: &str, fields: &Fields) -> Result<Option<String>, UError> {
+    /// names none, an error when the credentials are incomplete or the token malformed. Any
+    /// complete username/password/pin and any well-formed token are accepted: a user's
+    /// token for the real service works here unchanged (see `accept_rao`).
+    pub(crate) fn rao(
+        &self,
+        tenant: &str,
+        fields: &Fields,
+        call: RaoCall,
+    ) -> Result<Option<Rao>, UError> {
         let username = fields.text("username")?;
         let password = fields.text("password")?;
         let pin = fields.text("pin")?;
         if let Some(uid) = fields.text("token")? {
-            let token = self
-                .token(tenant, &uid)
-                .ok_or_else(|| UError::forbidden("Invalid RAO Credentials"))?;
+            let uid = uid.trim().to_owned();
+            if !well_formed(&uid) {
+                tracing::warn!(token = %uid, "RAO token refused: not a token's form");
+                return Err(call.refused());
+            }
+            let Some(token) = self.token(tenant, &uid) else {
+                let token = Token::first_seen(username, password, pin);
+                return Ok(Some(Rao {
+                    username: token.username.clone(),
+                    first_seen: Some((uid, token)),
+                }));
+            };
             if (token.password.is_none() && password.is_none())
                 || (token.pin.is_none() && pin.is_none())
             {
                 return Err(incomplete());
             }
-            return Ok(Some(token.username));
+            return Ok(Some(Rao {
+                username: token.username,
+                first_seen: None,
+            }));
         }
         match (username, password, pin) {
             (None, None, None) => Ok(None),
-            (Some(username), Some(_), Some(_)) => Ok(Some(username)),
+            (Some(username), Some(_), Some(_)) => Ok(Some(Rao {
+                username,
+                first_seen: None,
+            })),
             _ => Err(incomplete()),
         }
+    }
+
+    /// Accepts `rao` for a call with the scenario effects `applied`, answering the RAO's
+    /// username. A token seen for the first time is stored (then listed by `GET tokens`),
+    /// or refused when the scenario makes tokens strict (`strict-rao-tokens`).
+    pub(crate) fn accept_rao(
+        &self,
+        tenant: &str,
+        rao: Rao,
+        applied: &Applied,
+        call: RaoCall,
+    ) -> Result<String, UError> {
+        if let Some((uid, token)) = rao.first_seen {
+            let strict = applied.values.get(STRICT_TOKENS).and_then(Value::as_bool) == Some(true);
+            if strict {
+                tracing::warn!(token = %uid, "RAO token refused: unknown, and the scenario accepts only known tokens");
+                return Err(call.refused());
+            }
+            tracing::info!(token = %uid, username = %token.username, "RAO token seen for the first time: stored");
+            self.tokens.insert(tenant, uid, token);
+        }
+        Ok(rao.username)
     }
 }
 

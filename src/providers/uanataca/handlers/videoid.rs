@@ -4,7 +4,10 @@ use super::requests::{check_env, field_error};
 use crate::providers::shared::oneshot::{
     IdImages, NewRequest, NewVideo, Person, PersonPatch, VideoOutcome,
 };
-use crate::providers::uanataca::wire::{model_error, ok, Body, Path, UError, UResult};
+use crate::providers::uanataca::handlers::tokens::RaoCall;
+use crate::providers::uanataca::wire::{
+    invalid_json, model_error, ok, Body, Path, UError, UResult,
+};
 use crate::providers::uanataca::{parse_pk, Uanataca, SLUG};
 use crate::wire::checks::{international_phone, is_country_code, valid_email};
 use crate::wire::{Fields, RequestedScenario, Tenant};
@@ -17,6 +20,16 @@ use std::sync::Arc;
 
 fn request_not_found(_: u64) -> String {
     "Request not found".to_owned()
+}
+
+/// The documented `400 Missing required parameters`, as it is; the missing field goes to
+/// the log.
+fn missing_parameters(field: &str) -> UError {
+    tracing::info!(
+        field,
+        "Video ID request refused: a required parameter is missing"
+    );
+    UError::bad_request("Missing required parameters")
 }
 
 /// The page the person opens to do the video identification.
@@ -42,24 +55,22 @@ pub async fn create(
         .text("env")?
         .or_else(|| state.setting(&tenant, "general", "environment"));
     check_env(env.as_deref())?;
-    let phone = fields.text("mobile_phone_number")?.ok_or_else(|| {
-        UError::bad_request("Missing required parameters: mobile_phone_number required")
-    })?;
+    let phone = fields
+        .text("mobile_phone_number")?
+        .ok_or_else(|| missing_parameters("mobile_phone_number"))?;
     let phone = international_phone(&phone).ok_or_else(|| {
         UError::bad_request("Please use the mobile phone number with an international prefix")
     })?;
     let email = fields
         .text("email")?
-        .ok_or_else(|| field_error("email", "This field is required"))?;
+        .ok_or_else(|| missing_parameters("email"))?;
     if !valid_email(&email) {
         return Err(field_error("email", "Enter a valid email address"));
     }
     let registration_authority = fields
         .text("registration_authority")?
         .or_else(|| state.setting(&tenant, "request", "default_ra"))
-        .ok_or_else(|| {
-            UError::bad_request("Missing required parameters: registration_authority")
-        })?;
+        .ok_or_else(|| missing_parameters("registration_authority"))?;
     let registration_authority = registration_authority.parse().map_err(|_| {
         UError::not_found(format!(
             "Registration Authority not found: '{registration_authority}' is not a number"
@@ -187,7 +198,7 @@ pub async fn evidences(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
     Tenant(tenant): Tenant,
-    Body(fields): Body,
+    Body(fields): Body<{ invalid_json::BARE_WITH_REASON }>,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
     state.script(&tenant, pk, "videoid.evidences").await?;
@@ -239,8 +250,12 @@ pub async fn validate(
     Body(fields): Body,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
-    let rao = state.rao(&tenant, &fields)?.unwrap_or_default();
-    state.script(&tenant, pk, "videoid.validate").await?;
+    let rao = state.rao(&tenant, &fields, RaoCall::Review)?;
+    let applied = state.script(&tenant, pk, "videoid.validate").await?;
+    let rao = match rao {
+        Some(rao) => state.accept_rao(&tenant, rao, &applied, RaoCall::Review)?,
+        None => String::new(),
+    };
     state
         .oneshot
         .validate_video(&tenant, pk, &rao)
@@ -252,16 +267,21 @@ pub async fn refuse(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
     Tenant(tenant): Tenant,
-    Body(fields): Body,
+    Body(fields): Body<{ invalid_json::BARE_WITH_REASON }>,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
-    state.rao(&tenant, &fields)?.ok_or_else(|| {
-        UError::bad_request("Missing required parameters: incomplete RAO's credentials")
-    })?;
+    let rao = state
+        .rao(&tenant, &fields, RaoCall::Review)?
+        .ok_or_else(|| {
+            UError::bad_request("Missing required parameters: incomplete RAO's credentials")
+        })?;
+    // "Reason parameter not sent or sent blank".
     let reason = fields
         .text("reason")?
+        .filter(|reason| !reason.trim().is_empty())
         .ok_or_else(|| UError::bad_request("No reason specified"))?;
-    state.script(&tenant, pk, "videoid.refuse").await?;
+    let applied = state.script(&tenant, pk, "videoid.refuse").await?;
+    state.accept_rao(&tenant, rao, &applied, RaoCall::Review)?;
     state
         .oneshot
         .refuse(&tenant, pk, &reason)

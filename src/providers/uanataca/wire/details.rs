@@ -1,32 +1,12 @@
 //! The `details` object of GET /request/{pk}, field for field as the docs show it.
 
+use crate::providers::shared::oneshot::certificate_json::{certificate_json, CertificateForm};
 use crate::providers::shared::oneshot::{IssuedCertificate, SignatureRequest, Status};
 use crate::providers::uanataca::Uanataca;
-use base64::Engine as _;
 use serde_json::{json, Value};
-use time::macros::format_description;
-use time::OffsetDateTime;
-
-/// `2019-10-31 16:38:00+00:00`, the form certificate dates take in the details.
-fn certificate_date(at: OffsetDateTime) -> String {
-    at.format(format_description!(
-        "[year]-[month]-[day] [hour]:[minute]:[second]+00:00"
-    ))
-    .unwrap_or_default()
-}
 
 fn certificate(cert: &IssuedCertificate, profile: &str) -> Value {
-    json!({
-        "profile": profile,
-        "status": 0,
-        "valid_from": certificate_date(cert.valid_from),
-        "valid_to": certificate_date(cert.valid_to),
-        "valid": "VALID",
-        "serial_number": cert.serial_hex,
-        "issuer": cert.issuer,
-        "data": base64::engine::general_purpose::STANDARD.encode(&cert.der),
-        "subject": cert.subject,
-    })
+    certificate_json(cert, profile, CertificateForm::Optimizer)
 }
 
 impl Uanataca {

@@ -40,6 +40,13 @@ pub enum UError {
         code: StatusCode,
         details: Value,
     },
+    /// An envelope whose `status` is not the standard line of `code`, as some documented
+    /// answers write it (`"Invalid JSON"`, `"404 Not found"`).
+    Worded {
+        code: StatusCode,
+        status: &'static str,
+        details: Value,
+    },
     /// Boxed: a response is large and errors travel through every `?`.
     Scripted(Box<Response>),
 }
@@ -68,26 +75,76 @@ impl UError {
     pub fn unsupported(details: impl Into<Value>) -> UError {
         UError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, details)
     }
+    /// The documented `500 Internal Server Error` answers (field errors of the create call,
+    /// billing credentials, a wrong scratchcard, an unfinished video identification).
+    pub fn internal(details: impl Into<Value>) -> UError {
+        UError::new(StatusCode::INTERNAL_SERVER_ERROR, details)
+    }
+    /// HTTP `code` with `status` written as the docs write it.
+    pub fn worded(code: StatusCode, status: &'static str, details: impl Into<Value>) -> UError {
+        UError::Worded {
+            code,
+            status,
+            details: details.into(),
+        }
+    }
 }
 
 impl IntoResponse for UError {
     fn into_response(self) -> Response {
         match self {
             UError::Envelope { code, details } => envelope(code, details),
+            UError::Worded {
+                code,
+                status,
+                details,
+            } => (code, Json(json!({ "status": status, "details": details }))).into_response(),
             UError::Scripted(response) => *response,
         }
     }
 }
 
-/// Extracts the call's fields (multipart, form or JSON) under the provider's body limit;
-/// a body that cannot be read answers in Uanataca's error envelope.
-pub struct Body(pub Fields);
+/// How a call words a body that is not JSON. Most calls: `400 Bad Request` with `Could
+/// not parse JSON body - <parser message>` (the token call's documented answer); the calls
+/// below have their own documented words.
+pub mod invalid_json {
+    /// `400 Bad Request`, `Could not parse JSON body - <parser message>`.
+    pub const BAD_REQUEST: u8 = 0;
+    /// `Invalid JSON`, `Could not parse JSON body` (settings).
+    pub const BARE: u8 = 1;
+    /// `400 Invalid JSON`, `Could not parse JSON body` (metadata).
+    pub const CODED: u8 = 2;
+    /// `Invalid JSON`, `Could not parse JSON body - <parser message>` (evidences, refuse).
+    pub const BARE_WITH_REASON: u8 = 3;
+}
 
-impl FromRequest<Arc<Uanataca>> for Body {
+/// Extracts the call's fields (multipart, form or JSON) under the provider's body limit;
+/// a body that cannot be read answers in Uanataca's error envelope, unparseable JSON in
+/// the words `INVALID_JSON` (one of `invalid_json`) names.
+pub struct Body<const INVALID_JSON: u8 = { invalid_json::BAD_REQUEST }>(pub Fields);
+
+impl<const INVALID_JSON: u8> FromRequest<Arc<Uanataca>> for Body<INVALID_JSON> {
     type Rejection = UError;
 
-    async fn from_request(request: Request, state: &Arc<Uanataca>) -> Result<Body, UError> {
-        Ok(Body(Fields::read(request, state.body_limit).await?))
+    async fn from_request(request: Request, state: &Arc<Uanataca>) -> Result<Self, UError> {
+        match Fields::read(request, state.body_limit).await {
+            Ok(fields) => Ok(Body(fields)),
+            Err(BodyError::InvalidJson(reason)) => Err(invalid_json_error(INVALID_JSON, &reason)),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+fn invalid_json_error(wording: u8, reason: &impl std::fmt::Display) -> UError {
+    const PLAIN: &str = "Could not parse JSON body";
+    let code = StatusCode::BAD_REQUEST;
+    match wording {
+        invalid_json::BARE => UError::worded(code, "Invalid JSON", PLAIN),
+        invalid_json::CODED => UError::worded(code, "400 Invalid JSON", PLAIN),
+        invalid_json::BARE_WITH_REASON => {
+            UError::worded(code, "Invalid JSON", format!("{PLAIN} - {reason}"))
+        }
+        _ => UError::bad_request(format!("{PLAIN} - {reason}")),
     }
 }
 
@@ -124,8 +181,20 @@ pub fn wrong_status(pk: u64, status: Status, event: Event) -> UError {
     let details = match (event, status) {
         (Event::Sign, Status::Issued) => "Request already in ISSUED status".to_owned(),
         (Event::Sign, _) => format!("Cannot sign Request {pk}: Invalid request status {status}"),
+        // The documented words, without the status: clients compare them whole.
         (Event::GenerateOtp, _) => {
-            format!("Error occured during OTP generation: Invalid request status {status}")
+            tracing::info!(pk, %status, "OTP refused: the request is not ENROLLREADY");
+            "Error occured during OTP generation: Invalid request status".to_owned()
+        }
+        // The real service answers a 500 when the video identification is unfinished;
+        // clients show "video identification not done" on exactly that.
+        (
+            Event::Approve,
+            Status::VideoPending | Status::VideoIncomplete | Status::VideoError,
+        ) => {
+            return UError::internal(format!(
+                "Cannot approve Request {pk}: Invalid request status {status}"
+            ))
         }
         (Event::Approve, _) => {
             format!("Cannot approve Request {pk}: Invalid request status {status}")
@@ -164,7 +233,7 @@ pub fn model_error(pk: u64, error: OneShotError, not_found: impl FnOnce(u64) -> 
             "Cannot approve Request {pk}: Invalid request fields: {}",
             fields.join("; ")
         )),
-        OneShotError::WrongScratchcard => UError::bad_request(format!(
+        OneShotError::WrongScratchcard => UError::internal(format!(
             "Cannot update the Request {pk}: {{\"detail\": \"Invalid ScratchCard\"}}"
         )),
         OneShotError::NotVideo => {

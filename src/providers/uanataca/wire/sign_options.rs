@@ -9,7 +9,11 @@ use crate::providers::shared::oneshot::{
 };
 use crate::providers::uanataca::Uanataca;
 use crate::wire::Fields;
+use axum::http::StatusCode;
 use serde_json::{Map, Value};
+
+/// The status line the docs write for the sign call's missing document and image.
+const NOT_FOUND_LOWER: &str = "404 Not found";
 
 impl Uanataca {
     /// Reads the options of a sign call on `request`. Errors follow the docs: per-document
@@ -48,11 +52,23 @@ impl Uanataca {
             .filter(|uid| request.document(uid).is_none())
             .map(String::as_str)
             .collect();
-        if !missing.is_empty() {
-            return Err(UError::not_found(format!(
-                "The following documents are not found in Request's folders: {}",
-                missing.join(", ")
-            )));
+        // The docs' words: one document `404 Not found` with `folders:<uid>`, several
+        // `404 Not Found` with `folders: <uid>, <uid>`.
+        match missing.as_slice() {
+            [] => {}
+            [uid] => {
+                return Err(UError::worded(
+                    StatusCode::NOT_FOUND,
+                    NOT_FOUND_LOWER,
+                    format!("The following documents are not found in Request's folders:{uid}"),
+                ))
+            }
+            _ => {
+                return Err(UError::not_found(format!(
+                    "The following documents are not found in Request's folders: {}",
+                    missing.join(", ")
+                )))
+            }
         }
         let mut problems = Map::new();
         let mut missing_images = Map::new();
@@ -71,7 +87,11 @@ impl Uanataca {
             return Err(UError::bad_request(problems));
         }
         if !missing_images.is_empty() {
-            return Err(UError::not_found(missing_images));
+            return Err(UError::worded(
+                StatusCode::NOT_FOUND,
+                NOT_FOUND_LOWER,
+                missing_images,
+            ));
         }
         Ok(options)
     }
@@ -189,10 +209,9 @@ fn signature_text(format: Option<&Value>) -> Result<SignatureText, UError> {
         text.date_format = date_format.to_owned();
     }
     if let Some(zone) = format.get("timezone").and_then(Value::as_str) {
-        if timefmt::offset_at(zone, time::OffsetDateTime::now_utc()).is_none() {
+        if !timefmt::is_known_zone(zone) {
             return Err(UError::bad_request(format!(
-                "Unknown timezone '{zone}'. Known: {}, or an offset such as +01:00",
-                timefmt::known_zones().join(", ")
+                "Unknown timezone '{zone}': use an IANA time zone name such as Europe/Madrid or America/Santiago, or an offset such as +01:00"
             )));
         }
         text.timezone = zone.to_owned();
