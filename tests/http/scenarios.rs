@@ -275,18 +275,21 @@ fn scenarios_check_reports_file_and_line() {
     assert_eq!(schema["title"], "signsim scenario file");
 }
 
-/// The README teaches the format with every shipped scenario file, complete: its copies must
-/// stay the files as they are.
+/// Each provider's guide, `docs/providers/<slug>.md`, shows its shipped scenario file
+/// complete: the copy must stay the file as it is. Every provider in the registry has one.
 #[test]
-fn the_readme_shows_every_shipped_scenario_file_as_it_is() {
+fn each_provider_guide_shows_its_scenario_file_as_it_is() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
-    for file in ["uanataca", "signal", "qitech"] {
-        let text = std::fs::read_to_string(format!("{root}/scenarios/{file}.toml")).unwrap();
+    for provider in signsim::PROVIDERS {
+        let guide_path = format!("docs/providers/{}.md", provider.slug);
+        let guide = std::fs::read_to_string(format!("{root}/{guide_path}"))
+            .unwrap_or_else(|e| panic!("{guide_path}: {e}"));
+        let (file, _) = provider.scenarios;
+        let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         let block = format!("```toml\n{}\n```", text.trim_end());
         assert!(
-            readme.contains(&block),
-            "README.md lacks an exact copy of scenarios/{file}.toml"
+            guide.contains(&block),
+            "{guide_path} lacks an exact copy of {file}"
         );
     }
 }
