@@ -13,7 +13,8 @@ const CALLS: usize = 800;
 const ATTACKER: &str = "attacker";
 const VICTIM: &str = "victim";
 
-/// Every route, with `{pk}`, `{uid}`, `{envelope}` and `{document}` filled in per call.
+/// Every route, with `{pk}`, `{uid}`, `{envelope}`, `{document}` and `{mensatek}` filled
+/// in per call.
 /// The clock and reset calls are left out: they change every tenant by design.
 const ROUTES: &[&str] = &[
     "GET /uanataca/api/v1/settings",
@@ -58,10 +59,17 @@ const ROUTES: &[&str] = &[
     "GET /qitech/sign/envelope/{envelope}/report",
     "GET /qitech/sign/envelope/{envelope}/signer/1",
     "POST /qitech/sign/envelope/{envelope}/signer/1/personal_document",
+    "POST /mensatek/VerificarIdentidad",
+    "POST /mensatek/GetCertificadoVerificacion",
+    "POST /mensatek/GetCreditos",
     "POST /_signsim/scenarios",
     "POST /_signsim/qitech/webhook",
     "POST /_signsim/qitech/envelopes/{envelope}/signers/1/sign",
     "POST /_signsim/uanataca/videoid/{pk}/complete",
+    "POST /_signsim/mensatek/report-url",
+    "POST /_signsim/mensatek/credits",
+    "POST /_signsim/mensatek/verifications/{mensatek}/complete",
+    "GET /_signsim/mensatek/v/{uid}",
     "GET /_signsim/events?provider=uanataca&id={pk}",
 ];
 
@@ -106,6 +114,16 @@ const KEYS: &[&str] = &[
     "image",
     "name",
     "document_type",
+    "Telefono",
+    "Mensaje",
+    "Dni",
+    "Fecha",
+    "Remitente",
+    "Id",
+    "Resp",
+    "api_user",
+    "credits",
+    "format",
 ];
 
 const RAW_BODIES: &[&str] = &[
@@ -223,6 +241,7 @@ struct Ids {
     signal_pk: String,
     envelope: String,
     document: String,
+    mensatek: String,
 }
 
 async fn send(
@@ -338,13 +357,29 @@ async fn populate(sim: &Sim, tenant: &str) -> Ids {
     )
     .await;
     let document = document["id"].as_str().unwrap().to_owned();
+    let verification = post_ok(
+        sim,
+        "/mensatek/VerificarIdentidad",
+        ("authorization", mensatek_basic(tenant)),
+        json!({ "Telefono": "34600999888", "Resp": "JSON" }),
+        200,
+    )
+    .await;
+    let mensatek = verification[0]["ID"].as_str().unwrap().to_owned();
     Ids {
         pk,
         uid,
         signal_pk,
         envelope,
         document,
+        mensatek,
     }
+}
+
+/// Mensatek's `Authorization: Basic` for API user `tenant`.
+fn mensatek_basic(tenant: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{tenant}:token"));
+    format!("Basic {encoded}")
 }
 
 /// Everything the victim tenant can read back about its resources.
@@ -367,6 +402,28 @@ async fn state_of(sim: &Sim, ids: &Ids) -> Vec<(u16, Vec<u8>)> {
         let read = send(sim, "GET", &path, headers, Vec::new(), None)
             .await
             .unwrap();
+        state.push((read.status, read.bytes));
+    }
+    // Mensatek's calls are POSTs: the certificate's state (-5) and the balance.
+    let basic = [("authorization", mensatek_basic(VICTIM))];
+    for (path, body) in [
+        (
+            "/mensatek/GetCertificadoVerificacion",
+            json!({ "Id": ids.mensatek, "Resp": "JSON" }),
+        ),
+        ("/mensatek/GetCreditos", json!({ "Resp": "JSON" })),
+    ] {
+        let json = Some("application/json".to_owned());
+        let read = send(
+            sim,
+            "POST",
+            path,
+            &basic,
+            body.to_string().into_bytes(),
+            json,
+        )
+        .await
+        .unwrap();
         state.push((read.status, read.bytes));
     }
     state
@@ -403,7 +460,8 @@ async fn random_bad_calls_answer_4xx_and_hurt_no_other_tenant() {
             .replace("{pk}", &pk)
             .replace("{uid}", &aimed.uid)
             .replace("{envelope}", &aimed.envelope)
-            .replace("{document}", &aimed.document);
+            .replace("{document}", &aimed.document)
+            .replace("{mensatek}", &aimed.mensatek);
         let credential = if template.starts_with("/signal") {
             let good = rng.random_bool(0.9);
             let value = if good {
@@ -412,6 +470,13 @@ async fn random_bad_calls_answer_4xx_and_hurt_no_other_tenant() {
                 "Bearer a b"
             };
             ("authorization", value.to_owned())
+        } else if template.starts_with("/mensatek") {
+            let value = if rng.random_bool(0.9) {
+                mensatek_basic(ATTACKER)
+            } else {
+                "Basic eA==".to_owned()
+            };
+            ("authorization", value)
         } else if template.starts_with("/qitech") {
             let value = if rng.random_bool(0.9) {
                 ATTACKER

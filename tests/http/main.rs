@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod common;
 mod hostile;
+mod mensatek;
 mod paths;
 mod qitech;
 mod receiver;

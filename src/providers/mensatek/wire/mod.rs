@@ -254,6 +254,29 @@ impl From<super::model::ModelError> for MError {
     }
 }
 
+/// Why a call did not do its work: a negative `Res`, or a scenario's scripted answer,
+/// which goes back exactly as the scenario wrote it.
+pub enum Refusal {
+    Api(MError),
+    Scripted(Response),
+}
+
+impl<E: Into<MError>> From<E> for Refusal {
+    fn from(error: E) -> Refusal {
+        Refusal::Api(error.into())
+    }
+}
+
+impl Refusal {
+    /// The answer in the call's `format`.
+    pub fn render(self, format: Format) -> Response {
+        match self {
+            Refusal::Api(error) => error.reply().render(format),
+            Refusal::Scripted(response) => response,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,28 +313,5 @@ mod tests {
         assert_eq!(api_user(&headers), None);
         headers.insert(header::AUTHORIZATION, "Bearer x".parse().unwrap());
         assert_eq!(api_user(&headers), None);
-    }
-}
-
-/// Why a call did not do its work: a negative `Res`, or a scenario's scripted answer,
-/// which goes back exactly as the scenario wrote it.
-pub enum Refusal {
-    Api(MError),
-    Scripted(Response),
-}
-
-impl<E: Into<MError>> From<E> for Refusal {
-    fn from(error: E) -> Refusal {
-        Refusal::Api(error.into())
-    }
-}
-
-impl Refusal {
-    /// The answer in the call's `format`.
-    pub fn render(self, format: Format) -> Response {
-        match self {
-            Refusal::Api(error) => error.reply().render(format),
-            Refusal::Scripted(response) => response,
-        }
     }
 }
