@@ -582,3 +582,36 @@ async fn mensatek_scenarios() {
     .await;
     assert!(!hook.bodies().iter().any(|b| b["ID"] == id.as_str()));
 }
+
+#[tokio::test]
+async fn mensatek_scenario_by_header() {
+    let sim = crate::common::start().await;
+    let chosen = sim
+        .http
+        .post(m(&sim, "VerificarIdentidad"))
+        .header("authorization", basic(USER, TOKEN))
+        .header("x-signsim-scenario", "liveness-failed")
+        .json(&json!({ "Telefono": "34600000001", "Resp": "JSON" }))
+        .send()
+        .await
+        .unwrap();
+    let chosen = answer(chosen).await;
+    let id = chosen.json()[0]["ID"].as_str().unwrap().to_owned();
+    let done = complete(&sim, &id, "verified").await;
+    assert_eq!(done.json()["outcome"], "liveness_failed");
+    let unknown = sim
+        .http
+        .post(m(&sim, "VerificarIdentidad"))
+        .header("authorization", basic(USER, TOKEN))
+        .header("x-signsim-scenario", "nope")
+        .json(&json!({ "Telefono": "34600000001", "Resp": "JSON" }))
+        .send()
+        .await
+        .unwrap();
+    let unknown = answer(unknown).await;
+    assert_eq!(res(&unknown), "-3");
+    assert!(unknown.json()[0]["Error"]
+        .as_str()
+        .unwrap()
+        .contains("unknown scenario 'nope'"));
+}

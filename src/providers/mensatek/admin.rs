@@ -142,7 +142,7 @@ fn refusal(error: ModelError) -> AdminError {
     match error {
         ModelError::NotFound(id) => AdminError::not_found(format!("no verification {id}")),
         ModelError::WrongStatus { status, .. } => AdminError::conflict(format!(
-            "the verification is {status}: the person can no longer act on it"
+            "the verification is {status}: the person cannot act on it now"
         )),
         other => AdminError::conflict(format!("{other:?}")),
     }
