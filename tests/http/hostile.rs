@@ -14,9 +14,9 @@ const CALLS: usize = 1200;
 const ATTACKER: &str = "attacker";
 const VICTIM: &str = "victim";
 
-/// Every route, with `{pk}`, `{uid}`, `{envelope}` and `{document}` filled in per call.
-/// Reset is aimed at the attacker's own tenant (a full one forgets the victim by design);
-/// the random bodies only ever advance the clock by seconds, if at all.
+/// Every route, with `{pk}`, `{uid}`, `{envelope}`, `{document}` and `{mensatek}` filled
+/// in per call. Reset is aimed at the attacker's own tenant (a full one forgets the victim
+/// by design); the random bodies only ever advance the clock by seconds, if at all.
 const ROUTES: &[&str] = &[
     "GET /uanataca/api/v1/settings",
     "POST /uanataca/api/v1/settings",
@@ -60,6 +60,9 @@ const ROUTES: &[&str] = &[
     "GET /qitech/sign/envelope/{envelope}/report",
     "GET /qitech/sign/envelope/{envelope}/signer/1",
     "POST /qitech/sign/envelope/{envelope}/signer/1/personal_document",
+    "POST /mensatek/VerificarIdentidad",
+    "POST /mensatek/GetCertificadoVerificacion",
+    "POST /mensatek/GetCreditos",
     "GET /_signsim/",
     "GET /_signsim/health",
     "GET /_signsim/ca.pem",
@@ -90,11 +93,19 @@ const ROUTES: &[&str] = &[
     "POST /_signsim/signal/biometric/{uid}/complete",
     "GET /_signsim/uanataca/videoid/{pk}",
     "POST /_signsim/uanataca/videoid/{pk}/complete",
+    "POST /_signsim/mensatek/report-url",
+    "POST /_signsim/mensatek/credits",
+    "POST /_signsim/mensatek/verifications/{mensatek}/complete",
+    "GET /_signsim/mensatek/v/{uid}",
+    "POST /_signsim/mensatek/receiver-down",
 ];
 
-/// The one route whose 5xx is its purpose: the receiver the `webhook-receiver-down`
-/// scenario aims deliveries at always answers 503.
-const DOWN_BY_DESIGN: &str = "POST /_signsim/qitech/receiver-down";
+/// The routes whose 5xx is their purpose: the receivers the "receiver down" scenarios aim
+/// deliveries at always answer 503.
+const DOWN_BY_DESIGN: &[&str] = &[
+    "POST /_signsim/qitech/receiver-down",
+    "POST /_signsim/mensatek/receiver-down",
+];
 
 const KEYS: &[&str] = &[
     "secret",
@@ -137,6 +148,16 @@ const KEYS: &[&str] = &[
     "image",
     "name",
     "document_type",
+    "Telefono",
+    "Mensaje",
+    "Dni",
+    "Fecha",
+    "Remitente",
+    "Id",
+    "Resp",
+    "api_user",
+    "credits",
+    "format",
 ];
 
 const RAW_BODIES: &[&str] = &[
@@ -280,6 +301,7 @@ struct Ids {
     signal_pk: String,
     envelope: String,
     document: String,
+    mensatek: String,
 }
 
 async fn send(
@@ -395,13 +417,29 @@ async fn populate(sim: &Sim, tenant: &str) -> Ids {
     )
     .await;
     let document = document["id"].as_str().unwrap().to_owned();
+    let verification = post_ok(
+        sim,
+        "/mensatek/VerificarIdentidad",
+        ("authorization", mensatek_basic(tenant)),
+        json!({ "Telefono": "34600999888", "Resp": "JSON" }),
+        200,
+    )
+    .await;
+    let mensatek = verification[0]["ID"].as_str().unwrap().to_owned();
     Ids {
         pk,
         uid,
         signal_pk,
         envelope,
         document,
+        mensatek,
     }
+}
+
+/// Mensatek's `Authorization: Basic` for API user `tenant`.
+fn mensatek_basic(tenant: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{tenant}:token"));
+    format!("Basic {encoded}")
 }
 
 /// Everything the victim tenant can read back about its resources.
@@ -424,6 +462,28 @@ async fn state_of(sim: &Sim, ids: &Ids) -> Vec<(u16, Vec<u8>)> {
         let read = send(sim, "GET", &path, headers, Vec::new(), None)
             .await
             .unwrap();
+        state.push((read.status, read.bytes));
+    }
+    // Mensatek's calls are POSTs: the certificate's state (-5) and the balance.
+    let basic = [("authorization", mensatek_basic(VICTIM))];
+    for (path, body) in [
+        (
+            "/mensatek/GetCertificadoVerificacion",
+            json!({ "Id": ids.mensatek, "Resp": "JSON" }),
+        ),
+        ("/mensatek/GetCreditos", json!({ "Resp": "JSON" })),
+    ] {
+        let json = Some("application/json".to_owned());
+        let read = send(
+            sim,
+            "POST",
+            path,
+            &basic,
+            body.to_string().into_bytes(),
+            json,
+        )
+        .await
+        .unwrap();
         state.push((read.status, read.bytes));
     }
     state
@@ -462,7 +522,8 @@ async fn random_bad_calls_answer_4xx_and_hurt_no_other_tenant() {
             .replace("{pk}", &pk)
             .replace("{uid}", &aimed.uid)
             .replace("{envelope}", &aimed.envelope)
-            .replace("{document}", &aimed.document);
+            .replace("{document}", &aimed.document)
+            .replace("{mensatek}", &aimed.mensatek);
         let credential = if template.starts_with("/signal") {
             let good = rng.random_bool(0.9);
             let value = if good {
@@ -471,6 +532,13 @@ async fn random_bad_calls_answer_4xx_and_hurt_no_other_tenant() {
                 "Bearer a b"
             };
             ("authorization", value.to_owned())
+        } else if template.starts_with("/mensatek") {
+            let value = if rng.random_bool(0.9) {
+                mensatek_basic(ATTACKER)
+            } else {
+                "Basic eA==".to_owned()
+            };
+            ("authorization", value)
         } else if template.starts_with("/qitech") {
             let value = if rng.random_bool(0.9) {
                 ATTACKER
@@ -486,7 +554,7 @@ async fn random_bad_calls_answer_4xx_and_hurt_no_other_tenant() {
         let shown = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
         let answered = send(&sim, method, &path, &[credential], body, content_type).await;
         let answered = answered.unwrap_or_else(|e| panic!("call {call} {method} {path}: {e}"));
-        let by_design = route == DOWN_BY_DESIGN && answered.status == 503;
+        let by_design = DOWN_BY_DESIGN.contains(&route) && answered.status == 503;
         assert!(
             answered.status < 500 || by_design || documented_500(&path, &answered),
             "call {call}: {method} {path} with {shown:?} answered {} {}",

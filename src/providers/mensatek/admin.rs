@@ -1,0 +1,298 @@
+//! Admin calls and pages under `/_signsim/mensatek`: what the provider's panel sets (the
+//! report URL, the balance), the person's act (JSON for tests, the page behind `[LINK]`
+//! for people; one code path), and a report receiver that is always down.
+
+use super::model::service::{Act, MAX_CREDITS};
+use super::model::{ModelError, Outcome, ReportConfig, ReportFormat, Status, OUTCOME_NAMES};
+use super::wire::report::minutes;
+use super::wire::Refusal;
+use super::{Mensatek, SLUG};
+use crate::ui::{escape, page, Caller};
+use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path};
+use crate::wire::Fields;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub fn router(state: Arc<Mensatek>) -> Router {
+    Router::new()
+        .route("/report-url", post(report_url))
+        .route("/credits", post(credits))
+        .route("/verifications/{id}/complete", post(complete_call))
+        .route("/v/{code}", get(verification_page))
+        .route("/receiver-down", post(receiver_down))
+        .with_state(state)
+}
+
+/// `{api_user, url, username?, password?, format: "json" | "form"}`: where the account's
+/// status reports go, with Basic auth when `username` is given.
+async fn report_url(
+    State(state): State<Arc<Mensatek>>,
+    AdminBody(fields): AdminBody,
+) -> AdminResult<Json<Value>> {
+    let api_user = fields.required("api_user", "my-api-user")?;
+    let url = fields.required("url", "https://example.com/mensatek/report")?;
+    if url::Url::parse(&url).is_err() {
+        return Err(AdminError::bad_request(format!(
+            "'url' must be an absolute URL, not {url}"
+        )));
+    }
+    let format = match fields.text("format")? {
+        None => ReportFormat::Json,
+        Some(given) => ReportFormat::parse(&given).ok_or_else(|| {
+            AdminError::bad_request(format!("'format' must be json or form, not {given}"))
+        })?,
+    };
+    let basic_auth = match (fields.text("username")?, fields.text("password")?) {
+        (Some(user), password) => Some((user, password.unwrap_or_default())),
+        (None, Some(_)) => {
+            return Err(AdminError::bad_request(
+                "'password' needs a 'username' (Basic auth)",
+            ))
+        }
+        (None, None) => None,
+    };
+    let body = json!({
+        "status": "ok",
+        "api_user": api_user,
+        "url": url,
+        "format": format.as_str(),
+        "basic_auth": basic_auth.is_some(),
+    });
+    state.set_report(
+        &api_user,
+        ReportConfig {
+            url,
+            basic_auth,
+            format,
+        },
+    );
+    Ok(Json(body))
+}
+
+/// `{api_user, credits}`: sets the account's balance (0 to 1 000 000 000).
+async fn credits(
+    State(state): State<Arc<Mensatek>>,
+    AdminBody(fields): AdminBody,
+) -> AdminResult<Json<Value>> {
+    let api_user = fields.required("api_user", "my-api-user")?;
+    let raw = fields.required("credits", "100")?;
+    let credits = raw
+        .parse::<u64>()
+        .ok()
+        .filter(|c| *c <= MAX_CREDITS)
+        .ok_or_else(|| {
+            AdminError::bad_request(format!(
+                "'credits' must be a whole number from 0 to {MAX_CREDITS}, not {raw}"
+            ))
+        })?;
+    state.set_credits(&api_user, credits);
+    Ok(Json(
+        json!({ "status": "ok", "api_user": api_user, "credits": credits }),
+    ))
+}
+
+/// `{api_user | link, outcome, dni?}`: the person opens the link (if not yet), shows the
+/// document, takes the selfie and finishes with `outcome`. Tests name the tenant by
+/// `api_user`; the page posts the `link` it was opened from instead.
+async fn complete_call(
+    State(state): State<Arc<Mensatek>>,
+    Path(id): Path<String>,
+    caller: Caller,
+    AdminBody(fields): AdminBody,
+) -> Response {
+    match complete(&state, &id, &fields).await {
+        Ok(done) => {
+            let json = json!({
+                "status": done.status.as_str(),
+                "estado": done.status.code(),
+                "id": done.id,
+                "outcome": done.findings.as_ref().map(|f| f.outcome.as_str()),
+            });
+            let html = match done.status {
+                Status::Verified => {
+                    "<p>Your identity has been verified. You can close this page.</p>"
+                }
+                _ => "<p>The verification did not succeed. You can close this page.</p>",
+            };
+            caller.done(json, "Verification finished", html)
+        }
+        Err(NotDone::Refused(error)) => caller.failed(error),
+        Err(NotDone::Scripted(response)) => response,
+    }
+}
+
+/// Why the act did not happen: an admin error, or the scenario's scripted answer.
+enum NotDone {
+    Refused(AdminError),
+    Scripted(Response),
+}
+
+impl<E: Into<AdminError>> From<E> for NotDone {
+    fn from(error: E) -> NotDone {
+        NotDone::Refused(error.into())
+    }
+}
+
+fn refusal(error: ModelError) -> AdminError {
+    match error {
+        ModelError::NotFound(id) => AdminError::not_found(format!("no verification {id}")),
+        ModelError::WrongStatus { status, .. } => AdminError::conflict(format!(
+            "the verification is {status}: the person cannot act on it now"
+        )),
+        other => AdminError::conflict(format!("{other:?}")),
+    }
+}
+
+fn scripted(refusal: Refusal) -> NotDone {
+    match refusal {
+        Refusal::Scripted(response) => NotDone::Scripted(response),
+        Refusal::Api(error) => NotDone::Refused(AdminError::conflict(format!("{error:?}"))),
+    }
+}
+
+/// The tenant of an act: the `api_user` a test gives, or the owner of the page's link
+/// (which must lead to this verification).
+fn act_tenant(state: &Mensatek, id: &str, fields: &Fields) -> AdminResult<String> {
+    if let Some(api_user) = fields.text("api_user")? {
+        return Ok(api_user);
+    }
+    let Some(code) = fields.text("link")? else {
+        return fields.required("api_user", "my-api-user");
+    };
+    state
+        .link_target(&code)
+        .filter(|(_, target)| target == id)
+        .map(|(tenant, _)| tenant)
+        .ok_or_else(|| AdminError::not_found("this verification link does not exist"))
+}
+
+async fn complete(
+    state: &Mensatek,
+    id: &str,
+    fields: &Fields,
+) -> Result<super::model::Verification, NotDone> {
+    let tenant = act_tenant(state, id, fields)?;
+    let given = fields.required("outcome", "verified")?;
+    let chosen = Outcome::parse(&given).ok_or_else(|| {
+        AdminError::bad_request(format!(
+            "'outcome' must be one of {}, not {given}",
+            OUTCOME_NAMES.join(", ")
+        ))
+    })?;
+    let dni = fields.text("dni")?;
+    if dni
+        .as_ref()
+        .is_some_and(|d| d.len() > 20 || !d.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(AdminError::bad_request("'dni' must be letters and digits, at most 20").into());
+    }
+    state.get(&tenant, id).map_err(refusal)?;
+    let applied = state
+        .script(&tenant, id, "complete")
+        .await
+        .map_err(scripted)?;
+    // A scenario's outcome wins over the person's choice (the check fails whatever they do).
+    let outcome = applied
+        .values
+        .get("outcome")
+        .and_then(Value::as_str)
+        .and_then(Outcome::parse)
+        .unwrap_or(chosen);
+    Ok(state
+        .complete(&tenant, id, Act { outcome, dni })
+        .map_err(refusal)?)
+}
+
+fn not_a_link() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        page(
+            "Link not found",
+            "<p>This verification link does not exist (or the simulator was reset).</p>",
+        ),
+    )
+        .into_response()
+}
+
+/// The page behind `[LINK]`: opening it opens the verification (status 5002); its form
+/// shows the document, takes the "selfie" and finishes with an outcome, posting to the
+/// same admin call the tests use.
+async fn verification_page(
+    State(state): State<Arc<Mensatek>>,
+    Path(code): Path<String>,
+) -> Response {
+    let Some((tenant, id)) = state.link_target(&code) else {
+        return not_a_link();
+    };
+    let Ok(current) = state.get(&tenant, &id) else {
+        return not_a_link();
+    };
+    let title = "Identity verification";
+    if current.status == Status::Sent {
+        if let Err(refused) = state.script(&tenant, &id, "open").await {
+            return refused.render(super::wire::Format::Legacy);
+        }
+    }
+    let Ok(verification) = state.open(&tenant, &id) else {
+        return not_a_link();
+    };
+    if !verification.status.open_to_person() {
+        let body = format!(
+            "<p>This verification is <strong>{}</strong>: there is nothing more to do.</p>",
+            escape(&verification.status.to_string())
+        );
+        return page(title, &body).into_response();
+    }
+    let requested = verification
+        .requested_dni
+        .as_deref()
+        .map(|dni| {
+            format!(
+                "<p>The document expected is <strong>{}</strong>.</p>",
+                escape(dni)
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        r#"<p>Verification {id} for {phone}, sent {sent}.</p>
+{requested}
+<form method="post" action="{action}">
+<input type="hidden" name="link" value="{code}">
+<fieldset><legend>1. Show your identity document</legend>
+<label>Document number read from it (empty: the one expected, or an invented one)
+<input name="dni" maxlength="20" placeholder="00000000T"></label>
+</fieldset>
+<fieldset><legend>2. Take the selfie</legend>
+<p class="note">Simulated: no camera is used. Choose how the checks end.</p>
+</fieldset>
+<fieldset><legend>3. Finish</legend>
+<button type="submit" name="outcome" value="verified">I am the person on the document</button>
+<button type="submit" name="outcome" value="liveness_failed">Fail the liveness check</button>
+<button type="submit" name="outcome" value="document_mismatch">Show another document</button>
+</fieldset>
+</form>"#,
+        id = escape(&verification.id),
+        phone = escape(&verification.phone),
+        sent = escape(&verification.sent_at.map(minutes).unwrap_or_default()),
+        action = escape(&format!(
+            "/_signsim/{SLUG}/verifications/{}/complete",
+            verification.id
+        )),
+        code = escape(&code),
+    );
+    page(title, &body).into_response()
+}
+
+/// The receiver the `report-receiver-fails` scenario aims reports at.
+async fn receiver_down() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "receiver down (scenario report-receiver-fails)",
+    )
+        .into_response()
+}

@@ -1,0 +1,167 @@
+//! Mensatek identity verification by video (API 3.0): `VerificarIdentidad` sends the
+//! person an SMS with a link, status reports go to the account's report URL at every
+//! change, `GetCertificadoVerificacion` hands out the signed certificate and `GetCreditos`
+//! the balance. Every call is a POST with HTTP Basic `APIUser:APIToken`; the API user is
+//! the tenant.
+
+mod admin;
+mod certificate;
+mod handlers;
+mod model;
+mod wire;
+
+use crate::engine::links::Links;
+use crate::engine::scenarios::{Applied, ProviderSpec};
+use crate::engine::store::TenantStore;
+use crate::engine::Engine;
+use crate::providers::{Mounted, Provider};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use std::sync::{Arc, Weak};
+use wire::Refusal;
+
+pub const SLUG: &str = "mensatek";
+
+/// Mensatek in the registry.
+pub const PROVIDER: Provider = Provider {
+    slug: SLUG,
+    spec: SPEC,
+    scenarios: (
+        "scenarios/mensatek.toml",
+        include_str!("../../../scenarios/mensatek.toml"),
+    ),
+    mount: |context| {
+        let state = Mensatek::new(context.engine.clone(), context.body_limit);
+        Ok(Mounted {
+            api: router(state.clone()),
+            admin: admin::router(state),
+        })
+    },
+};
+
+/// What scenario files may script for this provider.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    slug: SLUG,
+    operations: &[
+        "verificar",
+        "send",
+        "open",
+        "complete",
+        "certificado",
+        "report",
+    ],
+    states: model::STATUS_NAMES,
+    match_fields: &["telefono", "dni", "remitente"],
+};
+
+/// The calls carry a few short parameters; nothing larger is read.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+pub struct Mensatek {
+    engine: Arc<Engine>,
+    me: Weak<Mensatek>,
+    verifications: Arc<TenantStore<String, model::Verification>>,
+    /// Link code → verification id (the tenant is the link's owner).
+    links: Links<String>,
+    credits: Arc<TenantStore<(), u64>>,
+    reports: Arc<TenantStore<(), model::ReportConfig>>,
+    body_limit: usize,
+}
+
+impl Mensatek {
+    pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<Mensatek> {
+        Arc::new_cyclic(|me| Mensatek {
+            me: me.clone(),
+            verifications: engine.new_store(),
+            links: Links::new(&engine),
+            credits: engine.new_store(),
+            reports: engine.new_store(),
+            engine,
+            body_limit: body_limit.min(BODY_LIMIT),
+        })
+    }
+
+    /// Applies the verification's scenario for `operation`: latency, a broken connection
+    /// or a scripted answer (as the refusal), and a scripted status later on the clock.
+    async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, Refusal> {
+        let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
+        if let Some(transition) = &applied.transition {
+            if let Some(to) = model::Status::parse(&transition.to) {
+                let now = self.engine.now();
+                let due = now
+                    .checked_add(crate::engine::seconds(transition.after_seconds))
+                    .unwrap_or(now);
+                let me = self.me.clone();
+                let (owner, id) = (tenant.to_owned(), id.to_owned());
+                self.engine.timers.at(due, tenant, move || {
+                    if let Some(model) = me.upgrade() {
+                        model.force_status(&owner, &id, to);
+                    }
+                });
+            }
+        }
+        crate::wire::act_out(&self.engine, &applied)
+            .await
+            .map_err(Refusal::Scripted)?;
+        Ok(applied)
+    }
+}
+
+/// Names the call's tenant (its API user) for the request journal.
+async fn tag_tenant(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let user = wire::api_user(request.headers());
+    let mut response = next.run(request).await;
+    if let Some(user) = user {
+        response
+            .extensions_mut()
+            .insert(crate::wire::TenantTag(user));
+    }
+    response
+}
+
+/// The provider's routes with its real paths (the guide names only `VerificarIdentidad`;
+/// the other two are the names of the functions).
+pub fn router(state: Arc<Mensatek>) -> Router {
+    Router::new()
+        .route("/VerificarIdentidad", post(handlers::verificar_identidad))
+        .route(
+            "/GetCertificadoVerificacion",
+            post(handlers::get_certificado),
+        )
+        .route("/GetCreditos", post(handlers::get_creditos))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The body reader enforces the limit itself and answers -3.
+        .layer(DefaultBodyLimit::max(state.body_limit))
+        .layer(axum::middleware::from_fn(tag_tenant))
+        .with_state(state)
+}
+
+fn plain(status: StatusCode, text: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+async fn not_found(uri: Uri) -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        format!("Not Found: no function at {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method Not Allowed: {} takes POST", uri.path()),
+    )
+}
