@@ -15,7 +15,7 @@ use axum::Router;
 use engine::journal::JournalEntry;
 use engine::scenarios::{self, ProviderSpec, ScenarioError};
 use engine::{Engine, EngineConfig};
-use providers::{qitech, signal, uanataca, Context, Provider};
+use providers::{identiasign, qitech, signal, uanataca, Context, Provider};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,7 +23,12 @@ use std::time::Instant;
 
 /// The registry: every provider, in the order the README lists them. Adding a provider is
 /// one folder under `providers/` and one line here.
-pub const PROVIDERS: &[Provider] = &[uanataca::PROVIDER, signal::PROVIDER, qitech::PROVIDER];
+pub const PROVIDERS: &[Provider] = &[
+    uanataca::PROVIDER,
+    signal::PROVIDER,
+    qitech::PROVIDER,
+    identiasign::PROVIDER,
+];
 
 /// Every provider's slug.
 pub fn slugs() -> Vec<&'static str> {

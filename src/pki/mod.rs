@@ -10,6 +10,7 @@ mod ca;
 mod cms_sign;
 mod keys;
 mod pades;
+mod pages;
 mod pdfgen;
 mod pdfobj;
 mod png;
@@ -21,6 +22,7 @@ use std::sync::Mutex;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+pub use pages::{append_pages, page_count};
 pub use pdfgen::text_pdf;
 
 /// Whether a PDF can be signed (parses, not encrypted or damaged, has pages); the error
