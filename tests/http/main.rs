@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod common;
 mod hostile;
+mod identiasign;
 mod paths;
 mod qitech;
 mod receiver;

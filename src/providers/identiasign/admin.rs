@@ -131,7 +131,7 @@ fn act_tenant(state: &IdentiaSign, id: &str, signer: &str, fields: &Fields) -> A
     let Some(code) = fields.text("link")? else {
         return fields.required("username", "entidad.pe");
     };
-    let (tenant, target) = state
+    let (tenant, _) = state
         .link_target(&code)
         .filter(|(_, t)| t.process == id && t.signer.as_deref().is_none_or(|s| s == signer))
         .ok_or_else(|| AdminError::not_found("this signing link does not exist"))?;

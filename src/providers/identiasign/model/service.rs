@@ -2,7 +2,7 @@
 //! virtual clock, one PAdES signature per signer and document, the callback on completion,
 //! short-lived document URLs, stable paging and labels.
 
-use super::{Act, Document, Event, Facial, Link, ModelError, Nat, Process, Signer, Status};
+use super::{Act, Event, Facial, Link, ModelError, Nat, Process, Signer, Status};
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::scenarios::Applied;
 use crate::engine::{seconds, Engine};
@@ -225,8 +225,9 @@ impl IdentiaSign {
         }
         self.update(tenant, id, |process| {
             for signer in &mut process.signers {
+                let key = signer.key();
                 if let Some(contact) = signer.contact.as_mut() {
-                    if notified.contains(&signer.key()) {
+                    if notified.contains(&key) {
                         contact.notified = true;
                     }
                 }
