@@ -1,13 +1,12 @@
 //! The API calls under `/api`: read and check the request, run the model, render
 //! IdentiaSign's shapes. Every field error is a 400 that names the field.
 
-use super::model::service::{EntityConfig, Filter, Handed, Label, SignerChange};
+use super::model::service::{later, EntityConfig, Filter, Handed, Label, SignerChange};
 use super::model::{self, Contact, Document, Nat, Process, Signer, Status};
 use super::wire::{self, Body, IError, IResult, Session};
 use super::{IdentiaSign, ENTITY, SLUG};
 use crate::engine::jwt::Claims;
 use crate::engine::outbox::Channel;
-use crate::engine::seconds;
 use crate::wire::{Fields, RequestedScenario};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -489,7 +488,7 @@ pub async fn create(
         description,
         sign_order,
         created_at: now,
-        expires_at: now + seconds(expire),
+        expires_at: later(now, expire),
         url_callback,
         labels,
         status: Status::Pending,

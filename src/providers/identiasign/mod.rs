@@ -97,7 +97,7 @@ impl IdentiaSign {
         let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
         if let Some(transition) = &applied.transition {
             if let Some(to) = model::Status::parse(&transition.to) {
-                let due = self.engine.now() + crate::engine::seconds(transition.after_seconds);
+                let due = model::service::later(self.engine.now(), transition.after_seconds);
                 let me = self.me.clone();
                 let (owner, id) = (tenant.to_owned(), id.to_owned());
                 self.engine.timers.at(due, tenant, move || {

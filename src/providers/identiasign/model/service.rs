@@ -145,7 +145,7 @@ impl IdentiaSign {
     ) -> Result<Handed, ModelError> {
         let now = self.engine.now();
         if let Some(after) = applied.expiry_seconds {
-            process.expires_at = now + seconds(after);
+            process.expires_at = later(now, after);
         }
         let id = process.id.clone();
         let expires_at = process.expires_at;
@@ -166,7 +166,7 @@ impl IdentiaSign {
         deliver: bool,
     ) -> Result<Handed, ModelError> {
         let now = self.engine.now();
-        let expires_at = now + seconds(link_expire);
+        let expires_at = later(now, link_expire);
         let shared = self.engine.ids.hex(8);
         let process = self.update(tenant, id, |process| {
             process.apply(Event::Notify)?;
@@ -564,7 +564,7 @@ impl IdentiaSign {
             FileLink {
                 process: process.id.clone(),
                 index,
-                expires_at: self.engine.now() + seconds(FILE_URL_SECONDS),
+                expires_at: later(self.engine.now(), FILE_URL_SECONDS),
             },
         );
         Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
@@ -608,6 +608,13 @@ impl IdentiaSign {
     pub fn delete_label(&self, tenant: &str, label: &str) -> bool {
         self.labels.remove(tenant, &label.to_owned()).is_some()
     }
+}
+
+/// `count` seconds after `at`, checked: a time past the calendar's end (a scenario file
+/// may say anything) is the last instant there is.
+pub fn later(at: OffsetDateTime, count: u64) -> OffsetDateTime {
+    at.checked_add(seconds(count))
+        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
 }
 
 /// Who a signer's certificate is issued to: their alias as the name, their ID as the
