@@ -295,6 +295,8 @@ pub enum ModelError {
     SignedSignerRemoved(String),
     /// Removing would leave no signer.
     NoSignersLeft,
+    /// Another signature landed while this one was being made: try again.
+    Concurrent,
     Pdf(String),
 }
 
@@ -330,6 +332,30 @@ impl Process {
 
     pub fn all_signed(&self) -> bool {
         self.signers.iter().all(Signer::signed)
+    }
+
+    /// Whether signer `key` may sign now: the process is pending, the signer has not acted,
+    /// and with `signOrder` it is their turn.
+    pub fn may_sign(&self, key: &str) -> Result<(), ModelError> {
+        if self.status != Status::Pending {
+            return Err(ModelError::WrongStatus {
+                status: self.status,
+                event: Event::Sign,
+            });
+        }
+        if self.signer(key)?.act.is_some() {
+            return Err(ModelError::AlreadyActed(key.to_owned()));
+        }
+        if self.sign_order {
+            if let Some(first) = self.next_in_order() {
+                if first.key() != key {
+                    return Err(ModelError::OutOfOrder {
+                        waiting: first.key(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// With `signOrder`, the first signer who has not signed: only they may sign now.

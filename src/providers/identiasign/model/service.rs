@@ -413,53 +413,63 @@ impl IdentiaSign {
             id: self.engine.ids.hex(12),
             at: now,
         };
-        let result = self.update(tenant, id, |process| {
-            if process.status != Status::Pending {
-                return Err(ModelError::WrongStatus {
-                    status: process.status,
-                    event: Event::Sign,
-                });
-            }
-            let signer = process.signer(key)?.clone();
-            if signer.act.is_some() {
-                return Err(ModelError::AlreadyActed(key.to_owned()));
-            }
-            if process.sign_order {
-                if let Some(first) = process.next_in_order() {
-                    if first.key() != key {
-                        return Err(ModelError::OutOfOrder {
-                            waiting: first.key(),
-                        });
-                    }
-                }
-            }
+        // 1. Under the process's lock: may this signer act now?
+        let checked = self.update(tenant, id, |process| {
+            process.may_sign(key)?;
             if !facial_passes {
                 process.signer_mut(key)?.facial = Some(facial.clone());
                 return Err(ModelError::FacialFailed);
             }
-            // Sign into copies first: the process changes only if every file was signed.
             let position = process
                 .signers
                 .iter()
                 .position(|s| s.key() == key)
                 .unwrap_or(0);
-            let mut documents = process.documents.clone();
-            let cert = self
+            Ok((
+                process.signer(key)?.clone(),
+                position,
+                process.documents.clone(),
+            ))
+        });
+        let (signer, position, before) = match checked {
+            Err(ModelError::FacialFailed) => {
+                let text = format!("signer {key} failed the facial challenge");
+                self.engine.record(SLUG, tenant, id, "facial", text);
+                return Err(ModelError::FacialFailed);
+            }
+            other => other?,
+        };
+        // 2. Outside it (certificates and signatures take a while): sign copies.
+        let pdf_error = |e: crate::pki::PkiError| ModelError::Pdf(e.to_string());
+        let cert = self
+            .engine
+            .pki
+            .issue_signer(&identity(&signer), now)
+            .map_err(pdf_error)?;
+        let mut documents = before.clone();
+        for index in signer.files(documents.len()) {
+            let Some(document) = documents.get_mut(index) else {
+                continue;
+            };
+            let appearance = stamp(&signer, position, document.pages, now);
+            let signed = self
                 .engine
                 .pki
-                .issue_signer(&identity(&signer), now)
-                .map_err(|e| ModelError::Pdf(e.to_string()))?;
-            for index in signer.files(documents.len()) {
-                let Some(document) = documents.get_mut(index) else {
-                    continue;
-                };
-                let appearance = stamp(&signer, position, document.pages, now);
-                let signed = self
-                    .engine
-                    .pki
-                    .sign_pdf(&document.bytes, &cert, now, Some(&appearance))
-                    .map_err(|e| ModelError::Pdf(e.to_string()))?;
-                document.bytes = Bytes::from(signed);
+                .sign_pdf(&document.bytes, &cert, now, Some(&appearance))
+                .map_err(pdf_error)?;
+            document.bytes = Bytes::from(signed);
+        }
+        // 3. Under the lock again: commit, unless someone signed meanwhile.
+        let result = self.update(tenant, id, |process| {
+            process.may_sign(key)?;
+            let unchanged = process.documents.len() == before.len()
+                && process
+                    .documents
+                    .iter()
+                    .zip(&before)
+                    .all(|(now, then)| now.bytes == then.bytes);
+            if !unchanged {
+                return Err(ModelError::Concurrent);
             }
             process.apply(Event::Sign)?;
             process.documents = documents;
@@ -469,14 +479,7 @@ impl IdentiaSign {
             let signer = signer.clone();
             Ok((signer, process.all_signed()))
         });
-        let (signer, all_signed) = match result {
-            Err(ModelError::FacialFailed) => {
-                let text = format!("signer {key} failed the facial challenge");
-                self.engine.record(SLUG, tenant, id, "facial", text);
-                return Err(ModelError::FacialFailed);
-            }
-            other => other?,
-        };
+        let (signer, all_signed) = result?;
         self.engine.record(
             SLUG,
             tenant,

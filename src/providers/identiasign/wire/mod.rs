@@ -108,6 +108,10 @@ impl From<ModelError> for IError {
             ModelError::SignedSignerRemoved(key) => IError::forbidden(format!(
                 "El firmante {key} ya firmó y no puede ser eliminado"
             )),
+            ModelError::Concurrent => IError::new(
+                StatusCode::CONFLICT,
+                "Otra firma se registró al mismo tiempo: intente de nuevo",
+            ),
             ModelError::NoSignersLeft => {
                 IError::bad_request("Un proceso de firma necesita al menos un firmante")
             }
