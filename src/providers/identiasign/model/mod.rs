@@ -1,8 +1,9 @@
 //! IdentiaSign's signature processes as a state machine: statuses, the one table of moves
 //! between them, signers, documents and the ID types of the docs' table. No HTTP types
-//! here; `service.rs` adds the engine effects.
+//! here; `service.rs` adds the engine effects, `signing.rs` the signer's act.
 
 pub mod service;
+mod signing;
 
 use crate::engine::outbox::Channel;
 use bytes::Bytes;
