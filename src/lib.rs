@@ -15,7 +15,7 @@ use axum::Router;
 use engine::journal::JournalEntry;
 use engine::scenarios::{self, ProviderSpec, ScenarioError};
 use engine::{Engine, EngineConfig};
-use providers::{mensatek, qitech, signal, uanataca, Context, Provider};
+use providers::{identiasign, mensatek, qitech, signal, uanataca, Context, Provider};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub const PROVIDERS: &[Provider] = &[
     uanataca::PROVIDER,
     signal::PROVIDER,
     mensatek::PROVIDER,
+    identiasign::PROVIDER,
     qitech::PROVIDER,
 ];
 

@@ -9,8 +9,8 @@ mod appearance;
 mod ca;
 mod cms_sign;
 mod keys;
-mod merge;
 mod pades;
+mod pages;
 mod pdfgen;
 mod pdfobj;
 mod png;
@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-pub use merge::append_pages;
+pub use pages::{append_pages, page_count};
 pub use pdfgen::text_pdf;
 
 /// Whether a PDF can be signed (parses, not encrypted or damaged, has pages); the error

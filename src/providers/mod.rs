@@ -11,6 +11,7 @@
 //! beside them only for what is its own (QI Tech's dossier). `shared/` holds models that
 //! several surfaces use and that are not providers themselves.
 
+pub mod identiasign;
 pub mod mensatek;
 pub mod qitech;
 pub mod shared;

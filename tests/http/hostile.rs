@@ -70,6 +70,23 @@ const ROUTES: &[&str] = &[
     "POST /_signsim/clock/advance",
     "POST /_signsim/reset?tenant=attacker",
     "GET /_signsim/scenarios",
+    "POST /identiasign/api/auth/login",
+    "PUT /identiasign/api/signature_processes",
+    "POST /identiasign/api/signature_processes",
+    "GET /identiasign/api/signature_processes",
+    "GET /identiasign/api/signature_processes?limit=2&last_item=%7B%22processId%22%3A%22{process}%22%7D",
+    "GET /identiasign/api/signature_processes?process_id={process}&creation_start=2024",
+    "DELETE /identiasign/api/signature_processes",
+    "POST /identiasign/api/notify",
+    "GET /identiasign/api/labels?limit=99999999999999999999",
+    "POST /identiasign/api/labels",
+    "DELETE /identiasign/api/labels",
+    "POST /_signsim/identiasign/config",
+    "POST /_signsim/identiasign/processes/{process}/signers/PER:12345678/sign",
+    "POST /_signsim/identiasign/processes/{process}/signers/PER:12345678/fail-facial",
+    "POST /_signsim/identiasign/processes/{process}/signers/PER:12345678/reject",
+    "GET /_signsim/identiasign/ui/signature_processes/{process}.00",
+    "GET /_signsim/identiasign/files/x",
     "POST /_signsim/scenarios",
     "GET /_signsim/webhooks",
     "POST /_signsim/webhooks/{uid}/redeliver",
@@ -158,6 +175,18 @@ const KEYS: &[&str] = &[
     "api_user",
     "credits",
     "format",
+    "process_id",
+    "clientname",
+    "label",
+    "labels",
+    "limit",
+    "expire",
+    "link_expire",
+    "urlCallback",
+    "signOrder",
+    "msg_form",
+    "refused_nats",
+    "link",
 ];
 
 const RAW_BODIES: &[&str] = &[
@@ -249,7 +278,8 @@ fn random_body(rng: &mut StdRng, pdf: &[u8]) -> (Vec<u8>, Option<String>) {
                     1 => pdf.to_vec(),
                     _ => b"{\"messageDigest\": \"AAAA\"}".to_vec(),
                 };
-                let field = ["file", "hashfile", "image", "video"][rng.random_range(0..4)];
+                let field =
+                    ["file", "hashfile", "image", "video", "pdfFiles"][rng.random_range(0..5)];
                 body.extend(format!(
                     "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"f.pdf\"\r\n\r\n"
                 ).into_bytes());
@@ -302,6 +332,9 @@ struct Ids {
     envelope: String,
     document: String,
     mensatek: String,
+    /// An IdentiaSign process, and the tenant's token.
+    process: String,
+    token: String,
 }
 
 async fn send(
@@ -426,6 +459,36 @@ async fn populate(sim: &Sim, tenant: &str) -> Ids {
     )
     .await;
     let mensatek = verification[0]["ID"].as_str().unwrap().to_owned();
+
+    let login = post_ok(
+        sim,
+        "/identiasign/api/auth/login",
+        ("x-ignored", String::new()),
+        json!({ "username": tenant, "clientname": "quiet@example.com", "password": "x" }),
+        200,
+    )
+    .await;
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "pdfFiles",
+            reqwest::multipart::Part::bytes(sample_pdf("Quiet")).file_name("q.pdf"),
+        )
+        .text(
+            "signers",
+            json!([{ "nat": "PER", "doc_id": "12345678" }]).to_string(),
+        );
+    let created = sim
+        .http
+        .put(sim.url("/identiasign/api/signature_processes"))
+        .header("authorization", format!("jwt-bearer {token}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let created = answer(created).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let process = created.json()["id"].as_str().unwrap().to_owned();
     Ids {
         pk,
         uid,
@@ -433,6 +496,8 @@ async fn populate(sim: &Sim, tenant: &str) -> Ids {
         envelope,
         document,
         mensatek,
+        process,
+        token,
     }
 }
 
@@ -486,6 +551,28 @@ async fn state_of(sim: &Sim, ids: &Ids) -> Vec<(u16, Vec<u8>)> {
         .unwrap();
         state.push((read.status, read.bytes));
     }
+    // IdentiaSign's listing makes fresh document URLs each time: compare without them.
+    let jwt = [("authorization", format!("jwt-bearer {}", ids.token))];
+    let path = format!(
+        "/identiasign/api/signature_processes?process_id={}",
+        ids.process
+    );
+    let read = send(sim, "GET", &path, &jwt, Vec::new(), None)
+        .await
+        .unwrap();
+    let mut listed: Value = serde_json::from_slice(&read.bytes).unwrap_or(Value::Null);
+    if let Some(processes) = listed["signatureProcesses"].as_array_mut() {
+        for process in processes {
+            if let Some(documents) = process["documents"].as_array_mut() {
+                for document in documents {
+                    if let Some(document) = document.as_object_mut() {
+                        document.remove("url");
+                    }
+                }
+            }
+        }
+    }
+    state.push((read.status, listed.to_string().into_bytes()));
     state
 }
 
@@ -523,7 +610,8 @@ async fn random_bad_calls_answer_4xx_and_hurt_no_other_tenant() {
             .replace("{uid}", &aimed.uid)
             .replace("{envelope}", &aimed.envelope)
             .replace("{document}", &aimed.document)
-            .replace("{mensatek}", &aimed.mensatek);
+            .replace("{mensatek}", &aimed.mensatek)
+            .replace("{process}", &aimed.process);
         let credential = if template.starts_with("/signal") {
             let good = rng.random_bool(0.9);
             let value = if good {
@@ -537,6 +625,13 @@ async fn random_bad_calls_answer_4xx_and_hurt_no_other_tenant() {
                 mensatek_basic(ATTACKER)
             } else {
                 "Basic eA==".to_owned()
+            };
+            ("authorization", value)
+        } else if template.starts_with("/identiasign") {
+            let value = if rng.random_bool(0.9) {
+                format!("jwt-bearer {}", attacker.token)
+            } else {
+                "jwt-bearer a.b.c".to_owned()
             };
             ("authorization", value)
         } else if template.starts_with("/qitech") {

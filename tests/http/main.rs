@@ -5,6 +5,7 @@ mod cli;
 mod clock;
 mod common;
 mod hostile;
+mod identiasign;
 mod mensatek;
 mod paths;
 mod qitech;

@@ -5,7 +5,7 @@
 use super::model::{Document, Dossier, Envelope, Signer};
 use super::wire::timestamp;
 use crate::engine::Engine;
-use crate::pki::{append_pages, text_pdf, SignerIdentity};
+use crate::pki::{text_pdf, SignerIdentity};
 use sha2::{Digest, Sha256};
 
 /// One dossier per document of a completed envelope.
@@ -14,7 +14,7 @@ pub fn build(engine: &Engine, envelope: &Envelope) -> Result<Vec<Dossier>, Strin
         .documents
         .iter()
         .map(|document| {
-            let merged = append_pages(&document.bytes, &evidence(envelope, document))
+            let merged = crate::pki::append_pages(&document.bytes, &evidence(envelope, document))
                 .map_err(|e| e.to_string())?;
             let mut signed = merged;
             let now = engine.now();

@@ -1,19 +1,30 @@
-//! Joining PDFs: a document followed by pages of another (QI Tech's evidence page,
-//! IdentiaSign's blank signature page). Pages are made with `text_pdf`.
+//! Page-level changes to a whole PDF (not incremental updates): appending the pages of one
+//! file to another, counting pages.
 
 use super::PkiError;
 use lopdf::{Document as Pdf, Object};
 
-/// `first` with the pages of `second` appended, saved as a new file (not an incremental
-/// update: the result is a new document, to be signed afterwards).
+/// `first` with the pages of `second` appended, saved as a new file (QI Tech's evidence
+/// page, IdentiaSign's blank signature page).
 pub fn append_pages(first: &[u8], second: &[u8]) -> Result<Vec<u8>, PkiError> {
-    append(first, second).map_err(PkiError::UnsupportedPdf)
+    append(first, second).map_err(PkiError::InvalidPdf)
+}
+
+/// How many pages `pdf` has.
+pub fn page_count(pdf: &[u8]) -> Result<usize, PkiError> {
+    Pdf::load_mem(pdf)
+        .map(|doc| doc.get_pages().len())
+        .map_err(|e| PkiError::InvalidPdf(e.to_string()))
 }
 
 fn append(first: &[u8], second: &[u8]) -> Result<Vec<u8>, String> {
     let mut base = Pdf::load_mem(first).map_err(|e| format!("document: {e}"))?;
     let mut extra = Pdf::load_mem(second).map_err(|e| format!("appended pages: {e}"))?;
-    extra.renumber_objects_with(base.max_id + 1);
+    let first_free = base
+        .max_id
+        .checked_add(1)
+        .ok_or("document has no free object numbers")?;
+    extra.renumber_objects_with(first_free);
     let pages_id = base
         .catalog()
         .and_then(|catalog| catalog.get(b"Pages"))
@@ -87,7 +98,7 @@ mod tests {
     fn merged_file_has_both_pages() {
         let a = text_pdf("A", &[("x".into(), "1".into())]);
         let b = text_pdf("B", &[("y".into(), "2".into())]);
-        let merged = append(&a, &b).unwrap();
+        let merged = append_pages(&a, &b).unwrap();
         let pdf = Pdf::load_mem(&merged).unwrap();
         assert_eq!(pdf.get_pages().len(), 2);
     }
@@ -120,7 +131,7 @@ mod tests {
             .set("Kids", Object::Reference(kids_id));
         let mut bytes = Vec::new();
         doc.save_to(&mut bytes).unwrap();
-        let merged = append(&bytes, &text_pdf("B", &[])).unwrap();
+        let merged = append_pages(&bytes, &text_pdf("B", &[])).unwrap();
         assert_eq!(Pdf::load_mem(&merged).unwrap().get_pages().len(), pages + 1);
     }
 }

@@ -1,0 +1,464 @@
+//! Admin calls and pages under `/_signsim/identiasign`: an entity's configuration, the
+//! signer's acts (JSON for tests, a page behind `msg` for people), the document URLs the
+//! listing hands out, and a callback receiver that is always down.
+
+use super::model::service::EntityConfig;
+use super::model::{ModelError, Nat, Process, Signer, Status};
+use super::{IdentiaSign, SLUG};
+use crate::engine::rfc3339;
+use crate::ui::{escape, page, Caller};
+use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path, Query};
+use crate::wire::Fields;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub fn router(state: Arc<IdentiaSign>) -> Router {
+    Router::new()
+        .route("/config", post(configure))
+        .route("/processes/{id}/signers/{signer}/sign", post(sign_call))
+        .route(
+            "/processes/{id}/signers/{signer}/fail-facial",
+            post(fail_facial_call),
+        )
+        .route("/processes/{id}/signers/{signer}/reject", post(reject_call))
+        .route("/ui/signature_processes/{link}", get(signing_page))
+        .route("/files/{token}", get(file))
+        .route("/receiver-down", post(receiver_down))
+        .with_state(state)
+}
+
+/// `{username, msg_form?: "link"|"list", refused_nats?: [...], password?}`: what an entity
+/// has contracted and set up.
+async fn configure(
+    State(state): State<Arc<IdentiaSign>>,
+    AdminBody(fields): AdminBody,
+) -> AdminResult<Json<Value>> {
+    let username = fields.required("username", "entidad.pe")?;
+    let mut config = state.config(&username);
+    if let Some(form) = fields.text("msg_form")? {
+        config.msg_list = match form.as_str() {
+            "link" => false,
+            "list" => true,
+            _ => {
+                return Err(AdminError::bad_request(format!(
+                    "'msg_form' must be link or list, not {form}"
+                )))
+            }
+        };
+    }
+    if let Some(refused) = refused_nats(&fields)? {
+        config.refused_nats = refused;
+    }
+    if fields.values.contains_key("password") {
+        config.password = fields.text("password")?;
+    }
+    let body = describe(&username, &config);
+    state.set_config(&username, config);
+    Ok(Json(body))
+}
+
+/// `refused_nats`: a list (or comma-separated text) of the starred ID types.
+fn refused_nats(fields: &Fields) -> AdminResult<Option<Vec<Nat>>> {
+    let names: Vec<String> = match fields.values.get("refused_nats") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect(),
+        Some(Value::String(text)) => text
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(_) => {
+            return Err(AdminError::bad_request(
+                "'refused_nats' must be a list such as [\"CHL\", \"PERCE\"]",
+            ))
+        }
+    };
+    names
+        .iter()
+        .map(|name| match Nat::parse(name) {
+            Some(Nat::Per) => Err(AdminError::bad_request(
+                "PER is always contracted; refuse CHL, PERPASS or PERCE",
+            )),
+            Some(nat) => Ok(nat),
+            None => Err(AdminError::bad_request(format!(
+                "'{name}' is not one of CHL, PERPASS, PERCE"
+            ))),
+        })
+        .collect::<AdminResult<Vec<_>>>()
+        .map(Some)
+}
+
+fn describe(username: &str, config: &EntityConfig) -> Value {
+    json!({
+        "username": username,
+        "msg_form": if config.msg_list { "list" } else { "link" },
+        "refused_nats": config.refused_nats.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+        "password_required": config.password.is_some(),
+    })
+}
+
+/// A model error as the admin calls report it.
+fn refusal(error: ModelError) -> AdminError {
+    let message = match super::wire::IError::from(error.clone()) {
+        super::wire::IError::Api { msg, .. } => msg,
+        super::wire::IError::Scripted(_) => "refused by the scenario".to_owned(),
+    };
+    let status = match error {
+        ModelError::ProcessNotFound(_) | ModelError::SignerNotFound(_) => StatusCode::NOT_FOUND,
+        ModelError::FacialFailed => StatusCode::UNPROCESSABLE_ENTITY,
+        ModelError::Pdf(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        ModelError::NoSignersLeft => StatusCode::BAD_REQUEST,
+        _ => StatusCode::CONFLICT,
+    };
+    AdminError::new(status, message)
+}
+
+/// The tenant of a signer's act: the `username` a test gives, or the owner of the signing
+/// link the page was opened from (which must lead to this process and signer, and be open).
+fn act_tenant(state: &IdentiaSign, id: &str, signer: &str, fields: &Fields) -> AdminResult<String> {
+    if let Some(username) = fields.text("username")? {
+        return Ok(username);
+    }
+    let Some(code) = fields.text("link")? else {
+        return fields.required("username", "entidad.pe");
+    };
+    let (tenant, _) = state
+        .link_target(&code)
+        .filter(|(_, t)| t.process == id && t.signer.as_deref().is_none_or(|s| s == signer))
+        .ok_or_else(|| AdminError::not_found("this signing link does not exist"))?;
+    let process = state.get(&tenant, id).map_err(refusal)?;
+    if !process.link_open(&code, state.engine().now()) {
+        return Err(AdminError::gone("this signing link has expired"));
+    }
+    Ok(tenant)
+}
+
+/// What a signer did, for the JSON answer and the page.
+fn acted(process: &Process, signer: &str, status: &str) -> (Value, String) {
+    let json = json!({
+        "status": status,
+        "process_id": process.id,
+        "process_status": process.status.as_str(),
+        "signer": signer,
+    });
+    let html = match status {
+        "signed" if process.status == Status::Signed => {
+            "<p>Firmado. Todos los firmantes han firmado: el proceso está firmado.</p>".to_owned()
+        }
+        "signed" => "<p>Firmado. Falta la firma de otros firmantes.</p>".to_owned(),
+        "facial_failed" => {
+            "<p>La validación facial no fue superada. Puede intentarlo de nuevo.</p>".to_owned()
+        }
+        _ => "<p>Ha rechazado el proceso de firma.</p>".to_owned(),
+    };
+    (json, html)
+}
+
+/// Which act a signer call is.
+#[derive(Clone, Copy)]
+enum Act {
+    Sign,
+    FailFacial,
+    Reject,
+}
+
+async fn act(
+    state: &IdentiaSign,
+    id: &str,
+    signer: &str,
+    fields: &Fields,
+    act: Act,
+) -> Result<(Value, String, String), Response> {
+    let refused = |e: AdminError| e.into_response();
+    if !signer.contains(':') {
+        return Err(refused(AdminError::bad_request(
+            "name the signer as {nat}:{doc_id}, e.g. PER:12345678",
+        )));
+    }
+    let tenant = act_tenant(state, id, signer, fields).map_err(refused)?;
+    state.get(&tenant, id).map_err(|e| refused(refusal(e)))?;
+    let status = match act {
+        Act::Sign => {
+            let applied = state
+                .script(&tenant, id, "sign")
+                .await
+                .map_err(IntoResponse::into_response)?;
+            // A scenario's `values = { facial = "fail" }` makes the challenge fail.
+            let passes = applied.values.get("facial").and_then(Value::as_str) != Some("fail");
+            state
+                .sign(&tenant, id, signer, passes)
+                .map_err(|e| refused(refusal(e)))?;
+            "signed"
+        }
+        Act::FailFacial => {
+            match state.sign(&tenant, id, signer, false) {
+                Err(ModelError::FacialFailed) => {}
+                Err(other) => return Err(refused(refusal(other))),
+                Ok(_) => {}
+            }
+            "facial_failed"
+        }
+        Act::Reject => {
+            state
+                .reject(&tenant, id, Some(signer))
+                .map_err(|e| refused(refusal(e)))?;
+            "rejected"
+        }
+    };
+    let process = state.get(&tenant, id).map_err(|e| refused(refusal(e)))?;
+    let (mut json, html) = acted(&process, signer, status);
+    if let (Some(map), Ok(s)) = (json.as_object_mut(), process.signer(signer)) {
+        if let Some((_, at)) = s.act {
+            map.insert("at".into(), json!(rfc3339(at)));
+        }
+    }
+    Ok((json, "IdentiaSign".to_owned(), html))
+}
+
+async fn respond(
+    state: &IdentiaSign,
+    id: &str,
+    signer: &str,
+    caller: Caller,
+    fields: Fields,
+    which: Act,
+) -> Response {
+    match act(state, id, signer, &fields, which).await {
+        Ok((json, title, html)) => caller.done(json, &title, &html),
+        Err(response) if caller == Caller::Browser => {
+            // A browser gets a page that says what went wrong, with the same status.
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let message = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("error").or(v.get("msg")).cloned())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "the act was not done".to_owned());
+            caller.failed(AdminError::new(status, message))
+        }
+        Err(response) => response,
+    }
+}
+
+/// `{username | link}`: the signer passes the facial challenge and signs.
+async fn sign_call(
+    State(state): State<Arc<IdentiaSign>>,
+    Path((id, signer)): Path<(String, String)>,
+    caller: Caller,
+    AdminBody(fields): AdminBody,
+) -> Response {
+    respond(&state, &id, &signer, caller, fields, Act::Sign).await
+}
+
+/// `{username | link}`: the signer fails the facial challenge (and may try again).
+async fn fail_facial_call(
+    State(state): State<Arc<IdentiaSign>>,
+    Path((id, signer)): Path<(String, String)>,
+    caller: Caller,
+    AdminBody(fields): AdminBody,
+) -> Response {
+    respond(&state, &id, &signer, caller, fields, Act::FailFacial).await
+}
+
+/// `{username | link}`: the signer rejects the process.
+async fn reject_call(
+    State(state): State<Arc<IdentiaSign>>,
+    Path((id, signer)): Path<(String, String)>,
+    caller: Caller,
+    AdminBody(fields): AdminBody,
+) -> Response {
+    respond(&state, &id, &signer, caller, fields, Act::Reject).await
+}
+
+fn not_a_link() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        page(
+            "Enlace no encontrado",
+            "<p>Este enlace de firma no existe (o el simulador fue reiniciado).</p>",
+        ),
+    )
+        .into_response()
+}
+
+/// The page behind `msg`: the documents, then the signer's choices. The process's shared
+/// link first asks who is signing (the `signerId` read challenge); a signer's own link goes
+/// straight to their choices.
+async fn signing_page(
+    State(state): State<Arc<IdentiaSign>>,
+    Path(link): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some((id, code)) = link.split_once('.') else {
+        return not_a_link();
+    };
+    let Some((tenant, target)) = state.link_target(code).filter(|(_, t)| t.process == id) else {
+        return not_a_link();
+    };
+    let Ok(process) = state.get(&tenant, id) else {
+        return not_a_link();
+    };
+    let title = format!("Firma: {}", process.description);
+    if process.status == Status::Expired || !process.link_open(code, state.engine().now()) {
+        let body = "<p>Este enlace de firma ha <strong>expirado</strong>. Pida uno nuevo a quien le envió los documentos.</p>";
+        return (StatusCode::GONE, page("Enlace expirado", body)).into_response();
+    }
+    let documents: String = process
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let url = state.file_url(&tenant, &process, i).unwrap_or_default();
+            format!(
+                "<li><a href=\"{}\">{}</a> ({} páginas)</li>",
+                escape(&url),
+                escape(&d.name),
+                d.pages
+            )
+        })
+        .collect();
+    let head = format!("<p>Documentos:</p><ul>{documents}</ul>");
+    if process.status != Status::Pending {
+        let body = format!(
+            "{head}<p>Este proceso de firma está <strong>{}</strong>.</p>",
+            process.status
+        );
+        return page(&title, &body).into_response();
+    }
+    let chosen = target.signer.or_else(|| query.get("signer").cloned());
+    let Some(signer) = chosen.and_then(|key| process.signer(&key).ok().cloned()) else {
+        return page(&title, &format!("{head}{}", who_form(&process))).into_response();
+    };
+    page(
+        &title,
+        &format!("{head}{}", signer_forms(&process, &signer, code)),
+    )
+    .into_response()
+}
+
+/// The `signerId` challenge: who is signing.
+fn who_form(process: &Process) -> String {
+    let options: String = process
+        .signers
+        .iter()
+        .filter(|s| s.act.is_none())
+        .map(|s| {
+            let key = escape(&s.key());
+            format!("<option value=\"{key}\">{key}</option>")
+        })
+        .collect();
+    format!(
+        r#"<form method="get">
+<label>Su documento de identidad <select name="signer">{options}</select></label>
+<button type="submit">Continuar</button>
+</form>"#
+    )
+}
+
+/// Sign (passing the facial challenge), fail the facial challenge, or reject: each form
+/// posts to the admin call of that act, with the link it was opened from.
+fn signer_forms(process: &Process, signer: &Signer, code: &str) -> String {
+    let key = signer.key();
+    if let Some((act, _)) = signer.act {
+        return format!(
+            "<p>{} ya ha respondido ({}).</p>",
+            escape(&key),
+            act.as_str()
+        );
+    }
+    let waiting = match process.next_in_order() {
+        Some(first) if process.sign_order && first.key() != key => format!(
+            "<p class=\"note\">Firma en orden: {} debe firmar antes.</p>",
+            escape(&first.key())
+        ),
+        _ => String::new(),
+    };
+    let action = |act: &str| {
+        escape(&format!(
+            "/_signsim/{SLUG}/processes/{}/signers/{key}/{act}",
+            process.id
+        ))
+    };
+    let hidden = format!(
+        "<input type=\"hidden\" name=\"link\" value=\"{}\">",
+        escape(code)
+    );
+    format!(
+        r#"<p>Firmante: {who}</p>{waiting}
+<form method="post" action="{sign}">{hidden}
+<p>Validación facial: mire a la cámara.</p>
+<button type="submit">Superar la validación facial y firmar</button>
+</form>
+<form method="post" action="{fail}">{hidden}
+<button type="submit">No superar la validación facial</button>
+</form>
+<form method="post" action="{reject}">{hidden}
+<button type="submit">Rechazar</button>
+</form>"#,
+        who = escape(&key),
+        sign = action("sign"),
+        fail = action("fail-facial"),
+        reject = action("reject"),
+    )
+}
+
+/// A document while its URL is valid (120 s of the virtual clock).
+async fn file(State(state): State<Arc<IdentiaSign>>, Path(token): Path<String>) -> Response {
+    let Some((tenant, link)) = state.file_link(&token) else {
+        return (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response();
+    };
+    if state.engine().now() >= link.expires_at {
+        return (
+            StatusCode::FORBIDDEN,
+            "AccessDenied: Request has expired (document links are valid for 120 seconds)",
+        )
+            .into_response();
+    }
+    match state.file(&tenant, &link) {
+        Some((bytes, name)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{}\"", ascii_name(&name)),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response(),
+    }
+}
+
+/// A file name that fits in a header: printable ASCII without quotes or backslashes.
+fn ascii_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The receiver the `callback-receiver-down` scenario aims callbacks at.
+async fn receiver_down() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "receiver down (scenario callback-receiver-down)",
+    )
+        .into_response()
+}

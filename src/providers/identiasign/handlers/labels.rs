@@ -1,0 +1,118 @@
+//! The label calls: list (descending, paged with `last_item`), create or change, delete.
+
+use super::fields::*;
+use super::processes::bind_requested;
+use crate::providers::identiasign::model::service::Label;
+use crate::providers::identiasign::wire::{Body, IError, IResult, Session};
+use crate::providers::identiasign::{IdentiaSign, ENTITY};
+use crate::wire::{Fields, RequestedScenario};
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn label_json(label: &Label) -> Value {
+    let mut out = json!({ "label": label.label, "usr_id": label.usr_id });
+    if let (Some(description), Some(map)) = (&label.description, out.as_object_mut()) {
+        map.insert("description".into(), json!(description));
+    }
+    out
+}
+
+pub async fn list_labels(
+    State(state): State<Arc<IdentiaSign>>,
+    session: Session,
+    RequestedScenario(requested): RequestedScenario,
+    RawQuery(raw): RawQuery,
+) -> IResult {
+    let tenant = session.tenant;
+    let pairs = query_pairs(raw.as_deref());
+    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    let limit = limit(param("limit"))?;
+    let after = match last_item(param("last_item"))? {
+        None => None,
+        Some(item) => Some(
+            item.get("label")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| IError::field("last_item", "falta 'label'"))?,
+        ),
+    };
+    bind_requested(&state, &tenant, requested.as_deref())?;
+    let applied = state.script(&tenant, ENTITY, "labels.list").await?;
+    let cap = applied.page_size.map_or(limit, |size| {
+        limit.min(usize::try_from(size).unwrap_or(limit)).max(1)
+    });
+    // Descending order: resume with the names below the last one returned.
+    let remaining: Vec<Label> = state
+        .labels(&tenant)
+        .into_iter()
+        .filter(|l| after.as_ref().is_none_or(|after| l.label < *after))
+        .collect();
+    let more = remaining.len() > cap;
+    let page: Vec<&Label> = remaining.iter().take(cap).collect();
+    let last = match (more, page.last()) {
+        (true, Some(label)) => json!({ "label": label.label, "usr_id": label.usr_id }),
+        _ => Value::Null,
+    };
+    let status = if more {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let body = json!({
+        "labels": page.into_iter().map(label_json).collect::<Vec<_>>(),
+        "last_item": last,
+    });
+    Ok((status, Json(body)).into_response())
+}
+
+fn label_name(fields: &Fields) -> Result<String, IError> {
+    let name = fields
+        .text("label")?
+        .ok_or_else(|| IError::missing("label"))?;
+    if name.chars().count() > 100 {
+        return Err(IError::field("label", "máximo 100 caracteres"));
+    }
+    Ok(name)
+}
+
+pub async fn put_label(
+    State(state): State<Arc<IdentiaSign>>,
+    session: Session,
+    Body(fields): Body,
+) -> IResult {
+    let label = label_name(&fields)?;
+    let description = short_text(&fields, "description")?;
+    let created = state.put_label(
+        &session.tenant,
+        Label {
+            label,
+            usr_id: session.clientname,
+            description,
+        },
+    );
+    let msg = if created {
+        "Etiqueta creada"
+    } else {
+        "Etiqueta modificada"
+    };
+    Ok(Json(json!({ "msg": msg })).into_response())
+}
+
+pub async fn delete_label(
+    State(state): State<Arc<IdentiaSign>>,
+    session: Session,
+    Body(fields): Body,
+) -> IResult {
+    let label = label_name(&fields)?;
+    if !state.delete_label(&session.tenant, &label) {
+        return Err(IError::field(
+            "label",
+            format!("la etiqueta '{label}' no existe"),
+        ));
+    }
+    Ok(Json(json!({ "msg": "Etiqueta eliminada" })).into_response())
+}

@@ -1,0 +1,196 @@
+//! IdentiaSign (Peru): login, signature processes, partial lists with `last_item`, labels,
+//! notifications and the `urlCallback`, at the API's own paths (`/api/...`).
+//!
+//! `POST /api/auth/login` hands out a JWT; every other call carries
+//! `Authorization: jwt-bearer <token>`. The token's `username` (the entity) is the tenant:
+//! every client name of one entity sees the same processes.
+
+mod admin;
+mod handlers;
+mod model;
+mod wire;
+
+use crate::engine::links::Links;
+use crate::engine::scenarios::{Applied, ProviderSpec};
+use crate::engine::store::TenantStore;
+use crate::engine::Engine;
+use crate::providers::{Mounted, Provider};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Weak};
+use wire::IError;
+
+pub const SLUG: &str = "identiasign";
+
+/// IdentiaSign in the registry.
+pub const PROVIDER: Provider = Provider {
+    slug: SLUG,
+    spec: SPEC,
+    scenarios: (
+        "scenarios/identiasign.toml",
+        include_str!("../../../scenarios/identiasign.toml"),
+    ),
+    mount: |context| {
+        let state = IdentiaSign::new(context.engine.clone(), context.body_limit);
+        Ok(Mounted {
+            api: router(state.clone()),
+            admin: admin::router(state),
+        })
+    },
+};
+
+/// What scenario files may script for this provider.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    slug: SLUG,
+    operations: &[
+        "login",
+        "create",
+        "modify",
+        "list",
+        "reject",
+        "notify",
+        "labels.list",
+        "sign",
+        "callback",
+    ],
+    states: model::STATUS_NAMES,
+    match_fields: &["username", "clientname", "description", "doc_id", "contact"],
+};
+
+/// The resource that an entity's own operations (login, lists) bind scenarios to.
+pub const ENTITY: &str = "-";
+
+pub struct IdentiaSign {
+    engine: Arc<Engine>,
+    me: Weak<IdentiaSign>,
+    processes: Arc<TenantStore<String, model::Process>>,
+    links: Links<model::service::LinkTarget>,
+    files: Links<model::service::FileLink>,
+    labels: Arc<TenantStore<String, model::service::Label>>,
+    configs: Arc<TenantStore<(), model::service::EntityConfig>>,
+    seq: AtomicU64,
+    body_limit: usize,
+}
+
+impl IdentiaSign {
+    pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<IdentiaSign> {
+        Arc::new_cyclic(|me| IdentiaSign {
+            me: me.clone(),
+            processes: engine.new_store(),
+            links: Links::new(&engine),
+            files: Links::new(&engine),
+            labels: engine.new_store(),
+            configs: engine.new_store(),
+            seq: AtomicU64::new(1),
+            engine,
+            body_limit,
+        })
+    }
+
+    /// Applies the resource's scenario for `operation`: latency, a broken connection or a
+    /// scripted answer (as the error), and a scripted status later on the virtual clock.
+    async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, IError> {
+        let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
+        if let Some(transition) = &applied.transition {
+            if let Some(to) = model::Status::parse(&transition.to) {
+                let due = model::service::later(self.engine.now(), transition.after_seconds);
+                let me = self.me.clone();
+                let (owner, id) = (tenant.to_owned(), id.to_owned());
+                self.engine.timers.at(due, tenant, move || {
+                    if let Some(model) = me.upgrade() {
+                        model.force_status(&owner, &id, to);
+                    }
+                });
+            }
+        }
+        crate::wire::act_out(&self.engine, &applied)
+            .await
+            .map_err(|scripted| IError::Scripted(Box::new(scripted)))?;
+        Ok(applied)
+    }
+
+    /// Binds the scenario a call chose (by header or `match`) to `resource`.
+    fn bind(
+        &self,
+        tenant: &str,
+        resource: &str,
+        scenario: Arc<crate::engine::scenarios::Scenario>,
+    ) {
+        self.engine.record(
+            SLUG,
+            tenant,
+            resource,
+            "scenario",
+            format!("scenario {}", scenario.name),
+        );
+        self.engine.scenarios.bind(SLUG, tenant, resource, scenario);
+    }
+}
+
+/// Names the call's tenant (the token's entity) for the request journal.
+async fn tag_tenant(
+    axum::extract::State(state): axum::extract::State<Arc<IdentiaSign>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let tenant = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_owned()))
+        .and_then(|token| state.engine.jwt.verify(&token).ok())
+        .map(|claims| claims.sub);
+    let mut response = next.run(request).await;
+    if let Some(tenant) = tenant {
+        response
+            .extensions_mut()
+            .insert(crate::wire::TenantTag(tenant));
+    }
+    response
+}
+
+/// The provider's routes with its real paths.
+pub fn router(state: Arc<IdentiaSign>) -> Router {
+    let limit = state.body_limit;
+    Router::new()
+        .route("/api/auth/login", post(handlers::login))
+        .route(
+            "/api/signature_processes",
+            put(handlers::create)
+                .post(handlers::modify)
+                .get(handlers::list)
+                .delete(handlers::reject),
+        )
+        .route("/api/notify", post(handlers::notify))
+        .route(
+            "/api/labels",
+            get(handlers::list_labels)
+                .post(handlers::put_label)
+                .delete(handlers::delete_label),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The body reader enforces the limit itself and answers in IdentiaSign's shape.
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            tag_tenant,
+        ))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    IError::not_found(format!("Ruta {} no encontrada", uri.path())).into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    IError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Método {method} no permitido en {}", uri.path()),
+    )
+    .into_response()
+}

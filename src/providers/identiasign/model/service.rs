@@ -1,0 +1,463 @@
+//! The process operations with their engine effects: links to the outbox, expiry on the
+//! virtual clock, short-lived document URLs, stable paging and labels. The signer's act is
+//! in `signing.rs`.
+
+use super::{Act, Event, Link, ModelError, Nat, Process, Status};
+use crate::engine::outbox::Outgoing;
+use crate::engine::scenarios::Applied;
+use crate::engine::{seconds, Engine};
+use crate::providers::identiasign::{IdentiaSign, SLUG};
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// How long a document URL works, as the docs say (120 seconds).
+pub const FILE_URL_SECONDS: u64 = 120;
+
+/// Whose link a signing link is (its tenant is the one that owns the link).
+#[derive(Debug, Clone)]
+pub struct LinkTarget {
+    pub process: String,
+    /// The signer a per-signer link is for; `None` for the process's shared link.
+    pub signer: Option<String>,
+}
+
+/// What a document URL serves.
+#[derive(Debug, Clone)]
+pub struct FileLink {
+    pub process: String,
+    pub index: usize,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A label of an entity.
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub label: String,
+    /// The client name that created or last changed it.
+    pub usr_id: String,
+    pub description: Option<String>,
+}
+
+/// What an entity has set up (`POST /_signsim/identiasign/config`).
+#[derive(Debug, Clone, Default)]
+pub struct EntityConfig {
+    /// `msg` as the March 2026 list `[{link, nat_dni}]` instead of one link.
+    pub msg_list: bool,
+    /// ID types the entity has not contracted: refused with a 400.
+    pub refused_nats: Vec<Nat>,
+    /// When set, logins need this password.
+    pub password: Option<String>,
+}
+
+/// The links a create or notify call hands out: the process's, and one per signer.
+pub struct Handed {
+    pub link: String,
+    pub per_signer: Vec<(String, String)>,
+}
+
+/// Which processes a listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub start: Option<OffsetDateTime>,
+    pub end: Option<OffsetDateTime>,
+    pub status: Option<Status>,
+    /// Resume after this process (the `last_item` of a partial page).
+    pub after: Option<u64>,
+}
+
+/// A page of a listing; `more` when matching processes remain after it.
+pub struct Page {
+    pub processes: Vec<Process>,
+    pub more: bool,
+}
+
+/// A change to one signer (`POST /api/signature_processes`).
+#[derive(Debug, Clone)]
+pub enum SignerChange {
+    Update {
+        key: String,
+        alias: Option<String>,
+        stamp_positions: Option<serde_json::Map<String, serde_json::Value>>,
+        contact: Option<super::Contact>,
+    },
+    Remove {
+        key: String,
+    },
+}
+
+impl IdentiaSign {
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub fn config(&self, tenant: &str) -> EntityConfig {
+        self.configs.get(tenant, &()).unwrap_or_default()
+    }
+
+    pub fn set_config(&self, tenant: &str, config: EntityConfig) {
+        self.configs.insert(tenant, (), config);
+    }
+
+    /// The next creation number, for stable paging.
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// The process, after moving it to `expired` if its time is up.
+    pub fn get(&self, tenant: &str, id: &str) -> Result<Process, ModelError> {
+        self.update(tenant, id, |process| Ok(process.clone()))
+    }
+
+    /// Runs `f` under the process's lock, after the expiry check.
+    pub fn update<R>(
+        &self,
+        tenant: &str,
+        id: &str,
+        f: impl FnOnce(&mut Process) -> Result<R, ModelError>,
+    ) -> Result<R, ModelError> {
+        let now = self.engine.now();
+        let (expired, result) = self
+            .processes
+            .update(tenant, &id.to_owned(), |process| {
+                let expired = process.expire_if_due(now);
+                (expired, f(process))
+            })
+            .ok_or_else(|| ModelError::ProcessNotFound(id.to_owned()))?;
+        if expired {
+            self.engine
+                .record(SLUG, tenant, id, "status", "pending → expired");
+        }
+        result
+    }
+
+    /// Stores a new process and hands out its links (to the outbox too, unless the scenario
+    /// holds messages back). `link_expire` is in seconds from now.
+    pub fn create(
+        &self,
+        tenant: &str,
+        mut process: Process,
+        link_expire: u64,
+        applied: &Applied,
+    ) -> Result<Handed, ModelError> {
+        let now = self.engine.now();
+        if let Some(after) = applied.expiry_seconds {
+            process.expires_at = later(now, after);
+        }
+        let id = process.id.clone();
+        let expires_at = process.expires_at;
+        self.processes.insert(tenant, id.clone(), process);
+        self.engine
+            .record(SLUG, tenant, &id, "status", "process created (pending)");
+        self.expire_later(tenant, &id, expires_at);
+        self.hand_out(tenant, &id, link_expire, applied.deliver)
+    }
+
+    /// New links for the process, valid `link_expire` seconds, sent to every signer with
+    /// contact information who has not acted yet.
+    pub fn hand_out(
+        &self,
+        tenant: &str,
+        id: &str,
+        link_expire: u64,
+        deliver: bool,
+    ) -> Result<Handed, ModelError> {
+        let now = self.engine.now();
+        let expires_at = later(now, link_expire);
+        let shared = self.engine.ids.hex(8);
+        let process = self.update(tenant, id, |process| {
+            process.apply(Event::Notify)?;
+            process.links.push(Link {
+                code: shared.clone(),
+                expires_at,
+            });
+            for signer in &mut process.signers {
+                let code = self.engine.ids.hex(8);
+                process.links.push(Link {
+                    code: code.clone(),
+                    expires_at,
+                });
+                signer.link = Some(code);
+            }
+            Ok(process.clone())
+        })?;
+        let target = |signer: Option<String>| LinkTarget {
+            process: id.to_owned(),
+            signer,
+        };
+        self.links.insert_as(tenant, shared.clone(), target(None));
+        let msg_list = self.config(tenant).msg_list;
+        let mut per_signer = Vec::new();
+        let mut notified = Vec::new();
+        for signer in &process.signers {
+            let Some(code) = &signer.link else { continue };
+            self.links
+                .insert_as(tenant, code.clone(), target(Some(signer.key())));
+            let own = self.signing_url(id, code);
+            per_signer.push((signer.key(), own.clone()));
+            let Some(contact) = &signer.contact else {
+                continue;
+            };
+            if !deliver || signer.act.is_some() {
+                continue;
+            }
+            let link = if msg_list {
+                own
+            } else {
+                self.signing_url(id, &shared)
+            };
+            self.engine.send(Outgoing {
+                provider: SLUG,
+                tenant: tenant.to_owned(),
+                channel: contact.channel,
+                to: contact.value.clone(),
+                text: format!(
+                    "IdentiaSign: tiene documentos por firmar ({}): {link}",
+                    process.description
+                ),
+                otp: None,
+                link: Some(link),
+            });
+            notified.push(signer.key());
+        }
+        self.update(tenant, id, |process| {
+            for signer in &mut process.signers {
+                let key = signer.key();
+                if let Some(contact) = signer.contact.as_mut() {
+                    if notified.contains(&key) {
+                        contact.notified = true;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(Handed {
+            link: self.signing_url(id, &shared),
+            per_signer,
+        })
+    }
+
+    /// Fires the expiry when the clock passes it, so that it shows in the timeline even if
+    /// nobody reads the process.
+    fn expire_later(&self, tenant: &str, id: &str, at: OffsetDateTime) {
+        let me = self.me.clone();
+        let (owner, id) = (tenant.to_owned(), id.to_owned());
+        self.engine.timers.at(at, tenant, move || {
+            if let Some(model) = me.upgrade() {
+                model.get(&owner, &id).ok();
+            }
+        });
+    }
+
+    /// A scenario's scripted status; `signed` needs signatures and is not forced.
+    pub fn force_status(&self, tenant: &str, id: &str, to: Status) {
+        if to == Status::Signed {
+            return;
+        }
+        let moved = self.update(tenant, id, |process| {
+            let from = process.status;
+            process.status = to;
+            Ok(from)
+        });
+        if let Ok(from) = moved {
+            let text = format!("{from} → {to} (scenario)");
+            self.engine.record(SLUG, tenant, id, "status", text);
+        }
+    }
+
+    pub fn signing_url(&self, id: &str, code: &str) -> String {
+        self.engine.link(&format!(
+            "/_signsim/{SLUG}/ui/signature_processes/{id}.{code}"
+        ))
+    }
+
+    /// The tenant and target of a signing link code.
+    pub fn link_target(&self, code: &str) -> Option<(String, LinkTarget)> {
+        self.links.get(code)
+    }
+
+    /// One page of the tenant's processes in creation order, at most `limit` long.
+    pub fn list(&self, tenant: &str, filter: &Filter, limit: usize) -> Page {
+        let mut all: Vec<Process> = self
+            .processes
+            .entries(tenant)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        all.sort_by_key(|p| p.seq);
+        let mut matching = all.into_iter().filter(|p| {
+            filter.after.is_none_or(|after| p.seq > after)
+                && filter.start.is_none_or(|start| p.created_at >= start)
+                && filter.end.is_none_or(|end| p.created_at <= end)
+        });
+        let mut processes = Vec::new();
+        let mut more = false;
+        for process in matching.by_ref() {
+            // Reading expires what is due, as a GET of one process would.
+            let Ok(process) = self.get(tenant, &process.id) else {
+                continue;
+            };
+            if filter.status.is_some_and(|s| s != process.status) {
+                continue;
+            }
+            if processes.len() == limit {
+                more = true;
+                break;
+            }
+            processes.push(process);
+        }
+        Page { processes, more }
+    }
+
+    /// The description or signers change; only while pending.
+    pub fn modify(
+        &self,
+        tenant: &str,
+        id: &str,
+        description: Option<String>,
+        changes: Vec<SignerChange>,
+    ) -> Result<bool, ModelError> {
+        let completed = self.update(tenant, id, |process| {
+            process.apply(Event::Modify)?;
+            let mut next = process.clone();
+            if let Some(description) = description {
+                next.description = description;
+            }
+            for change in changes {
+                match change {
+                    SignerChange::Update {
+                        key,
+                        alias,
+                        stamp_positions,
+                        contact,
+                    } => {
+                        let signer = next.signer_mut(&key)?;
+                        if let Some(alias) = alias {
+                            signer.alias = Some(alias);
+                        }
+                        if let Some(positions) = stamp_positions {
+                            signer.stamp_positions = positions;
+                        }
+                        if let Some(contact) = contact {
+                            signer.contact = Some(contact);
+                        }
+                    }
+                    SignerChange::Remove { key } => {
+                        if next.signer(&key)?.signed() {
+                            return Err(ModelError::SignedSignerRemoved(key));
+                        }
+                        next.signers.retain(|s| s.key() != key);
+                        if next.signers.is_empty() {
+                            return Err(ModelError::NoSignersLeft);
+                        }
+                    }
+                }
+            }
+            *process = next;
+            Ok(process.all_signed())
+        })?;
+        self.engine
+            .record(SLUG, tenant, id, "modified", "process modified");
+        // Removing the only signer still to sign completes the process.
+        if completed {
+            self.complete(tenant, id)?;
+        }
+        Ok(completed)
+    }
+
+    /// `DELETE /api/signature_processes`, or a signer's rejection.
+    pub fn reject(&self, tenant: &str, id: &str, by: Option<&str>) -> Result<(), ModelError> {
+        let now = self.engine.now();
+        let process = self.update(tenant, id, |process| {
+            if let Some(key) = by {
+                if process.signer(key)?.act.is_some() {
+                    return Err(ModelError::AlreadyActed(key.to_owned()));
+                }
+            }
+            process.apply(Event::Reject)?;
+            if let Some(key) = by {
+                process.signer_mut(key)?.act = Some((Act::Reject, now));
+            }
+            Ok(process.clone())
+        })?;
+        let who = by.map_or("the client".to_owned(), |key| format!("signer {key}"));
+        self.engine.record(
+            SLUG,
+            tenant,
+            id,
+            "status",
+            format!("pending → rejected (by {who})"),
+        );
+        // The signers conclude the process: the callback reports it.
+        if by.is_some() {
+            self.callback(tenant, &process);
+        }
+        Ok(())
+    }
+
+    /// A URL for a document of a process, valid 120 s of the virtual clock; none once the
+    /// process has expired ("only while the folio is still available").
+    pub fn file_url(&self, tenant: &str, process: &Process, index: usize) -> Option<String> {
+        if process.status == Status::Expired {
+            return None;
+        }
+        let token = self.engine.ids.hex(16);
+        self.files.insert_as(
+            tenant,
+            token.clone(),
+            FileLink {
+                process: process.id.clone(),
+                index,
+                expires_at: later(self.engine.now(), FILE_URL_SECONDS),
+            },
+        );
+        Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
+    }
+
+    /// The tenant and document a document URL's token leads to.
+    pub fn file_link(&self, token: &str) -> Option<(String, FileLink)> {
+        self.files.get(token)
+    }
+
+    /// The current bytes and name of a document.
+    pub fn file(&self, tenant: &str, link: &FileLink) -> Option<(Bytes, String)> {
+        let process = self.get(tenant, &link.process).ok()?;
+        let document = process.documents.get(link.index)?;
+        Some((document.bytes.clone(), document.name.clone()))
+    }
+
+    pub fn labels(&self, tenant: &str) -> Vec<Label> {
+        let mut labels: Vec<Label> = self
+            .labels
+            .entries(tenant)
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect();
+        // Descending alphabetical order, as the docs say.
+        labels.sort_by(|a, b| b.label.cmp(&a.label));
+        labels
+    }
+
+    pub fn label_exists(&self, tenant: &str, label: &str) -> bool {
+        self.labels.contains(tenant, &label.to_owned())
+    }
+
+    /// Creates the label, or changes it when it exists; true when it was created.
+    pub fn put_label(&self, tenant: &str, label: Label) -> bool {
+        let created = !self.label_exists(tenant, &label.label);
+        self.labels.insert(tenant, label.label.clone(), label);
+        created
+    }
+
+    pub fn delete_label(&self, tenant: &str, label: &str) -> bool {
+        self.labels.remove(tenant, &label.to_owned()).is_some()
+    }
+}
+
+/// `count` seconds after `at`, checked: a time past the calendar's end (a scenario file
+/// may say anything) is the last instant there is.
+pub fn later(at: OffsetDateTime, count: u64) -> OffsetDateTime {
+    at.checked_add(seconds(count))
+        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
+}

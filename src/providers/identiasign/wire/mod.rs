@@ -1,0 +1,302 @@
+//! IdentiaSign's wire shapes: the error body `{"msg": "..."}`, the `jwt-bearer` credential,
+//! the body reader, processes and labels as the API writes them, and its dates.
+
+pub mod callback;
+
+use super::model::{ModelError, Process, Signer};
+use super::IdentiaSign;
+use crate::engine::jwt::JwtError;
+use crate::wire::{BodyError, Fields, WrongType};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// An error in IdentiaSign's shape, or a scenario's scripted answer as it is.
+#[derive(Debug)]
+pub enum IError {
+    Api { status: StatusCode, msg: String },
+    Scripted(Box<Response>),
+}
+
+pub type IResult = Result<Response, IError>;
+
+impl IError {
+    pub fn new(status: StatusCode, msg: impl Into<String>) -> IError {
+        IError::Api {
+            status,
+            msg: msg.into(),
+        }
+    }
+
+    pub fn bad_request(msg: impl Into<String>) -> IError {
+        IError::new(StatusCode::BAD_REQUEST, msg)
+    }
+
+    /// A 400 naming the field and what is wrong with it.
+    pub fn field(field: &str, what: impl std::fmt::Display) -> IError {
+        IError::bad_request(format!("Parámetro '{field}' inválido: {what}"))
+    }
+
+    pub fn missing(field: &str) -> IError {
+        IError::bad_request(format!("Parámetro '{field}' requerido"))
+    }
+
+    pub fn unauthorized(msg: impl Into<String>) -> IError {
+        IError::new(StatusCode::UNAUTHORIZED, msg)
+    }
+
+    pub fn not_found(msg: impl Into<String>) -> IError {
+        IError::new(StatusCode::NOT_FOUND, msg)
+    }
+
+    pub fn forbidden(msg: impl Into<String>) -> IError {
+        IError::new(StatusCode::FORBIDDEN, msg)
+    }
+}
+
+impl IntoResponse for IError {
+    fn into_response(self) -> Response {
+        match self {
+            IError::Api { status, msg } => (status, Json(json!({ "msg": msg }))).into_response(),
+            IError::Scripted(response) => *response,
+        }
+    }
+}
+
+impl From<BodyError> for IError {
+    fn from(error: BodyError) -> IError {
+        match error {
+            BodyError::TooLarge { limit } => IError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("El cuerpo de la solicitud supera el límite de {limit} bytes"),
+            ),
+            other => IError::bad_request(format!("Cuerpo de la solicitud inválido: {other}")),
+        }
+    }
+}
+
+impl From<WrongType> for IError {
+    fn from(error: WrongType) -> IError {
+        IError::field(&error.field, format!("se esperaba {}", error.expected))
+    }
+}
+
+impl From<ModelError> for IError {
+    fn from(error: ModelError) -> IError {
+        match error {
+            ModelError::ProcessNotFound(id) => {
+                IError::not_found(format!("Proceso de firma {id} no encontrado"))
+            }
+            ModelError::SignerNotFound(key) => {
+                IError::bad_request(format!("Firmante {key} no existe en el proceso de firma"))
+            }
+            ModelError::WrongStatus { status, .. } => IError::forbidden(format!(
+                "El estado del proceso de firma ({status}) no permite esta operación"
+            )),
+            ModelError::AlreadyActed(key) => {
+                IError::forbidden(format!("El firmante {key} ya firmó o rechazó"))
+            }
+            ModelError::OutOfOrder { waiting } => IError::forbidden(format!(
+                "Firma en orden: el firmante {waiting} debe firmar antes"
+            )),
+            ModelError::FacialFailed => IError::forbidden("La validación facial no fue superada"),
+            ModelError::SignedSignerRemoved(key) => IError::forbidden(format!(
+                "El firmante {key} ya firmó y no puede ser eliminado"
+            )),
+            ModelError::Concurrent => IError::new(
+                StatusCode::CONFLICT,
+                "Otra firma se registró al mismo tiempo: intente de nuevo",
+            ),
+            ModelError::NoSignersLeft => {
+                IError::bad_request("Un proceso de firma necesita al menos un firmante")
+            }
+            ModelError::Pdf(reason) => IError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("No se pudo firmar el documento: {reason}"),
+            ),
+        }
+    }
+}
+
+/// Who is calling: the entity (`username`, the tenant) and the client name of the token.
+pub struct Session {
+    pub tenant: String,
+    pub clientname: String,
+}
+
+/// The scheme the docs name: `Authorization: jwt-bearer aa.bb.cc`.
+pub const SCHEME: &str = "jwt-bearer";
+
+impl FromRequestParts<Arc<IdentiaSign>> for Session {
+    type Rejection = IError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<IdentiaSign>,
+    ) -> Result<Session, IError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .unwrap_or("");
+        if header.is_empty() {
+            return Err(IError::unauthorized(
+                "Falta el encabezado Authorization: jwt-bearer <access_token>",
+            ));
+        }
+        let token = header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(SCHEME))
+            .map(|(_, token)| token.trim())
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| {
+                IError::unauthorized("Encabezado Authorization inválido: use jwt-bearer <token>")
+            })?;
+        let engine = state.engine();
+        match engine.jwt.check(token, engine.now()) {
+            Ok(claims) => Ok(Session {
+                clientname: claims
+                    .extra
+                    .get("clientname")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                tenant: claims.sub,
+            }),
+            Err(JwtError::Expired) => Err(IError::unauthorized("Token expirado")),
+            Err(JwtError::Invalid) => Err(IError::unauthorized("Token inválido")),
+        }
+    }
+}
+
+/// The call's fields (multipart, JSON or URL-encoded) under the body limit; a body that
+/// cannot be read answers in IdentiaSign's shape.
+pub struct Body(pub Fields);
+
+impl FromRequest<Arc<IdentiaSign>> for Body {
+    type Rejection = IError;
+
+    async fn from_request(request: Request, state: &Arc<IdentiaSign>) -> Result<Body, IError> {
+        Ok(Body(Fields::read(request, state.body_limit).await?))
+    }
+}
+
+/// `2024-12-20T15:10:31+00:00`, the listing's dates.
+pub fn date(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]+00:00"
+        ))
+        .unwrap_or_default()
+}
+
+/// `AAAAMMDDThh:mm:ss+00:00`, the listing's `creation_start` and `creation_end`. A `+`
+/// sent unencoded in a query arrives as a space, and is read as the `+` it was.
+pub fn parse_creation(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim_start();
+    let fixed = match text.len().checked_sub(6) {
+        Some(at) if text.as_bytes().get(at) == Some(&b' ') => {
+            format!("{}+{}", text.get(..at)?, text.get(at + 1..)?)
+        }
+        _ => text.to_owned(),
+    };
+    OffsetDateTime::parse(
+        &fixed,
+        time::macros::format_description!(
+            "[year][month][day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+        ),
+    )
+    .ok()
+}
+
+/// A signer as the listing shows it.
+pub fn signer(signer: &Signer) -> Value {
+    let mut out = Map::new();
+    if let Some(contact) = &signer.contact {
+        out.insert(
+            "contactInfo".into(),
+            json!({
+                "notified": contact.notified,
+                "type": contact.channel.as_str(),
+                "tz": contact.tz,
+                "value": contact.value,
+            }),
+        );
+    }
+    out.insert("doc_id".into(), json!(signer.doc_id));
+    out.insert("nat".into(), json!(signer.nat.as_str()));
+    out.insert("signChallenges".into(), json!(challenges(signer)));
+    out.insert("signatureType".into(), json!(signer.signature_type));
+    if let Some(alias) = &signer.alias {
+        out.insert("signerAlias".into(), json!(alias));
+    }
+    out.insert(
+        "stampPositions".into(),
+        Value::Object(signer.stamp_positions.clone()),
+    );
+    Value::Object(out)
+}
+
+/// The challenges as the API reports them: those asked for, then the act of signing.
+pub fn challenges(signer: &Signer) -> Vec<String> {
+    let mut all = signer.sign_challenges.clone();
+    all.push("signAction".into());
+    all
+}
+
+/// One process as the listing shows it; `urls` are its documents' download URLs.
+pub fn process(process: &Process, urls: &[Option<String>]) -> Value {
+    let documents: Vec<Value> = process
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut doc = json!({ "id": d.id, "name": d.name, "pages": d.pages });
+            if let (Some(Some(url)), Some(map)) = (urls.get(i), doc.as_object_mut()) {
+                map.insert("url".into(), json!(url));
+            }
+            doc
+        })
+        .collect();
+    json!({
+        "date": date(process.created_at),
+        "description": process.description,
+        "documents": documents,
+        "expire": date(process.expires_at),
+        "id": process.id,
+        "labels": process.labels,
+        "readChallenges": ["signerId"],
+        "sign_order": process.sign_order,
+        "signers": process.signers.iter().map(signer).collect::<Vec<_>>(),
+        "signers_search": process.signers.iter().map(Signer::key).collect::<Vec<_>>(),
+        "status": process.status.as_str(),
+        "urlCallback": process.url_callback.clone().unwrap_or_default(),
+    })
+}
+
+/// The `last_item` of a partial listing: where to resume.
+pub fn last_item(process: &Process) -> Value {
+    json!({ "processId": process.id, "date": date(process.created_at) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creation_dates_read_the_documented_form() {
+        let at = parse_creation("20241220T15:10:31+00:00").unwrap();
+        assert_eq!(date(at), "2024-12-20T15:10:31+00:00");
+        assert_eq!(parse_creation("20241220T15:10:31 00:00"), Some(at));
+        assert!(parse_creation("2024-12-20T15:10:31+00:00").is_none());
+        assert!(parse_creation("20241220T15:10:31+99:00").is_none());
+        assert!(parse_creation("").is_none());
+        assert!(parse_creation("ñññññññ").is_none());
+    }
+}

@@ -1,0 +1,1068 @@
+//! IdentiaSign (/identiasign/api/...): login and the jwt-bearer credential, every call and
+//! its documented errors, stable paging with last_item, labels, the signer's acts (admin
+//! calls and page), the callback, document URL expiry and the scenarios.
+
+use crate::common::{answer, sample_pdf, start, Answer, Sim};
+use crate::receiver::{self, eventually};
+use insta::assert_json_snapshot;
+use reqwest::multipart::{Form, Part};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const USER: &str = "entidad.pe";
+const CLIENT: &str = "api@entidad.pe";
+
+fn u(sim: &Sim, path: &str) -> String {
+    sim.url(&format!("/identiasign{path}"))
+}
+
+async fn login_as(sim: &Sim, username: &str, clientname: &str) -> Answer {
+    sim.post_json(
+        &u(sim, "/api/auth/login"),
+        json!({ "username": username, "clientname": clientname, "password": "s3cr3t" }),
+    )
+    .await
+}
+
+async fn login(sim: &Sim) -> String {
+    let answered = login_as(sim, USER, CLIENT).await;
+    assert_eq!(answered.status, 200, "{:?}", answered.json());
+    answered.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn call(sim: &Sim, method: Method, url: &str, token: &str, form: Option<Form>) -> Answer {
+    let mut request = sim
+        .http
+        .request(method, url)
+        .header("authorization", format!("jwt-bearer {token}"));
+    if let Some(form) = form {
+        request = request.multipart(form);
+    }
+    answer(request.send().await.expect("request sent")).await
+}
+
+fn signer(doc_id: &str, email: &str) -> Value {
+    json!({
+        "nat": "PER",
+        "doc_id": doc_id,
+        "signatureType": "advanced",
+        "signChallenges": ["facial"],
+        "stampPositions": { "0": { "0": { "x": 1, "y": 1, "size": 8, "orientation": "horizontal" } } },
+        "contactInfo": { "type": "email", "value": email, "tz": "-05:00" }
+    })
+}
+
+fn form(signers: Value, extra: &[(&str, &str)]) -> Form {
+    let mut form = Form::new()
+        .part(
+            "pdfFiles",
+            Part::bytes(sample_pdf("Contrato")).file_name("Contrato.pdf"),
+        )
+        .text("signers", signers.to_string());
+    for (name, value) in extra {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    form
+}
+
+async fn create_with(sim: &Sim, token: &str, form: Form) -> Answer {
+    call(
+        sim,
+        Method::PUT,
+        &u(sim, "/api/signature_processes"),
+        token,
+        Some(form),
+    )
+    .await
+}
+
+/// A created process with one signer; returns its id.
+async fn create(sim: &Sim, token: &str, doc_id: &str) -> String {
+    let created = create_with(
+        sim,
+        token,
+        form(json!([signer(doc_id, "a@example.com")]), &[]),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    created.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn list(sim: &Sim, token: &str, query: &str) -> Answer {
+    let url = u(sim, &format!("/api/signature_processes?{query}"));
+    call(sim, Method::GET, &url, token, None).await
+}
+
+async fn act(sim: &Sim, id: &str, signer: &str, what: &str) -> Answer {
+    sim.post_json(
+        &sim.url(&format!(
+            "/_signsim/identiasign/processes/{id}/signers/{signer}/{what}"
+        )),
+        json!({ "username": USER }),
+    )
+    .await
+}
+
+async fn outbox(sim: &Sim) -> Vec<Value> {
+    sim.get(&sim.url("/_signsim/outbox?provider=identiasign"))
+        .await
+        .json()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn advance(sim: &Sim, seconds: u64) {
+    let moved = sim
+        .post_json(
+            &sim.url("/_signsim/clock/advance"),
+            json!({ "seconds": seconds }),
+        )
+        .await;
+    assert_eq!(moved.status, 200);
+}
+
+fn query_escape(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn is_process_id(id: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    id.split_once(':')
+        .is_some_and(|(a, b)| hex(a, 32) && hex(b, 16))
+}
+
+#[tokio::test]
+async fn login_hands_out_a_jwt_that_every_call_needs() {
+    let sim = start().await;
+    let answered = login_as(&sim, USER, CLIENT).await;
+    assert_json_snapshot!("identiasign_login", answered.shape(), { ".body.access_token" => "[jwt]" });
+    let token = answered.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT");
+
+    let missing = sim
+        .post_json(
+            &u(&sim, "/api/auth/login"),
+            json!({ "username": USER, "password": "x" }),
+        )
+        .await;
+    assert_json_snapshot!("identiasign_login_missing", missing.shape());
+
+    let url = u(&sim, "/api/signature_processes");
+    let bare = answer(sim.http.get(&url).send().await.unwrap()).await;
+    assert_json_snapshot!("identiasign_unauthorized", bare.shape());
+    for header in [
+        format!("Bearer {token}"),
+        "jwt-bearer".to_owned(),
+        "jwt-bearer not.a.jwt".to_owned(),
+    ] {
+        let refused = answer(
+            sim.http
+                .get(&url)
+                .header("authorization", header.clone())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(refused.status, 401, "{header}");
+    }
+    // Nothing yet: 404. Then the token expires on the virtual clock.
+    assert_eq!(list(&sim, &token, "").await.status, 404);
+    advance(&sim, 3600).await;
+    let expired = list(&sim, &token, "").await;
+    assert_json_snapshot!("identiasign_expired_token", expired.shape());
+
+    // A configured password refuses others, with the documented 404.
+    let configured = sim
+        .post_json(
+            &sim.url("/_signsim/identiasign/config"),
+            json!({ "username": USER, "password": "right" }),
+        )
+        .await;
+    assert_json_snapshot!("identiasign_config", configured.shape());
+    assert_eq!(login_as(&sim, USER, CLIENT).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_entity_is_the_tenant() {
+    let sim = start().await;
+    let first = login(&sim).await;
+    let id = create(&sim, &first, "12345678").await;
+    let colleague = login_as(&sim, USER, "otro@entidad.pe").await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seen = list(&sim, &colleague, "").await;
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.json()["signatureProcesses"][0]["id"], json!(id));
+    let stranger = login_as(&sim, "otra.pe", CLIENT).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(list(&sim, &stranger, "").await.status, 404);
+    let query = format!("process_id={}", query_escape(&id));
+    assert_eq!(list(&sim, &stranger, &query).await.status, 404);
+}
+
+#[tokio::test]
+async fn create_answers_id_and_link_and_notifies() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let created = create_with(
+        &sim,
+        &token,
+        form(
+            json!([signer("12345678", "ana@example.com"), {
+                "nat": "PER", "doc_id": "87654321",
+                "contactInfo": { "type": "whatsapp", "value": "+51987654321" }
+            }, { "nat": "PER", "doc_id": "11111111" }]),
+            &[("description", "Contrato de prueba"), ("expire", "3600")],
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let body = created.json();
+    let id = body["id"].as_str().unwrap();
+    assert!(is_process_id(id), "{id}");
+    let link = body["msg"].as_str().unwrap();
+    assert!(link.contains(&format!(
+        "/_signsim/identiasign/ui/signature_processes/{id}."
+    )));
+    assert_json_snapshot!("identiasign_create", created.shape(), {
+        ".body.id" => "[id]", ".body.msg" => "[link]"
+    });
+    // The two signers with contact information got the link; the third gets nothing.
+    let sent = outbox(&sim).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0]["channel"], "email");
+    assert_eq!(sent[0]["to"], "ana@example.com");
+    assert_eq!(sent[1]["channel"], "whatsapp");
+    assert_eq!(sent[1]["to"], "+51987654321");
+    assert_eq!(sent[0]["link"], json!(link));
+
+    // The listing: the blank signature page is appended (the sample PDF has one page).
+    let listed = list(&sim, &token, "").await;
+    let process = &listed.json()["signatureProcesses"][0];
+    assert_eq!(process["documents"][0]["pages"], 2);
+    assert_json_snapshot!("identiasign_list_one", listed.shape(), {
+        ".body.signatureProcesses[].id" => "[id]",
+        ".body.signatureProcesses[].date" => "[date]",
+        ".body.signatureProcesses[].expire" => "[date]",
+        ".body.signatureProcesses[].documents[].id" => "[doc]",
+        ".body.signatureProcesses[].documents[].url" => "[url]",
+    });
+
+    // The March 2026 form: one link per signer.
+    sim.post_json(
+        &sim.url("/_signsim/identiasign/config"),
+        json!({ "username": USER, "msg_form": "list" }),
+    )
+    .await;
+    let listed = create_with(
+        &sim,
+        &token,
+        form(json!([signer("12345678", "ana@example.com")]), &[]),
+    )
+    .await;
+    assert_json_snapshot!("identiasign_create_list_form", listed.shape(), {
+        ".body.id" => "[id]", ".body.msg[].link" => "[link]"
+    });
+    // Each signer's own link goes straight to their acts, and is the one they are sent.
+    let own = listed.json()["msg"][0]["link"].as_str().unwrap().to_owned();
+    assert_eq!(outbox(&sim).await.last().unwrap()["link"], json!(own));
+    let opened = sim.browse(&own).await;
+    let signed = sim.submit_form(&own, &opened, &[]).await;
+    assert_eq!(signed.status, 200);
+    let id = listed.json()["id"].as_str().unwrap().to_owned();
+    let query = format!("process_id={}", query_escape(&id));
+    let process = list(&sim, &token, &query).await.json();
+    assert_eq!(process["signatureProcesses"][0]["status"], "signed");
+}
+
+#[tokio::test]
+async fn create_names_the_bad_field() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let one = |s: Value| json!([s]);
+    let with = |key: &str, value: Value| {
+        let mut s = signer("12345678", "a@example.com");
+        s[key] = value;
+        one(s)
+    };
+    let cases: Vec<(&str, Form)> = vec![
+        (
+            "signers",
+            Form::new().part("pdfFiles", Part::bytes(sample_pdf("x")).file_name("x.pdf")),
+        ),
+        (
+            "pdfFiles",
+            Form::new().text(
+                "signers",
+                one(signer("12345678", "a@example.com")).to_string(),
+            ),
+        ),
+        (
+            "pdfFiles[0]",
+            Form::new()
+                .part(
+                    "pdfFiles",
+                    Part::bytes(b"not a pdf".to_vec()).file_name("x.pdf"),
+                )
+                .text(
+                    "signers",
+                    one(signer("12345678", "a@example.com")).to_string(),
+                ),
+        ),
+        ("signers[0].nat", form(with("nat", json!("ARG")), &[])),
+        (
+            "signers[0].doc_id",
+            form(with("doc_id", json!("1234567")), &[]),
+        ),
+        ("signers[0].doc_id", form(with("nat", json!("CHL")), &[])),
+        (
+            "signers[0].doc_id",
+            form(one(json!({"nat": "CHL", "doc_id": "12345678-9"})), &[]),
+        ),
+        (
+            "signers[0].doc_id",
+            form(one(json!({"nat": "PERPASS", "doc_id": "123456789"})), &[]),
+        ),
+        (
+            "signers[0].doc_id",
+            form(one(json!({"nat": "PERCE", "doc_id": "1234567891234"})), &[]),
+        ),
+        (
+            "signers[0].signChallenges",
+            form(with("signChallenges", json!(["otp"])), &[]),
+        ),
+        (
+            "signers[0].stampPositions",
+            form(with("stampPositions", json!({"1": {}})), &[]),
+        ),
+        (
+            "signers[0].contactInfo.type",
+            form(
+                with(
+                    "contactInfo",
+                    json!({"type": "sms", "value": "+51987654321"}),
+                ),
+                &[],
+            ),
+        ),
+        (
+            "signers[0].contactInfo.value",
+            form(
+                with(
+                    "contactInfo",
+                    json!({"type": "whatsapp", "value": "+51 987 654 321"}),
+                ),
+                &[],
+            ),
+        ),
+        (
+            "signers[0].contactInfo.value",
+            form(
+                with("contactInfo", json!({"type": "email", "value": "nobody"})),
+                &[],
+            ),
+        ),
+        (
+            "signers[0].contactInfo.tz",
+            form(
+                with(
+                    "contactInfo",
+                    json!({"type": "email", "value": "a@example.com", "tz": "-5"}),
+                ),
+                &[],
+            ),
+        ),
+        (
+            "signers",
+            form(
+                json!([signer("12345678", "a@b.pe"), signer("12345678", "a@b.pe")]),
+                &[],
+            ),
+        ),
+        (
+            "expire",
+            form(one(signer("12345678", "a@b.pe")), &[("expire", "0")]),
+        ),
+        (
+            "link_expire",
+            form(
+                one(signer("12345678", "a@b.pe")),
+                &[("link_expire", "99999999999999999999")],
+            ),
+        ),
+        (
+            "urlCallback",
+            form(
+                one(signer("12345678", "a@b.pe")),
+                &[("urlCallback", "not a url")],
+            ),
+        ),
+        (
+            "labels",
+            form(
+                one(signer("12345678", "a@b.pe")),
+                &[("labels", "[\"nope\"]")],
+            ),
+        ),
+        ("signers", form(json!("not json"), &[])),
+    ];
+    for (field, form) in cases {
+        let refused = create_with(&sim, &token, form).await;
+        assert_eq!(refused.status, 400, "{field}: {:?}", refused.json());
+        let msg = refused.json()["msg"].as_str().unwrap().to_owned();
+        assert!(msg.contains(&format!("'{field}'")), "{field}: {msg}");
+    }
+    let refused = create_with(
+        &sim,
+        &token,
+        form(json!([{"nat": "PER", "doc_id": "1234"}]), &[]),
+    )
+    .await;
+    assert_json_snapshot!("identiasign_create_bad_field", refused.shape());
+
+    // The starred ID types are allowed by default and refusable by configuration.
+    for (nat, doc_id) in [
+        ("CHL", "12345678-5"),
+        ("PERPASS", "1234567891"),
+        ("PERCE", "123456789123"),
+    ] {
+        let ok = create_with(
+            &sim,
+            &token,
+            form(json!([{"nat": nat, "doc_id": doc_id}]), &[]),
+        )
+        .await;
+        assert_eq!(ok.status, 201, "{nat}: {:?}", ok.json());
+    }
+    sim.post_json(
+        &sim.url("/_signsim/identiasign/config"),
+        json!({ "username": USER, "refused_nats": ["CHL"] }),
+    )
+    .await;
+    let refused = create_with(
+        &sim,
+        &token,
+        form(json!([{"nat": "CHL", "doc_id": "12345678-5"}]), &[]),
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.json()["msg"]
+        .as_str()
+        .unwrap()
+        .contains("signers[0].nat"));
+
+    // The same fields URL-encoded, with the PDF in base64.
+    use base64::Engine as _;
+    let pdf = base64::engine::general_purpose::STANDARD.encode(sample_pdf("Form"));
+    let encoded = answer(
+        sim.http
+            .put(u(&sim, "/api/signature_processes"))
+            .header("authorization", format!("jwt-bearer {token}"))
+            .form(&[
+                ("pdfFiles", pdf.as_str()),
+                (
+                    "signers",
+                    &json!([{"nat": "PER", "doc_id": "12345678"}]).to_string(),
+                ),
+                ("signOrder", "true"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(encoded.status, 201, "{:?}", encoded.json());
+}
+
+#[tokio::test]
+async fn paging_is_stable_with_last_item() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(create(&sim, &token, &format!("1000000{i}")).await);
+    }
+    let mut seen = Vec::new();
+    let mut statuses = Vec::new();
+    let mut query = "limit=2".to_owned();
+    loop {
+        let page = list(&sim, &token, &query).await;
+        statuses.push(page.status);
+        let body = page.json();
+        for process in body["signatureProcesses"].as_array().unwrap() {
+            seen.push(process["id"].as_str().unwrap().to_owned());
+        }
+        if statuses.len() == 1 {
+            assert_json_snapshot!("identiasign_list_partial_last_item", body["last_item"], {
+                ".processId" => "[id]", ".date" => "[date]"
+            });
+        }
+        if body["last_item"].is_null() {
+            break;
+        }
+        query = format!(
+            "limit=2&last_item={}",
+            query_escape(&body["last_item"].to_string())
+        );
+    }
+    assert_eq!(statuses, vec![206, 206, 206, 200]);
+    assert_eq!(seen, ids, "every process once, in creation order");
+
+    // New processes created while paging come once, on a later page.
+    let mut seen = Vec::new();
+    let mut query = "limit=3".to_owned();
+    let mut created = false;
+    loop {
+        let body = list(&sim, &token, &query).await.json();
+        for process in body["signatureProcesses"].as_array().unwrap() {
+            seen.push(process["id"].as_str().unwrap().to_owned());
+        }
+        if !created {
+            ids.push(create(&sim, &token, "20000000").await);
+            created = true;
+        }
+        if body["last_item"].is_null() {
+            break;
+        }
+        query = format!(
+            "limit=3&last_item={}",
+            query_escape(&body["last_item"].to_string())
+        );
+    }
+    assert_eq!(seen, ids);
+}
+
+#[tokio::test]
+async fn listing_filters_and_bad_parameters() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let first = create(&sim, &token, "12345678").await;
+    let second = create(&sim, &token, "87654321").await;
+    assert_eq!(act(&sim, &second, "PER:87654321", "sign").await.status, 200);
+
+    let signed = list(&sim, &token, "status=signed").await.json();
+    assert_eq!(signed["signatureProcesses"].as_array().unwrap().len(), 1);
+    assert_eq!(signed["signatureProcesses"][0]["id"], json!(second));
+    assert_eq!(list(&sim, &token, "status=rejected").await.status, 404);
+
+    // process_id wins over the other parameters.
+    let query = format!(
+        "process_id={}&status=rejected&limit=0",
+        query_escape(&first)
+    );
+    let one = list(&sim, &token, &query).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["signatureProcesses"][0]["id"], json!(first));
+    assert_eq!(list(&sim, &token, "process_id=nope").await.status, 404);
+
+    // Creation dates in AAAAMMDDThh:mm:ss+00:00, with or without the + encoded.
+    let all = list(
+        &sim,
+        &token,
+        "creation_start=20000101T00:00:00%2B00:00&creation_end=20991231T23:59:59+00:00",
+    )
+    .await;
+    assert_eq!(
+        all.json()["signatureProcesses"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(
+        list(&sim, &token, "creation_start=20990101T00:00:00%2B00:00")
+            .await
+            .status,
+        404
+    );
+
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=100000", "limit"),
+        ("creation_start=2024-01-01", "creation_start"),
+        ("creation_end=20240101", "creation_end"),
+        ("status=lost", "status"),
+        ("last_item=nope", "last_item"),
+        ("last_item=%7B%22processId%22%3A%22x%22%7D", "last_item"),
+    ] {
+        let refused = list(&sim, &token, query).await;
+        assert_eq!(refused.status, 400, "{query}");
+        assert!(refused.json()["msg"].as_str().unwrap().contains(field));
+    }
+    let refused = list(&sim, &token, "limit=0").await;
+    assert_json_snapshot!("identiasign_list_bad_parameter", refused.shape());
+    let nothing = list(&sim, &token, "status=expired").await;
+    assert_json_snapshot!("identiasign_list_nothing", nothing.shape());
+}
+
+#[tokio::test]
+async fn document_urls_stop_working_after_120_seconds() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    create(&sim, &token, "12345678").await;
+    let listed = list(&sim, &token, "").await.json();
+    let url = listed["signatureProcesses"][0]["documents"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fresh = sim.get(&url).await;
+    assert_eq!(fresh.status, 200);
+    assert!(fresh.bytes.starts_with(b"%PDF-"));
+    advance(&sim, 119).await;
+    assert_eq!(sim.get(&url).await.status, 200);
+    advance(&sim, 1).await;
+    assert_eq!(sim.get(&url).await.status, 403);
+    // A new listing makes a new URL.
+    let again = list(&sim, &token, "").await.json();
+    let url = again["signatureProcesses"][0]["documents"][0]["url"]
+        .as_str()
+        .unwrap();
+    assert_eq!(sim.get(url).await.status, 200);
+}
+
+#[tokio::test]
+async fn modify_reject_and_notify() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let created = create_with(
+        &sim,
+        &token,
+        form(
+            json!([
+                signer("12345678", "a@example.com"),
+                signer("87654321", "b@example.com")
+            ]),
+            &[],
+        ),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let url = u(&sim, "/api/signature_processes");
+    let modify = |fields: Vec<(&'static str, String)>| {
+        let mut form = Form::new();
+        for (k, v) in fields {
+            form = form.text(k, v);
+        }
+        call(&sim, Method::POST, &url, &token, Some(form))
+    };
+    let changes = json!([
+        { "nat": "PER", "doc_id": "12345678", "action": "update", "signerAlias": "Ana Pérez",
+          "contactInfo": { "type": "whatsapp", "value": "+51900000001", "tz": "-03:00" } },
+        { "nat": "PER", "doc_id": "87654321", "action": "remove" }
+    ]);
+    let modified = modify(vec![
+        ("process_id", id.clone()),
+        ("description", "Nuevo".into()),
+        ("signers", changes.to_string()),
+    ])
+    .await;
+    assert_json_snapshot!("identiasign_modify", modified.shape());
+    let process = list(&sim, &token, "").await.json()["signatureProcesses"][0].clone();
+    assert_eq!(process["description"], "Nuevo");
+    assert_eq!(process["signers"].as_array().unwrap().len(), 1);
+    assert_eq!(process["signers"][0]["signerAlias"], "Ana Pérez");
+    assert_eq!(process["signers"][0]["contactInfo"]["type"], "whatsapp");
+
+    let unknown = modify(vec![("process_id", "nope:nope".into())]).await;
+    assert_json_snapshot!("identiasign_modify_unknown", unknown.shape());
+    let missing = modify(vec![("description", "x".into())]).await;
+    assert_eq!(missing.status, 400);
+    let bad_signer = modify(vec![
+        ("process_id", id.clone()),
+        (
+            "signers",
+            json!([{ "nat": "PER", "doc_id": "99999999", "action": "update" }]).to_string(),
+        ),
+    ])
+    .await;
+    assert_eq!(bad_signer.status, 400);
+
+    // notify: a new link, sent again.
+    let before = outbox(&sim).await.len();
+    let notified = call(
+        &sim,
+        Method::POST,
+        &u(&sim, "/api/notify"),
+        &token,
+        Some(
+            Form::new()
+                .text("process_id", id.clone())
+                .text("link_expire", "600"),
+        ),
+    )
+    .await;
+    assert_json_snapshot!("identiasign_notify", notified.shape(), { ".body.msg" => "[link]" });
+    let sent = outbox(&sim).await;
+    assert_eq!(sent.len(), before + 1);
+    assert_eq!(sent.last().unwrap()["to"], "+51900000001");
+    assert_eq!(sent.last().unwrap()["link"], notified.json()["msg"]);
+    let unknown = call(
+        &sim,
+        Method::POST,
+        &u(&sim, "/api/notify"),
+        &token,
+        Some(Form::new().text("process_id", "nope")),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+
+    // Reject: 200, then the state forbids changes (403); unknown 404.
+    let reject = |process: String| {
+        call(
+            &sim,
+            Method::DELETE,
+            &url,
+            &token,
+            Some(Form::new().text("process_id", process)),
+        )
+    };
+    let rejected = reject(id.clone()).await;
+    assert_json_snapshot!("identiasign_reject", rejected.shape());
+    let again = reject(id.clone()).await;
+    assert_json_snapshot!("identiasign_reject_forbidden", again.shape());
+    let after = modify(vec![
+        ("process_id", id.clone()),
+        ("description", "y".into()),
+    ])
+    .await;
+    assert_eq!(after.status, 403);
+    assert_eq!(reject("nope".into()).await.status, 404);
+    assert_eq!(list(&sim, &token, "status=rejected").await.status, 200);
+
+    // A signed process cannot be rejected.
+    let signed = create(&sim, &token, "11111111").await;
+    assert_eq!(act(&sim, &signed, "PER:11111111", "sign").await.status, 200);
+    assert_eq!(reject(signed).await.status, 403);
+}
+
+#[tokio::test]
+async fn labels_are_listed_descending_in_pages() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let url = u(&sim, "/api/labels");
+    for name in ["beta", "Alpha", "gamma", "alpha"] {
+        let made = call(
+            &sim,
+            Method::POST,
+            &url,
+            &token,
+            Some(Form::new().text("label", name)),
+        )
+        .await;
+        assert_eq!(made.status, 200);
+    }
+    let changed = call(
+        &sim,
+        Method::POST,
+        &url,
+        &token,
+        Some(
+            Form::new()
+                .text("label", "beta")
+                .text("description", "segunda"),
+        ),
+    )
+    .await;
+    assert_json_snapshot!("identiasign_label_modified", changed.shape());
+    let all = call(&sim, Method::GET, &url, &token, None).await;
+    assert_json_snapshot!("identiasign_labels", all.shape());
+    let first = call(&sim, Method::GET, &format!("{url}?limit=3"), &token, None).await;
+    assert_json_snapshot!("identiasign_labels_partial", first.shape());
+    let last = first.json()["last_item"].to_string();
+    let rest = call(
+        &sim,
+        Method::GET,
+        &format!("{url}?limit=3&last_item={}", query_escape(&last)),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(rest.status, 200);
+    assert_eq!(rest.json()["labels"][0]["label"], "Alpha");
+
+    // Processes take existing labels only.
+    let labelled = create_with(
+        &sim,
+        &token,
+        form(
+            json!([signer("12345678", "a@b.pe")]),
+            &[("labels", "[\"gamma\"]")],
+        ),
+    )
+    .await;
+    assert_eq!(labelled.status, 201);
+    let deleted = call(
+        &sim,
+        Method::DELETE,
+        &url,
+        &token,
+        Some(Form::new().text("label", "gamma")),
+    )
+    .await;
+    assert_json_snapshot!("identiasign_label_deleted", deleted.shape());
+    let unknown = call(
+        &sim,
+        Method::DELETE,
+        &url,
+        &token,
+        Some(Form::new().text("label", "gamma")),
+    )
+    .await;
+    assert_eq!(unknown.status, 400);
+    assert_eq!(
+        call(&sim, Method::GET, &format!("{url}?limit=-1"), &token, None)
+            .await
+            .status,
+        400
+    );
+}
+
+/// Two signers in order: each signs with a certificate of their own, the PDF carries both
+/// signatures, and the callback reports the signed process.
+#[tokio::test]
+async fn two_signers_in_order_sign_and_the_callback_goes_out() {
+    let sim = start().await;
+    let hook = receiver::start(1).await;
+    let token = login(&sim).await;
+    let created = create_with(
+        &sim,
+        &token,
+        form(
+            json!([
+                signer("12345678", "first@example.com"),
+                signer("87654321", "second@example.com")
+            ]),
+            &[
+                ("signOrder", "true"),
+                ("urlCallback", hook.url.as_str()),
+                ("description", "EJEMPLO"),
+            ],
+        ),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+
+    let early = act(&sim, &id, "PER:87654321", "sign").await;
+    assert_json_snapshot!("identiasign_sign_out_of_order", early.shape());
+    let first = act(&sim, &id, "PER:12345678", "sign").await;
+    assert_json_snapshot!("identiasign_sign", first.shape(), { ".body.process_id" => "[id]", ".body.at" => "[time]" });
+    let again = act(&sim, &id, "PER:12345678", "sign").await;
+    assert_eq!(again.status, 409);
+    let second = act(&sim, &id, "PER:87654321", "sign").await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.json()["process_status"], "signed");
+
+    // The callback: the receiver fails once, the dispatcher retries.
+    eventually("the callback", async || {
+        sim.engine_advance_for_retries().await;
+        hook.bodies().len() >= 2
+    })
+    .await;
+    let body = hook.bodies()[1].clone();
+    assert_eq!(body["status"], "signed");
+    assert_json_snapshot!("identiasign_callback", body, {
+        ".id" => "[id]", ".date" => "[unix]", ".expire" => "[unix]",
+        ".documents[].id" => "[doc]", ".documents[].url" => "[url]",
+        ".signers[].sign_data.date" => "[unix]",
+        ".signers[].sign_data.facial.id" => "[id]",
+        ".signers[].sign_data.facial.expire" => "[unix]",
+        ".urlCallback" => "[url]",
+    });
+    let attempts = sim.get(&sim.url("/_signsim/webhooks")).await.json();
+    assert!(attempts.as_array().unwrap().len() >= 2);
+
+    // Both signatures are in the PDF, and validate.
+    let url = body["documents"][0]["url"].as_str().unwrap();
+    let pdf = sim.get(url).await.bytes;
+    let signatures = pdf.windows(10).filter(|w| w == b"/ByteRange").count();
+    assert_eq!(signatures, 2);
+    crate::validators::check_pdfs(&sim, &[("identiasign-two-signers.pdf", pdf)]).await;
+}
+
+/// The page behind `msg` drives the same state as the admin calls.
+#[tokio::test]
+async fn the_signing_page_signs_fails_and_rejects() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let created = create_with(
+        &sim,
+        &token,
+        form(
+            json!([
+                signer("12345678", "a@example.com"),
+                signer("87654321", "b@example.com")
+            ]),
+            &[("link_expire", "300")],
+        ),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let link = created.json()["msg"].as_str().unwrap().to_owned();
+
+    // The shared link asks who signs (the signerId challenge).
+    let opened = sim.browse(&link).await;
+    assert_eq!(opened.status, 200);
+    let html = String::from_utf8_lossy(&opened.bytes).into_owned();
+    assert!(html.contains("PER:12345678") && html.contains("Contrato.pdf"));
+
+    let mine = format!("{link}?signer=PER:12345678");
+    let opened = sim.browse(&mine).await;
+    // Second form: fail the facial challenge; nothing is signed.
+    let failed = sim.submit_form(&mine, &nth_form(&opened, 1), &[]).await;
+    assert_eq!(failed.status, 200);
+    assert!(String::from_utf8_lossy(&failed.bytes).contains("validación facial no fue superada"));
+    // First form: pass it and sign.
+    let signed = sim.submit_form(&mine, &opened, &[]).await;
+    assert_eq!(
+        signed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&signed.bytes)
+    );
+    let process = list(&sim, &token, "").await.json()["signatureProcesses"][0].clone();
+    assert_eq!(process["status"], "pending");
+
+    // Third form: the other signer rejects; the process is rejected.
+    let theirs = format!("{link}?signer=PER:87654321");
+    let opened = sim.browse(&theirs).await;
+    let rejected = sim.submit_form(&theirs, &nth_form(&opened, 2), &[]).await;
+    assert_eq!(rejected.status, 200);
+    let process = list(&sim, &token, "").await.json()["signatureProcesses"][0].clone();
+    assert_eq!(process["status"], "rejected");
+    let closed = sim.browse(&mine).await;
+    assert!(String::from_utf8_lossy(&closed.bytes).contains("rejected"));
+
+    // An expired link opens an expired page; its form posts are refused.
+    let other = create_with(
+        &sim,
+        &token,
+        form(
+            json!([signer("12345678", "a@example.com")]),
+            &[("link_expire", "60")],
+        ),
+    )
+    .await;
+    let link = other.json()["msg"].as_str().unwrap().to_owned();
+    let mine = format!("{link}?signer=PER:12345678");
+    let opened = sim.browse(&mine).await;
+    advance(&sim, 61).await;
+    let expired = sim.browse(&mine).await;
+    assert_eq!(expired.status, 410);
+    assert!(String::from_utf8_lossy(&expired.bytes).contains("expirado"));
+    let late = sim.submit_form(&mine, &opened, &[]).await;
+    assert_eq!(late.status, 410);
+    let _ = id;
+}
+
+/// The `n`th form of a page (0-based), as an answer of its own for `submit_form`.
+fn nth_form(opened: &Answer, n: usize) -> Answer {
+    let html = String::from_utf8_lossy(&opened.bytes).into_owned();
+    let form = html.split("<form").nth(n + 1).expect("the form");
+    Answer {
+        status: opened.status,
+        content_type: opened.content_type.clone(),
+        bytes: format!("<form{form}").into_bytes(),
+    }
+}
+
+#[tokio::test]
+async fn signer_acts_as_admin_calls() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let id = create(&sim, &token, "12345678").await;
+    let failed = act(&sim, &id, "PER:12345678", "fail-facial").await;
+    assert_json_snapshot!("identiasign_fail_facial", failed.shape(), { ".body.process_id" => "[id]" });
+    let rejected = act(&sim, &id, "PER:12345678", "reject").await;
+    assert_json_snapshot!("identiasign_signer_reject", rejected.shape(), { ".body.process_id" => "[id]", ".body.at" => "[time]" });
+    assert_eq!(act(&sim, &id, "PER:12345678", "sign").await.status, 409);
+    let other = create(&sim, &token, "12345678").await;
+    assert_eq!(act(&sim, &other, "PER:99999999", "sign").await.status, 404);
+    assert_eq!(act(&sim, "nope", "PER:12345678", "sign").await.status, 404);
+    assert_eq!(act(&sim, &id, "nocolon", "sign").await.status, 400);
+}
+
+#[tokio::test]
+async fn scenarios() {
+    let sim = start().await;
+    // login-refused
+    let refused = login_as(&sim, USER, "refused@signsim.test").await;
+    assert_json_snapshot!("identiasign_scenario_login_refused", refused.shape());
+    assert_eq!(login_as(&sim, USER, CLIENT).await.status, 200);
+
+    // partial-lists: pages of 2 even under the limit.
+    let partial = login_as(&sim, "paging.pe", "partial@signsim.test")
+        .await
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for i in 0..3 {
+        create(&sim, &partial, &format!("3000000{i}")).await;
+    }
+    let page = list(&sim, &partial, "limit=10").await;
+    assert_eq!(page.status, 206);
+    assert_eq!(
+        page.json()["signatureProcesses"].as_array().unwrap().len(),
+        2
+    );
+    let next = format!(
+        "limit=10&last_item={}",
+        query_escape(&page.json()["last_item"].to_string())
+    );
+    assert_eq!(list(&sim, &partial, &next).await.status, 200);
+
+    let token = login(&sim).await;
+    // facial-challenge-fails
+    let id = create(&sim, &token, "40000001").await;
+    let failed = act(&sim, &id, "PER:40000001", "sign").await;
+    assert_json_snapshot!("identiasign_scenario_facial_fails", failed.shape());
+
+    // process-expires
+    let id = create(&sim, &token, "40000003").await;
+    advance(&sim, 61).await;
+    let query = format!("process_id={}", query_escape(&id));
+    let expired = list(&sim, &token, &query).await.json();
+    assert_eq!(expired["signatureProcesses"][0]["status"], "expired");
+    assert!(expired["signatureProcesses"][0]["documents"][0]
+        .get("url")
+        .is_none());
+    assert_eq!(act(&sim, &id, "PER:40000003", "sign").await.status, 409);
+
+    // callback-receiver-down
+    let hook = receiver::start(0).await;
+    let created = create_with(
+        &sim,
+        &token,
+        form(
+            json!([signer("40000002", "a@b.pe")]),
+            &[("urlCallback", hook.url.as_str())],
+        ),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(act(&sim, &id, "PER:40000002", "sign").await.status, 200);
+    eventually("failed callback attempts", async || {
+        let attempts = sim.get(&sim.url("/_signsim/webhooks")).await.json();
+        attempts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["response_status"] == 503)
+    })
+    .await;
+    assert!(hook.bodies().is_empty());
+}
+
+trait Retries {
+    async fn engine_advance_for_retries(&self);
+}
+
+impl Retries for Sim {
+    /// Moves the clock past the dispatcher's backoff so a retry is due.
+    async fn engine_advance_for_retries(&self) {
+        self.running.engine.advance(2).unwrap();
+    }
+}
