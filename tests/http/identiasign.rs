@@ -4,6 +4,8 @@
 
 use crate::common::{answer, sample_pdf, start, Answer, Sim};
 use crate::receiver::{self, eventually};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use insta::assert_json_snapshot;
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
@@ -167,6 +169,25 @@ async fn login_hands_out_a_jwt_that_every_call_needs() {
         .await;
         assert_eq!(refused.status, 401, "{header}");
     }
+    // A token of the real service (signed by another key) is accepted, as the entity it
+    // names; one whose own `exp` has passed is not.
+    let real = |exp: i64| {
+        let b64 = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let header = b64(json!({ "alg": "HS256", "typ": "JWT" }));
+        let claims = b64(json!({ "username": "real-entity", "exp": exp }));
+        format!("{header}.{claims}.c2lnbmF0dXJl")
+    };
+    let far = time::OffsetDateTime::now_utc().unix_timestamp() + 10 * 365 * 86400;
+    assert_eq!(
+        list(&sim, &real(far), "").await.status,
+        404,
+        "accepted: nothing yet"
+    );
+    assert_eq!(
+        list(&sim, &real(1), "").await.status,
+        401,
+        "its own exp passed"
+    );
     // Nothing yet: 404. Then the token expires on the virtual clock.
     assert_eq!(list(&sim, &token, "").await.status, 404);
     advance(&sim, 3600).await;

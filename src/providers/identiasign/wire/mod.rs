@@ -170,9 +170,32 @@ impl FromRequestParts<Arc<IdentiaSign>> for Session {
                 tenant: claims.sub,
             }),
             Err(JwtError::Expired) => Err(IError::unauthorized("Token expirado")),
-            Err(JwtError::Invalid) => Err(IError::unauthorized("Token inválido")),
+            Err(JwtError::Invalid) => foreign_session(token, engine.now()),
         }
     }
+}
+
+/// A token the simulator did not sign: one the user holds for the real service. It cannot
+/// be verified here, so a well-formed JWT is accepted as it is (refusing it would make a
+/// client fail here that works against the real service), unless its own `exp` has passed
+/// on the virtual clock. Its entity is its `username` (or `sub`) claim, else the token.
+fn foreign_session(token: &str, now: time::OffsetDateTime) -> Result<Session, IError> {
+    let claims = crate::engine::jwt::foreign_claims(token)
+        .ok_or_else(|| IError::unauthorized("Token inválido: no es un JWT"))?;
+    let expired = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .is_some_and(|exp| now.unix_timestamp() >= exp);
+    if expired {
+        return Err(IError::unauthorized("Token expirado"));
+    }
+    let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_owned);
+    Ok(Session {
+        tenant: text("username")
+            .or_else(|| text("sub"))
+            .unwrap_or_else(|| token.to_owned()),
+        clientname: text("clientname").unwrap_or_default(),
+    })
 }
 
 /// The call's fields (multipart, JSON or URL-encoded) under the body limit; a body that
