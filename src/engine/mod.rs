@@ -14,6 +14,7 @@ pub mod scenarios;
 pub mod store;
 pub mod timefmt;
 pub mod timers;
+pub mod transitions;
 pub mod webhooks;
 
 use crate::pki::{Pki, PkiError};

@@ -114,3 +114,13 @@ impl Fields {
         })
     }
 }
+
+/// A webhook receiver that is always down: the "receiver down" scenarios of every provider
+/// aim deliveries at `/_signsim/<slug>/receiver-down`, which answers 503, so the
+/// dispatcher's retries and the delivery log can be seen without a server of one's own.
+pub async fn receiver_down() -> (StatusCode, &'static str) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "receiver down: a scenario aims deliveries here to show them failing",
+    )
+}

@@ -29,7 +29,7 @@ pub fn router(state: Arc<IdentiaSign>) -> Router {
         .route("/processes/{id}/signers/{signer}/reject", post(reject_call))
         .route("/ui/signature_processes/{link}", get(signing_page))
         .route("/files/{token}", get(file))
-        .route("/receiver-down", post(receiver_down))
+        .route("/receiver-down", post(crate::wire::admin::receiver_down))
         .with_state(state)
 }
 
@@ -452,13 +452,4 @@ fn ascii_name(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The receiver the `callback-receiver-down` scenario aims callbacks at.
-async fn receiver_down() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        "receiver down (scenario callback-receiver-down)",
-    )
-        .into_response()
 }

@@ -24,7 +24,7 @@ pub fn router(state: Arc<Mensatek>) -> Router {
         .route("/credits", post(credits))
         .route("/verifications/{id}/complete", post(complete_call))
         .route("/v/{code}", get(verification_page))
-        .route("/receiver-down", post(receiver_down))
+        .route("/receiver-down", post(crate::wire::admin::receiver_down))
         .with_state(state)
 }
 
@@ -286,13 +286,4 @@ async fn verification_page(
         code = escape(&code),
     );
     page(title, &body).into_response()
-}
-
-/// The receiver the `report-receiver-fails` scenario aims reports at.
-async fn receiver_down() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        "receiver down (scenario report-receiver-fails)",
-    )
-        .into_response()
 }

@@ -24,7 +24,7 @@ pub fn router(state: Arc<QiTech>) -> Router {
         .route("/envelopes/{id}/signers/{signer_id}/sign", post(sign_call))
         .route("/s/{code}", get(signing_page))
         .route("/files/{name}", get(file))
-        .route("/receiver-down", post(receiver_down))
+        .route("/receiver-down", post(crate::wire::admin::receiver_down))
         .with_state(state)
 }
 
@@ -289,13 +289,4 @@ async fn file(State(state): State<Arc<QiTech>>, Path(name): Path<String>) -> Res
         }
         None => (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response(),
     }
-}
-
-/// The receiver the `webhook-receiver-down` scenario aims deliveries at.
-async fn receiver_down() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        "receiver down (scenario webhook-receiver-down)",
-    )
-        .into_response()
 }

@@ -79,10 +79,7 @@ const TRANSITIONS: &[(Status, Event, Status)] = &[
 
 /// Where `event` takes a process in status `from`, if it may happen at all.
 pub fn next(from: Status, event: Event) -> Option<Status> {
-    TRANSITIONS
-        .iter()
-        .find(|(f, e, _)| *f == from && *e == event)
-        .map(|(_, _, to)| *to)
+    crate::engine::transitions::next(TRANSITIONS, from, event)
 }
 
 /// The ID types of the docs' table; the starred ones are "as contracted".

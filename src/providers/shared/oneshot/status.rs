@@ -135,10 +135,7 @@ pub const TRANSITIONS: &[(Status, Event, Status)] = &[
 
 /// The status `event` leads to from `from`, if the table allows it.
 pub fn next(from: Status, event: Event) -> Option<Status> {
-    TRANSITIONS
-        .iter()
-        .find(|(f, e, _)| *f == from && *e == event)
-        .map(|(_, _, to)| *to)
+    crate::engine::transitions::next(TRANSITIONS, from, event)
 }
 
 #[cfg(test)]
