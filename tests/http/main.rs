@@ -5,6 +5,7 @@ mod cli;
 mod clock;
 mod common;
 mod hostile;
+mod pages;
 mod paths;
 mod qitech;
 mod receiver;

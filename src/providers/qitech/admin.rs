@@ -299,3 +299,47 @@ async fn receiver_down() -> Response {
     )
         .into_response()
 }
+
+/// What the resource page links for an envelope: each original and each dossier, by a
+/// file URL valid for 24 hours (as the API's own URLs), and each signer's signing page.
+pub fn resource_links(state: Arc<QiTech>) -> crate::providers::LinksFn {
+    use super::model::service::FileKind;
+    Arc::new(move |tenant: &str, id: &str| {
+        let Ok(envelope) = state.get(tenant, id) else {
+            return Default::default();
+        };
+        let mut links = Vec::new();
+        for document in &envelope.documents {
+            let url =
+                state.page_file_url(tenant, id, FileKind::Original(document.id.clone()), "pdf");
+            links.push((format!("original: {}", document.name), url));
+        }
+        for dossier in &envelope.dossiers {
+            let name = envelope
+                .documents
+                .iter()
+                .find(|d| d.id == dossier.document_id)
+                .map_or(dossier.document_id.as_str(), |d| d.name.as_str());
+            let url = state.page_file_url(
+                tenant,
+                id,
+                FileKind::Dossier(dossier.document_id.clone()),
+                "pdf",
+            );
+            links.push((format!("signed dossier: {name}"), url));
+        }
+        let acts = envelope
+            .signers
+            .iter()
+            .filter_map(|signer| {
+                let code = signer.link_code.as_deref()?;
+                let label = format!("signing page of {} (signature_url)", signer.name);
+                Some((label, state.signature_url(code)))
+            })
+            .collect();
+        crate::providers::ResourceLinks {
+            documents: links,
+            acts,
+        }
+    })
+}
