@@ -130,7 +130,9 @@ button {{ margin-right: .5rem; cursor: pointer; }}
 .note {{ background: #f5f5f5; padding: .5rem; border-radius: 4px; }}
 .scroll {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; font-size: .85rem; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }}
+th {{ white-space: nowrap; }}
+td.wide {{ min-width: 12rem; }}
 .status {{ font-weight: bold; }}
 .tag {{ display: inline-block; font-size: .75rem; padding: 0 .35rem; border-radius: 3px; background: #eee; color: #333; }}
 .tag.event {{ background: #e3efff; }} .tag.call {{ background: #eee; }} .tag.message {{ background: #fff3d6; }}

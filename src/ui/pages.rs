@@ -95,13 +95,13 @@ pub async fn dashboard(
          <a href=\"/_signsim/scenarios\">scenarios</a> · \
          <a href=\"/_signsim/ca.pem\">root CA</a></p>\n",
     );
-    html.push_str(&clock_section(engine));
     html.push_str(&filter_form(
         &pages.slugs,
         provider.as_deref(),
         tenant.as_deref(),
     ));
     html.push_str(&resources_table(&resources));
+    html.push_str(&clock_section(engine));
     html.push_str(&scenarios_section(engine));
     page("signsim dashboard", &html).into_response()
 }
@@ -161,7 +161,7 @@ fn resources_table(resources: &[Resource]) -> String {
     for r in resources.iter().take(MAX_RESOURCES) {
         rows.push_str(&format!(
             "<tr><td><a href=\"{href}\">{id}</a></td><td>{provider}</td><td>{tenant}</td>\
-             <td class=\"status\">{status}</td><td>{updated}</td><td>{last}</td></tr>\n",
+             <td class=\"status\">{status}</td><td>{updated}</td><td class=\"wide\">{last}</td></tr>\n",
             href = escape(&resource_path(&r.provider, &r.tenant, &r.id)),
             id = escape(&r.id),
             provider = escape(&r.provider),
