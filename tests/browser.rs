@@ -12,6 +12,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use signsim::{spawn, Config, Running};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,8 +39,9 @@ fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     None
 }
 
-/// A running chromedriver, stopped (by its own pid) when dropped, with its browser's
-/// profile directory removed.
+/// A running chromedriver in a process group of its own, which the browser it starts
+/// joins: dropping it (a test that passed or panicked) ends that group, chromedriver and
+/// browser together, and removes the browser's profile directory.
 struct Driver {
     child: Child,
     port: u16,
@@ -49,6 +51,10 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The group's id is chromedriver's pid (`process_group(0)`).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -85,6 +91,7 @@ async fn driver(test: &str) -> Option<Driver> {
     ));
     let child = Command::new(&chromedriver)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -123,6 +130,7 @@ async fn browser(driver: &Driver) -> Client {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--window-size=412,915",
+                "--disable-breakpad", "--disable-crash-reporter",
                 format!("--user-data-dir={}", driver.profile.display()),
             ],
         }),
