@@ -91,6 +91,14 @@ async fn the_dashboard_lists_resources_and_the_resource_page_merges_its_timeline
 
     sign_through_the_page(&sim, "env-a").await;
     eventually("the webhook", async || !hook.bodies().is_empty()).await;
+    // The used link says so, with 410.
+    let link = get(&sim, "/sign/envelope/env-a").await.json()["signers"][0]["signature_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let used = sim.browse(&link).await;
+    assert_eq!(used.status, 410);
+    assert!(text(&used).contains("already signed"));
 
     let page = sim.browse(&resource_url(&sim, "env-a")).await;
     assert_eq!(page.status, 200);
@@ -170,6 +178,17 @@ async fn the_dashboard_lists_resources_and_the_resource_page_merges_its_timeline
         "{video_page}"
     );
     assert!(video_page.contains("created in status VIDEOPENDING"));
+    let video_link = sim.url(&format!("/_signsim/uanataca/videoid/{pk}"));
+    let opened = sim.browse(&video_link).await;
+    assert_eq!(opened.status, 200);
+    let done = sim
+        .submit_form(&video_link, &opened, &[("outcome", "error")])
+        .await;
+    assert_eq!(done.status, 200);
+    assert!(text(&done).contains("VIDEOERROR"));
+    let over = sim.browse(&video_link).await;
+    assert_eq!(over.status, 410, "a used video link");
+    assert!(text(&over).contains("this video identification is over"));
     let missing = sim
         .browse(&sim.url("/_signsim/resources/qitech/nobody/nothing"))
         .await;

@@ -217,15 +217,17 @@ async fn signing_page(State(state): State<Arc<QiTech>>, Path(code): Path<String>
         return not_a_link();
     };
     let title = format!("Sign: {}", envelope.subject);
+    // A used or expired link says so, with 410 Gone.
     if signer.signed_at.is_some() {
-        return page(&title, "<p>You have already signed these documents.</p>").into_response();
+        let body = "<p class=\"note\">You have already signed these documents.</p>";
+        return (StatusCode::GONE, page(&title, body)).into_response();
     }
     if envelope.status != super::model::Status::Submitted {
         let body = format!(
-            "<p>This envelope is <strong>{}</strong>: it can no longer be signed.</p>",
+            "<p class=\"note\">This envelope is <strong>{}</strong>: it can no longer be signed.</p>",
             envelope.status
         );
-        return page(&title, &body).into_response();
+        return (StatusCode::GONE, page(&title, &body)).into_response();
     }
     let documents: String = envelope
         .documents

@@ -157,9 +157,18 @@ async fn video_page(
         )
             .into_response();
     };
+    // Once the person went through the video the link is used: say so, with 410 Gone.
+    if found.status != Status::VideoPending {
+        let body = format!(
+            "<p class=\"note\">Request {} is <b>{}</b>: this video identification is over.</p>",
+            found.pk, found.status
+        );
+        return (StatusCode::GONE, page("Video identification", &body)).into_response();
+    }
     let action = escape(&format!(
-        "/_signsim/uanataca/videoid/{}/complete?tenant={tenant}",
-        found.pk
+        "/_signsim/uanataca/videoid/{}/complete?tenant={}",
+        found.pk,
+        crate::ui::query_value(&tenant)
     ));
     let body = format!(
         r#"<p class="note">Request {pk} · {phone} · {email} · status <b>{status}</b></p>
@@ -199,8 +208,13 @@ async fn complete(
         complete_video(&state, &tenant, &pk, &fields).map(|(pk, status)| {
             let json = json!({ "status": "ok", "request": pk, "request_status": status.as_str() });
             let html = format!(
-                "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">Back</a></p>",
-                escape(&videoid_link(&state, &tenant, pk))
+                "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">See the \
+                 request's timeline</a></p>",
+                escape(&crate::ui::pages::resource_path(
+                    super::SLUG,
+                    &tenant,
+                    &pk.to_string()
+                ))
             );
             (json, "Video identification".to_owned(), html)
         }),
