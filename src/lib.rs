@@ -75,6 +75,8 @@ struct Mounted {
 pub struct App {
     pub engine: Arc<Engine>,
     providers: Vec<Mounted>,
+    /// What the dashboard and resource pages are built from.
+    pages: Arc<ui::pages::Pages>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,7 +118,16 @@ pub fn build(config: &Config) -> Result<App, StartError> {
             })
         })
         .collect::<Result<_, StartError>>()?;
-    Ok(App { providers, engine })
+    let pages = Arc::new(ui::pages::Pages {
+        engine: engine.clone(),
+        slugs: slugs(),
+        links: context.registered_links(),
+    });
+    Ok(App {
+        providers,
+        engine,
+        pages,
+    })
 }
 
 fn load_scenarios(engine: &Engine, dir: Option<&Path>) -> Result<(), StartError> {
@@ -154,10 +165,13 @@ impl App {
             )
             // A nested router's "/" answers only the bare prefix, so the start page needs
             // its own route with the trailing slash people type.
-            .route("/_signsim/", axum::routing::get(admin::index))
+            .route(
+                "/_signsim/",
+                axum::routing::get(ui::pages::dashboard).with_state(self.pages.clone()),
+            )
             .nest(
                 "/_signsim",
-                admin::router(self.engine.clone(), provider_admin),
+                admin::router(self.engine.clone(), provider_admin, self.pages.clone()),
             );
         for provider in &self.providers {
             router = router.nest(&format!("/{}", provider.slug), provider.routers.api.clone());

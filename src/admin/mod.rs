@@ -4,13 +4,14 @@
 use crate::engine::clock::MAX_OFFSET_SECONDS;
 use crate::engine::events::EventFilter;
 use crate::engine::journal::JournalFilter;
-use crate::engine::outbox::OutboxFilter;
+use crate::engine::outbox::{Channel, OutboxFilter};
 use crate::engine::{rfc3339, Engine};
+use crate::ui::Caller;
 use crate::wire::admin::{AdminBody, AdminError, Path, Query, ADMIN_BODY_LIMIT};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -19,9 +20,12 @@ use std::sync::Arc;
 
 /// The admin API; `providers` are each provider's own admin calls and pages, mounted at
 /// `/<slug>` below it.
-pub fn router(engine: Arc<Engine>, providers: Vec<(&'static str, Router)>) -> Router {
+pub fn router(
+    engine: Arc<Engine>,
+    providers: Vec<(&'static str, Router)>,
+    pages: Arc<crate::ui::pages::Pages>,
+) -> Router {
     let mut router = Router::new()
-        .route("/", get(index))
         .route("/health", get(health))
         .route("/ca.pem", get(ca_pem))
         .route("/outbox", get(outbox))
@@ -35,7 +39,8 @@ pub fn router(engine: Arc<Engine>, providers: Vec<(&'static str, Router)>) -> Ro
         .route("/events", get(events))
         .route("/scenarios", get(list_scenarios).post(load_scenarios))
         .fallback(not_found)
-        .with_state(engine);
+        .with_state(engine)
+        .merge(crate::ui::pages::router(pages));
     for (slug, provider) in providers {
         router = router.nest(&format!("/{slug}"), provider);
     }
@@ -53,23 +58,6 @@ async fn not_found(uri: Uri) -> AdminError {
         "no admin endpoint at {}; see the README's admin API table",
         uri.path()
     ))
-}
-
-/// A start page for people: where things are. Also served at `/_signsim/` (see `App::router`).
-pub(crate) async fn index() -> Response {
-    crate::ui::page(
-        "signsim",
-        r#"<p>Local stand-in for e-signature and identity-verification providers.</p>
-<ul>
-<li><a href="/_signsim/inbox">Inbox</a>: the SMS, e-mails and WhatsApp messages "sent" (OTPs, links)</li>
-<li><a href="/_signsim/events">Events</a>: what happened to each resource</li>
-<li><a href="/_signsim/webhooks">Webhooks</a>: every delivery attempt</li>
-<li><a href="/_signsim/scenarios">Scenarios</a> loaded</li>
-<li><a href="/_signsim/requests">Request journal</a>, <a href="/_signsim/clock">clock</a>,
-<a href="/_signsim/ca.pem">root CA</a></li>
-</ul>"#,
-    )
-    .into_response()
 }
 
 async fn health() -> Json<Value> {
@@ -102,10 +90,25 @@ async fn clock(State(engine): State<Arc<Engine>>) -> Json<Value> {
     Json(clock_state(&engine))
 }
 
+/// `{"seconds": n}`: moves the clock. The dashboard's form posts here too: a browser is
+/// sent back to the dashboard (303), a client gets the clock as JSON.
 async fn advance(
     State(engine): State<Arc<Engine>>,
-    AdminBody(fields): AdminBody,
-) -> Result<Json<Value>, AdminError> {
+    caller: Caller,
+    body: Result<AdminBody, AdminError>,
+) -> Response {
+    let moved = match body {
+        Ok(AdminBody(fields)) => advance_clock(&engine, &fields),
+        Err(error) => Err(error),
+    };
+    match (moved, caller) {
+        (Ok(()), Caller::Client) => Json(clock_state(&engine)).into_response(),
+        (Ok(()), Caller::Browser) => Redirect::to("/_signsim").into_response(),
+        (Err(error), caller) => caller.failed(error),
+    }
+}
+
+fn advance_clock(engine: &Engine, fields: &crate::wire::Fields) -> Result<(), AdminError> {
     let seconds = fields.text("seconds")?.ok_or_else(|| {
         bad_request("missing 'seconds': how far to move the clock, e.g. {\"seconds\": 3600}")
     })?;
@@ -122,7 +125,7 @@ async fn advance(
                 .max(0)
         ))
     })?;
-    Ok(Json(clock_state(&engine)))
+    Ok(())
 }
 
 /// The `seconds` of a clock advance: a whole number from 0 to the clock's bound, each
@@ -184,19 +187,34 @@ async fn webhooks(State(engine): State<Arc<Engine>>) -> Json<Value> {
     Json(json!(engine.webhooks.attempts()))
 }
 
-/// Queues delivery `id` again, at once, as a new delivery.
+/// Queues delivery `id` again, at once, as a new delivery. A browser (the resource page's
+/// button) is sent back to the page of the delivery's resource (303).
 async fn redeliver(
     State(engine): State<Arc<Engine>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AdminError> {
-    let new_id = engine.ids.uuid();
-    if !engine.webhooks.redeliver(&id, new_id.clone(), engine.now()) {
-        return Err(AdminError::not_found(format!(
+    caller: Caller,
+    path: Result<Path<String>, AdminError>,
+) -> Response {
+    let id = match path {
+        Ok(Path(id)) => id,
+        Err(error) => return caller.failed(error),
+    };
+    let Some(request) = engine.webhooks.request(&id) else {
+        return caller.failed(AdminError::not_found(format!(
             "no webhook delivery {id}; GET /_signsim/webhooks lists them"
         )));
-    }
+    };
+    let new_id = engine.ids.uuid();
+    engine.webhooks.redeliver(&id, new_id.clone(), engine.now());
     engine.tick();
-    Ok(Json(json!({ "status": "ok", "delivery": new_id })))
+    match caller {
+        Caller::Client => Json(json!({ "status": "ok", "delivery": new_id })).into_response(),
+        Caller::Browser => Redirect::to(&crate::ui::pages::resource_path(
+            request.provider,
+            &request.tenant,
+            &request.resource,
+        ))
+        .into_response(),
+    }
 }
 
 /// The timeline of resources, filtered by `provider`, `id` and `tenant`.
@@ -259,13 +277,39 @@ async fn load_scenarios(
     }
 }
 
-/// The outbox as a page for people: every message "sent", newest first, with its OTP and
-/// a clickable link. Reloads itself every few seconds.
+/// The inbox's filter, as its form sends it: an empty field filters nothing.
+#[derive(Debug, Default, Deserialize)]
+struct InboxQuery {
+    provider: Option<String>,
+    channel: Option<String>,
+    to: Option<String>,
+    tenant: Option<String>,
+}
+
+/// The outbox as a page for people: every message "sent", newest first, filterable by
+/// provider, channel and recipient, with its OTP and a clickable link. Reloads itself
+/// every few seconds.
 async fn inbox(
     State(engine): State<Arc<Engine>>,
-    Query(filter): Query<OutboxFilter>,
+    Query(query): Query<InboxQuery>,
 ) -> Result<Response, AdminError> {
     use crate::ui::escape;
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let channel_text = given(query.channel);
+    let channel = match channel_text.as_deref() {
+        None => None,
+        Some(text) => Some(Channel::parse(text).ok_or_else(|| {
+            bad_request(format!(
+                "channel must be sms, email or whatsapp, not {text}"
+            ))
+        })?),
+    };
+    let filter = OutboxFilter {
+        provider: given(query.provider),
+        to: given(query.to),
+        channel,
+        tenant: given(query.tenant),
+    };
     let mut rows = String::new();
     for message in engine.outbox.list(&filter).iter().rev() {
         let link = message
@@ -273,26 +317,57 @@ async fn inbox(
             .as_deref()
             .map(|l| format!("<a href=\"{0}\">{0}</a>", escape(l)))
             .unwrap_or_default();
+        let otp = message
+            .otp
+            .as_deref()
+            .map(|otp| {
+                // Clicking the OTP selects it, ready to copy into the signer's page.
+                format!(
+                    "<span class=\"otp\" style=\"user-select: all\"><b>{}</b></span>",
+                    escape(otp)
+                )
+            })
+            .unwrap_or_default();
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(&rfc3339(message.at)),
             escape(&message.provider),
             message.channel.as_str(),
             escape(&message.to),
             escape(&message.text),
-            escape(message.otp.as_deref().unwrap_or("")),
+            otp,
             link,
         ));
     }
     if rows.is_empty() {
         rows.push_str("<tr><td colspan=\"7\">Nothing sent yet.</td></tr>");
     }
+    let mut providers = String::from("<option value=\"\">all</option>");
+    for slug in crate::slugs() {
+        let selected = if filter.provider.as_deref() == Some(slug) {
+            " selected"
+        } else {
+            ""
+        };
+        providers.push_str(&format!("<option{selected}>{slug}</option>"));
+    }
+    let mut channels = String::from("<option value=\"\">all</option>");
+    for c in [Channel::Sms, Channel::Email, Channel::Whatsapp] {
+        let selected = if channel == Some(c) { " selected" } else { "" };
+        channels.push_str(&format!("<option{selected}>{}</option>", c.as_str()));
+    }
     let body = format!(
         "<meta http-equiv=\"refresh\" content=\"3\">\
-         <p class=\"note\">Every SMS, e-mail and WhatsApp message the providers would have sent \
-         (also as JSON at <a href=\"/_signsim/outbox\">/_signsim/outbox</a>).</p>\
-         <table><tr><th>at</th><th>provider</th><th>channel</th><th>to</th><th>text</th>\
-         <th>OTP</th><th>link</th></tr>{rows}</table>"
+         <p class=\"note\">Every SMS, e-mail and WhatsApp message the providers would have sent, \
+         newest first (also as JSON at <a href=\"/_signsim/outbox\">/_signsim/outbox</a>).</p>\
+         <form class=\"bar\" method=\"get\" action=\"/_signsim/inbox\">\
+         <label>Provider <select name=\"provider\">{providers}</select></label>\
+         <label>Channel <select name=\"channel\">{channels}</select></label>\
+         <label>Recipient <input name=\"to\" value=\"{to}\" placeholder=\"any\"></label>\
+         <button type=\"submit\">Filter</button></form>\
+         <div class=\"scroll\"><table id=\"inbox\"><tr><th>at</th><th>provider</th><th>channel</th>\
+         <th>to</th><th>text</th><th>OTP</th><th>link</th></tr>{rows}</table></div>",
+        to = escape(filter.to.as_deref().unwrap_or("")),
     );
     Ok(crate::ui::page("Inbox", &body).into_response())
 }

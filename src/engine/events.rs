@@ -19,7 +19,37 @@ pub struct Event {
     pub text: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// One resource as the dashboard lists it, derived from its events.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resource {
+    pub provider: String,
+    pub tenant: String,
+    pub id: String,
+    /// Its status as its latest `status` event says (`ISSUED`, `completed`), else the
+    /// kind of its first event.
+    pub status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When its latest event happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Its latest event's text.
+    pub last: String,
+}
+
+/// What a `status` event's text says the status now is: the part after the arrow of
+/// "status A → B" or "A → B", the status of "created in status X", else the text.
+pub fn status_of(text: &str) -> &str {
+    if let Some((_, to)) = text.rsplit_once('→') {
+        return to.trim();
+    }
+    if let Some((_, status)) = text.rsplit_once(" in status ") {
+        return status.trim();
+    }
+    text.trim()
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct EventFilter {
     pub provider: Option<String>,
     pub id: Option<String>,
@@ -46,6 +76,53 @@ impl Events {
             .collect()
     }
 
+    /// Every resource with events matching `filter` (its `id` ignored), the most recently
+    /// changed first. The webhook dispatcher's attempts do not count as changes.
+    pub fn resources(&self, filter: &EventFilter) -> Vec<Resource> {
+        let mut found: Vec<Resource> = Vec::new();
+        let mut index: std::collections::HashMap<(String, String, String), usize> =
+            std::collections::HashMap::new();
+        let all = EventFilter {
+            id: None,
+            ..filter.clone()
+        };
+        for event in self.list(&all) {
+            let key = (
+                event.provider.clone(),
+                event.tenant.clone(),
+                event.id.clone(),
+            );
+            let position = *index.entry(key).or_insert_with(|| {
+                found.push(Resource {
+                    provider: event.provider.clone(),
+                    tenant: event.tenant.clone(),
+                    id: event.id.clone(),
+                    status: event.kind.clone(),
+                    created_at: event.at,
+                    updated_at: event.at,
+                    last: event.text.clone(),
+                });
+                found.len() - 1
+            });
+            let Some(resource) = found.get_mut(position) else {
+                continue;
+            };
+            if event.kind == "status"
+                || (event.kind == "created" && event.text.contains(" in status "))
+            {
+                resource.status = status_of(&event.text).to_owned();
+            }
+            if event.kind != "webhook" {
+                resource.updated_at = event.at;
+                resource.last = event.text.clone();
+            }
+        }
+        // Stable: resources changed at the same instant keep newest-created first.
+        found.reverse();
+        found.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
+        found
+    }
+
     pub fn reset(&self, tenant: Option<&str>) {
         let mut events = self.lock();
         match tenant {
@@ -58,5 +135,17 @@ impl Events {
         self.events
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn status_of_reads_the_texts_providers_record() {
+        use super::status_of;
+        assert_eq!(status_of("status ENROLLREADY → ISSUED"), "ISSUED");
+        assert_eq!(status_of("submitted → expired"), "expired");
+        assert_eq!(status_of("created in status VIDEOPENDING"), "VIDEOPENDING");
+        assert_eq!(status_of("envelope created"), "envelope created");
     }
 }

@@ -248,6 +248,16 @@ impl Engine {
 
     /// "Sends" a message to an end user: it lands in the outbox, stamped with id and time.
     pub fn send(&self, outgoing: Outgoing) -> Message {
+        self.send_message(outgoing, None)
+    }
+
+    /// `send`, naming the resource (`id`, as the provider's events name it) the message is
+    /// about, so that the resource's page lists it.
+    pub fn send_about(&self, id: &str, outgoing: Outgoing) -> Message {
+        self.send_message(outgoing, Some(id.to_owned()))
+    }
+
+    fn send_message(&self, outgoing: Outgoing, resource: Option<String>) -> Message {
         let message = Message {
             id: self.ids.uuid(),
             provider: outgoing.provider.to_owned(),
@@ -258,6 +268,7 @@ impl Engine {
             otp: outgoing.otp,
             link: outgoing.link,
             at: self.now(),
+            resource,
         };
         tracing::info!(provider = %message.provider, channel = ?message.channel, to = %message.to, "outbox: {}", message.text);
         self.outbox.push(message.clone());

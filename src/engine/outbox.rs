@@ -46,6 +46,36 @@ pub struct Message {
     pub link: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// The resource the message is about (a request pk, an envelope id), when the provider
+    /// said so (`Engine::send_about`): how a resource's timeline finds it. Not part of the
+    /// outbox's JSON, whose shape is a contract.
+    #[serde(skip)]
+    pub resource: Option<String>,
+}
+
+impl Message {
+    /// Whether the message is about resource `id` of `provider` and `tenant`: named so by
+    /// its provider, or, for providers that do not name it, mentioning `id` in its text or
+    /// link.
+    pub fn is_about(&self, provider: &str, tenant: &str, id: &str) -> bool {
+        if self.provider != provider || self.tenant != tenant {
+            return false;
+        }
+        match &self.resource {
+            Some(resource) => resource == id,
+            None => {
+                mentions(&self.text, id) || self.link.as_deref().is_some_and(|l| mentions(l, id))
+            }
+        }
+    }
+}
+
+/// Whether `id` appears in `text` as a whole word (so request 14 is not found in "1464").
+fn mentions(text: &str, id: &str) -> bool {
+    !id.is_empty()
+        && text
+            .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+            .any(|word| word == id)
 }
 
 /// What a provider hands the outbox; the engine stamps id and time.
@@ -59,7 +89,7 @@ pub struct Outgoing {
     pub link: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct OutboxFilter {
     pub provider: Option<String>,
     pub to: Option<String>,

@@ -149,6 +149,11 @@ impl Webhooks {
         true
     }
 
+    /// What delivery `id` asked for, if it is known.
+    pub fn request(&self, id: &str) -> Option<Arc<WebhookRequest>> {
+        self.sent.get(id).map(|r| r.value().clone())
+    }
+
     pub fn attempts(&self) -> Vec<Attempt> {
         lock(&self.attempts).clone()
     }

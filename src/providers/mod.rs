@@ -23,7 +23,21 @@ use crate::engine::Engine;
 use crate::pki::PkiError;
 use axum::Router;
 use shared::oneshot::OneShot;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// What the resource page links for one resource, each as `(label, url)`: its documents
+/// (originals, signed files, dossiers, certificates; opened in the browser) and the pages
+/// where a person plays its end user (signing, video, biometric pages).
+#[derive(Debug, Default, Clone)]
+pub struct ResourceLinks {
+    pub documents: Vec<(String, String)>,
+    pub acts: Vec<(String, String)>,
+}
+
+/// A provider's `ResourceLinks` for a tenant and resource id (as its events name it). A
+/// provider registers one with `Context::resource_links`; without one its resource pages
+/// show the timeline and the outbox's links only.
+pub type LinksFn = Arc<dyn Fn(&str, &str) -> ResourceLinks + Send + Sync>;
 
 /// One provider, as the registry in `lib.rs` lists it.
 pub struct Provider {
@@ -51,6 +65,7 @@ pub struct Context {
     /// Largest request body a provider accepts, in bytes.
     pub body_limit: usize,
     oneshot: OnceLock<Arc<OneShot>>,
+    resource_links: Mutex<Vec<(&'static str, LinksFn)>>,
 }
 
 impl Context {
@@ -59,7 +74,24 @@ impl Context {
             engine,
             body_limit,
             oneshot: OnceLock::new(),
+            resource_links: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Registers what the resource page links for `slug`'s resources (optional).
+    pub fn resource_links(&self, slug: &'static str, links: LinksFn) {
+        self.resource_links
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((slug, links));
+    }
+
+    /// Every provider's registered `LinksFn`, by slug.
+    pub fn registered_links(&self) -> Vec<(&'static str, LinksFn)> {
+        self.resource_links
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The one-shot model that Uanataca and Signal both serve.

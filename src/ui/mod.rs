@@ -6,6 +6,8 @@
 //! from a browser (a link opened, a form posted) and gets a page; anything else (a test,
 //! curl, a script) gets JSON. The same admin call serves both.
 
+pub mod pages;
+
 use crate::wire::admin::AdminError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -89,6 +91,20 @@ pub fn escape(text: &str) -> String {
     escaped
 }
 
+/// Percent-encodes `text` for a URL's path segment or query value: everything but
+/// letters, digits and `-._~`, so a tenant such as `a/b&c` stays one value.
+pub fn query_value(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
 /// A whole page around `body` (already HTML; escape what comes from users).
 pub fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
@@ -99,19 +115,39 @@ pub fn page(title: &str, body: &str) -> Html<String> {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · signsim</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
-header {{ font-size: .85rem; color: #666; border-bottom: 1px solid #ddd; margin-bottom: 1rem; }}
+body {{ font-family: system-ui, sans-serif; max-width: 64rem; margin: 1rem auto; padding: 0 .75rem; color: #222; line-height: 1.4; }}
+header {{ font-size: .85rem; color: #666; border-bottom: 1px solid #ddd; margin-bottom: 1rem; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }}
+header a {{ color: #36c; }}
+h1 {{ font-size: 1.5rem; overflow-wrap: anywhere; }}
+h2 {{ font-size: 1.15rem; margin-top: 1.5rem; }}
 form {{ margin: 1rem 0; }}
+form.inline {{ display: inline; margin: 0; }}
+form.bar {{ display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }}
+form.bar label {{ margin: 0; }}
 label {{ display: block; margin: .5rem 0 .2rem; }}
-input, select, button {{ font-size: 1rem; padding: .4rem; }}
-button {{ margin-right: .5rem; }}
+input, select, button {{ font-size: 1rem; padding: .4rem; max-width: 100%; }}
+button {{ margin-right: .5rem; cursor: pointer; }}
 .note {{ background: #f5f5f5; padding: .5rem; border-radius: 4px; }}
+.scroll {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; font-size: .85rem; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }}
+th {{ white-space: nowrap; }}
+td.wide {{ min-width: 12rem; }}
+.status {{ font-weight: bold; }}
+.tag {{ display: inline-block; font-size: .75rem; padding: 0 .35rem; border-radius: 3px; background: #eee; color: #333; }}
+.tag.event {{ background: #e3efff; }} .tag.call {{ background: #eee; }} .tag.message {{ background: #fff3d6; }}
+.tag.webhook {{ background: #e4f6e4; }} .tag.failed {{ background: #fde2e2; }}
+ol.timeline {{ list-style: none; padding: 0; }}
+ol.timeline li {{ border-left: 3px solid #ccd; padding: .3rem .6rem; margin: 0 0 .4rem; overflow-wrap: anywhere; }}
+ol.timeline time {{ color: #666; font-size: .8rem; display: block; }}
+pre {{ background: #f7f7f7; padding: .5rem; overflow-x: auto; font-size: .8rem; white-space: pre-wrap; overflow-wrap: anywhere; }}
+dl.fields {{ display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }}
+dl.fields dt {{ color: #666; }} dl.fields dd {{ margin: 0; overflow-wrap: anywhere; }}
 </style>
 </head>
 <body>
-<header>signsim — simulated page, not the real provider</header>
+<header><span>signsim — simulated page, not the real provider</span>
+<a href="/_signsim">dashboard</a> <a href="/_signsim/inbox">inbox</a></header>
 <h1>{title}</h1>
 {body}
 </body>

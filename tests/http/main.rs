@@ -7,6 +7,7 @@ mod common;
 mod hostile;
 mod identiasign;
 mod mensatek;
+mod pages;
 mod paths;
 mod qitech;
 mod receiver;

@@ -9,7 +9,7 @@ use insta::assert_json_snapshot;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const KEY: &str = "qi-key-alpha";
+pub(crate) const KEY: &str = "qi-key-alpha";
 const OTHER_KEY: &str = "qi-key-beta";
 
 fn q(sim: &Sim, path: &str) -> String {
@@ -33,7 +33,7 @@ async fn call(
     answer(request.send().await.expect("request sent")).await
 }
 
-async fn get(sim: &Sim, path: &str) -> Answer {
+pub(crate) async fn get(sim: &Sim, path: &str) -> Answer {
     call(sim, Method::GET, &q(sim, path), Some(KEY), None).await
 }
 
@@ -68,7 +68,7 @@ fn in_days(days: i64) -> String {
     )
 }
 
-fn signer(id: &str, email: &str) -> Value {
+pub(crate) fn signer(id: &str, email: &str) -> Value {
     json!({
         "id": id,
         "name": format!("John Sample {id}"),
@@ -91,7 +91,7 @@ fn envelope(id: &str, signers: Vec<Value>) -> Value {
 }
 
 /// A created envelope with one document, submitted; returns the document id.
-async fn submitted(sim: &Sim, id: &str, signers: Vec<Value>) -> String {
+pub(crate) async fn submitted(sim: &Sim, id: &str, signers: Vec<Value>) -> String {
     let created = post(sim, "/sign/envelope", envelope(id, signers)).await;
     assert_eq!(created.status, 201, "{:?}", created.json());
     let doc = post(
@@ -119,7 +119,7 @@ async fn sign(sim: &Sim, id: &str, signer: &str, extra: Value) -> Answer {
     .await
 }
 
-async fn configure_hook(sim: &Sim, url: &str, extra: Value) -> Answer {
+pub(crate) async fn configure_hook(sim: &Sim, url: &str, extra: Value) -> Answer {
     let mut body = json!({ "api_key": KEY, "url": url, "signature_key": "s3cr3t" });
     if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
         body.extend(extra.clone());

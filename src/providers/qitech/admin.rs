@@ -217,15 +217,17 @@ async fn signing_page(State(state): State<Arc<QiTech>>, Path(code): Path<String>
         return not_a_link();
     };
     let title = format!("Sign: {}", envelope.subject);
+    // A used or expired link says so, with 410 Gone.
     if signer.signed_at.is_some() {
-        return page(&title, "<p>You have already signed these documents.</p>").into_response();
+        let body = "<p class=\"note\">You have already signed these documents.</p>";
+        return (StatusCode::GONE, page(&title, body)).into_response();
     }
     if envelope.status != super::model::Status::Submitted {
         let body = format!(
-            "<p>This envelope is <strong>{}</strong>: it can no longer be signed.</p>",
+            "<p class=\"note\">This envelope is <strong>{}</strong>: it can no longer be signed.</p>",
             envelope.status
         );
-        return page(&title, &body).into_response();
+        return (StatusCode::GONE, page(&title, &body)).into_response();
     }
     let documents: String = envelope
         .documents
@@ -289,4 +291,47 @@ async fn file(State(state): State<Arc<QiTech>>, Path(name): Path<String>) -> Res
         }
         None => (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response(),
     }
+}
+/// What the resource page links for an envelope: each original and each dossier, by a
+/// file URL valid for 24 hours (as the API's own URLs), and each signer's signing page.
+pub fn resource_links(state: Arc<QiTech>) -> crate::providers::LinksFn {
+    use super::model::service::FileKind;
+    Arc::new(move |tenant: &str, id: &str| {
+        let Ok(envelope) = state.get(tenant, id) else {
+            return Default::default();
+        };
+        let mut links = Vec::new();
+        for document in &envelope.documents {
+            let url =
+                state.page_file_url(tenant, id, FileKind::Original(document.id.clone()), "pdf");
+            links.push((format!("original: {}", document.name), url));
+        }
+        for dossier in &envelope.dossiers {
+            let name = envelope
+                .documents
+                .iter()
+                .find(|d| d.id == dossier.document_id)
+                .map_or(dossier.document_id.as_str(), |d| d.name.as_str());
+            let url = state.page_file_url(
+                tenant,
+                id,
+                FileKind::Dossier(dossier.document_id.clone()),
+                "pdf",
+            );
+            links.push((format!("signed dossier: {name}"), url));
+        }
+        let acts = envelope
+            .signers
+            .iter()
+            .filter_map(|signer| {
+                let code = signer.link_code.as_deref()?;
+                let label = format!("signing page of {} (signature_url)", signer.name);
+                Some((label, state.signature_url(code)))
+            })
+            .collect();
+        crate::providers::ResourceLinks {
+            documents: links,
+            acts,
+        }
+    })
 }

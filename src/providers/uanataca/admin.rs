@@ -24,7 +24,117 @@ pub fn router(state: Arc<Uanataca>) -> Router {
     Router::new()
         .route("/videoid/{pk}", get(video_page))
         .route("/videoid/{pk}/complete", post(complete))
+        .route("/requests/{pk}/documents/{uid}", get(document))
+        .route("/requests/{pk}/certificate", get(certificate))
         .with_state(state)
+}
+
+/// `?tenant=&signed=true`: what `document` serves.
+#[derive(Deserialize)]
+struct DocumentQuery {
+    tenant: Option<String>,
+    #[serde(default)]
+    signed: bool,
+}
+
+fn request_in(
+    state: &Uanataca,
+    tenant: Option<String>,
+    pk: &str,
+) -> AdminResult<(String, crate::providers::shared::oneshot::SignatureRequest)> {
+    let tenant = tenant.unwrap_or_else(|| crate::engine::DEFAULT_TENANT.to_owned());
+    let found = parse_pk(pk)
+        .and_then(|pk| state.oneshot.get(&tenant, pk).ok())
+        .ok_or_else(|| AdminError::not_found(format!("no request {pk} in tenant '{tenant}'")))?;
+    Ok((tenant, found))
+}
+
+/// `GET /_signsim/uanataca/requests/{pk}/documents/{uid}?tenant=&signed=`: a document of
+/// a request, original or signed, shown in the browser (the resource page links it).
+async fn document(
+    State(state): State<Arc<Uanataca>>,
+    Path((pk, uid)): Path<(String, String)>,
+    Query(query): Query<DocumentQuery>,
+) -> AdminResult {
+    let (_, found) = request_in(&state, query.tenant, &pk)?;
+    let document = found
+        .document(&uid)
+        .ok_or_else(|| AdminError::not_found(format!("request {pk} has no document {uid}")))?;
+    let bytes = if query.signed {
+        document
+            .signed
+            .clone()
+            .ok_or_else(|| AdminError::not_found(format!("document {uid} is not signed yet")))?
+    } else {
+        document.original.clone()
+    };
+    let content_type = match (&document.kind, query.signed) {
+        (crate::providers::shared::oneshot::DocumentKind::Pdf, _) => "application/pdf",
+        (_, true) => "application/pkcs7-signature",
+        (_, false) => "application/octet-stream",
+    };
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+/// `GET /_signsim/uanataca/requests/{pk}/certificate?tenant=`: the request's single-use
+/// certificate (DER), once it is issued.
+async fn certificate(
+    State(state): State<Arc<Uanataca>>,
+    Path(pk): Path<String>,
+    Query(query): Query<TenantQuery>,
+) -> AdminResult {
+    let (_, found) = request_in(&state, query.tenant, &pk)?;
+    let certificate = found
+        .certificate
+        .ok_or_else(|| AdminError::not_found(format!("request {pk} has no certificate yet")))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/pkix-cert")],
+        certificate.der,
+    )
+        .into_response())
+}
+
+/// What the resource page links for a request: its documents, certificate and, for a
+/// video identification, the page behind `videoid_link`.
+pub fn resource_links(state: Arc<Uanataca>) -> crate::providers::LinksFn {
+    Arc::new(move |tenant: &str, id: &str| {
+        let Some(found) = parse_pk(id).and_then(|pk| state.oneshot.get(tenant, pk).ok()) else {
+            return Default::default();
+        };
+        let tenant_query = crate::ui::query_value(tenant);
+        let base = format!("/_signsim/{}/requests/{}", super::SLUG, found.pk);
+        let mut links = Vec::new();
+        for document in &found.documents {
+            let url = format!(
+                "{base}/documents/{}?tenant={tenant_query}",
+                crate::ui::query_value(&document.uid)
+            );
+            links.push((format!("original: {}", document.filename), url.clone()));
+            if document.signed.is_some() {
+                links.push((
+                    format!("signed: {}", document.filename),
+                    format!("{url}&signed=true"),
+                ));
+            }
+        }
+        if found.certificate.is_some() {
+            links.push((
+                "certificate (DER)".to_owned(),
+                format!("{base}/certificate?tenant={tenant_query}"),
+            ));
+        }
+        let mut acts = Vec::new();
+        if found.video.is_some() {
+            acts.push((
+                "video identification page (videoid_link)".to_owned(),
+                videoid_link(&state, tenant, found.pk),
+            ));
+        }
+        crate::providers::ResourceLinks {
+            documents: links,
+            acts,
+        }
+    })
 }
 
 #[derive(Deserialize)]
@@ -47,9 +157,18 @@ async fn video_page(
         )
             .into_response();
     };
+    // Once the person went through the video the link is used: say so, with 410 Gone.
+    if found.status != Status::VideoPending {
+        let body = format!(
+            "<p class=\"note\">Request {} is <b>{}</b>: this video identification is over.</p>",
+            found.pk, found.status
+        );
+        return (StatusCode::GONE, page("Video identification", &body)).into_response();
+    }
     let action = escape(&format!(
-        "/_signsim/uanataca/videoid/{}/complete?tenant={tenant}",
-        found.pk
+        "/_signsim/uanataca/videoid/{}/complete?tenant={}",
+        found.pk,
+        crate::ui::query_value(&tenant)
     ));
     let body = format!(
         r#"<p class="note">Request {pk} · {phone} · {email} · status <b>{status}</b></p>
@@ -89,8 +208,13 @@ async fn complete(
         complete_video(&state, &tenant, &pk, &fields).map(|(pk, status)| {
             let json = json!({ "status": "ok", "request": pk, "request_status": status.as_str() });
             let html = format!(
-                "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">Back</a></p>",
-                escape(&videoid_link(&state, &tenant, pk))
+                "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">See the \
+                 request's timeline</a></p>",
+                escape(&crate::ui::pages::resource_path(
+                    super::SLUG,
+                    &tenant,
+                    &pk.to_string()
+                ))
             );
             (json, "Video identification".to_owned(), html)
         }),

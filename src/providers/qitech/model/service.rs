@@ -26,6 +26,8 @@ pub struct LinkTarget {
 /// What a file URL serves.
 #[derive(Debug, Clone)]
 pub enum FileKind {
+    /// A document as it was added (the resource page's link; the API has none).
+    Original(String),
     Dossier(String),
     Front(String),
     Back(String),
@@ -186,6 +188,7 @@ impl QiTech {
                 let link = self.signature_url(code);
                 self.message(
                     tenant,
+                    id,
                     signer,
                     signer.document_submission_method,
                     format!("{}: you have documents to sign at {link}", envelope.subject),
@@ -274,6 +277,7 @@ impl QiTech {
         if envelope.status == Status::Submitted && signer.signed_at.is_none() {
             self.message(
                 tenant,
+                &target.envelope,
                 &signer,
                 signer.authentication_submission_method,
                 format!("QI Tech Sign: your authentication token is {token}"),
@@ -284,9 +288,11 @@ impl QiTech {
         Ok((envelope, signer))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn message(
         &self,
         tenant: &str,
+        envelope: &str,
         signer: &Signer,
         channel: Channel,
         text: String,
@@ -296,15 +302,18 @@ impl QiTech {
         let Some(to) = signer.address(channel) else {
             return;
         };
-        self.engine.send(Outgoing {
-            provider: SLUG,
-            tenant: tenant.to_owned(),
-            channel,
-            to,
-            text,
-            otp,
-            link,
-        });
+        self.engine.send_about(
+            envelope,
+            Outgoing {
+                provider: SLUG,
+                tenant: tenant.to_owned(),
+                channel,
+                to,
+                text,
+                otp,
+                link,
+            },
+        );
     }
 
     /// The signer signs: checks CPF and token, records the identity checks, and completes
@@ -430,6 +439,27 @@ impl QiTech {
             .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"))
     }
 
+    /// A URL for a file of an envelope, as the resource page shows it: like `file_url`, but
+    /// its token is derived from the tenant, envelope and file instead of drawn from the
+    /// seeded ids, so looking at a page does not change the ids a seeded run hands out
+    /// next. Opening the page again renews the same URL.
+    pub fn page_file_url(&self, tenant: &str, envelope: &str, kind: FileKind, ext: &str) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("page-file\0{tenant}\0{envelope}\0{kind:?}"));
+        let token = hex::encode(&digest[..16]);
+        self.files.insert_as(
+            tenant,
+            token.clone(),
+            FileLink {
+                envelope: envelope.to_owned(),
+                kind,
+                expires_at: crate::engine::later(self.engine.now(), seconds(URL_LIFETIME_SECONDS)),
+            },
+        );
+        self.engine
+            .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"))
+    }
+
     /// The tenant and file a file URL's token leads to.
     pub fn file_link(&self, token: &str) -> Option<(String, FileLink)> {
         self.files.get(token)
@@ -439,6 +469,11 @@ impl QiTech {
     pub fn file(&self, tenant: &str, link: &FileLink) -> Option<(Bytes, String)> {
         let envelope = self.get(tenant, &link.envelope).ok()?;
         match &link.kind {
+            FileKind::Original(document) => envelope
+                .documents
+                .iter()
+                .find(|d| &d.id == document)
+                .map(|d| (d.bytes.clone(), "application/pdf".to_owned())),
             FileKind::Dossier(document) => envelope
                 .dossiers
                 .iter()

@@ -704,18 +704,21 @@ impl OneShot {
             );
             return Ok(());
         }
-        self.engine.send(Outgoing {
-            provider,
-            tenant: tenant.to_owned(),
-            channel,
-            to: phone,
-            text: format!(
-                "{code} is your code to sign request {pk}. It is valid for {} minutes.",
-                options.validity.whole_minutes()
-            ),
-            otp: Some(code),
-            link: None,
-        });
+        self.engine.send_about(
+            &pk.to_string(),
+            Outgoing {
+                provider,
+                tenant: tenant.to_owned(),
+                channel,
+                to: phone,
+                text: format!(
+                    "{code} is your code to sign request {pk}. It is valid for {} minutes.",
+                    options.validity.whole_minutes()
+                ),
+                otp: Some(code),
+                link: None,
+            },
+        );
         Ok(())
     }
 
