@@ -86,7 +86,14 @@ pub struct Webhooks {
     policy: RetryPolicy,
     clock: Arc<Clock>,
     events: Arc<Events>,
-    client: reqwest::Client,
+    /// The simulator's CA and `--webhook-ca`: what the client trusts besides the system.
+    roots: RootCertStore,
+    /// A client that trusts `roots` alone, made at start (so a client that cannot be made
+    /// is a start-up error); used should adding the system's roots ever fail.
+    fallback: reqwest::Client,
+    /// Made on the first delivery, not at start: reading the system's roots costs a few
+    /// milliseconds, most of a start, and many runs never send a webhook.
+    client: OnceLock<reqwest::Client>,
     pending: Mutex<Vec<Pending>>,
     attempts: Mutex<Vec<Attempt>>,
     /// Every request ever scheduled, by delivery id, for redelivery.
@@ -94,33 +101,24 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    /// `roots` are the certificates an https receiver may chain to (see [`https_roots`]).
+    /// `roots` are the certificates an https receiver may chain to besides the system's
+    /// (see [`https_roots`]).
     pub fn new(
         policy: RetryPolicy,
         clock: Arc<Clock>,
         events: Arc<Events>,
         roots: RootCertStore,
     ) -> Result<Webhooks, TrustError> {
-        // ring, named rather than looked up as the process default: it is the backend
-        // rustls is built with here (rcgen compiles it in anyway), and nothing installs a
-        // default. A failed build is a start-up error, not a fallback client: one without
-        // these roots would fail every https delivery with no visible cause.
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TrustError::Client(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .timeout(policy.timeout)
-            .use_preconfigured_tls(tls)
-            .build()
-            .map_err(|e| TrustError::Client(e.to_string()))?;
+        // Built once here to fail at start, not at the first delivery: a client that cannot
+        // be made would fail every https delivery with no visible cause.
+        let fallback = http_client(policy.timeout, roots.clone())?;
         Ok(Webhooks {
             policy,
             clock,
             events,
-            client,
+            roots,
+            fallback,
+            client: OnceLock::new(),
             pending: Mutex::new(Vec::new()),
             attempts: Mutex::new(Vec::new()),
             sent: dashmap::DashMap::new(),
@@ -197,7 +195,7 @@ impl Webhooks {
     }
 
     async fn post(&self, request: &WebhookRequest) -> Result<u16, String> {
-        let mut call = self.client.post(&request.url).body(request.body.clone());
+        let mut call = self.client().post(&request.url).body(request.body.clone());
         for (name, value) in &request.headers {
             call = call.header(name, value);
         }
@@ -303,6 +301,38 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+impl Webhooks {
+    /// The delivery client: the system's roots and `roots`. Should adding the system's roots
+    /// fail, deliveries go on with `roots` alone.
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            let mut all = system_roots().clone();
+            all.roots.extend(self.roots.roots.iter().cloned());
+            http_client(self.policy.timeout, all).unwrap_or_else(|_| self.fallback.clone())
+        })
+    }
+}
+
+/// An HTTP client that trusts `roots` for https.
+fn http_client(
+    timeout: std::time::Duration,
+    roots: RootCertStore,
+) -> Result<reqwest::Client, TrustError> {
+    // ring, named rather than looked up as the process default: it is the backend rustls is
+    // built with here (rcgen compiles it in anyway), and nothing installs a default.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TrustError::Client(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .use_preconfigured_tls(tls)
+        .build()
+        .map_err(|e| TrustError::Client(e.to_string()))
+}
+
 /// Why the webhook client could not be set up; each is a start-up error.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
@@ -319,13 +349,14 @@ pub enum TrustError {
     Client(String),
 }
 
-/// What an https receiver's certificate may chain to: the system's roots, the simulator's
-/// CA (`simulator_ca`, DER) and every certificate of the PEM file `ca_file`.
+/// What an https receiver's certificate may chain to besides the system's roots (added
+/// on the first delivery): the simulator's CA (`simulator_ca`, DER) and every certificate
+/// of the PEM file `ca_file`.
 pub fn https_roots(
     simulator_ca: &[u8],
     ca_file: Option<&Path>,
 ) -> Result<RootCertStore, TrustError> {
-    let mut roots = system_roots().clone();
+    let mut roots = RootCertStore::empty();
     roots
         .add(CertificateDer::from(simulator_ca.to_vec()))
         .map_err(|e| TrustError::SimulatorCa(e.to_string()))?;
