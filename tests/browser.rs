@@ -516,6 +516,8 @@ async fn the_dashboards_clock_form_expires_an_envelope() {
 async fn a_signer_named_like_a_script_stays_text_on_every_page() {
     let sim = simulator().await;
     qitech_envelope(&sim, "env-script", SCRIPT).await;
+    let process = identiasign_process(&sim, SCRIPT, SCRIPT, None).await;
+    let verification = mensatek_verification(&sim, &format!("{SCRIPT} [LINK]")).await;
     with_browser("script", async |client| {
         let pages = [
             (sim.url("/_signsim"), false),
@@ -548,6 +550,296 @@ async fn a_signer_named_like_a_script_stays_text_on_every_page() {
             .await
             .contains(&format!("{SCRIPT}, you are asked to sign")));
         screenshot(client, "script-signer-page", None).await;
+
+        // IdentiaSign and Mensatek: the resource page, then the page it links for the
+        // person (IdentiaSign's shows the description and the alias).
+        let others = [
+            (
+                resource_url(&sim, "identiasign", IDENTIA_USER, &process),
+                true,
+            ),
+            (
+                resource_url(&sim, "mensatek", MENSATEK_USER, &verification),
+                false,
+            ),
+        ];
+        for (url, page_shows_name) in others {
+            client.goto(&url).await.unwrap();
+            assert_no_alert(client, &url).await;
+            let text = body_text(client).await;
+            assert!(
+                text.contains(SCRIPT),
+                "{url} shows the name as text: {text}"
+            );
+            let link = client
+                .find(Locator::Css("#act a"))
+                .await
+                .expect("the person's page link")
+                .attr("href")
+                .await
+                .unwrap()
+                .expect("href");
+            client.goto(&link).await.unwrap();
+            assert_no_alert(client, &link).await;
+            let text = body_text(client).await;
+            assert!(
+                !page_shows_name || text.contains(&format!("Firmante: {SCRIPT}")),
+                "{link} shows the name as text: {text}"
+            );
+        }
+        screenshot(client, "script-identiasign-mensatek", None).await;
+    })
+    .await;
+}
+
+const IDENTIA_USER: &str = "entidad.pe";
+const MENSATEK_USER: &str = "browser-user";
+
+/// A created IdentiaSign process with one signer (`alias`, PER 12345678, by email) and
+/// one document, reporting to `callback` when given; returns its id.
+async fn identiasign_process(
+    sim: &Running,
+    description: &str,
+    alias: &str,
+    callback: Option<&str>,
+) -> String {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(sim.url("/identiasign/api/auth/login"))
+        .json(
+            &json!({ "username": IDENTIA_USER, "clientname": "api@entidad.pe",
+                       "password": "s3cr3t" }),
+        )
+        .send()
+        .await
+        .expect("login sent")
+        .json()
+        .await
+        .expect("login answer");
+    let token = login["access_token"].as_str().expect("access_token");
+    let signer = json!([{
+        "nat": "PER", "doc_id": "12345678", "signerAlias": alias,
+        "signatureType": "advanced", "signChallenges": ["facial"],
+        "stampPositions": { "0": { "0": { "x": 1, "y": 1, "size": 8, "orientation": "horizontal" } } },
+        "contactInfo": { "type": "email", "value": "rosa@example.com", "tz": "-05:00" }
+    }]);
+    let pdf = signsim::pki::text_pdf(
+        "Contrato",
+        &[("Purpose".into(), "signsim browser test".into())],
+    );
+    let mut form = reqwest::multipart::Form::new()
+        .part(
+            "pdfFiles",
+            reqwest::multipart::Part::bytes(pdf).file_name("Contrato.pdf"),
+        )
+        .text("signers", signer.to_string())
+        .text("description", description.to_owned());
+    if let Some(url) = callback {
+        form = form.text("urlCallback", url.to_owned());
+    }
+    let created = http
+        .put(sim.url("/identiasign/api/signature_processes"))
+        .header("authorization", format!("jwt-bearer {token}"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("create sent");
+    let status = created.status();
+    let json: Value = created.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 201, "{json}");
+    json["id"].as_str().expect("the process id").to_owned()
+}
+
+/// A Mensatek verification of `34600000001` with `message` (which has `[LINK]`); returns
+/// its id.
+async fn mensatek_verification(sim: &Running, message: &str) -> String {
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{MENSATEK_USER}:tok"));
+    let sent: Value = reqwest::Client::new()
+        .post(sim.url("/mensatek/VerificarIdentidad"))
+        .header("authorization", format!("Basic {basic}"))
+        .json(&json!({ "Telefono": "34600000001", "Mensaje": message, "Resp": "JSON" }))
+        .send()
+        .await
+        .expect("VerificarIdentidad sent")
+        .json()
+        .await
+        .expect("VerificarIdentidad answer");
+    assert_eq!(sent[0]["Res"], "10", "{sent}");
+    sent[0]["ID"]
+        .as_str()
+        .expect("the verification id")
+        .to_owned()
+}
+
+/// How many webhook attempts the page's text shows answered 200.
+fn answered_200(text: &str) -> usize {
+    text.matches("answered 200").count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identiasign_a_person_signs_from_the_inbox_and_the_callback_shows_on_the_timeline() {
+    let sim = simulator().await;
+    let hook = receiver().await;
+    let id = identiasign_process(&sim, "Contrato de servicios", "Rosa Quispe", Some(&hook)).await;
+    with_browser("identiasign", async |client| {
+        // The person opens the link (`msg`) from the inbox.
+        client
+            .goto(&sim.url("/_signsim/inbox?provider=identiasign&channel=email"))
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css(
+                "a[href*='/_signsim/identiasign/ui/signature_processes/']",
+            ))
+            .await
+            .expect("the signing link in the inbox")
+            .click()
+            .await
+            .unwrap();
+        // The shared link asks who is signing first.
+        client
+            .wait()
+            .for_element(Locator::Css("select[name=signer]"))
+            .await
+            .unwrap();
+        assert!(body_text(client).await.contains("Contrato.pdf"));
+        client
+            .find(Locator::Css("form[method=get] button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let signing = until_shown(client, "Superar la validación facial").await;
+        assert!(signing.contains("Rosa Quispe (PER:12345678)"), "{signing}");
+        screenshot(client, "identiasign-signer-page", None).await;
+        client
+            .find(Locator::Css("form[action$='/sign'] button[type=submit]"))
+            .await
+            .expect("the sign button")
+            .click()
+            .await
+            .unwrap();
+        let done = until_shown(client, "Firmado").await;
+        assert!(done.contains("el proceso está firmado"), "{done}");
+
+        // The resource's timeline shows the callback delivered.
+        let page = resource_url(&sim, "identiasign", IDENTIA_USER, &id);
+        let timeline = until_text(client, &page, "answered 200").await;
+        let status = client
+            .find(Locator::Id("status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(status, "signed");
+        assert!(timeline.contains("pending → signed"), "{timeline}");
+        assert!(timeline.contains("signed: Contrato.pdf"), "{timeline}");
+        assert!(
+            timeline.contains("tiene documentos por firmar"),
+            "{timeline}"
+        );
+        screenshot(client, "identiasign-timeline", None).await;
+        // The used link says so.
+        client.back().await.unwrap();
+        client.back().await.unwrap();
+        client.refresh().await.unwrap();
+        let used = body_text(client).await;
+        assert!(used.contains("ya no se puede firmar"), "{used}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mensatek_a_person_verifies_from_the_inbox_and_the_reports_show_on_the_timeline() {
+    let sim = simulator().await;
+    let hook = receiver().await;
+    call(
+        &sim,
+        reqwest::Method::POST,
+        "/_signsim/mensatek/report-url",
+        json!({ "api_user": MENSATEK_USER, "url": hook }),
+    )
+    .await;
+    let id = mensatek_verification(&sim, "Verifique su identidad: [LINK]").await;
+    with_browser("mensatek", async |client| {
+        client
+            .goto(&sim.url("/_signsim/inbox?provider=mensatek&channel=sms"))
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("a[href*='/_signsim/mensatek/v/']"))
+            .await
+            .expect("the [LINK] in the inbox")
+            .click()
+            .await
+            .unwrap();
+        client
+            .wait()
+            .for_element(Locator::Css("button[value=verified]"))
+            .await
+            .unwrap();
+        assert!(body_text(client).await.contains(&id));
+        screenshot(client, "mensatek-verification-page", None).await;
+        client
+            .find(Locator::Css("button[value=verified]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until_shown(client, "Your identity has been verified").await;
+
+        // Sent, opened, in progress, verified: four reports, each answered 200.
+        let page = resource_url(&sim, "mensatek", MENSATEK_USER, &id);
+        let mut timeline = String::new();
+        for _ in 0..50 {
+            timeline = until_text(client, &page, "answered 200").await;
+            if answered_200(&timeline) >= 4 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(answered_200(&timeline) >= 4, "{timeline}");
+        let status = client
+            .find(Locator::Id("status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(status, "5010 (verified)");
+        assert!(timeline.contains("Verifique su identidad"), "{timeline}");
+        screenshot(client, "mensatek-timeline", None).await;
+
+        // A minute later the certificate is there, and reported too.
+        call(
+            &sim,
+            reqwest::Method::POST,
+            "/_signsim/clock/advance",
+            json!({ "seconds": 61 }),
+        )
+        .await;
+        let later = until_text(client, &page, "verification certificate (PDF)").await;
+        assert!(later.contains("5100 (certificate_available)"), "{later}");
+        let href = client
+            .find(Locator::Css("#documents a"))
+            .await
+            .expect("the certificate link")
+            .attr("href")
+            .await
+            .unwrap()
+            .expect("href");
+        let url = if href.starts_with("http") {
+            href
+        } else {
+            sim.url(&href)
+        };
+        let pdf = reqwest::get(&url).await.unwrap();
+        assert_eq!(pdf.status(), 200);
+        assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
     })
     .await;
 }

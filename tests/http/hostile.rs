@@ -118,6 +118,10 @@ const ROUTES: &[&str] = &[
     "POST /_signsim/mensatek/report-url",
     "POST /_signsim/mensatek/credits",
     "POST /_signsim/mensatek/verifications/{mensatek}/complete",
+    "GET /_signsim/mensatek/verifications/{mensatek}/certificate?api_user={uid}",
+    "GET /_signsim/mensatek/verifications/{mensatek}/certificate",
+    "GET /_signsim/resources/identiasign/{uid}/{process}",
+    "GET /_signsim/resources/mensatek/{uid}/{mensatek}",
     "GET /_signsim/mensatek/v/{uid}",
     "POST /_signsim/mensatek/receiver-down",
 ];

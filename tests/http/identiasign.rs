@@ -945,6 +945,10 @@ async fn the_signing_page_signs_fails_and_rejects() {
     );
     let process = list(&sim, &token, "").await.json()["signatureProcesses"][0].clone();
     assert_eq!(process["status"], "pending");
+    // The signer who signed has used the link: it says so, with 410.
+    let used = sim.browse(&mine).await;
+    assert_eq!(used.status, 410);
+    assert!(String::from_utf8_lossy(&used.bytes).contains("ya fue usado"));
 
     // Third form: the other signer rejects; the process is rejected.
     let theirs = format!("{link}?signer=PER:87654321");
@@ -954,6 +958,7 @@ async fn the_signing_page_signs_fails_and_rejects() {
     let process = list(&sim, &token, "").await.json()["signatureProcesses"][0].clone();
     assert_eq!(process["status"], "rejected");
     let closed = sim.browse(&mine).await;
+    assert_eq!(closed.status, 410, "a concluded process's link is used");
     assert!(String::from_utf8_lossy(&closed.bytes).contains("rejected"));
 
     // An expired link opens an expired page; its form posts are refused.

@@ -418,9 +418,14 @@ async fn mensatek_page_and_form_reports() {
     let result: Value = serde_json::from_str(bodies[3]["Result"].as_str().unwrap()).unwrap();
     assert_eq!(result["PruebaDeVida"], "No");
     assert_eq!(result["DNISolicitadoCoincide"], "N/A");
-    // A finished verification's page says so.
+    // A finished verification's page says so, with 410.
     let again = sim.browse(&link).await;
-    assert!(String::from_utf8_lossy(&again.bytes).contains("5020"));
+    assert_eq!(again.status, 410);
+    let again = String::from_utf8_lossy(&again.bytes).into_owned();
+    assert!(
+        again.contains("5020") && again.contains("has been used"),
+        "{again}"
+    );
     let unknown = sim.browse(&sim.url("/_signsim/mensatek/v/nope")).await;
     assert_eq!(unknown.status, 404);
     let bad = complete(&sim, &id, "maybe").await;
@@ -455,6 +460,11 @@ async fn mensatek_fecha_schedules_and_unopened_links_expire() {
     assert_eq!(estados(&hook.bodies()), ["5001", "5030"]);
     let late = complete(&sim, &id, "verified").await;
     assert_eq!(late.status, 409);
+    // The expired link's page says so, with 410.
+    let link = outbox(&sim).await[0]["link"].as_str().unwrap().to_owned();
+    let expired = sim.browse(&link).await;
+    assert_eq!(expired.status, 410);
+    assert!(String::from_utf8_lossy(&expired.bytes).contains("has expired"));
 }
 
 #[tokio::test]

@@ -329,22 +329,27 @@ async fn signing_page(
         })
         .collect();
     let head = format!("<p>Documentos:</p><ul>{documents}</ul>");
+    // A concluded process's link is used: it says so, with 410 Gone.
     if process.status != Status::Pending {
         let body = format!(
-            "{head}<p>Este proceso de firma está <strong>{}</strong>.</p>",
-            process.status
+            "{head}<p class=\"note\">Este proceso de firma está <strong>{}</strong>: ya no se \
+             puede firmar con este enlace.</p>",
+            escape(process.status.as_str())
         );
-        return page(&title, &body).into_response();
+        return (StatusCode::GONE, page(&title, &body)).into_response();
     }
     let chosen = target.signer.or_else(|| query.get("signer").cloned());
     let Some(signer) = chosen.and_then(|key| process.signer(&key).ok().cloned()) else {
         return page(&title, &format!("{head}{}", who_form(&process))).into_response();
     };
-    page(
-        &title,
-        &format!("{head}{}", signer_forms(&process, &signer, code)),
-    )
-    .into_response()
+    let forms = signer_forms(&process, &signer, code);
+    // A signer who has answered has used the link: it says so, with 410 Gone.
+    let status = if signer.act.is_some() {
+        StatusCode::GONE
+    } else {
+        StatusCode::OK
+    };
+    (status, page(&title, &format!("{head}{forms}"))).into_response()
 }
 
 /// The `signerId` challenge: who is signing.
@@ -372,11 +377,15 @@ fn signer_forms(process: &Process, signer: &Signer, code: &str) -> String {
     let key = signer.key();
     if let Some((act, _)) = signer.act {
         return format!(
-            "<p>{} ya ha respondido ({}).</p>",
+            "<p class=\"note\">{} ya ha respondido ({}): este enlace ya fue usado.</p>",
             escape(&key),
-            act.as_str()
+            escape(act.as_str())
         );
     }
+    let who = match &signer.alias {
+        Some(alias) => format!("{} ({})", escape(alias), escape(&key)),
+        None => escape(&key),
+    };
     let waiting = match process.next_in_order() {
         Some(first) if process.sign_order && first.key() != key => format!(
             "<p class=\"note\">Firma en orden: {} debe firmar antes.</p>",
@@ -406,7 +415,6 @@ fn signer_forms(process: &Process, signer: &Signer, code: &str) -> String {
 <form method="post" action="{reject}">{hidden}
 <button type="submit">Rechazar</button>
 </form>"#,
-        who = escape(&key),
         sign = action("sign"),
         fail = action("fail-facial"),
         reject = action("reject"),
@@ -452,4 +460,45 @@ fn ascii_name(name: &str) -> String {
             }
         })
         .collect()
+}
+
+/// What the resource page links for a process: its documents (signed in place as the
+/// signers sign) and the signing pages behind `msg`, one per signer.
+pub fn resource_links(state: Arc<IdentiaSign>) -> crate::providers::LinksFn {
+    Arc::new(move |tenant: &str, id: &str| {
+        let Ok(process) = state.get(tenant, id) else {
+            return Default::default();
+        };
+        let signatures = process.signers.iter().filter(|s| s.signed()).count();
+        let documents = process
+            .documents
+            .iter()
+            .enumerate()
+            .filter_map(|(index, document)| {
+                let url = state.page_file_url(tenant, &process, index)?;
+                let label = match signatures {
+                    0 => format!("original: {}", document.name),
+                    n if process.status == Status::Signed => {
+                        format!("signed: {} ({n} signatures)", document.name)
+                    }
+                    n => format!("partly signed: {} ({n} signatures so far)", document.name),
+                };
+                Some((label, url))
+            })
+            .collect();
+        let acts = process
+            .signers
+            .iter()
+            .filter_map(|signer| {
+                let code = signer.link.as_deref()?;
+                let who = match &signer.alias {
+                    Some(alias) => format!("{alias} ({})", signer.key()),
+                    None => signer.key(),
+                };
+                let label = format!("signing page of {who} (msg)");
+                Some((label, state.signing_url(&process.id, code)))
+            })
+            .collect();
+        crate::providers::ResourceLinks { documents, acts }
+    })
 }

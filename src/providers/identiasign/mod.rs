@@ -36,6 +36,7 @@ pub const PROVIDER: Provider = Provider {
     ),
     mount: |context| {
         let state = IdentiaSign::new(context.engine.clone(), context.body_limit);
+        context.resource_links(SLUG, admin::resource_links(state.clone()));
         Ok(Mounted {
             api: router(state.clone()),
             admin: admin::router(state),

@@ -8,14 +8,15 @@ use super::wire::report::minutes;
 use super::wire::Refusal;
 use super::{Mensatek, SLUG};
 use crate::ui::{escape, page, Caller};
-use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path};
+use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path, Query};
 use crate::wire::Fields;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub fn router(state: Arc<Mensatek>) -> Router {
@@ -23,6 +24,7 @@ pub fn router(state: Arc<Mensatek>) -> Router {
         .route("/report-url", post(report_url))
         .route("/credits", post(credits))
         .route("/verifications/{id}/complete", post(complete_call))
+        .route("/verifications/{id}/certificate", get(certificate))
         .route("/v/{code}", get(verification_page))
         .route("/receiver-down", post(crate::wire::admin::receiver_down))
         .with_state(state)
@@ -242,11 +244,23 @@ async fn verification_page(
         return not_a_link();
     };
     if !verification.status.open_to_person() {
+        // An expired link, or one the person has gone through, says so with 410 Gone.
+        let (status, what) = match verification.status {
+            Status::Scheduled => (StatusCode::OK, "the message has not been sent yet"),
+            Status::Expired => (
+                StatusCode::GONE,
+                "this link has expired: it was not opened in time",
+            ),
+            _ => (
+                StatusCode::GONE,
+                "this link has been used: there is nothing more to do",
+            ),
+        };
         let body = format!(
-            "<p>This verification is <strong>{}</strong>: there is nothing more to do.</p>",
+            "<p class=\"note\">This verification is <strong>{}</strong>: {what}.</p>",
             escape(&verification.status.to_string())
         );
-        return page(title, &body).into_response();
+        return (status, page(title, &body)).into_response();
     }
     let requested = verification
         .requested_dni
@@ -286,4 +300,64 @@ async fn verification_page(
         code = escape(&code),
     );
     page(title, &body).into_response()
+}
+
+/// `GET /verifications/{id}/certificate?api_user=`: the signed certificate, inline, once
+/// it is available (what `GetCertificadoVerificacion` hands out); 404 before.
+async fn certificate(
+    State(state): State<Arc<Mensatek>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(tenant) = query.get("api_user") else {
+        return AdminError::bad_request("give the verification's 'api_user'").into_response();
+    };
+    match state.certificate(tenant, &id) {
+        Ok(pdf) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "inline; filename=\"certificado-{}.pdf\"",
+                        id.chars()
+                            .filter(char::is_ascii_alphanumeric)
+                            .collect::<String>()
+                    ),
+                ),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Err(super::model::ModelError::NotFound(_)) => {
+            AdminError::not_found(format!("no verification {id}")).into_response()
+        }
+        Err(_) => AdminError::not_found("the certificate is not available (yet)").into_response(),
+    }
+}
+
+/// What the resource page links for a verification: its certificate once available, and
+/// the page behind `[LINK]`.
+pub fn resource_links(state: Arc<Mensatek>) -> crate::providers::LinksFn {
+    Arc::new(move |tenant: &str, id: &str| {
+        let Ok(verification) = state.get(tenant, id) else {
+            return Default::default();
+        };
+        let mut documents = Vec::new();
+        if state.certificate(tenant, id).is_ok() {
+            documents.push((
+                "verification certificate (PDF)".to_owned(),
+                format!(
+                    "/_signsim/{SLUG}/verifications/{}/certificate?api_user={}",
+                    crate::ui::query_value(&verification.id),
+                    crate::ui::query_value(tenant)
+                ),
+            ));
+        }
+        let acts = vec![(
+            format!("verification page of {} ([LINK])", verification.phone),
+            state.verification_url(&verification.link),
+        )];
+        crate::providers::ResourceLinks { documents, acts }
+    })
 }

@@ -148,8 +148,13 @@ impl IdentiaSign {
         let id = process.id.clone();
         let expires_at = process.expires_at;
         self.processes.insert(tenant, id.clone(), process);
-        self.engine
-            .record(SLUG, tenant, &id, "status", "process created (pending)");
+        self.engine.record(
+            SLUG,
+            tenant,
+            &id,
+            "status",
+            "process created in status pending",
+        );
         self.expire_later(tenant, &id, expires_at);
         self.hand_out(tenant, &id, link_expire, applied.deliver)
     }
@@ -207,18 +212,21 @@ impl IdentiaSign {
             } else {
                 self.signing_url(id, &shared)
             };
-            self.engine.send(Outgoing {
-                provider: SLUG,
-                tenant: tenant.to_owned(),
-                channel: contact.channel,
-                to: contact.value.clone(),
-                text: format!(
-                    "IdentiaSign: tiene documentos por firmar ({}): {link}",
-                    process.description
-                ),
-                otp: None,
-                link: Some(link),
-            });
+            self.engine.send_about(
+                id,
+                Outgoing {
+                    provider: SLUG,
+                    tenant: tenant.to_owned(),
+                    channel: contact.channel,
+                    to: contact.value.clone(),
+                    text: format!(
+                        "IdentiaSign: tiene documentos por firmar ({}): {link}",
+                        process.description
+                    ),
+                    otp: None,
+                    link: Some(link),
+                },
+            );
             notified.push(signer.key());
         }
         self.update(tenant, id, |process| {
@@ -261,7 +269,7 @@ impl IdentiaSign {
             Ok(from)
         });
         if let Ok(from) = moved {
-            let text = format!("{from} → {to} (scenario)");
+            let text = format!("by the scenario: {from} → {to}");
             self.engine.record(SLUG, tenant, id, "status", text);
         }
     }
@@ -387,7 +395,7 @@ impl IdentiaSign {
             tenant,
             id,
             "status",
-            format!("pending → rejected (by {who})"),
+            format!("by {who}: pending → rejected"),
         );
         // The signers conclude the process: the callback reports it.
         if by.is_some() {
@@ -403,6 +411,28 @@ impl IdentiaSign {
             return None;
         }
         let token = self.engine.ids.hex(16);
+        self.files.insert_as(
+            tenant,
+            token.clone(),
+            FileLink {
+                process: process.id.clone(),
+                index,
+                expires_at: later(self.engine.now(), FILE_URL_SECONDS),
+            },
+        );
+        Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
+    }
+
+    /// `file_url` for the resource page: the same URL for the same document while it is
+    /// valid (its token is derived, not drawn from the seeded ids, so that looking at a
+    /// page does not change what a seeded run hands out next).
+    pub fn page_file_url(&self, tenant: &str, process: &Process, index: usize) -> Option<String> {
+        use sha2::Digest;
+        if process.status == Status::Expired || index >= process.documents.len() {
+            return None;
+        }
+        let digest = sha2::Sha256::digest(format!("page-file\0{tenant}\0{}\0{index}", process.id));
+        let token = hex::encode(&digest[..16]);
         self.files.insert_as(
             tenant,
             token.clone(),

@@ -141,7 +141,11 @@ impl Mensatek {
             tenant,
             &id,
             "status",
-            format!("created, SMS due {}", report::minutes(new.send_at)),
+            format!(
+                "SMS due {}; created in status {}",
+                report::minutes(new.send_at),
+                Status::Scheduled
+            ),
         );
         if new.send_at <= now {
             self.send(tenant, &id);
@@ -208,15 +212,18 @@ impl Mensatek {
         };
         if applied.deliver {
             let link = self.verification_url(&sent.link);
-            self.engine.send(Outgoing {
-                provider: SLUG,
-                tenant: tenant.to_owned(),
-                channel: Channel::Sms,
-                to: sent.phone.clone(),
-                text: sent.message.replace("[LINK]", &link),
-                otp: None,
-                link: Some(link),
-            });
+            self.engine.send_about(
+                id,
+                Outgoing {
+                    provider: SLUG,
+                    tenant: tenant.to_owned(),
+                    channel: Channel::Sms,
+                    to: sent.phone.clone(),
+                    text: sent.message.replace("[LINK]", &link),
+                    otp: None,
+                    link: Some(link),
+                },
+            );
         }
         let lifetime = applied.expiry_seconds.unwrap_or(LINK_LIFETIME_SECONDS);
         let due = now.checked_add(seconds(lifetime)).unwrap_or(now);
@@ -304,7 +311,7 @@ impl Mensatek {
                 tenant,
                 id,
                 "status",
-                format!("{from} → {to} (scenario)"),
+                format!("by the scenario: {from} → {to}"),
             );
             self.report(tenant, &moved);
         }
