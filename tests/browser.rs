@@ -176,6 +176,22 @@ async fn body_text(client: &Client) -> String {
     panic!("the page has no readable body");
 }
 
+/// Follows the resource page's first "act as the end user" link, checking that the page
+/// it opens runs no script; answers the link.
+async fn open_act_link(client: &Client) -> String {
+    let link = client
+        .find(Locator::Css("#act a"))
+        .await
+        .expect("the end user's page link")
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("href");
+    client.goto(&link).await.unwrap();
+    assert_no_alert(client, &link).await;
+    link
+}
+
 /// Fails if the page opened an alert: what an injected script would do.
 async fn assert_no_alert(client: &Client, page: &str) {
     if let Ok(text) = client.get_alert_text().await {
@@ -536,16 +552,7 @@ async fn a_signer_named_like_a_script_stays_text_on_every_page() {
             }
         }
         // The signer page, opened from the resource page's link.
-        let link = client
-            .find(Locator::Css("#act a"))
-            .await
-            .expect("the signing page link")
-            .attr("href")
-            .await
-            .unwrap()
-            .expect("href");
-        client.goto(&link).await.unwrap();
-        assert_no_alert(client, &link).await;
+        open_act_link(client).await;
         assert!(body_text(client)
             .await
             .contains(&format!("{SCRIPT}, you are asked to sign")));
@@ -571,16 +578,7 @@ async fn a_signer_named_like_a_script_stays_text_on_every_page() {
                 text.contains(SCRIPT),
                 "{url} shows the name as text: {text}"
             );
-            let link = client
-                .find(Locator::Css("#act a"))
-                .await
-                .expect("the person's page link")
-                .attr("href")
-                .await
-                .unwrap()
-                .expect("href");
-            client.goto(&link).await.unwrap();
-            assert_no_alert(client, &link).await;
+            let link = open_act_link(client).await;
             let text = body_text(client).await;
             assert!(
                 !page_shows_name || text.contains(&format!("Firmante: {SCRIPT}")),

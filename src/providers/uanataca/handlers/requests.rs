@@ -298,11 +298,7 @@ pub async fn approve(
     Body(fields): Body,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found(format!("Request {pk} not found")))?;
-    let rao = state
-        .rao(&tenant, &fields, RaoCall::Review)?
-        .ok_or_else(|| {
-            UError::bad_request("Missing required parameters: incomplete RAO's credentials")
-        })?;
+    let rao = state.required_rao(&tenant, &fields, RaoCall::Review)?;
     let applied = state.script(&tenant, pk, "request.approve").await?;
     let rao = state.accept_rao(&tenant, rao, &applied, RaoCall::Review)?;
     state

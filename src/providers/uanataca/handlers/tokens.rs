@@ -111,6 +111,16 @@ impl Uanataca {
         }
     }
 
+    /// `rao`, for calls that cannot go on without a RAO (approve, refuse).
+    pub(crate) fn required_rao(
+        &self,
+        tenant: &str,
+        fields: &Fields,
+        call: RaoCall,
+    ) -> Result<Rao, UError> {
+        self.rao(tenant, fields, call)?.ok_or_else(incomplete)
+    }
+
     /// Accepts `rao` for a call with the scenario effects `applied`, answering the RAO's
     /// username. A token seen for the first time is stored (then listed by `GET tokens`),
     /// or refused when the scenario makes tokens strict (`strict-rao-tokens`).

@@ -270,11 +270,7 @@ pub async fn refuse(
     Body(fields): Body<{ invalid_json::BARE_WITH_REASON }>,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
-    let rao = state
-        .rao(&tenant, &fields, RaoCall::Review)?
-        .ok_or_else(|| {
-            UError::bad_request("Missing required parameters: incomplete RAO's credentials")
-        })?;
+    let rao = state.required_rao(&tenant, &fields, RaoCall::Review)?;
     // "Reason parameter not sent or sent blank".
     let reason = fields
         .text("reason")?
