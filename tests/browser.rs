@@ -176,6 +176,24 @@ async fn body_text(client: &Client) -> String {
     panic!("the page has no readable body");
 }
 
+/// What a person does first: opens the inbox page `inbox`, clicks the link whose address
+/// contains `link`, and waits until the page it opens shows `ready` (a CSS selector).
+async fn open_from_inbox(client: &Client, inbox: &str, link: &str, ready: &str) {
+    client.goto(inbox).await.unwrap();
+    client
+        .find(Locator::Css(&format!("a[href*='{link}']")))
+        .await
+        .unwrap_or_else(|e| panic!("no link to {link} in {inbox}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css(ready))
+        .await
+        .unwrap_or_else(|e| panic!("the page behind {link} never showed {ready}: {e}"));
+}
+
 /// Follows the resource page's first "act as the end user" link, checking that the page
 /// it opens runs no script; answers the link.
 async fn open_act_link(client: &Client) -> String {
@@ -337,23 +355,9 @@ async fn qitech_a_person_signs_from_the_inbox_and_the_webhook_shows_on_the_timel
     qitech_envelope(&sim, "env-browser", "Maria Souza").await;
     with_browser("qitech", async |client| {
         // The person opens the link from the inbox.
-        client
-            .goto(&sim.url("/_signsim/inbox?provider=qitech&channel=email"))
-            .await
-            .unwrap();
         let signing = client.window().await.unwrap();
-        client
-            .find(Locator::Css("a[href*='/_signsim/qitech/s/']"))
-            .await
-            .expect("the signing link in the inbox")
-            .click()
-            .await
-            .unwrap();
-        client
-            .wait()
-            .for_element(Locator::Css("input[name=cpf]"))
-            .await
-            .unwrap();
+        let inbox = sim.url("/_signsim/inbox?provider=qitech&channel=email");
+        open_from_inbox(client, &inbox, "/_signsim/qitech/s/", "input[name=cpf]").await;
         assert!(body_text(client)
             .await
             .contains("Maria Souza, you are asked to sign"));
@@ -682,25 +686,10 @@ async fn identiasign_a_person_signs_from_the_inbox_and_the_callback_shows_on_the
     let id = identiasign_process(&sim, "Contrato de servicios", "Rosa Quispe", Some(&hook)).await;
     with_browser("identiasign", async |client| {
         // The person opens the link (`msg`) from the inbox.
-        client
-            .goto(&sim.url("/_signsim/inbox?provider=identiasign&channel=email"))
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css(
-                "a[href*='/_signsim/identiasign/ui/signature_processes/']",
-            ))
-            .await
-            .expect("the signing link in the inbox")
-            .click()
-            .await
-            .unwrap();
         // The shared link asks who is signing first.
-        client
-            .wait()
-            .for_element(Locator::Css("select[name=signer]"))
-            .await
-            .unwrap();
+        let inbox = sim.url("/_signsim/inbox?provider=identiasign&channel=email");
+        let link = "/_signsim/identiasign/ui/signature_processes/";
+        open_from_inbox(client, &inbox, link, "select[name=signer]").await;
         assert!(body_text(client).await.contains("Contrato.pdf"));
         client
             .find(Locator::Css("form[method=get] button[type=submit]"))
@@ -763,22 +752,14 @@ async fn mensatek_a_person_verifies_from_the_inbox_and_the_reports_show_on_the_t
     .await;
     let id = mensatek_verification(&sim, "Verifique su identidad: [LINK]").await;
     with_browser("mensatek", async |client| {
-        client
-            .goto(&sim.url("/_signsim/inbox?provider=mensatek&channel=sms"))
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css("a[href*='/_signsim/mensatek/v/']"))
-            .await
-            .expect("the [LINK] in the inbox")
-            .click()
-            .await
-            .unwrap();
-        client
-            .wait()
-            .for_element(Locator::Css("button[value=verified]"))
-            .await
-            .unwrap();
+        let inbox = sim.url("/_signsim/inbox?provider=mensatek&channel=sms");
+        open_from_inbox(
+            client,
+            &inbox,
+            "/_signsim/mensatek/v/",
+            "button[value=verified]",
+        )
+        .await;
         assert!(body_text(client).await.contains(&id));
         screenshot(client, "mensatek-verification-page", None).await;
         client

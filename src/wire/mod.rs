@@ -22,6 +22,29 @@ pub const TENANT_HEADER: &str = "x-signsim-tenant";
 #[derive(Debug, Clone)]
 pub struct TenantTag(pub String);
 
+/// How a provider reads a call's tenant from its credential, for the journal: the same
+/// reading its credential extractor makes, `None` when the call carries none it accepts.
+pub type TenantOf<S> = fn(&S, &HeaderMap) -> Option<String>;
+
+/// Middleware that names a call's tenant (`TenantTag` on the response) for the request
+/// journal, for providers whose tenant comes from a credential. Layer it with
+/// `axum::middleware::from_fn_with_state((state, tenant_of), tag_tenant::<S>)`.
+pub async fn tag_tenant<S: Send + Sync + 'static>(
+    axum::extract::State((state, tenant_of)): axum::extract::State<(
+        std::sync::Arc<S>,
+        TenantOf<S>,
+    )>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let tenant = tenant_of(&state, request.headers());
+    let mut response = next.run(request).await;
+    if let Some(tenant) = tenant {
+        response.extensions_mut().insert(TenantTag(tenant));
+    }
+    response
+}
+
 /// Header that chooses a scenario for the resource the call creates.
 pub const SCENARIO_HEADER: &str = "x-signsim-scenario";
 

@@ -127,6 +127,54 @@ async fn journal_lists_requests() {
         .json();
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["provider"], "signal");
+
+    // Every provider whose tenant is a credential names it the way its extractor reads it:
+    // QI Tech's key, Mensatek's API user, IdentiaSign's entity (here from a real-service
+    // JWT the simulator did not sign).
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let jwt = format!(
+        "{}.{}.c2ln",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#),
+        URL_SAFE_NO_PAD.encode(r#"{"username":"entity-9"}"#)
+    );
+    let calls = [
+        (
+            "/qitech/sign/envelope/x",
+            "key-9".to_owned(),
+            "qitech",
+            "key-9",
+        ),
+        (
+            "/mensatek/GetCreditos",
+            format!("Basic {}", STANDARD.encode("user-9:tok")),
+            "mensatek",
+            "user-9",
+        ),
+        (
+            "/identiasign/api/labels",
+            format!("jwt-bearer {jwt}"),
+            "identiasign",
+            "entity-9",
+        ),
+    ];
+    for (path, credential, provider, tenant) in calls {
+        let method = if provider == "mensatek" {
+            "POST"
+        } else {
+            "GET"
+        };
+        let request = sim
+            .http
+            .request(method.parse().unwrap(), sim.url(path))
+            .header("authorization", credential);
+        request.send().await.unwrap();
+        let named = sim
+            .get(&sim.url(&format!("/_signsim/requests?tenant={tenant}")))
+            .await
+            .json();
+        assert_eq!(named[0]["provider"], provider, "{path}");
+    }
 }
 
 #[tokio::test]

@@ -132,26 +132,11 @@ impl IdentiaSign {
     }
 }
 
-/// Names the call's tenant (the token's entity) for the request journal.
-async fn tag_tenant(
-    axum::extract::State(state): axum::extract::State<Arc<IdentiaSign>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let tenant = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_owned()))
-        .and_then(|token| state.engine.jwt.verify(&token).ok())
-        .map(|claims| claims.sub);
-    let mut response = next.run(request).await;
-    if let Some(tenant) = tenant {
-        response
-            .extensions_mut()
-            .insert(crate::wire::TenantTag(tenant));
-    }
-    response
+/// The call's entity, read as the `jwt-bearer` extractor reads it, for the journal.
+fn journal_tenant(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Option<String> {
+    wire::session(state, headers)
+        .ok()
+        .map(|session| session.tenant)
 }
 
 /// The provider's routes with its real paths.
@@ -178,8 +163,11 @@ pub fn router(state: Arc<IdentiaSign>) -> Router {
         // The body reader enforces the limit itself and answers in IdentiaSign's shape.
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            tag_tenant,
+            (
+                state.clone(),
+                journal_tenant as crate::wire::TenantOf<IdentiaSign>,
+            ),
+            crate::wire::tag_tenant::<IdentiaSign>,
         ))
         .with_state(state)
 }

@@ -111,19 +111,9 @@ impl Mensatek {
     }
 }
 
-/// Names the call's tenant (its API user) for the request journal.
-async fn tag_tenant(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let user = wire::api_user(request.headers());
-    let mut response = next.run(request).await;
-    if let Some(user) = user {
-        response
-            .extensions_mut()
-            .insert(crate::wire::TenantTag(user));
-    }
-    response
+/// The call's API user, for the journal.
+fn journal_tenant(_: &Mensatek, headers: &axum::http::HeaderMap) -> Option<String> {
+    wire::api_user(headers)
 }
 
 /// The provider's routes with its real paths (the guide names only `VerificarIdentidad`;
@@ -140,7 +130,13 @@ pub fn router(state: Arc<Mensatek>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers -3.
         .layer(DefaultBodyLimit::max(state.body_limit))
-        .layer(axum::middleware::from_fn(tag_tenant))
+        .layer(axum::middleware::from_fn_with_state(
+            (
+                state.clone(),
+                journal_tenant as crate::wire::TenantOf<Mensatek>,
+            ),
+            crate::wire::tag_tenant::<Mensatek>,
+        ))
         .with_state(state)
 }
 

@@ -116,19 +116,9 @@ impl QiTech {
     }
 }
 
-/// Names the call's tenant (its API key) for the request journal.
-async fn tag_tenant(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let key = tenant(request.headers()).ok();
-    let mut response = next.run(request).await;
-    if let Some(key) = key {
-        response
-            .extensions_mut()
-            .insert(crate::wire::TenantTag(key));
-    }
-    response
+/// The call's API key, for the journal.
+fn journal_tenant(_: &QiTech, headers: &HeaderMap) -> Option<String> {
+    tenant(headers).ok()
 }
 
 /// Extracts the API key, which is the tenant; a call without one answers 401.
@@ -195,7 +185,13 @@ pub fn router(state: Arc<QiTech>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers in QI Tech's shape.
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn(tag_tenant))
+        .layer(axum::middleware::from_fn_with_state(
+            (
+                state.clone(),
+                journal_tenant as crate::wire::TenantOf<QiTech>,
+            ),
+            crate::wire::tag_tenant::<QiTech>,
+        ))
         .with_state(state)
 }
 

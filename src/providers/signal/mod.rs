@@ -113,22 +113,11 @@ impl Signal {
     }
 }
 
-/// Names the call's tenant (see `wire::tenant_of`) for the request journal.
-async fn tag_tenant(
-    axum::extract::State(state): axum::extract::State<Arc<Signal>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let tenant = wire::bearer(request.headers())
+/// The call's tenant as `wire::tenant_of` reads its Bearer token, for the journal.
+fn journal_tenant(state: &Signal, headers: &axum::http::HeaderMap) -> Option<String> {
+    wire::bearer(headers)
         .ok()
-        .map(|token| wire::tenant_of(&state, &token));
-    let mut response = next.run(request).await;
-    if let Some(tenant) = tenant {
-        response
-            .extensions_mut()
-            .insert(crate::wire::TenantTag(tenant));
-    }
-    response
+        .map(|token| wire::tenant_of(state, &token))
 }
 
 /// The provider's routes at its real paths.
@@ -147,8 +136,11 @@ pub fn router(state: Arc<Signal>) -> Router {
         // The body reader enforces the limit and answers in Signal's error shape.
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            tag_tenant,
+            (
+                state.clone(),
+                journal_tenant as crate::wire::TenantOf<Signal>,
+            ),
+            crate::wire::tag_tenant::<Signal>,
         ))
         .with_state(state)
 }

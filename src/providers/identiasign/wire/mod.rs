@@ -139,39 +139,44 @@ impl FromRequestParts<Arc<IdentiaSign>> for Session {
         parts: &mut Parts,
         state: &Arc<IdentiaSign>,
     ) -> Result<Session, IError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .unwrap_or("");
-        if header.is_empty() {
-            return Err(IError::unauthorized(
-                "Falta el encabezado Authorization: jwt-bearer <access_token>",
-            ));
-        }
-        let token = header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(SCHEME))
-            .map(|(_, token)| token.trim())
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| {
-                IError::unauthorized("Encabezado Authorization inválido: use jwt-bearer <token>")
-            })?;
-        let engine = state.engine();
-        match engine.jwt.check(token, engine.now()) {
-            Ok(claims) => Ok(Session {
-                clientname: claims
-                    .extra
-                    .get("clientname")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                tenant: claims.sub,
-            }),
-            Err(JwtError::Expired) => Err(IError::unauthorized("Token expirado")),
-            Err(JwtError::Invalid) => foreign_session(token, engine.now()),
-        }
+        session(state, &parts.headers)
+    }
+}
+
+/// The session of a call's `Authorization: jwt-bearer <token>`; 401 when there is none
+/// it accepts. The journal names the call's tenant by the same reading.
+pub fn session(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Result<Session, IError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    if header.is_empty() {
+        return Err(IError::unauthorized(
+            "Falta el encabezado Authorization: jwt-bearer <access_token>",
+        ));
+    }
+    let token = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(SCHEME))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            IError::unauthorized("Encabezado Authorization inválido: use jwt-bearer <token>")
+        })?;
+    let engine = state.engine();
+    match engine.jwt.check(token, engine.now()) {
+        Ok(claims) => Ok(Session {
+            clientname: claims
+                .extra
+                .get("clientname")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            tenant: claims.sub,
+        }),
+        Err(JwtError::Expired) => Err(IError::unauthorized("Token expirado")),
+        Err(JwtError::Invalid) => foreign_session(token, engine.now()),
     }
 }
 
