@@ -1,6 +1,7 @@
 //! The `signsim` command line: `serve` runs the simulator, `ca export` writes its root CA.
 
 use clap::{Args, Parser, Subcommand};
+use signsim::engine::quota::Caps;
 use signsim::engine::scenarios;
 use signsim::engine::EngineConfig;
 use signsim::{build, Config, StartError};
@@ -115,6 +116,28 @@ struct ServeArgs {
         default_value_t = 25
     )]
     max_body_mb: usize,
+    /// Most a tenant may store (documents, resources), in megabytes; calls that would store
+    /// more are refused in the provider's error shape until something is freed.
+    #[arg(
+        long,
+        env = "SIGNSIM_MAX_TENANT_MB",
+        value_name = "MB",
+        default_value_t = 256
+    )]
+    max_tenant_mb: u64,
+    /// Most the whole simulator may store, in megabytes.
+    #[arg(
+        long,
+        env = "SIGNSIM_MAX_MEMORY_MB",
+        value_name = "MB",
+        default_value_t = 1024
+    )]
+    max_memory_mb: u64,
+    /// Forget finished resources (signed, refused, expired...) and their documents this
+    /// many seconds (virtual clock) after they finished. Off by default; for shared
+    /// sandboxes that run for days.
+    #[arg(long, env = "SIGNSIM_RETENTION", value_name = "SECONDS")]
+    retention: Option<u64>,
     #[command(flatten)]
     pki: PkiArgs,
 }
@@ -186,6 +209,11 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     engine.webhook_retry.first_backoff = time::Duration::seconds(args.webhook_backoff.into());
     engine.default_scenario = args.default_scenario;
     engine.webhook_ca = args.webhook_ca;
+    engine.caps = Caps {
+        tenant_bytes: args.max_tenant_mb.saturating_mul(1024 * 1024),
+        process_bytes: args.max_memory_mb.saturating_mul(1024 * 1024),
+    };
+    engine.retention = args.retention.map(signsim::engine::seconds);
     // Bind first: with --port 0 the system picks the port, and the links the simulator
     // hands out must name the port it actually got.
     let main_addr = format!("{}:{}", args.host, args.port);

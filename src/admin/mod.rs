@@ -60,8 +60,27 @@ async fn not_found(uri: Uri) -> AdminError {
     ))
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+async fn health(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    Json(json!({ "status": "ok", "storage": storage(&engine) }))
+}
+
+/// What the simulator stores against its caps, and the retention period: in
+/// `/_signsim/health` and on the dashboard.
+pub fn storage(engine: &Engine) -> Value {
+    let caps = engine.meter.caps();
+    let tenants: serde_json::Map<String, Value> = engine
+        .meter
+        .tenants()
+        .into_iter()
+        .map(|(tenant, used)| (tenant, json!(used)))
+        .collect();
+    json!({
+        "used_bytes": engine.meter.total(),
+        "max_bytes": caps.process_bytes,
+        "max_tenant_bytes": caps.tenant_bytes,
+        "tenants": tenants,
+        "retention_seconds": engine.retention.map(|r| r.whole_seconds()),
+    })
 }
 
 async fn ca_pem(State(engine): State<Arc<Engine>>) -> Response {

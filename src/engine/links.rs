@@ -14,7 +14,7 @@ pub struct Links<V> {
     owners: DashMap<String, String>,
 }
 
-impl<V: Clone + Send + Sync + 'static> Links<V> {
+impl<V: Clone + super::quota::Stored + Send + Sync + 'static> Links<V> {
     pub fn new(engine: &Engine) -> Links<V> {
         Links {
             store: engine.new_store(),

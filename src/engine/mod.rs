@@ -10,6 +10,7 @@ pub mod journal;
 pub mod jwt;
 pub mod links;
 pub mod outbox;
+pub mod quota;
 pub mod scenarios;
 pub mod store;
 pub mod timefmt;
@@ -23,6 +24,7 @@ use events::{Event, Events};
 use ids::Ids;
 use journal::Journal;
 use outbox::{Message, Outbox, Outgoing};
+use quota::{Caps, Meter, Stored};
 use scenarios::{ProviderSpec, Scenarios};
 use std::hash::Hash;
 use std::path::PathBuf;
@@ -49,6 +51,11 @@ pub struct EngineConfig {
     /// PEM certificates that https webhook receivers may chain to, besides the system's
     /// roots and the simulator's own CA (`--webhook-ca`).
     pub webhook_ca: Option<PathBuf>,
+    /// What a tenant and the whole process may store (`--max-tenant-mb`, `--max-memory-mb`).
+    pub caps: Caps,
+    /// How long finished resources are kept before they are forgotten, on the virtual
+    /// clock (`--retention`); `None` keeps them until a reset.
+    pub retention: Option<time::Duration>,
 }
 
 /// Why an engine could not be built.
@@ -69,6 +76,8 @@ impl Default for EngineConfig {
             default_scenario: None,
             public_url: "http://127.0.0.1:8800".into(),
             webhook_ca: None,
+            caps: Caps::default(),
+            retention: None,
         }
     }
 }
@@ -85,6 +94,13 @@ pub struct Engine {
     pub pki: Pki,
     /// Signs and checks the JWTs that providers' logins hand out.
     pub jwt: jwt::Jwt,
+    /// What each tenant stores, against the caps.
+    pub meter: Arc<Meter>,
+    pub retention: Option<time::Duration>,
+    /// When the retention sweep last ran (virtual clock), so the tick runs it once a second.
+    last_sweep: Mutex<OffsetDateTime>,
+    /// When this engine was made (real time), for `/_signsim/health`.
+    pub started: std::time::Instant,
     public_url: String,
     stores: Mutex<Vec<Arc<dyn Resettable>>>,
     /// Wakes the ticker early (the clock moved, a webhook was queued).
@@ -132,6 +148,10 @@ impl Engine {
             timers: Timers::default(),
             pki,
             jwt: jwt::Jwt::new(&jwt_secret(config.seed)),
+            meter: Arc::new(Meter::new(config.caps)),
+            retention: config.retention,
+            last_sweep: Mutex::new(OffsetDateTime::UNIX_EPOCH),
+            started: std::time::Instant::now(),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             stores: Mutex::new(Vec::new()),
             wake: Arc::new(Notify::new()),
@@ -166,9 +186,38 @@ impl Engine {
         let ticked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.timers.fire_due(self.now());
             self.webhooks.dispatch_due();
+            self.sweep_finished();
         }));
         if ticked.is_err() {
             tracing::error!("the engine's tick panicked; later ticks go on");
+        }
+    }
+
+    /// Forgets the resources that finished more than the retention period ago, at most once
+    /// a second of the virtual clock (so at once after a clock advance).
+    fn sweep_finished(&self) {
+        let Some(retention) = self.retention else {
+            return;
+        };
+        let now = self.now();
+        {
+            let mut last = self
+                .last_sweep
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if now - *last < time::Duration::SECOND {
+                return;
+            }
+            *last = now;
+        }
+        let before = later(now, -retention);
+        let forgotten: usize = self
+            .lock_stores()
+            .iter()
+            .map(|store| store.forget_finished(before))
+            .sum();
+        if forgotten > 0 {
+            tracing::info!("retention: forgot {forgotten} finished resource(s)");
         }
     }
 
@@ -239,9 +288,9 @@ impl Engine {
     pub fn new_store<K, V>(&self) -> Arc<TenantStore<K, V>>
     where
         K: Eq + Hash + Clone + Send + Sync + 'static,
-        V: Clone + Send + Sync + 'static,
+        V: Clone + Stored + Send + Sync + 'static,
     {
-        let store = Arc::new(TenantStore::new());
+        let store = Arc::new(TenantStore::new(self.meter.clone(), self.clock.clone()));
         self.lock_stores().push(store.clone());
         store
     }

@@ -2,10 +2,16 @@
 //!
 //! Every provider keeps its resources in `TenantStore`s created through the engine, which
 //! remembers them so that `POST /_signsim/reset` can forget everything, or one tenant, in
-//! one sweep without knowing what the stores hold.
+//! one sweep without knowing what the stores hold. Each store also weighs what it holds
+//! for the memory caps (`quota::Meter`) and stamps when a resource finished, for the
+//! retention period.
 
+use super::clock::Clock;
+use super::quota::{Meter, Stored};
 use dashmap::DashMap;
 use std::hash::Hash;
+use std::sync::Arc;
+use time::OffsetDateTime;
 
 /// The credential-derived namespace a resource lives in (an API key, a username, ...).
 pub type Tenant = String;
@@ -14,29 +20,63 @@ pub type Tenant = String;
 pub trait Resettable: Send + Sync {
     /// Forgets the state of `tenant`, or of every tenant when `None`.
     fn reset(&self, tenant: Option<&str>);
+
+    /// Forgets the resources that finished at or before `before`; returns how many.
+    fn forget_finished(&self, before: OffsetDateTime) -> usize;
+}
+
+/// A stored value with what the store knows about it.
+#[derive(Clone)]
+struct Slot<V> {
+    value: V,
+    /// What the meter was told this slot weighs.
+    weight: u64,
+    /// When the value was first seen finished (on the virtual clock).
+    finished_at: Option<OffsetDateTime>,
 }
 
 pub struct TenantStore<K, V> {
-    entries: DashMap<(Tenant, K), V>,
+    entries: DashMap<(Tenant, K), Slot<V>>,
+    meter: Arc<Meter>,
+    clock: Arc<Clock>,
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> TenantStore<K, V> {
-    pub fn new() -> Self {
+impl<K: Eq + Hash + Clone, V: Clone + Stored> TenantStore<K, V> {
+    pub fn new(meter: Arc<Meter>, clock: Arc<Clock>) -> Self {
         TenantStore {
             entries: DashMap::new(),
+            meter,
+            clock,
+        }
+    }
+
+    /// A slot for `value`, weighed and, if finished, stamped now.
+    fn slot(&self, tenant: &str, value: V) -> Slot<V> {
+        Slot {
+            weight: weight::<K, V>(tenant, &value),
+            finished_at: value.is_finished().then(|| self.clock.now()),
+            value,
         }
     }
 
     pub fn insert(&self, tenant: &str, key: K, value: V) {
-        self.entries.insert((tenant.to_owned(), key), value);
+        let slot = self.slot(tenant, value);
+        let added = slot.weight;
+        let removed = self
+            .entries
+            .insert((tenant.to_owned(), key), slot)
+            .map_or(0, |old| old.weight);
+        self.meter.change(tenant, added, removed);
     }
 
     /// Inserts unless the key exists, in one step; `false` when it existed (nothing changed).
     pub fn insert_new(&self, tenant: &str, key: K, value: V) -> bool {
         match self.entries.entry((tenant.to_owned(), key)) {
             dashmap::Entry::Occupied(_) => false,
-            dashmap::Entry::Vacant(slot) => {
-                slot.insert(value);
+            dashmap::Entry::Vacant(vacant) => {
+                let slot = self.slot(tenant, value);
+                self.meter.change(tenant, slot.weight, 0);
+                vacant.insert(slot);
                 true
             }
         }
@@ -45,7 +85,7 @@ impl<K: Eq + Hash + Clone, V: Clone> TenantStore<K, V> {
     pub fn get(&self, tenant: &str, key: &K) -> Option<V> {
         self.entries
             .get(&(tenant.to_owned(), key.clone()))
-            .map(|entry| entry.value().clone())
+            .map(|entry| entry.value().value.clone())
     }
 
     pub fn contains(&self, tenant: &str, key: &K) -> bool {
@@ -55,15 +95,22 @@ impl<K: Eq + Hash + Clone, V: Clone> TenantStore<K, V> {
     /// Runs `f` on the stored value under the entry's lock, so read-check-write sequences
     /// (an OTP attempt, a state transition) cannot interleave with another request.
     pub fn update<R>(&self, tenant: &str, key: &K, f: impl FnOnce(&mut V) -> R) -> Option<R> {
-        self.entries
-            .get_mut(&(tenant.to_owned(), key.clone()))
-            .map(|mut entry| f(entry.value_mut()))
+        let mut entry = self.entries.get_mut(&(tenant.to_owned(), key.clone()))?;
+        let slot = entry.value_mut();
+        let result = f(&mut slot.value);
+        let weight = weight::<K, V>(tenant, &slot.value);
+        self.meter.change(tenant, weight, slot.weight);
+        slot.weight = weight;
+        if slot.finished_at.is_none() && slot.value.is_finished() {
+            slot.finished_at = Some(self.clock.now());
+        }
+        Some(result)
     }
 
     pub fn remove(&self, tenant: &str, key: &K) -> Option<V> {
-        self.entries
-            .remove(&(tenant.to_owned(), key.clone()))
-            .map(|(_, value)| value)
+        let (_, slot) = self.entries.remove(&(tenant.to_owned(), key.clone()))?;
+        self.meter.change(tenant, 0, slot.weight);
+        Some(slot.value)
     }
 
     /// Every key and value of one tenant, in no particular order.
@@ -71,23 +118,43 @@ impl<K: Eq + Hash + Clone, V: Clone> TenantStore<K, V> {
         self.entries
             .iter()
             .filter(|entry| entry.key().0 == tenant)
-            .map(|entry| (entry.key().1.clone(), entry.value().clone()))
+            .map(|entry| (entry.key().1.clone(), entry.value().value.clone()))
             .collect()
     }
-}
 
-impl<K: Eq + Hash + Clone, V: Clone> Default for TenantStore<K, V> {
-    fn default() -> Self {
-        Self::new()
+    /// Removes the entries `forget` picks, telling the meter; returns how many went.
+    fn forget_where(&self, forget: impl Fn(&Tenant, &Slot<V>) -> bool) -> usize {
+        let mut forgotten = 0;
+        self.entries.retain(|(tenant, _), slot| {
+            if forget(tenant, slot) {
+                self.meter.change(tenant, 0, slot.weight);
+                forgotten += 1;
+                false
+            } else {
+                true
+            }
+        });
+        forgotten
     }
 }
 
-impl<K: Eq + Hash + Send + Sync, V: Send + Sync> Resettable for TenantStore<K, V> {
+/// What a slot costs: the value's own size and heap bytes, the key, the tenant's name.
+fn weight<K, V: Stored>(tenant: &str, value: &V) -> u64 {
+    let fixed = std::mem::size_of::<(Tenant, K)>() + std::mem::size_of::<Slot<V>>();
+    (fixed + tenant.len() + value.heap_bytes()) as u64
+}
+
+impl<K, V> Resettable for TenantStore<K, V>
+where
+    K: Eq + Hash + Clone + Send + Sync,
+    V: Clone + Stored + Send + Sync,
+{
     fn reset(&self, tenant: Option<&str>) {
-        match tenant {
-            Some(tenant) => self.entries.retain(|(owner, _), _| owner != tenant),
-            None => self.entries.clear(),
-        }
+        self.forget_where(|owner, _| tenant.is_none_or(|t| t == owner));
+    }
+
+    fn forget_finished(&self, before: OffsetDateTime) -> usize {
+        self.forget_where(|_, slot| slot.finished_at.is_some_and(|at| at <= before))
     }
 }
 
@@ -95,15 +162,51 @@ impl<K: Eq + Hash + Send + Sync, V: Send + Sync> Resettable for TenantStore<K, V
 mod tests {
     use super::*;
 
+    impl Stored for &'static str {
+        fn is_finished(&self) -> bool {
+            self.starts_with("done")
+        }
+    }
+
+    fn store() -> (TenantStore<u32, &'static str>, Arc<Meter>, Arc<Clock>) {
+        let meter = Arc::new(Meter::default());
+        let clock = Arc::new(Clock::default());
+        (TenantStore::new(meter.clone(), clock.clone()), meter, clock)
+    }
+
     #[test]
     fn tenants_do_not_see_each_other() {
-        let store = TenantStore::new();
+        let (store, meter, _) = store();
         store.insert("a", 1, "one");
         store.insert("b", 1, "uno");
         assert_eq!(store.get("a", &1), Some("one"));
         assert_eq!(store.get("b", &1), Some("uno"));
+        assert!(meter.tenant("a") > 0);
         store.reset(Some("a"));
         assert_eq!(store.get("a", &1), None);
         assert_eq!(store.get("b", &1), Some("uno"));
+        assert_eq!(meter.tenant("a"), 0);
+        assert_eq!(meter.total(), meter.tenant("b"));
+    }
+
+    #[test]
+    fn forgets_only_what_finished_before_the_cutoff() {
+        let (store, meter, clock) = store();
+        store.insert("a", 1, "open");
+        store.insert("a", 2, "open");
+        store.update("a", &2, |v| *v = "done");
+        let finished = clock.now();
+        assert_eq!(
+            store.forget_finished(finished - time::Duration::seconds(1)),
+            0
+        );
+        assert_eq!(
+            store.forget_finished(finished + time::Duration::seconds(1)),
+            1
+        );
+        assert_eq!(store.get("a", &2), None);
+        assert_eq!(store.get("a", &1), Some("open"));
+        store.reset(None);
+        assert_eq!(meter.total(), 0);
     }
 }

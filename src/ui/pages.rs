@@ -102,6 +102,7 @@ pub async fn dashboard(
     ));
     html.push_str(&resources_table(&resources));
     html.push_str(&clock_section(engine));
+    html.push_str(&storage_section(engine));
     html.push_str(&scenarios_section(engine));
     page("signsim dashboard", &html).into_response()
 }
@@ -129,6 +130,35 @@ fn clock_section(engine: &Engine) -> String {
          value=\"3600\" required></label><button type=\"submit\">Advance</button></form>\n\
          <p>{quick}</p>\n",
         now = escape(&rfc3339(engine.now())),
+    )
+}
+
+/// What is stored against the caps, the largest tenants, and the retention period.
+fn storage_section(engine: &Engine) -> String {
+    let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0));
+    let caps = engine.meter.caps();
+    let retention = match engine.retention {
+        Some(period) => format!(
+            "finished resources are forgotten {} s after they finish (<code>--retention</code>)",
+            period.whole_seconds()
+        ),
+        None => "off: resources are kept until a reset (<code>--retention</code>)".to_owned(),
+    };
+    let rows: String = engine
+        .meter
+        .tenants()
+        .iter()
+        .take(10)
+        .map(|(tenant, used)| format!("<tr><td>{}</td><td>{}</td></tr>", escape(tenant), mb(*used)))
+        .collect();
+    format!(
+        "<h2>Storage</h2>\n<p id=\"storage\">{used} stored of {max} \
+         (<code>--max-memory-mb</code>); at most {tenant_max} a tenant \
+         (<code>--max-tenant-mb</code>). Retention: {retention}.</p>\n\
+         <table><tr><th>Tenant</th><th>Stored</th></tr>{rows}</table>\n",
+        used = mb(engine.meter.total()),
+        max = mb(caps.process_bytes),
+        tenant_max = mb(caps.tenant_bytes),
     )
 }
 

@@ -4,15 +4,19 @@
 pub mod admin;
 pub mod checks;
 
+use crate::engine::quota::{Full, Meter};
 use crate::engine::scenarios::{Applied, Disconnect};
 use crate::engine::Engine;
 use axum::body::Body;
+use axum::extract::State;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use bytes::Bytes;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Header that names the tenant for providers whose real API has no credentials.
 pub const TENANT_HEADER: &str = "x-signsim-tenant";
@@ -22,23 +26,85 @@ pub const TENANT_HEADER: &str = "x-signsim-tenant";
 #[derive(Debug, Clone)]
 pub struct TenantTag(pub String);
 
-/// How a provider reads a call's tenant from its credential, for the journal: the same
-/// reading its credential extractor makes, `None` when the call carries none it accepts.
+/// How a provider reads a call's tenant from its credential, for the journal and the
+/// storage caps: the same reading its credential extractor makes, `None` when the call carries none it accepts.
 pub type TenantOf<S> = fn(&S, &HeaderMap) -> Option<String>;
 
-/// Middleware that names a call's tenant (`TenantTag` on the response) for the request
-/// journal, for providers whose tenant comes from a credential. Layer it with
-/// `axum::middleware::from_fn_with_state((state, tenant_of), tag_tenant::<S>)`.
-pub async fn tag_tenant<S: Send + Sync + 'static>(
-    axum::extract::State((state, tenant_of)): axum::extract::State<(
-        std::sync::Arc<S>,
-        TenantOf<S>,
-    )>,
+/// How a provider answers a call refused because a storage cap is reached, in its own
+/// error shape. It sees the request's head (a provider may choose the format from it).
+pub type StorageFull = fn(&Full, &Request) -> Response;
+
+/// The middleware every provider's routes pass through first: it names the call's tenant
+/// (`TenantTag` on the response) for the request journal, and refuses a call that may
+/// store more (POST, PUT, PATCH) once the tenant or the process holds its cap, before the
+/// handler reads the body, so a refused call stores nothing and loses nothing.
+pub struct TenantGate<S> {
+    state: Arc<S>,
+    tenant_of: TenantOf<S>,
+    storage_full: StorageFull,
+    meter: Arc<Meter>,
+}
+
+impl<S> Clone for TenantGate<S> {
+    fn clone(&self) -> Self {
+        TenantGate {
+            state: self.state.clone(),
+            tenant_of: self.tenant_of,
+            storage_full: self.storage_full,
+            meter: self.meter.clone(),
+        }
+    }
+}
+
+impl<S: Send + Sync + 'static> TenantGate<S> {
+    pub fn new(
+        state: Arc<S>,
+        engine: &Engine,
+        tenant_of: TenantOf<S>,
+        storage_full: StorageFull,
+    ) -> TenantGate<S> {
+        TenantGate {
+            state,
+            tenant_of,
+            storage_full,
+            meter: engine.meter.clone(),
+        }
+    }
+
+    /// `router` behind the gate.
+    pub fn wrap<T: Clone + Send + Sync + 'static>(self, router: Router<T>) -> Router<T> {
+        router.layer(axum::middleware::from_fn_with_state(self, gate::<S>))
+    }
+}
+
+async fn gate<S: Send + Sync + 'static>(
+    State(gate): State<TenantGate<S>>,
     request: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let tenant = tenant_of(&state, request.headers());
-    let mut response = next.run(request).await;
+    let tenant = (gate.tenant_of)(&gate.state, request.headers());
+    let writes = matches!(
+        *request.method(),
+        Method::POST | Method::PUT | Method::PATCH
+    );
+    let refused = if writes {
+        let incoming = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        gate.meter.check(tenant.as_deref(), incoming).err()
+    } else {
+        None
+    };
+    let mut response = match refused {
+        Some(full) => {
+            tracing::warn!("{full}");
+            (gate.storage_full)(&full, &request)
+        }
+        None => next.run(request).await,
+    };
     if let Some(tenant) = tenant {
         response.extensions_mut().insert(TenantTag(tenant));
     }

@@ -37,7 +37,7 @@ pub(crate) async fn get(sim: &Sim, path: &str) -> Answer {
     call(sim, Method::GET, &q(sim, path), Some(KEY), None).await
 }
 
-async fn post(sim: &Sim, path: &str, body: Value) -> Answer {
+pub(crate) async fn post(sim: &Sim, path: &str, body: Value) -> Answer {
     call(sim, Method::POST, &q(sim, path), Some(KEY), Some(body)).await
 }
 
@@ -53,7 +53,7 @@ async fn patch(sim: &Sim, id: &str, status: &str) -> Answer {
     .await
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -81,7 +81,7 @@ pub(crate) fn signer(id: &str, email: &str) -> Value {
     })
 }
 
-fn envelope(id: &str, signers: Vec<Value>) -> Value {
+pub(crate) fn envelope(id: &str, signers: Vec<Value>) -> Value {
     json!({
         "id": id,
         "subject": "CCB QiTech",

@@ -142,7 +142,9 @@ fn journal_tenant(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Optio
 /// The provider's routes with its real paths.
 pub fn router(state: Arc<IdentiaSign>) -> Router {
     let limit = state.body_limit;
-    Router::new()
+    let gate =
+        crate::wire::TenantGate::new(state.clone(), &state.engine, journal_tenant, storage_full);
+    let routes = Router::new()
         .route("/api/auth/login", post(handlers::login))
         .route(
             "/api/signature_processes",
@@ -161,15 +163,8 @@ pub fn router(state: Arc<IdentiaSign>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers in IdentiaSign's shape.
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(
-            (
-                state.clone(),
-                journal_tenant as crate::wire::TenantOf<IdentiaSign>,
-            ),
-            crate::wire::tag_tenant::<IdentiaSign>,
-        ))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(limit));
+    gate.wrap(routes).with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -182,4 +177,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
         format!("Método {method} no permitido en {}", uri.path()),
     )
     .into_response()
+}
+
+/// A call past the storage caps: 507 in IdentiaSign's `{"msg"}` shape.
+fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
+    IError::new(StatusCode::INSUFFICIENT_STORAGE, full.to_string()).into_response()
 }

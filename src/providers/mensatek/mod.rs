@@ -119,7 +119,9 @@ fn journal_tenant(_: &Mensatek, headers: &axum::http::HeaderMap) -> Option<Strin
 /// The provider's routes with its real paths (the guide names only `VerificarIdentidad`;
 /// the other two are the names of the functions).
 pub fn router(state: Arc<Mensatek>) -> Router {
-    Router::new()
+    let gate =
+        crate::wire::TenantGate::new(state.clone(), &state.engine, journal_tenant, storage_full);
+    let routes = Router::new()
         .route("/VerificarIdentidad", post(handlers::verificar_identidad))
         .route(
             "/GetCertificadoVerificacion",
@@ -129,15 +131,8 @@ pub fn router(state: Arc<Mensatek>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers -3.
-        .layer(DefaultBodyLimit::max(state.body_limit))
-        .layer(axum::middleware::from_fn_with_state(
-            (
-                state.clone(),
-                journal_tenant as crate::wire::TenantOf<Mensatek>,
-            ),
-            crate::wire::tag_tenant::<Mensatek>,
-        ))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(state.body_limit));
+    gate.wrap(routes).with_state(state)
 }
 
 fn plain(status: StatusCode, text: String) -> Response {
@@ -161,4 +156,21 @@ async fn method_not_allowed(uri: Uri) -> Response {
         StatusCode::METHOD_NOT_ALLOWED,
         format!("Method Not Allowed: {} takes POST", uri.path()),
     )
+}
+
+/// A call past the storage caps: `Res` -3 with the reason, HTTP 200 like every Mensatek
+/// error, in the format the query asks for (the body is not read for a refused call).
+fn storage_full(full: &crate::engine::quota::Full, request: &axum::extract::Request) -> Response {
+    let format = request
+        .uri()
+        .query()
+        .and_then(|query| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name.eq_ignore_ascii_case("resp"))
+                .map(|(_, value)| wire::Format::parse(&value))
+        })
+        .unwrap_or(wire::Format::Legacy);
+    wire::MError::invalid(full.to_string())
+        .reply()
+        .render(format)
 }

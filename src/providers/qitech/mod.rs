@@ -157,7 +157,9 @@ fn tenant(headers: &HeaderMap) -> Result<String, QError> {
 /// The provider's routes with its real paths.
 pub fn router(state: Arc<QiTech>) -> Router {
     let limit = state.body_limit;
-    Router::new()
+    let gate =
+        crate::wire::TenantGate::new(state.clone(), &state.engine, journal_tenant, storage_full);
+    let routes = Router::new()
         .route("/sign/envelope", post(handlers::create))
         .route(
             "/sign/envelope/{id}",
@@ -184,15 +186,8 @@ pub fn router(state: Arc<QiTech>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers in QI Tech's shape.
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(
-            (
-                state.clone(),
-                journal_tenant as crate::wire::TenantOf<QiTech>,
-            ),
-            crate::wire::tag_tenant::<QiTech>,
-        ))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(limit));
+    gate.wrap(routes).with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -211,6 +206,18 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
         "Method Not Allowed",
         format!("Method {method} is not allowed for {}", uri.path()),
         format!("Método {method} não permitido para {}", uri.path()),
+    )
+    .into_response()
+}
+
+/// A call past the storage caps: 507 in QI Tech's error shape.
+fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
+    QError::new(
+        StatusCode::INSUFFICIENT_STORAGE,
+        "STORAGE_FULL",
+        "Insufficient Storage",
+        full.to_string(),
+        "Armazenamento do simulador cheio: libere espaço com POST /_signsim/reset",
     )
     .into_response()
 }

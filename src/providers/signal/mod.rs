@@ -123,7 +123,13 @@ fn journal_tenant(state: &Signal, headers: &axum::http::HeaderMap) -> Option<Str
 /// The provider's routes at its real paths.
 pub fn router(state: Arc<Signal>) -> Router {
     let limit = state.body_limit;
-    Router::new()
+    let gate = crate::wire::TenantGate::new(
+        state.clone(),
+        state.oneshot.engine(),
+        journal_tenant,
+        storage_full,
+    );
+    let routes = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/sign", get(sign::status).post(sign::sign))
         .route("/sign/request", post(sign::create))
@@ -134,15 +140,8 @@ pub fn router(state: Arc<Signal>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit and answers in Signal's error shape.
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(
-            (
-                state.clone(),
-                journal_tenant as crate::wire::TenantOf<Signal>,
-            ),
-            crate::wire::tag_tenant::<Signal>,
-        ))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(limit));
+    gate.wrap(routes).with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -160,4 +159,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 /// A request pk as clients send it (`"23483"` or `23483`); anything else cannot exist.
 fn parse_pk(raw: &str) -> Option<u64> {
     raw.trim().parse().ok()
+}
+
+/// A call past the storage caps: 507 in Signal's error shape.
+fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
+    SError::new(StatusCode::INSUFFICIENT_STORAGE, full.to_string()).into_response()
 }

@@ -34,3 +34,7 @@ pub struct Session {
     /// `None` until the person goes through the check.
     pub outcome: Option<String>,
 }
+
+impl crate::engine::quota::Stored for Residence {}
+impl crate::engine::quota::Stored for FileLink {}
+impl crate::engine::quota::Stored for Session {}

@@ -161,7 +161,13 @@ impl Uanataca {
 /// The provider's routes with its real paths (`/api/v1/...`).
 pub fn router(state: Arc<Uanataca>) -> Router {
     let limit = state.body_limit;
-    Router::new()
+    let gate = crate::wire::TenantGate::new(
+        state.clone(),
+        state.oneshot.engine(),
+        gate_tenant,
+        storage_full,
+    );
+    let routes = Router::new()
         .route("/api/v1/hello", get(settings::hello))
         .route("/api/v1/version", get(settings::version))
         .route(
@@ -230,8 +236,8 @@ pub fn router(state: Arc<Uanataca>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers in the envelope.
-        .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(limit));
+    gate.wrap(routes).with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -251,4 +257,18 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 /// Path ids are numbers; anything else is a request that cannot exist.
 fn parse_pk(raw: &str) -> Option<u64> {
     raw.trim().parse().ok()
+}
+
+/// Uanataca's tenant is the `X-Signsim-Tenant` header (the real API has no per-client
+/// credential on these calls).
+fn gate_tenant(_: &Uanataca, headers: &axum::http::HeaderMap) -> Option<String> {
+    Some(crate::wire::tenant_from_headers(headers))
+}
+
+/// A call past the storage caps: 507 in the One-Shot envelope.
+fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
+    axum::response::IntoResponse::into_response(UError::new(
+        axum::http::StatusCode::INSUFFICIENT_STORAGE,
+        full.to_string(),
+    ))
 }

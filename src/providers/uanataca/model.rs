@@ -93,6 +93,20 @@ pub fn default_settings() -> Value {
 
 pub const SETTINGS_SECTIONS: [&str; 4] = ["tsa", "request", "billing", "general"];
 
+impl crate::engine::quota::Stored for Token {}
+
+impl crate::engine::quota::Stored for Image {
+    fn heap_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+impl crate::engine::quota::Stored for Metadata {
+    fn heap_bytes(&self) -> usize {
+        self.encoded.len() + self.decoded.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

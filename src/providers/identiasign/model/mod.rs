@@ -369,6 +369,19 @@ impl Process {
     }
 }
 
+impl crate::engine::quota::Stored for Process {
+    fn heap_bytes(&self) -> usize {
+        self.documents.iter().map(|d| d.bytes.len()).sum()
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Signed | Status::Rejected | Status::Expired
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -491,3 +491,8 @@ pub fn later(at: OffsetDateTime, count: u64) -> OffsetDateTime {
     at.checked_add(seconds(count))
         .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
 }
+
+impl crate::engine::quota::Stored for LinkTarget {}
+impl crate::engine::quota::Stored for FileLink {}
+impl crate::engine::quota::Stored for Label {}
+impl crate::engine::quota::Stored for EntityConfig {}

@@ -292,6 +292,21 @@ impl ReportFormat {
     }
 }
 
+impl crate::engine::quota::Stored for Verification {
+    fn heap_bytes(&self) -> usize {
+        self.certificate.as_ref().map_or(0, |c| c.len())
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Failed | Status::Expired | Status::CertificateAvailable
+        )
+    }
+}
+
+impl crate::engine::quota::Stored for ReportConfig {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -356,6 +356,27 @@ impl Envelope {
     }
 }
 
+impl crate::engine::quota::Stored for Envelope {
+    fn heap_bytes(&self) -> usize {
+        let documents: usize = self.documents.iter().map(|d| d.bytes.len()).sum();
+        let dossiers: usize = self.dossiers.iter().map(|d| d.bytes.len()).sum();
+        let personal: usize = self
+            .signers
+            .iter()
+            .flat_map(|s| &s.personal_documents)
+            .map(|d| d.bytes.len())
+            .sum();
+        documents + dossiers + personal
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Completed | Status::Canceled | Status::Expired
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

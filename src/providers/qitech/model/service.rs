@@ -540,3 +540,6 @@ fn value_bool(value: &serde_json::Value) -> Option<bool> {
         _ => None,
     }
 }
+
+impl crate::engine::quota::Stored for LinkTarget {}
+impl crate::engine::quota::Stored for FileLink {}

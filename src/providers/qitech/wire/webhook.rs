@@ -125,6 +125,8 @@ pub fn send(
     );
 }
 
+impl crate::engine::quota::Stored for HookConfig {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

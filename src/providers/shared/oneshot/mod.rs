@@ -949,6 +949,43 @@ fn contract_pdf(pk: u64, new: &NewRequest, now: OffsetDateTime) -> Vec<u8> {
     crate::pki::text_pdf("One-Shot Signature service contract", &lines)
 }
 
+impl crate::engine::quota::Stored for SignatureRequest {
+    fn heap_bytes(&self) -> usize {
+        let images = &self.id_images;
+        let optional = [
+            &images.front,
+            &images.rear,
+            &images.owner,
+            &images.extra,
+            &self.signed_contract,
+            &self.video.as_ref().and_then(|v| v.recording.clone()),
+        ];
+        let documents: usize = self
+            .documents
+            .iter()
+            .map(|d| d.original.len() + d.signed.as_ref().map_or(0, |s| s.len()))
+            .sum();
+        documents
+            + self.contract.len()
+            + optional
+                .iter()
+                .map(|b| b.as_ref().map_or(0, |b| b.len()))
+                .sum::<usize>()
+    }
+
+    /// Signed, cancelled, refused or failed video: nothing more can happen to it.
+    fn is_finished(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Issued
+                | Status::Renewed
+                | Status::Cancelled
+                | Status::Refused
+                | Status::VideoError
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,185 @@
+//! What each tenant keeps in memory, against the caps that keep a long-running sandbox
+//! bounded, and the retention that forgets finished resources.
+//!
+//! Every `TenantStore` weighs what it holds (`Stored::weight`) and reports the change to
+//! one `Meter`. Providers ask the meter before a call that may store more (`check`) and
+//! answer a full tenant or process in their own error shape; nothing already stored is
+//! touched, so a refused call loses nothing. The meter counts what the stores hold, which
+//! is nearly all of the memory that grows with use: the engine's logs (journal, outbox,
+//! events, webhook attempts) are bounded on their own.
+
+use dashmap::DashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A value kept in a `TenantStore`.
+pub trait Stored {
+    /// Bytes the value owns on the heap: documents, images, recordings. The store adds
+    /// the value's fixed size and its key; strings and small vectors are not counted,
+    /// since a few hundred bytes per resource matter only against the document bytes.
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+
+    /// Whether the resource reached an end (signed, refused, expired, ...): the retention
+    /// period, when set, forgets it that long after.
+    fn is_finished(&self) -> bool {
+        false
+    }
+}
+
+impl Stored for u64 {}
+impl Stored for String {}
+impl Stored for serde_json::Value {}
+
+/// The caps, in bytes; `u64::MAX` means no cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub tenant_bytes: u64,
+    pub process_bytes: u64,
+}
+
+impl Default for Caps {
+    /// 256 MiB a tenant and 1 GiB in all: room for thousands of signed documents in a test
+    /// run, small enough that a forgotten sandbox cannot take a CI host's memory.
+    fn default() -> Self {
+        Caps {
+            tenant_bytes: 256 * 1024 * 1024,
+            process_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a call that would store more is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Full {
+    #[error(
+        "storage full: tenant '{tenant}' holds {used} bytes of its {cap}-byte cap \
+         (--max-tenant-mb); free space with POST /_signsim/reset?tenant={tenant} \
+         or a retention period (--retention)"
+    )]
+    Tenant { tenant: String, used: u64, cap: u64 },
+    #[error(
+        "storage full: the simulator holds {used} bytes of its {cap}-byte cap \
+         (--max-memory-mb); free space with POST /_signsim/reset or a retention period \
+         (--retention)"
+    )]
+    Process { used: u64, cap: u64 },
+}
+
+#[derive(Default)]
+pub struct Meter {
+    caps: Caps,
+    total: AtomicU64,
+    tenants: DashMap<String, u64>,
+}
+
+impl Meter {
+    pub fn new(caps: Caps) -> Meter {
+        Meter {
+            caps,
+            ..Meter::default()
+        }
+    }
+
+    pub fn caps(&self) -> Caps {
+        self.caps
+    }
+
+    /// Bytes held by every tenant together.
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Bytes held by `tenant`.
+    pub fn tenant(&self, tenant: &str) -> u64 {
+        self.tenants.get(tenant).map_or(0, |used| *used)
+    }
+
+    /// Every tenant that holds something, with its bytes, largest first.
+    pub fn tenants(&self) -> Vec<(String, u64)> {
+        let mut all: Vec<(String, u64)> = self
+            .tenants
+            .iter()
+            .filter(|entry| *entry.value() > 0)
+            .map(|entry| (entry.key().clone(), *entry.value()))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all
+    }
+
+    /// Whether `tenant` may store `incoming` more bytes. A call is let through while the
+    /// holdings are under the cap, so the caps are soft by at most one call's outputs (a
+    /// signature adds a signed copy the request did not carry).
+    pub fn check(&self, tenant: Option<&str>, incoming: u64) -> Result<(), Full> {
+        let total = self.total();
+        if total.saturating_add(incoming) > self.caps.process_bytes {
+            return Err(Full::Process {
+                used: total,
+                cap: self.caps.process_bytes,
+            });
+        }
+        if let Some(tenant) = tenant {
+            let used = self.tenant(tenant);
+            if used.saturating_add(incoming) > self.caps.tenant_bytes {
+                return Err(Full::Tenant {
+                    tenant: tenant.to_owned(),
+                    used,
+                    cap: self.caps.tenant_bytes,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Records that `tenant` now holds `added` more and `removed` fewer bytes.
+    pub(crate) fn change(&self, tenant: &str, added: u64, removed: u64) {
+        if added == removed {
+            return;
+        }
+        if added > removed {
+            let delta = added - removed;
+            self.total.fetch_add(delta, Ordering::Relaxed);
+            *self.tenants.entry(tenant.to_owned()).or_insert(0) += delta;
+        } else {
+            let delta = removed - added;
+            // Saturating on both counts: a reset that raced a write must not wrap them.
+            let _ = self
+                .total
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                    Some(t.saturating_sub(delta))
+                });
+            if let Some(mut used) = self.tenants.get_mut(tenant) {
+                *used = used.saturating_sub(delta);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_refuse_past_the_limit_and_free_on_removal() {
+        let meter = Meter::new(Caps {
+            tenant_bytes: 100,
+            process_bytes: 150,
+        });
+        meter.change("a", 90, 0);
+        assert!(meter.check(Some("a"), 10).is_ok());
+        assert!(matches!(
+            meter.check(Some("a"), 11),
+            Err(Full::Tenant { used: 90, .. })
+        ));
+        meter.change("b", 55, 0);
+        assert!(matches!(
+            meter.check(Some("b"), 10),
+            Err(Full::Process { used: 145, .. })
+        ));
+        meter.change("a", 0, 90);
+        assert_eq!(meter.tenant("a"), 0);
+        assert_eq!(meter.total(), 55);
+        meter.change("a", 0, 1_000);
+        assert_eq!(meter.total(), 0, "removal saturates instead of wrapping");
+    }
+}
