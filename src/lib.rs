@@ -1,6 +1,7 @@
 //! signsim: one process that stands in for several e-signature and identity-verification
 //! providers. `build` assembles the app; `spawn` starts it on a port, as tests do.
 
+pub mod access_log;
 pub mod admin;
 pub mod engine;
 pub mod pki;
@@ -221,7 +222,8 @@ async fn journal_and_log(
         .get::<wire::TenantTag>()
         .map(|tag| tag.0.clone())
         .or(tenant);
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
     let provider = slug.map(str::to_owned).unwrap_or_else(|| {
         path.trim_start_matches('/')
             .split('/')
@@ -229,10 +231,7 @@ async fn journal_and_log(
             .unwrap_or("")
             .to_owned()
     });
-    tracing::info!(
-        "{method} {path} -> {} ({duration_ms:.2} ms)",
-        response.status().as_u16()
-    );
+    access_log::request(&method, &path, response.status().as_u16(), elapsed);
     // The journal does not record reads of itself, which would drown what a test looks for.
     if path != "/_signsim/requests" {
         engine.journal.record(JournalEntry {

@@ -184,18 +184,25 @@ fn engine_config(pki: PkiArgs) -> EngineConfig {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
+    // The log goes to standard error, as the README says, so that standard output carries
+    // only the listeners' addresses for scripts. A writer thread does the writing, batching
+    // lines, so that a request never waits on the terminal or the pipe; `never lossy`: under
+    // a flood, requests wait rather than lose lines. The guard flushes what is left at exit.
+    let (writer, _flush_at_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("signsim-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
-        // The log goes to standard error, as the README says, so that standard output
-        // carries only the listeners' addresses for scripts; colours only for a terminal,
-        // so that a log file greps cleanly.
-        .with_writer(std::io::stderr)
+        // Colours only for a terminal, so that a log file greps cleanly.
+        .with_writer(writer.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    signsim::access_log::init(writer);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
