@@ -60,7 +60,12 @@ fuzz() {
 
 run() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
-run uanataca && fuzz uanataca "$base/_signsim/openapi/uanataca.json" "$base/uanataca" --checks "$checks"
+surface() { fuzz "$1" "$base/_signsim/openapi/$1.json" "$base/$1" --checks "$checks" "${@:2}"; }
+run uanataca && surface uanataca
+run signal && surface signal -H "Authorization: Bearer schemathesis"
+run mensatek && surface mensatek -H "Authorization: Basic $(printf 'schemathesis:token' | base64)"
+run identiasign && surface identiasign -H "Authorization: jwt-bearer $identia_jwt"
+run qitech && surface qitech -H "Authorization: qi-key-schemathesis"
 
 echo
 printf '%s\n' "${summary[@]}"
