@@ -768,14 +768,14 @@ async fn admin_answers_as_documented() {
         .call(
             Method::POST,
             "/_signsim/scenarios",
-            Body::Raw("application/toml", scenario.into()),
+            Body::Raw("text/plain", scenario.into()),
         )
         .await;
     admin
         .call(
             Method::POST,
             "/_signsim/scenarios",
-            Body::Raw("application/toml", "[[nope".into()),
+            Body::Raw("text/plain", "[[nope".into()),
         )
         .await;
     admin.get("/_signsim/openapi/admin.json").await;
