@@ -1,6 +1,8 @@
 //! The admin API under `/_signsim`: what a test or a person uses to look inside the
 //! simulator and steer it. Its paths are a stable contract (see DESIGN.md).
 
+pub mod openapi;
+
 use crate::engine::clock::MAX_OFFSET_SECONDS;
 use crate::engine::events::EventFilter;
 use crate::engine::journal::JournalFilter;
@@ -38,6 +40,7 @@ pub fn router(
         .route("/webhooks/{id}/redeliver", post(redeliver))
         .route("/events", get(events))
         .route("/scenarios", get(list_scenarios).post(load_scenarios))
+        .route("/openapi/{name}", get(openapi::serve))
         .fallback(not_found)
         .with_state(engine)
         .merge(crate::ui::pages::router(pages));

@@ -75,6 +75,8 @@ const ROUTES: &[&str] = &[
     "POST /_signsim/clock/advance",
     "POST /_signsim/reset?tenant=attacker",
     "GET /_signsim/scenarios",
+    "GET /_signsim/openapi/{uid}.json",
+    "GET /_signsim/openapi/uanataca.json",
     "POST /identiasign/api/auth/login",
     "PUT /identiasign/api/signature_processes",
     "POST /identiasign/api/signature_processes",

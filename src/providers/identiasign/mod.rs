@@ -34,6 +34,7 @@ pub const PROVIDER: Provider = Provider {
         "scenarios/identiasign.toml",
         include_str!("../../../scenarios/identiasign.toml"),
     ),
+    openapi: include_str!("../../../openapi/identiasign.json"),
     mount: |context| {
         let state = IdentiaSign::new(context.engine.clone(), context.body_limit);
         context.resource_links(SLUG, admin::resource_links(state.clone()));

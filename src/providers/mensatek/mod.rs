@@ -33,6 +33,7 @@ pub const PROVIDER: Provider = Provider {
         "scenarios/mensatek.toml",
         include_str!("../../../scenarios/mensatek.toml"),
     ),
+    openapi: include_str!("../../../openapi/mensatek.json"),
     mount: |context| {
         let state = Mensatek::new(context.engine.clone(), context.body_limit);
         context.resource_links(SLUG, admin::resource_links(state.clone()));

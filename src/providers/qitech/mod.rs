@@ -34,6 +34,7 @@ pub const PROVIDER: Provider = Provider {
         "scenarios/qitech.toml",
         include_str!("../../../scenarios/qitech.toml"),
     ),
+    openapi: include_str!("../../../openapi/qitech.json"),
     mount: |context| {
         let state = QiTech::new(context.engine.clone(), context.body_limit);
         context.resource_links(SLUG, admin::resource_links(state.clone()));

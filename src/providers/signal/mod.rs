@@ -39,6 +39,7 @@ pub const PROVIDER: Provider = Provider {
         "scenarios/signal.toml",
         include_str!("../../../scenarios/signal.toml"),
     ),
+    openapi: include_str!("../../../openapi/signal.json"),
     mount: |context| {
         let state = Arc::new(Signal::new(context.oneshot(), context.body_limit)?);
         Ok(Mounted {

@@ -36,6 +36,7 @@ pub const PROVIDER: Provider = Provider {
         "scenarios/uanataca.toml",
         include_str!("../../../scenarios/uanataca.toml"),
     ),
+    openapi: include_str!("../../../openapi/uanataca.json"),
     mount: |context| {
         let state = Arc::new(Uanataca::new(context.oneshot(), context.body_limit)?);
         context.resource_links(SLUG, admin::resource_links(state.clone()));
