@@ -3,24 +3,20 @@
 
 pub mod access_log;
 pub mod admin;
+pub mod dispatch;
 pub mod engine;
 pub mod pki;
 pub mod providers;
 pub mod ui;
 pub mod wire;
 
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::Response;
 use axum::Router;
-use engine::journal::JournalEntry;
 use engine::scenarios::{self, ProviderSpec, ScenarioError};
 use engine::{Engine, EngineConfig};
 use providers::{identiasign, mensatek, qitech, signal, uanataca, Context, Provider};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The registry: every provider, in the order the README lists them. Adding a provider is
 /// one folder under `providers/` and one line here.
@@ -151,14 +147,14 @@ fn load_scenarios(engine: &Engine, dir: Option<&Path>) -> Result<(), StartError>
 }
 
 impl App {
-    /// The main listener's routes: every provider under `/<slug>`, admin under `/_signsim`.
-    pub fn router(&self) -> Router {
+    /// The main listener's service: every provider under `/<slug>`, admin under `/_signsim`.
+    pub fn router(&self) -> dispatch::Dispatch {
         let provider_admin = self
             .providers
             .iter()
             .map(|p| (p.slug, p.routers.admin.clone()))
             .collect();
-        let mut router = Router::new()
+        let rest = Router::new()
             // People who open the bare address land on the start page.
             .route(
                 "/",
@@ -174,79 +170,27 @@ impl App {
                 "/_signsim",
                 admin::router(self.engine.clone(), provider_admin, self.pages.clone()),
             );
-        for provider in &self.providers {
-            router = router.nest(&format!("/{}", provider.slug), provider.routers.api.clone());
-        }
-        router.layer(middleware::from_fn_with_state(
-            (self.engine.clone(), None),
-            journal_and_log,
-        ))
+        let providers = self
+            .providers
+            .iter()
+            .map(|p| (p.slug, p.routers.api.clone()))
+            .collect();
+        dispatch::Dispatch::new(self.engine.clone(), providers, rest)
     }
 
     /// One provider's routes at its exact real paths, for a dedicated listener.
-    pub fn provider_router(&self, slug: &str) -> Result<Router, StartError> {
+    pub fn provider_router(&self, slug: &str) -> Result<dispatch::Dispatch, StartError> {
         let provider = self
             .providers
             .iter()
             .find(|p| p.slug == slug)
             .ok_or_else(|| StartError::UnknownProvider(slug.to_owned()))?;
-        Ok(provider
-            .routers
-            .api
-            .clone()
-            .layer(middleware::from_fn_with_state(
-                (self.engine.clone(), Some(provider.slug)),
-                journal_and_log,
-            )))
+        Ok(dispatch::Dispatch::single(
+            self.engine.clone(),
+            provider.slug,
+            provider.routers.api.clone(),
+        ))
     }
-}
-
-/// Logs one line per request and records it in the journal.
-async fn journal_and_log(
-    State((engine, slug)): State<(Arc<Engine>, Option<&'static str>)>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().map(str::to_owned);
-    let tenant = request
-        .headers()
-        .get(wire::TENANT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let response = next.run(request).await;
-    let tenant = response
-        .extensions()
-        .get::<wire::TenantTag>()
-        .map(|tag| tag.0.clone())
-        .or(tenant);
-    let elapsed = started.elapsed();
-    let duration_ms = elapsed.as_secs_f64() * 1000.0;
-    let provider = slug.map(str::to_owned).unwrap_or_else(|| {
-        path.trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or("")
-            .to_owned()
-    });
-    access_log::request(&method, &path, response.status().as_u16(), elapsed);
-    // The journal does not record reads of itself, which would drown what a test looks for.
-    if path != "/_signsim/requests" {
-        engine.journal.record(JournalEntry {
-            seq: 0,
-            at: engine.now(),
-            provider,
-            tenant,
-            method,
-            path,
-            query,
-            status: response.status().as_u16(),
-            duration_ms,
-        });
-    }
-    response
 }
 
 /// A running simulator, as tests use it.
@@ -273,7 +217,7 @@ pub async fn spawn(mut config: Config) -> Result<Running, StartError> {
     let app = build(&config)?;
     let router = app.router();
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        if let Err(e) = axum::serve(listener, axum::ServiceExt::into_make_service(router)).await {
             tracing::error!("server stopped: {e}");
         }
     });

@@ -259,17 +259,23 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         tracing::info!("{slug} listening on http://{local} (at its real paths)");
         announced.push((slug, local));
         servers.spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown())
-                .await
+            axum::serve(
+                listener,
+                axum::ServiceExt::<axum::extract::Request>::into_make_service(router),
+            )
+            .with_graceful_shutdown(shutdown())
+            .await
         });
     }
     tracing::info!("signsim listening on http://{main_bound} (admin API at /_signsim)");
     let router = app.router();
     servers.spawn(async move {
-        axum::serve(main_listener, router)
-            .with_graceful_shutdown(shutdown())
-            .await
+        axum::serve(
+            main_listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(router),
+        )
+        .with_graceful_shutdown(shutdown())
+        .await
     });
     // Scripts that start us on port 0 learn the ports here, whatever RUST_LOG filters out
     // of the log: one `NAME http://ADDR` line per listener, the main one (`signsim`) first,
