@@ -18,6 +18,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+pub mod token;
+
 /// The admin API; `providers` are each provider's own admin calls and pages, mounted at
 /// `/<slug>` below it.
 pub fn router(
@@ -60,8 +62,13 @@ async fn not_found(uri: Uri) -> AdminError {
     ))
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// Open even with `--admin-token`, for container health checks (`signsim healthcheck`).
+async fn health(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": engine.started.elapsed().as_secs(),
+    }))
 }
 
 async fn ca_pem(State(engine): State<Arc<Engine>>) -> Response {

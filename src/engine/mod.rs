@@ -85,6 +85,8 @@ pub struct Engine {
     pub pki: Pki,
     /// Signs and checks the JWTs that providers' logins hand out.
     pub jwt: jwt::Jwt,
+    /// When the engine was made (real time), for `/_signsim/health`'s uptime.
+    pub started: std::time::Instant,
     public_url: String,
     stores: Mutex<Vec<Arc<dyn Resettable>>>,
     /// Wakes the ticker early (the clock moved, a webhook was queued).
@@ -132,6 +134,7 @@ impl Engine {
             timers: Timers::default(),
             pki,
             jwt: jwt::Jwt::new(&jwt_secret(config.seed)),
+            started: std::time::Instant::now(),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             stores: Mutex::new(Vec::new()),
             wake: Arc::new(Notify::new()),
