@@ -378,6 +378,7 @@ fn tls_setting(
         return None;
     }
     // A host we listen on by name or by one address is one people dial: cover it too.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
     let wildcard = host
         .parse::<std::net::IpAddr>()
         .is_ok_and(|ip| ip.is_unspecified());
