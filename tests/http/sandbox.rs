@@ -207,3 +207,43 @@ fn listening_beyond_loopback_without_a_token_warns() {
     let log = log_until_listening(stderr);
     assert!(!log.contains("without --admin-token"), "{log}");
 }
+
+#[tokio::test]
+async fn tls_by_env_covers_the_extra_listeners_too() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0", "--seed", "11"])
+        .args(["--listen", "uanataca=127.0.0.1:0"])
+        .env("SIGNSIM_TLS", "true")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _running = Running(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let main = lines.next().unwrap().unwrap();
+    let dedicated = lines.next().unwrap().unwrap();
+    let main = main.strip_prefix("signsim ").unwrap().to_owned();
+    let dedicated = dedicated.strip_prefix("uanataca ").unwrap().to_owned();
+    assert!(
+        main.starts_with("https://") && dedicated.starts_with("https://"),
+        "{main} {dedicated}"
+    );
+
+    let dir = scratch("listen-tls");
+    let client = trusting(&std::fs::read_to_string(write_ca(&dir, "11")).unwrap());
+    let hello = client
+        .get(format!("{dedicated}/api/v1/hello"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hello.status(), 200);
+    let health = client
+        .get(format!("{main}/_signsim/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}
