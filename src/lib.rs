@@ -5,11 +5,14 @@ pub mod access_log;
 pub mod admin;
 pub mod dispatch;
 pub mod engine;
+pub mod healthcheck;
 pub mod pki;
 pub mod providers;
+pub mod tls;
 pub mod ui;
 pub mod wire;
 
+use axum::middleware;
 use axum::Router;
 use engine::scenarios::{self, ProviderSpec, ScenarioError};
 use engine::{Engine, EngineConfig};
@@ -50,6 +53,10 @@ pub struct Config {
     pub body_limit: usize,
     /// Scenario files loaded at start, over the built-in ones.
     pub scenarios_dir: Option<PathBuf>,
+    /// `--admin-token`: what every `/_signsim` call must carry (see `admin::token`).
+    pub admin_token: Option<String>,
+    /// `--tls`: serve https (`spawn` does; `main` serves each listener with it).
+    pub tls: Option<tls::Tls>,
 }
 
 impl Default for Config {
@@ -58,6 +65,8 @@ impl Default for Config {
             engine: EngineConfig::default(),
             body_limit: 25 * 1024 * 1024,
             scenarios_dir: None,
+            admin_token: None,
+            tls: None,
         }
     }
 }
@@ -74,6 +83,8 @@ pub struct App {
     providers: Vec<Mounted>,
     /// What the dashboard and resource pages are built from.
     pages: Arc<ui::pages::Pages>,
+    /// The admin token's check, when there is a token.
+    gate: Option<Arc<admin::token::Gate>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +97,8 @@ pub enum StartError {
     UnknownProvider(String),
     #[error("invalid scenarios:\n{0}")]
     Scenarios(String),
+    #[error("https: {0}")]
+    Tls(#[from] tls::TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -120,10 +133,18 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         slugs: slugs(),
         links: context.registered_links(),
     });
+    let gate = config.admin_token.as_deref().map(|token| {
+        Arc::new(admin::token::Gate::new(
+            token,
+            &context.registered_open_paths(),
+            config.tls.is_some(),
+        ))
+    });
     Ok(App {
         providers,
         engine,
         pages,
+        gate,
     })
 }
 
@@ -154,7 +175,7 @@ impl App {
             .iter()
             .map(|p| (p.slug, p.routers.admin.clone()))
             .collect();
-        let rest = Router::new()
+        let mut rest = Router::new()
             // People who open the bare address land on the start page.
             .route(
                 "/",
@@ -170,6 +191,13 @@ impl App {
                 "/_signsim",
                 admin::router(self.engine.clone(), provider_admin, self.pages.clone()),
             );
+        // The admin token guards everything that is not a provider's API.
+        if let Some(gate) = &self.gate {
+            rest = rest.layer(middleware::from_fn_with_state(
+                gate.clone(),
+                admin::token::gate,
+            ));
+        }
         let providers = self
             .providers
             .iter()
@@ -197,11 +225,13 @@ impl App {
 pub struct Running {
     pub addr: SocketAddr,
     pub engine: Arc<Engine>,
+    /// `https` when the config asked for TLS.
+    pub scheme: &'static str,
 }
 
 impl Running {
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}://{}{}", self.scheme, self.addr, path)
     }
 }
 
@@ -213,17 +243,28 @@ pub async fn spawn(mut config: Config) -> Result<Running, StartError> {
         addr: "127.0.0.1:0".into(),
         source,
     })?;
-    config.engine.public_url = format!("http://{addr}");
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    config.engine.public_url = format!("{scheme}://{addr}");
     let app = build(&config)?;
+    let tls = match &config.tls {
+        Some(tls) => Some(tls.server_config(&app.engine.pki)?),
+        None => None,
+    };
     let router = app.router();
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, axum::ServiceExt::into_make_service(router)).await {
+        let forever = std::future::pending::<()>();
+        if let Err(e) = tls::serve(listener, router, tls, forever).await {
             tracing::error!("server stopped: {e}");
         }
     });
     Ok(Running {
         addr,
         engine: app.engine,
+        scheme,
     })
 }
 

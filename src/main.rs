@@ -1,9 +1,11 @@
-//! The `signsim` command line: `serve` runs the simulator, `ca export` writes its root CA.
+//! The `signsim` command line: `serve` runs the simulator, `ca export` writes its root CA,
+//! `ca issue` a server certificate from it, `healthcheck` asks a running one if it is up.
 
 use clap::{Args, Parser, Subcommand};
 use signsim::engine::quota::Caps;
 use signsim::engine::scenarios;
 use signsim::engine::EngineConfig;
+use signsim::tls::Tls;
 use signsim::{build, Config, StartError};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,13 +22,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve every provider under /<slug> and the admin API under /_signsim.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Work with the throwaway certificate authority.
     #[command(subcommand)]
     Ca(CaCommand),
     /// Check scenario files, or print their JSON Schema.
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
+    /// Exit 0 when a running simulator answers GET /_signsim/health with 200, non-zero
+    /// otherwise (for container health checks).
+    Healthcheck(HealthcheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -45,6 +50,10 @@ enum ScenariosCommand {
 enum CaCommand {
     /// Write the root certificate (PEM) that every signature chains to.
     Export(ExportArgs),
+    /// Issue a TLS server certificate from the CA, for your own https webhook receiver:
+    /// writes DIR/NAME.pem (the certificate) and DIR/NAME.key (its PKCS#8 key), NAME being
+    /// the first name given.
+    Issue(IssueArgs),
 }
 
 #[derive(Args)]
@@ -138,6 +147,85 @@ struct ServeArgs {
     /// sandboxes that run for days.
     #[arg(long, env = "SIGNSIM_RETENTION", value_name = "SECONDS")]
     retention: Option<u64>,
+    /// Serve https on every listener, with a certificate the simulator's CA issues for
+    /// localhost, 127.0.0.1, ::1 and each --tls-name (trust ca.pem once; see --ca-dir).
+    #[arg(long, env = "SIGNSIM_TLS")]
+    tls: bool,
+    /// Another name (host name or IP address) the https certificate covers, e.g. the
+    /// service's name in docker compose. Repeatable; comma-separated in the env var.
+    #[arg(
+        long = "tls-name",
+        env = "SIGNSIM_TLS_NAMES",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    tls_names: Vec<String>,
+    /// Serve https with your own certificate (PEM, leaf first) instead of an issued one.
+    #[arg(
+        long,
+        env = "SIGNSIM_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(
+        long,
+        env = "SIGNSIM_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+    /// Make every /_signsim call and page ask for this token (Authorization: Bearer, or
+    /// X-Signsim-Admin-Token; pages show a login form). The provider APIs, the pages the
+    /// simulator's links open and /_signsim/health stay open.
+    #[arg(
+        long,
+        env = "SIGNSIM_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+    #[command(flatten)]
+    pki: PkiArgs,
+}
+
+#[derive(Args)]
+struct HealthcheckArgs {
+    /// The simulator's address; default http://127.0.0.1:$SIGNSIM_PORT (8800), https when
+    /// SIGNSIM_TLS or SIGNSIM_TLS_CERT is set, as in the container it runs in.
+    #[arg(long, env = "SIGNSIM_HEALTHCHECK_URL", value_name = "URL")]
+    url: Option<String>,
+    #[arg(long, env = "SIGNSIM_PORT", default_value_t = 8800, hide = true)]
+    port: u16,
+    #[arg(long, env = "SIGNSIM_TLS", hide = true)]
+    tls: bool,
+    #[arg(long, env = "SIGNSIM_TLS_CERT", hide = true)]
+    tls_cert: Option<PathBuf>,
+    /// Trust the https certificate when it chains to this PEM file.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Trust the https certificate when it chains to DIR/ca.pem (the server's --ca-dir).
+    #[arg(long, env = "SIGNSIM_CA_DIR", value_name = "DIR")]
+    ca_dir: Option<PathBuf>,
+    /// Do not check the https certificate at all. Without --ca-file it is not checked on
+    /// a loopback address either: that probe asks whether our own process is alive.
+    #[arg(long)]
+    insecure: bool,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    timeout: u64,
+}
+
+#[derive(Args)]
+struct IssueArgs {
+    /// Host names or IP addresses the certificate covers; the first also names the files.
+    #[arg(required = true, value_name = "NAME")]
+    names: Vec<String>,
+    /// Directory to write NAME.pem and NAME.key into (made if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
     #[command(flatten)]
     pki: PkiArgs,
 }
@@ -154,8 +242,10 @@ struct ExportArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Ca(CaCommand::Export(args)) => export_ca(args),
+        Command::Ca(CaCommand::Issue(args)) => issue_server_cert(args),
+        Command::Healthcheck(args) => healthcheck(args),
         Command::Scenarios(ScenariosCommand::Check { dir }) => check_scenarios(&dir),
         Command::Scenarios(ScenariosCommand::Schema) => {
             let schema = scenarios::json_schema(&signsim::provider_specs());
@@ -221,6 +311,17 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         process_bytes: args.max_memory_mb.saturating_mul(1024 * 1024),
     };
     engine.retention = args.retention.map(signsim::engine::seconds);
+    let tls = tls_setting(
+        &args.host,
+        args.tls,
+        args.tls_names,
+        args.tls_cert,
+        args.tls_key,
+    );
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    // An empty SIGNSIM_ADMIN_TOKEN (a compose file's `${TOKEN:-}`) means no token.
+    let admin_token = args.admin_token.filter(|token| !token.trim().is_empty());
+    warn_if_exposed(&args.host, admin_token.is_some());
     // Bind first: with --port 0 the system picks the port, and the links the simulator
     // hands out must name the port it actually got.
     let main_addr = format!("{}:{}", args.host, args.port);
@@ -234,7 +335,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     };
     engine.public_url = args
         .public_url
-        .unwrap_or_else(|| format!("http://{link_host}:{}", main_bound.port()));
+        .unwrap_or_else(|| format!("{scheme}://{link_host}:{}", main_bound.port()));
     let default_dir = PathBuf::from("scenarios");
     let scenarios_dir = args
         .scenarios
@@ -243,8 +344,15 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         scenarios_dir,
         engine,
         body_limit: args.max_body_mb.saturating_mul(1024 * 1024),
+        admin_token,
+        tls,
     };
     let app = build(&config)?;
+    // One certificate for every listener: each serves names the same CA vouches for.
+    let tls = match &config.tls {
+        Some(tls) => Some(tls.server_config(&app.engine.pki)?),
+        None => None,
+    };
     let mut servers = tokio::task::JoinSet::new();
     // What the listeners are, in the order they are announced on standard output.
     let mut announced = vec![("signsim", main_bound)];
@@ -256,32 +364,23 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         let router = app.provider_router(slug)?;
         let listener = signsim::bind(addr).await?;
         let local = bound(&listener, addr)?;
-        tracing::info!("{slug} listening on http://{local} (at its real paths)");
+        tracing::info!("{slug} listening on {scheme}://{local} (at its real paths)");
         announced.push((slug, local));
-        servers.spawn(async move {
-            axum::serve(
-                listener,
-                axum::ServiceExt::<axum::extract::Request>::into_make_service(router),
-            )
-            .with_graceful_shutdown(shutdown())
-            .await
-        });
+        let tls = tls.clone();
+        servers.spawn(signsim::tls::serve(listener, router, tls, shutdown()));
     }
-    tracing::info!("signsim listening on http://{main_bound} (admin API at /_signsim)");
-    let router = app.router();
-    servers.spawn(async move {
-        axum::serve(
-            main_listener,
-            axum::ServiceExt::<axum::extract::Request>::into_make_service(router),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
-    });
+    tracing::info!("signsim listening on {scheme}://{main_bound} (admin API at /_signsim)");
+    servers.spawn(signsim::tls::serve(
+        main_listener,
+        app.router(),
+        tls,
+        shutdown(),
+    ));
     // Scripts that start us on port 0 learn the ports here, whatever RUST_LOG filters out
-    // of the log: one `NAME http://ADDR` line per listener, the main one (`signsim`) first,
+    // of the log: one `NAME URL` line per listener, the main one (`signsim`) first,
     // written once every listener is bound.
     for (name, addr) in &announced {
-        println!("{name} http://{addr}");
+        println!("{name} {scheme}://{addr}");
     }
 
     while let Some(finished) = servers.join_next().await {
@@ -291,6 +390,56 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     }
     tracing::info!("signsim stopped");
     Ok(())
+}
+
+/// What `--tls`, `--tls-name`, `--tls-cert` and `--tls-key` ask for (clap makes sure
+/// the last two come together).
+fn tls_setting(
+    host: &str,
+    on: bool,
+    mut names: Vec<String>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+) -> Option<Tls> {
+    if let (Some(cert), Some(key)) = (cert, key) {
+        if !names.is_empty() {
+            tracing::warn!(
+                "--tls-name is ignored with --tls-cert: your certificate names its hosts"
+            );
+        }
+        return Some(Tls::Files { cert, key });
+    }
+    if !on {
+        return None;
+    }
+    // A host we listen on by name or by one address is one people dial: cover it too.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let wildcard = host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_unspecified());
+    if !wildcard {
+        names.push(host.to_owned());
+    }
+    Some(Tls::Issued { names })
+}
+
+/// In a shared network, an open admin API lets anyone reset the simulator, read every
+/// message it "sent" (OTPs, links) and act for every end user: say so when we listen
+/// beyond this machine without a token.
+fn warn_if_exposed(host: &str, has_token: bool) {
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback && !has_token {
+        tracing::warn!(
+            "listening on {host} without --admin-token: anyone who can reach this address \
+             can use the admin API (/_signsim), read every OTP and link in the outbox, reset \
+             the simulator and act for its end users; set SIGNSIM_ADMIN_TOKEN in shared sandboxes"
+        );
+    }
 }
 
 /// The address a listener actually got (the port the system chose for port 0).
@@ -360,4 +509,79 @@ fn check_scenarios(dir: &std::path::Path) -> Result<(), String> {
             Err(format!("{} error(s) in {}", errors.len(), dir.display()))
         }
     }
+}
+
+/// `signsim ca issue NAME... --out DIR`: a server certificate for the user's own https
+/// receiver, trusted by the simulator's webhook client as every certificate of its CA.
+fn issue_server_cert(args: IssueArgs) -> Result<(), String> {
+    if args.pki.ca_dir.is_none() && args.pki.seed.is_none() {
+        return Err(
+            "without --ca-dir or --seed the certificate would come from a CA that no running \
+             simulator uses; pass the same --ca-dir (or --seed) you give `signsim serve`"
+                .into(),
+        );
+    }
+    let first = args.names.first().map(String::as_str).unwrap_or_default();
+    // The first name becomes a file name: only what host names and addresses are made of.
+    let fits = |name: &str| {
+        !name.is_empty()
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '*'))
+    };
+    if let Some(bad) = args.names.iter().find(|name| !fits(name)) {
+        return Err(format!("{bad:?} is not a host name or IP address"));
+    }
+    let pki = signsim::pki::Pki::new(args.pki.seed, args.pki.ca_dir.as_deref())
+        .map_err(|e| e.to_string())?;
+    let issued = pki.issue_server(&args.names).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot make {}: {e}", args.out.display()))?;
+    let stem = first.replace([':', '*'], "_");
+    let cert = args.out.join(format!("{stem}.pem"));
+    let key = args.out.join(format!("{stem}.key"));
+    std::fs::write(&cert, &issued.cert_pem)
+        .map_err(|e| format!("cannot write {}: {e}", cert.display()))?;
+    write_private(&key, issued.key_pem.as_bytes())?;
+    println!("{}\n{}", cert.display(), key.display());
+    Ok(())
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn healthcheck(args: HealthcheckArgs) -> Result<(), String> {
+    use signsim::healthcheck::{check, Trust};
+    let https = args.tls || args.tls_cert.is_some();
+    let url = args.url.unwrap_or_else(|| {
+        let scheme = if https { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", args.port)
+    });
+    let trust = match (args.ca_file, args.insecure) {
+        (Some(file), _) => Trust::CaFile(file),
+        (None, true) => Trust::Anything,
+        (None, false) => Trust::Default(args.ca_dir.map(|dir| dir.join("ca.pem"))),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let said = runtime.block_on(check(
+        &url,
+        trust,
+        std::time::Duration::from_secs(args.timeout),
+    ))?;
+    println!("{said}");
+    Ok(())
 }

@@ -20,6 +20,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+pub mod token;
+
 /// The admin API; `providers` are each provider's own admin calls and pages, mounted at
 /// `/<slug>` below it.
 pub fn router(
@@ -63,8 +65,14 @@ async fn not_found(uri: Uri) -> AdminError {
     ))
 }
 
+/// Open even with `--admin-token`, for container health checks (`signsim healthcheck`).
 async fn health(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    Json(json!({ "status": "ok", "storage": storage(&engine) }))
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": engine.started.elapsed().as_secs(),
+        "storage": storage(&engine),
+    }))
 }
 
 /// What the simulator stores against its caps, and the retention period: in

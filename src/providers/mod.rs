@@ -69,6 +69,7 @@ pub struct Context {
     pub body_limit: usize,
     oneshot: OnceLock<Arc<OneShot>>,
     resource_links: Mutex<Vec<(&'static str, LinksFn)>>,
+    open_paths: Mutex<Vec<(&'static str, &'static [&'static str])>>,
 }
 
 impl Context {
@@ -78,6 +79,7 @@ impl Context {
             body_limit,
             oneshot: OnceLock::new(),
             resource_links: Mutex::new(Vec::new()),
+            open_paths: Mutex::new(Vec::new()),
         }
     }
 
@@ -95,6 +97,27 @@ impl Context {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Registers the paths under `/_signsim/<slug>` that the links `slug` hands out open
+    /// (signer pages, the calls their forms post to, downloads, its always-down
+    /// receiver), `{name}` standing for one segment: with `--admin-token` they stay open,
+    /// because the unguessable link is the credential of the person holding it.
+    pub fn open_paths(&self, slug: &'static str, paths: &'static [&'static str]) {
+        self.open_paths
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((slug, paths));
+    }
+
+    /// Every registered open path, as a full pattern (`/_signsim/<slug>/...`).
+    pub fn registered_open_paths(&self) -> Vec<String> {
+        self.open_paths
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .flat_map(|(slug, paths)| paths.iter().map(move |p| format!("/_signsim/{slug}{p}")))
+            .collect()
     }
 
     /// The one-shot model that Uanataca and Signal both serve.

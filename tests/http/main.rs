@@ -1,6 +1,7 @@
 //! Black-box tests: the app runs on an ephemeral port and is spoken to over HTTP.
 
 mod admin;
+mod admin_token;
 mod cli;
 mod clock;
 mod common;
@@ -13,9 +14,11 @@ mod pages;
 mod paths;
 mod qitech;
 mod receiver;
+mod sandbox;
 mod scenarios;
 mod signal;
 mod storage;
+mod tls;
 mod uanataca_classic;
 mod uanataca_fidelity;
 mod uanataca_hash;

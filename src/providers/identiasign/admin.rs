@@ -18,6 +18,18 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// What the signer and file links open, where the signer page posts, and the always-down
+/// receiver the simulator delivers to: open with `--admin-token` (see
+/// `Context::open_paths`).
+pub const OPEN_PATHS: &[&str] = &[
+    "/ui/signature_processes/{link}",
+    "/processes/{id}/signers/{signer}/sign",
+    "/processes/{id}/signers/{signer}/fail-facial",
+    "/processes/{id}/signers/{signer}/reject",
+    "/files/{token}",
+    "/receiver-down",
+];
+
 pub fn router(state: Arc<IdentiaSign>) -> Router {
     Router::new()
         .route("/config", post(configure))

@@ -19,6 +19,14 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// What the verification link opens, where its page posts, and the always-down receiver
+/// the simulator delivers to: open with `--admin-token` (see `Context::open_paths`).
+pub const OPEN_PATHS: &[&str] = &[
+    "/v/{code}",
+    "/verifications/{id}/complete",
+    "/receiver-down",
+];
+
 pub fn router(state: Arc<Mensatek>) -> Router {
     Router::new()
         .route("/report-url", post(report_url))

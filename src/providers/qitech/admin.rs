@@ -18,6 +18,16 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// What the signing and file links open, where the signing page posts, and the
+/// always-down receiver the simulator delivers to: open with `--admin-token` (see
+/// `Context::open_paths`).
+pub const OPEN_PATHS: &[&str] = &[
+    "/s/{code}",
+    "/envelopes/{id}/signers/{signer}/sign",
+    "/files/{name}",
+    "/receiver-down",
+];
+
 pub fn router(state: Arc<QiTech>) -> Router {
     Router::new()
         .route("/webhook", post(configure_webhook))

@@ -38,6 +38,7 @@ pub const PROVIDER: Provider = Provider {
     mount: |context| {
         let state = QiTech::new(context.engine.clone(), context.body_limit);
         context.resource_links(SLUG, admin::resource_links(state.clone()));
+        context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
             api: router(state.clone()),
             admin: admin::router(state),

@@ -15,6 +15,10 @@ use axum::Router;
 use serde_json::json;
 use std::sync::Arc;
 
+/// What the API's download and biometric links open, and where the biometric page
+/// posts: open with `--admin-token` (see `Context::open_paths`).
+pub const OPEN_PATHS: &[&str] = &["/files/{id}", "/biometric/{id}", "/biometric/{id}/complete"];
+
 pub fn router(state: Arc<Signal>) -> Router {
     Router::new()
         .route("/files/{id}", get(by_link))

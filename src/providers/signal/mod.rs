@@ -42,6 +42,7 @@ pub const PROVIDER: Provider = Provider {
     openapi: include_str!("../../../openapi/signal.json"),
     mount: |context| {
         let state = Arc::new(Signal::new(context.oneshot(), context.body_limit)?);
+        context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
             api: router(state.clone()),
             admin: admin::router(state),

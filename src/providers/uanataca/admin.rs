@@ -19,6 +19,10 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
+/// What the video link (`videoid_link`) opens, and where its page posts: open with
+/// `--admin-token` (see `Context::open_paths`).
+pub const OPEN_PATHS: &[&str] = &["/videoid/{pk}", "/videoid/{pk}/complete"];
+
 /// Mounted under `/_signsim/uanataca`.
 pub fn router(state: Arc<Uanataca>) -> Router {
     Router::new()
