@@ -5,6 +5,8 @@
 //! one sweep without knowing what the stores hold.
 
 use dashmap::DashMap;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::hash::Hash;
 
 /// The credential-derived namespace a resource lives in (an API key, a username, ...).
@@ -88,6 +90,36 @@ impl<K: Eq + Hash + Send + Sync, V: Send + Sync> Resettable for TenantStore<K, V
             Some(tenant) => self.entries.retain(|(owner, _), _| owner != tenant),
             None => self.entries.clear(),
         }
+    }
+}
+
+/// Saved as a list of `[tenant, key, value]`: JSON objects cannot have a tuple or a
+/// number as key. Copying takes one shard's lock at a time; values share their documents
+/// (`Bytes`), so a copy is cheap.
+impl<K, V> super::state::Persist for TenantStore<K, V>
+where
+    K: Eq + Hash + Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    V: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        let copy: Vec<(Tenant, K, V)> = self
+            .entries
+            .iter()
+            .map(|entry| {
+                let (tenant, key) = entry.key().clone();
+                (tenant, key, entry.value().clone())
+            })
+            .collect();
+        Box::new(copy)
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let saved: Vec<(Tenant, K, V)> = super::state::parse(json)?;
+        self.entries.clear();
+        for (tenant, key, value) in saved {
+            self.entries.insert((tenant, key), value);
+        }
+        Ok(())
     }
 }
 
