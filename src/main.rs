@@ -117,6 +117,20 @@ struct ServeArgs {
     max_body_mb: usize,
     #[command(flatten)]
     pki: PkiArgs,
+    // --- state across restarts
+    /// Keep the whole state in this file: read at start, saved every --save-every seconds
+    /// and at shutdown (SIGTERM, Ctrl-C), so a restart loses at most that many seconds.
+    #[arg(long, env = "SIGNSIM_STATE_FILE", value_name = "PATH")]
+    state_file: Option<PathBuf>,
+    /// Seconds between saves of --state-file (0: only at shutdown; at most a year).
+    #[arg(
+        long,
+        env = "SIGNSIM_SAVE_EVERY",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(0..=31_536_000)
+    )]
+    save_every: u64,
 }
 
 #[derive(Args)]
@@ -208,6 +222,10 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         scenarios_dir,
         engine,
         body_limit: args.max_body_mb.saturating_mul(1024 * 1024),
+        state: args.state_file.map(|path| signsim::persist::StateFile {
+            path,
+            every: (args.save_every > 0).then(|| std::time::Duration::from_secs(args.save_every)),
+        }),
     };
     let app = build(&config)?;
     let mut servers = tokio::task::JoinSet::new();
@@ -248,6 +266,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
             tracing::error!("listener stopped: {e}");
         }
     }
+    app.save_state().await?;
     tracing::info!("signsim stopped");
     Ok(())
 }

@@ -60,8 +60,21 @@ async fn not_found(uri: Uri) -> AdminError {
     ))
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// With `--state-file`, also where the state is kept and when it was last saved (real
+/// time; `null` before the first save), so a script can wait for a save.
+async fn health(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    let Some(file) = engine.saves.file() else {
+        return Json(json!({ "status": "ok" }));
+    };
+    let last = engine.saves.last();
+    Json(json!({
+        "status": "ok",
+        "state": {
+            "file": file.display().to_string(),
+            "last_saved_at": last.map(|(at, _)| rfc3339(at)),
+            "saves": last.map_or(0, |(_, count)| count),
+        }
+    }))
 }
 
 async fn ca_pem(State(engine): State<Arc<Engine>>) -> Response {

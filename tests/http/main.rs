@@ -13,6 +13,7 @@ mod qitech;
 mod receiver;
 mod scenarios;
 mod signal;
+mod state;
 mod uanataca_classic;
 mod uanataca_fidelity;
 mod uanataca_hash;
