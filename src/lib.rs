@@ -6,6 +6,7 @@ pub mod admin;
 pub mod dispatch;
 pub mod engine;
 pub mod healthcheck;
+pub mod persist;
 pub mod pki;
 pub mod providers;
 pub mod tls;
@@ -57,6 +58,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `--tls`: serve https (`spawn` does; `main` serves each listener with it).
     pub tls: Option<tls::Tls>,
+    /// Where the state survives a restart (`--state-file`); none: it lives in memory only.
+    pub state: Option<persist::StateFile>,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             scenarios_dir: None,
             admin_token: None,
             tls: None,
+            state: None,
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct App {
     pages: Arc<ui::pages::Pages>,
     /// The admin token's check, when there is a token.
     gate: Option<Arc<admin::token::Gate>>,
+    /// Saves the state, with `--state-file`.
+    saver: Option<Arc<persist::Saver>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +105,8 @@ pub enum StartError {
     Scenarios(String),
     #[error("https: {0}")]
     Tls(#[from] tls::TlsError),
+    #[error(transparent)]
+    State(#[from] engine::state::file::StateError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -108,7 +116,18 @@ pub enum StartError {
 
 /// Builds the app; call it inside a Tokio runtime (it starts the engine's ticker).
 pub fn build(config: &Config) -> Result<App, StartError> {
-    let engine = Arc::new(Engine::new(&config.engine, provider_specs())?);
+    // A saved state is read first: its CA and JWT secret are what the engine is made with.
+    let loaded = config
+        .state
+        .as_ref()
+        .map(persist::load)
+        .transpose()?
+        .flatten();
+    let mut engine_config = config.engine.clone();
+    if let Some(loaded) = &loaded {
+        engine_config.keys = engine::state::Keys::of(loaded)?;
+    }
+    let engine = Arc::new(Engine::new(&engine_config, provider_specs())?);
     load_scenarios(&engine, config.scenarios_dir.as_deref())?;
     if let Some(name) = &config.engine.default_scenario {
         if engine.scenarios.get(name).is_none() {
@@ -117,7 +136,6 @@ pub fn build(config: &Config) -> Result<App, StartError> {
             )));
         }
     }
-    engine.start();
     let context = Context::new(engine.clone(), config.body_limit);
     let providers = PROVIDERS
         .iter()
@@ -128,6 +146,21 @@ pub fn build(config: &Config) -> Result<App, StartError> {
             })
         })
         .collect::<Result<_, StartError>>()?;
+    // Restored once every provider has made its stores and named its timer kinds, and
+    // before the ticker starts, so nothing fires against a half-restored state.
+    if let Some(loaded) = &loaded {
+        engine.restore(loaded)?;
+        tracing::info!("state restored from {}", loaded.path.display());
+    }
+    engine.start();
+    let saver = config.state.as_ref().map(|state| {
+        let saver = persist::Saver::new(engine.clone(), state.path.clone());
+        engine.saves.kept_in(state.path.clone());
+        if let Some(every) = state.every {
+            saver.every(every);
+        }
+        saver
+    });
     let pages = Arc::new(ui::pages::Pages {
         engine: engine.clone(),
         slugs: slugs(),
@@ -145,6 +178,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         engine,
         pages,
         gate,
+        saver,
     })
 }
 
@@ -168,6 +202,16 @@ fn load_scenarios(engine: &Engine, dir: Option<&Path>) -> Result<(), StartError>
 }
 
 impl App {
+    /// Saves the state now, with `--state-file` (at shutdown: what changed since the last
+    /// periodic save is not lost).
+    pub async fn save_state(&self) -> Result<(), StartError> {
+        if let Some(saver) = &self.saver {
+            saver.save().await?;
+            tracing::info!("state saved");
+        }
+        Ok(())
+    }
+
     /// The main listener's service: every provider under `/<slug>`, admin under `/_signsim`.
     pub fn router(&self) -> dispatch::Dispatch {
         let provider_admin = self

@@ -186,6 +186,19 @@ struct ServeArgs {
         hide_env_values = true
     )]
     admin_token: Option<String>,
+    /// Keep the whole state in this file: read at start, saved every --save-every seconds
+    /// and at shutdown (SIGTERM, Ctrl-C), so a restart loses at most that many seconds.
+    #[arg(long, env = "SIGNSIM_STATE_FILE", value_name = "PATH")]
+    state_file: Option<PathBuf>,
+    /// Seconds between saves of --state-file (0: only at shutdown; at most a year).
+    #[arg(
+        long,
+        env = "SIGNSIM_SAVE_EVERY",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(0..=31_536_000)
+    )]
+    save_every: u64,
     #[command(flatten)]
     pki: PkiArgs,
 }
@@ -228,6 +241,20 @@ struct IssueArgs {
     out: PathBuf,
     #[command(flatten)]
     pki: PkiArgs,
+    // --- state across restarts
+    /// Keep the whole state in this file: read at start, saved every --save-every seconds
+    /// and at shutdown (SIGTERM, Ctrl-C), so a restart loses at most that many seconds.
+    #[arg(long, env = "SIGNSIM_STATE_FILE", value_name = "PATH")]
+    state_file: Option<PathBuf>,
+    /// Seconds between saves of --state-file (0: only at shutdown; at most a year).
+    #[arg(
+        long,
+        env = "SIGNSIM_SAVE_EVERY",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(0..=31_536_000)
+    )]
+    save_every: u64,
 }
 
 #[derive(Args)]
@@ -346,6 +373,10 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         body_limit: args.max_body_mb.saturating_mul(1024 * 1024),
         admin_token,
         tls,
+        state: args.state_file.map(|path| signsim::persist::StateFile {
+            path,
+            every: (args.save_every > 0).then(|| std::time::Duration::from_secs(args.save_every)),
+        }),
     };
     let app = build(&config)?;
     // One certificate for every listener: each serves names the same CA vouches for.
@@ -388,6 +419,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
             tracing::error!("listener stopped: {e}");
         }
     }
+    app.save_state().await?;
     tracing::info!("signsim stopped");
     Ok(())
 }

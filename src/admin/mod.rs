@@ -66,13 +66,24 @@ async fn not_found(uri: Uri) -> AdminError {
 }
 
 /// Open even with `--admin-token`, for container health checks (`signsim healthcheck`).
+/// With `--state-file`, also where the state is kept and when it was last saved (real
+/// time; `null` before the first save), so a script can wait for a save.
 async fn health(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    Json(json!({
+    let mut health = json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": engine.started.elapsed().as_secs(),
         "storage": storage(&engine),
-    }))
+    });
+    if let Some(file) = engine.saves.file() {
+        let last = engine.saves.last();
+        health["state"] = json!({
+            "file": file.display().to_string(),
+            "last_saved_at": last.map(|(at, _)| rfc3339(at)),
+            "saves": last.map_or(0, |(_, count)| count),
+        });
+    }
+    Json(health)
 }
 
 /// What the simulator stores against its caps, and the retention period: in

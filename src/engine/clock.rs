@@ -63,6 +63,24 @@ impl Clock {
     }
 }
 
+/// The offset is saved, not the time: after a restart the virtual clock is as far ahead of
+/// real time as it was (the time the simulator was down passes for it too).
+impl super::state::Persist for Clock {
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        Box::new(self.offset_seconds())
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let offset: i64 = super::state::parse(json)?;
+        let limit = i64::try_from(MAX_OFFSET_SECONDS).unwrap_or(i64::MAX);
+        if !(0..=limit).contains(&offset) {
+            return Err(format!("offset {offset} s is outside 0..={limit}"));
+        }
+        self.offset_seconds.store(offset, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

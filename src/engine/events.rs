@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -135,6 +135,17 @@ impl Events {
         self.events
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl super::state::Persist for Events {
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        Box::new(self.lock().clone())
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        *self.lock() = super::state::parse(json)?;
+        Ok(())
     }
 }
 

@@ -71,6 +71,65 @@ impl Ids {
     }
 }
 
+/// Where a generator is: its seed, stream and position, so that a restart goes on with
+/// the numbers a run without the restart would have drawn (and never repeats any).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct RngState {
+    /// Hex.
+    seed: String,
+    stream: u64,
+    /// Decimal: a `u128`, which not every JSON reader takes as a number.
+    word_pos: String,
+}
+
+impl RngState {
+    pub fn of(rng: &ChaCha20Rng) -> RngState {
+        RngState {
+            seed: hex::encode(rng.get_seed()),
+            stream: rng.get_stream(),
+            word_pos: rng.get_word_pos().to_string(),
+        }
+    }
+
+    pub fn rng(&self) -> Result<ChaCha20Rng, String> {
+        let seed: [u8; 32] = hex::decode(&self.seed)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or("the generator's seed is not 32 bytes of hex")?;
+        let word_pos: u128 = self
+            .word_pos
+            .parse()
+            .map_err(|_| "the generator's position is not a number")?;
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        rng.set_stream(self.stream);
+        rng.set_word_pos(word_pos);
+        Ok(rng)
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedIds {
+    rng: RngState,
+    next_pk: u64,
+}
+
+impl super::state::Persist for Ids {
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        Box::new(SavedIds {
+            rng: self.with_rng(|rng| RngState::of(rng)),
+            next_pk: self.next_pk.load(Ordering::SeqCst),
+        })
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let saved: SavedIds = super::state::parse(json)?;
+        let restored = saved.rng.rng()?;
+        self.with_rng(|rng| *rng = restored);
+        self.next_pk.store(saved.next_pk, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +140,22 @@ mod tests {
         assert_eq!(a.uuid(), b.uuid());
         assert_eq!(a.otp(6), b.otp(6));
         assert_eq!(a.hex(16), b.hex(16));
+    }
+
+    #[test]
+    fn a_restored_generator_goes_on_where_it_was() {
+        use crate::engine::state::Persist;
+        let ids = Ids::new(None);
+        ids.uuid();
+        ids.next_pk();
+        let mut json = Vec::new();
+        ids.snapshot().encode(&mut json).unwrap();
+        let restored = Ids::new(Some(1));
+        restored
+            .restore(std::str::from_utf8(&json).unwrap())
+            .unwrap();
+        assert_eq!(ids.uuid(), restored.uuid());
+        assert_eq!(ids.next_pk(), restored.next_pk());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 const CAPACITY: usize = 10_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JournalEntry {
     pub seq: u64,
     #[serde(with = "time::serde::rfc3339")]
@@ -74,5 +74,18 @@ impl Journal {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The journal is saved too (at most `CAPACITY` short entries), numbering on from where it
+/// was.
+impl super::state::Persist for Journal {
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        Box::new(self.lock().clone())
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        *self.lock() = super::state::parse(json)?;
+        Ok(())
     }
 }

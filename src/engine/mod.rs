@@ -12,6 +12,7 @@ pub mod links;
 pub mod outbox;
 pub mod quota;
 pub mod scenarios;
+pub mod state;
 pub mod store;
 pub mod timefmt;
 pub mod timers;
@@ -26,6 +27,8 @@ use journal::Journal;
 use outbox::{Message, Outbox, Outgoing};
 use quota::{Caps, Meter, Stored};
 use scenarios::{ProviderSpec, Scenarios};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::hash::Hash;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -56,6 +59,8 @@ pub struct EngineConfig {
     /// How long finished resources are kept before they are forgotten, on the virtual
     /// clock (`--retention`); `None` keeps them until a reset.
     pub retention: Option<time::Duration>,
+    /// The CA and JWT secret of a saved state (`--state-file`), used instead of new ones.
+    pub keys: Option<state::Keys>,
 }
 
 /// Why an engine could not be built.
@@ -78,6 +83,7 @@ impl Default for EngineConfig {
             webhook_ca: None,
             caps: Caps::default(),
             retention: None,
+            keys: None,
         }
     }
 }
@@ -101,8 +107,13 @@ pub struct Engine {
     last_sweep: Mutex<OffsetDateTime>,
     /// When this engine was made (real time), for `/_signsim/health`.
     pub started: std::time::Instant,
+    /// Kept to be saved with the state (`state::Keys`).
+    jwt_secret: [u8; 32],
     public_url: String,
-    stores: Mutex<Vec<Arc<dyn Resettable>>>,
+    /// Every store by its section name in the state file.
+    stores: Mutex<Vec<(String, Arc<dyn Kept>)>>,
+    /// When the state was last saved (`--state-file`).
+    pub saves: state::Saves,
     /// Wakes the ticker early (the clock moved, a webhook was queued).
     wake: Arc<Notify>,
 }
@@ -128,7 +139,15 @@ impl Engine {
     pub fn new(config: &EngineConfig, specs: Vec<ProviderSpec>) -> Result<Engine, EngineError> {
         let clock = Arc::new(Clock::default());
         let events = Arc::new(Events::default());
-        let pki = Pki::new(config.seed, config.ca_dir.as_deref())?;
+        let pki = match &config.keys {
+            Some(keys) => Pki::with_ca(config.seed, &keys.ca_cert_pem, &keys.ca_key_pem)?,
+            None => Pki::new(config.seed, config.ca_dir.as_deref())?,
+        };
+        let jwt_secret = config
+            .keys
+            .as_ref()
+            .and_then(state::Keys::jwt_secret)
+            .unwrap_or_else(|| jwt_secret(config.seed));
         // The CA is trusted for webhooks so that a receiver can present a certificate
         // `pki.issue_server` made, the same CA people already trust for signatures.
         let roots = webhooks::https_roots(pki.ca_der(), config.webhook_ca.as_deref())?;
@@ -147,13 +166,15 @@ impl Engine {
             journal: Journal::default(),
             timers: Timers::default(),
             pki,
-            jwt: jwt::Jwt::new(&jwt_secret(config.seed)),
+            jwt: jwt::Jwt::new(&jwt_secret),
+            jwt_secret,
             meter: Arc::new(Meter::new(config.caps)),
             retention: config.retention,
             last_sweep: Mutex::new(OffsetDateTime::UNIX_EPOCH),
             started: std::time::Instant::now(),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             stores: Mutex::new(Vec::new()),
+            saves: state::Saves::default(),
             wake: Arc::new(Notify::new()),
         })
     }
@@ -214,7 +235,7 @@ impl Engine {
         let forgotten: usize = self
             .lock_stores()
             .iter()
-            .map(|store| store.forget_finished(before))
+            .map(|(_, store)| store.forget_finished(before))
             .sum();
         if forgotten > 0 {
             tracing::info!("retention: forgot {forgotten} finished resource(s)");
@@ -284,15 +305,42 @@ impl Engine {
         format!("{}{path}", self.public_url)
     }
 
-    /// A new tenant-scoped store that `reset` will clear along with every other one.
-    pub fn new_store<K, V>(&self) -> Arc<TenantStore<K, V>>
+    /// A new tenant-scoped store that `reset` will clear along with every other one, saved
+    /// with the state as the section `name` ("<slug>.<what>", unique and stable: a state
+    /// file finds the store again by it).
+    pub fn new_store<K, V>(&self, name: &str) -> Arc<TenantStore<K, V>>
     where
-        K: Eq + Hash + Clone + Send + Sync + 'static,
-        V: Clone + Stored + Send + Sync + 'static,
+        K: Eq + Hash + Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+        V: Clone + Stored + Send + Sync + Serialize + DeserializeOwned + 'static,
     {
         let store = Arc::new(TenantStore::new(self.meter.clone(), self.clock.clone()));
-        self.lock_stores().push(store.clone());
+        self.keep(name, store.clone());
         store
+    }
+
+    /// A provider's sequence of numbers starting at `first`, saved as the section `name`.
+    pub fn new_counter(&self, name: &str, first: u64) -> Arc<state::Counter> {
+        let counter = Arc::new(state::Counter::new(first));
+        self.keep(name, counter.clone());
+        counter
+    }
+
+    fn keep(&self, name: &str, part: Arc<dyn Kept>) {
+        let mut stores = self.lock_stores();
+        // Two parts under one name would save one over the other; a test (every provider
+        // mounted) checks that this never logs.
+        if stores.iter().any(|(known, _)| known == name) {
+            tracing::error!("two stores are named '{name}'; only one is saved");
+        }
+        stores.push((name.to_owned(), part));
+    }
+
+    /// The section names of every store, in the order they were made.
+    pub fn store_names(&self) -> Vec<String> {
+        self.lock_stores()
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     /// "Sends" a message to an end user: it lands in the outbox, stamped with id and time.
@@ -326,7 +374,7 @@ impl Engine {
 
     /// Forgets all state, or one tenant's. A full reset also puts the clock back to real time.
     pub fn reset(&self, tenant: Option<&str>) {
-        for store in self.lock_stores().iter() {
+        for (_, store) in self.lock_stores().iter() {
             store.reset(tenant);
         }
         self.outbox.reset(tenant);
@@ -340,12 +388,17 @@ impl Engine {
         }
     }
 
-    fn lock_stores(&self) -> std::sync::MutexGuard<'_, Vec<Arc<dyn Resettable>>> {
+    fn lock_stores(&self) -> std::sync::MutexGuard<'_, Vec<(String, Arc<dyn Kept>)>> {
         self.stores
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// A part of the state that a reset clears and a state file saves.
+pub trait Kept: Resettable + state::Persist {}
+
+impl<T: Resettable + state::Persist> Kept for T {}
 
 /// Most entries kept by each of the engine's logs (outbox, events, webhook attempts), so
 /// that a simulator left running for days does not grow without limit.

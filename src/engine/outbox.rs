@@ -32,7 +32,7 @@ impl Channel {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Message {
     pub id: String,
     pub provider: String,
@@ -131,5 +131,29 @@ impl Outbox {
         self.messages
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Saved as `[message, resource]`: the message's own JSON leaves `resource` out.
+impl super::state::Persist for Outbox {
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        let copy: Vec<(Message, Option<String>)> = self
+            .lock()
+            .iter()
+            .map(|m| (m.clone(), m.resource.clone()))
+            .collect();
+        Box::new(copy)
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let saved: Vec<(Message, Option<String>)> = super::state::parse(json)?;
+        *self.lock() = saved
+            .into_iter()
+            .map(|(message, resource)| Message {
+                resource,
+                ..message
+            })
+            .collect();
+        Ok(())
     }
 }

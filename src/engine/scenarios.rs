@@ -33,19 +33,19 @@ pub enum Disconnect {
     Empty,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct Respond {
     pub status: u16,
     pub body: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct Transition {
     pub after_seconds: u64,
     pub to: String,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct Effect {
     pub operation: String,
     /// Fires the first `times` times; always when `None`.
@@ -61,11 +61,11 @@ pub struct Effect {
     pub deliver: Option<bool>,
     /// Provider-specific results the operation reports (biometry scores, check outcomes);
     /// each provider documents the keys it reads.
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty", default)]
     pub values: serde_json::Map<String, Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct Scenario {
     pub name: String,
     pub provider: String,
@@ -446,6 +446,7 @@ pub struct Applied {
 }
 
 /// A scenario bound to one resource, with how often each effect has fired.
+#[derive(serde::Serialize, Deserialize)]
 struct Binding {
     scenario: Arc<Scenario>,
     fired: Vec<u32>,
@@ -671,5 +672,52 @@ mod tests {
             .on("demo", "t", "r", "otp.generate")
             .values
             .is_empty());
+    }
+}
+
+/// Every scenario (those loaded through the admin API too) and every binding, each with
+/// its own copy of its scenario: a binding keeps the scenario as it was when it was bound,
+/// even if one of the same name was loaded since.
+#[derive(serde::Serialize, Deserialize)]
+struct SavedScenarios {
+    scenarios: Vec<Arc<Scenario>>,
+    bindings: Vec<(ResourceKey, Binding)>,
+}
+
+impl super::state::Persist for Scenarios {
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        Box::new(SavedScenarios {
+            scenarios: self.list(),
+            bindings: self
+                .bindings
+                .iter()
+                .map(|entry| {
+                    let binding = entry.value();
+                    (
+                        entry.key().clone(),
+                        Binding {
+                            scenario: binding.scenario.clone(),
+                            fired: binding.fired.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let saved: SavedScenarios = super::state::parse(json)?;
+        self.load(
+            saved
+                .scenarios
+                .into_iter()
+                .map(Arc::unwrap_or_clone)
+                .collect(),
+        );
+        self.bindings.clear();
+        for (key, binding) in saved.bindings {
+            self.bindings.insert(key, binding);
+        }
+        Ok(())
     }
 }

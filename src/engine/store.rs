@@ -9,6 +9,8 @@
 use super::clock::Clock;
 use super::quota::{Meter, Stored};
 use dashmap::DashMap;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::hash::Hash;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -155,6 +157,38 @@ where
 
     fn forget_finished(&self, before: OffsetDateTime) -> usize {
         self.forget_where(|_, slot| slot.finished_at.is_some_and(|at| at <= before))
+    }
+}
+
+/// Saved as a list of `[tenant, key, value]`: JSON objects cannot have a tuple or a
+/// number as key. Copying takes one shard's lock at a time; values share their documents
+/// (`Bytes`), so a copy is cheap.
+impl<K, V> super::state::Persist for TenantStore<K, V>
+where
+    K: Eq + Hash + Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    V: Clone + Stored + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        let copy: Vec<(Tenant, K, V)> = self
+            .entries
+            .iter()
+            .map(|entry| {
+                let (tenant, key) = entry.key().clone();
+                (tenant, key, entry.value().value.clone())
+            })
+            .collect();
+        Box::new(copy)
+    }
+
+    /// Restored values are weighed again (the meter starts from them) and a finished one
+    /// counts as finished from the restart, for the retention period.
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let saved: Vec<(Tenant, K, V)> = super::state::parse(json)?;
+        self.forget_where(|_, _| true);
+        for (tenant, key, value) in saved {
+            self.insert(&tenant, key, value);
+        }
+        Ok(())
     }
 }
 

@@ -1,36 +1,82 @@
 //! Timers on the virtual clock: work that happens "later" (a status that changes by itself,
 //! an envelope that expires). They fire on the engine's tick once the clock has passed
 //! them, whether time passed for real or through `POST /_signsim/clock/advance`.
+//!
+//! A timer is data, not a closure: a `kind` its provider registered a handler for at mount
+//! (`on("qitech.expire", ..)`) and a `payload` string (an id, or JSON of several values)
+//! the handler reads. That is what lets the state file save pending timers and a restart
+//! re-arm them: a closure could not be written down.
 
-use std::sync::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 use time::OffsetDateTime;
 
-type Task = Box<dyn FnOnce() + Send>;
+/// What a kind of timer does when it fires: `(tenant, payload)`. Holds its provider by a
+/// `Weak` reference, since the engine (which holds the handler) outlives no provider.
+pub type Handler = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
-struct Timer {
-    due: OffsetDateTime,
-    tenant: String,
-    task: Task,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Timer {
+    pub due: OffsetDateTime,
+    pub tenant: String,
+    pub kind: String,
+    pub payload: String,
 }
 
 #[derive(Default)]
 pub struct Timers {
     timers: Mutex<Vec<Timer>>,
+    handlers: RwLock<HashMap<String, Handler>>,
 }
 
 impl Timers {
-    pub fn at(&self, due: OffsetDateTime, tenant: &str, task: impl FnOnce() + Send + 'static) {
-        self.lock().push(Timer {
-            due,
-            tenant: tenant.to_owned(),
-            task: Box::new(task),
+    /// Registers what timers of `kind` do ("<slug>.<what>"). A later call replaces it.
+    pub fn on(&self, kind: &str, handler: impl Fn(&str, &str) + Send + Sync + 'static) {
+        self.handlers
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(kind.to_owned(), Arc::new(handler));
+    }
+
+    /// `on` for a handler that works on a provider's model, held weakly (the model holds the
+    /// engine, which holds the handler): a timer that fires once the model is gone does
+    /// nothing.
+    pub fn on_model<M: Send + Sync + 'static>(
+        &self,
+        kind: &str,
+        model: std::sync::Weak<M>,
+        handler: impl Fn(&M, &str, &str) + Send + Sync + 'static,
+    ) {
+        self.on(kind, move |tenant, payload| {
+            if let Some(model) = model.upgrade() {
+                handler(&model, tenant, payload);
+            }
         });
     }
 
-    /// Runs every timer due at `now`, earliest first, outside the lock (a task may set
-    /// another timer). A task that panics is logged and dropped: the others, due now or
-    /// later, still run. Without the guard one bad task would unwind through the engine's
-    /// ticker and no timer or webhook would ever fire again.
+    /// `at` with a payload of several values, as JSON (`read_payload` reads it back).
+    pub fn at_json(&self, due: OffsetDateTime, tenant: &str, kind: &str, payload: &impl Serialize) {
+        match serde_json::to_string(payload) {
+            Ok(text) => self.at(due, tenant, kind, text),
+            Err(e) => tracing::error!(%kind, "a timer's payload does not encode ({e}); not set"),
+        }
+    }
+
+    /// Fires the handler of `kind` with `payload` at `due`, unless `tenant` is reset first.
+    pub fn at(&self, due: OffsetDateTime, tenant: &str, kind: &str, payload: impl Into<String>) {
+        self.lock().push(Timer {
+            due,
+            tenant: tenant.to_owned(),
+            kind: kind.to_owned(),
+            payload: payload.into(),
+        });
+    }
+
+    /// Runs every timer due at `now`, earliest first, outside the lock (a handler may set
+    /// another timer). A handler that panics is logged and its timer dropped: the others,
+    /// due now or later, still run. Without the guard one bad handler would unwind through
+    /// the engine's ticker and no timer or webhook would ever fire again.
     pub fn fire_due(&self, now: OffsetDateTime) {
         let mut due: Vec<Timer> = {
             let mut timers = self.lock();
@@ -42,11 +88,23 @@ impl Timers {
         };
         due.sort_by_key(|t| t.due);
         for timer in due {
-            let Timer { due, tenant, task } = timer;
-            // The task is consumed either way, and the state it touches sits behind locks
-            // that recover from poisoning, so nothing is observed half-done.
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(task)).is_err() {
-                tracing::error!(%tenant, %due, "a timer task panicked; the other timers go on");
+            let handler = self
+                .handlers
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .get(&timer.kind)
+                .cloned();
+            let Some(handler) = handler else {
+                tracing::error!(kind = %timer.kind, tenant = %timer.tenant, "a timer of a kind nothing handles; dropped");
+                continue;
+            };
+            // The state a handler touches sits behind locks that recover from poisoning,
+            // so nothing is observed half-done.
+            let fired = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler(&timer.tenant, &timer.payload)
+            }));
+            if fired.is_err() {
+                tracing::error!(tenant = %timer.tenant, due = %timer.due, kind = %timer.kind, "a timer panicked; the other timers go on");
             }
         }
     }
@@ -66,47 +124,88 @@ impl Timers {
     }
 }
 
+/// A JSON payload as `at_json` wrote it; `None` (logged) if it does not read, which only a
+/// hand-edited state file can cause.
+pub fn read_payload<P: serde::de::DeserializeOwned>(kind: &str, text: &str) -> Option<P> {
+    serde_json::from_str(text)
+        .map_err(|e| tracing::error!(%kind, "a timer's payload does not read: {e}"))
+        .ok()
+}
+
+impl super::state::Persist for Timers {
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        Box::new(self.lock().clone())
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        *self.lock() = super::state::parse(json)?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::Arc;
 
     #[test]
     fn only_due_timers_fire_in_order() {
         let timers = Timers::default();
         let now = OffsetDateTime::now_utc();
         let fired = Arc::new(Mutex::new(Vec::new()));
+        let log = fired.clone();
+        timers.on("test.log", move |_, payload| {
+            log.lock().unwrap().push(payload.to_owned())
+        });
         for (offset, label) in [(20, "late"), (5, "second"), (1, "first")] {
-            let fired = fired.clone();
-            timers.at(now + time::Duration::seconds(offset), "t", move || {
-                fired.lock().unwrap().push(label)
-            });
+            timers.at(
+                now + time::Duration::seconds(offset),
+                "t",
+                "test.log",
+                label,
+            );
         }
         timers.fire_due(now + time::Duration::seconds(10));
         assert_eq!(*fired.lock().unwrap(), vec!["first", "second"]);
-        let count = Arc::new(AtomicU32::new(0));
-        let c = count.clone();
-        timers.at(now, "other", move || {
-            c.fetch_add(1, Ordering::SeqCst);
-        });
+        timers.at(now, "other", "test.log", "reset away");
         timers.reset(Some("other"));
         timers.fire_due(now + time::Duration::seconds(30));
-        assert_eq!(count.load(Ordering::SeqCst), 0);
-        assert_eq!(fired.lock().unwrap().len(), 3);
+        assert_eq!(*fired.lock().unwrap(), vec!["first", "second", "late"]);
     }
 
     #[test]
-    fn a_panicking_task_does_not_stop_the_others() {
+    fn a_panicking_handler_or_unknown_kind_does_not_stop_the_others() {
         let timers = Timers::default();
         let now = OffsetDateTime::now_utc();
         let count = Arc::new(AtomicU32::new(0));
-        timers.at(now, "t", || panic!("a bad timer"));
+        timers.on("test.panic", |_, _| panic!("a bad timer"));
         let c = count.clone();
-        timers.at(now + time::Duration::seconds(1), "t", move || {
+        timers.on("test.count", move |_, _| {
             c.fetch_add(1, Ordering::SeqCst);
         });
+        timers.at(now, "t", "test.panic", "");
+        timers.at(now, "t", "test.unknown", "");
+        timers.at(now + time::Duration::seconds(1), "t", "test.count", "");
         timers.fire_due(now + time::Duration::seconds(5));
         assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn saved_timers_fire_after_a_restore() {
+        use crate::engine::state::Persist;
+        let now = OffsetDateTime::now_utc();
+        let before = Timers::default();
+        before.at(now, "t", "test.count", "payload");
+        let mut json = Vec::new();
+        before.snapshot().encode(&mut json).unwrap();
+        let after = Timers::default();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        after.on("test.count", move |tenant, payload| {
+            s.lock().unwrap().push(format!("{tenant}/{payload}"))
+        });
+        after.restore(std::str::from_utf8(&json).unwrap()).unwrap();
+        after.fire_due(now);
+        assert_eq!(*seen.lock().unwrap(), vec!["t/payload"]);
     }
 }

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -43,19 +43,21 @@ impl Default for RetryPolicy {
 }
 
 /// What a provider asks to deliver.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebhookRequest {
-    pub provider: &'static str,
+    #[serde(with = "super::state::blob::slug")]
+    pub provider: super::state::blob::Slug,
     pub tenant: String,
     /// The resource the event is about; deliveries for one resource keep their order.
     pub resource: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    #[serde(with = "super::state::blob")]
     pub body: Bytes,
 }
 
 /// One recorded attempt, as `GET /_signsim/webhooks` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attempt {
     pub delivery: String,
     pub attempt: u32,
@@ -422,6 +424,68 @@ fn system_roots() -> &'static RootCertStore {
         }
         store
     })
+}
+
+/// A pending delivery as the state file keeps it. One in flight when the state was saved
+/// is saved as not yet answered: after a restart it is sent again, so a receiver may see it
+/// twice (as it may from any webhook sender that crashes mid-delivery).
+#[derive(Serialize, Deserialize)]
+struct SavedPending {
+    id: String,
+    request: Arc<WebhookRequest>,
+    attempts: u32,
+    due: OffsetDateTime,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    pending: Vec<SavedPending>,
+    attempts: Vec<Attempt>,
+    sent: Vec<(String, Arc<WebhookRequest>)>,
+}
+
+impl super::state::Persist for Webhooks {
+    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+        let pending = lock(&self.pending)
+            .iter()
+            .map(|p| SavedPending {
+                id: p.id.clone(),
+                request: p.request.clone(),
+                attempts: p.attempts,
+                due: p.due,
+            })
+            .collect();
+        Box::new(Saved {
+            pending,
+            attempts: lock(&self.attempts).clone(),
+            sent: self
+                .sent
+                .iter()
+                .map(|entry| (entry.key().clone(), entry.value().clone()))
+                .collect(),
+        })
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let saved: Saved = super::state::parse(json)?;
+        *lock(&self.pending) = saved
+            .pending
+            .into_iter()
+            .map(|p| Pending {
+                id: p.id,
+                request: p.request,
+                attempts: p.attempts,
+                due: p.due,
+                in_flight: false,
+            })
+            .collect();
+        *lock(&self.attempts) = saved.attempts;
+        self.sent.clear();
+        for (id, request) in saved.sent {
+            self.sent.insert(id, request);
+        }
+        Ok(())
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

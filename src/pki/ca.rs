@@ -115,16 +115,8 @@ impl Authority {
             let cert_pem =
                 std::fs::read_to_string(&cert_path).map_err(|e| io_err(&cert_path, e))?;
             let key_pem = std::fs::read_to_string(&key_path).map_err(|e| io_err(&key_path, e))?;
-            let key = EcKey::from_pkcs8_der(&pem_decode("PRIVATE KEY", &key_pem)?)?;
-            let cert_der = pem_decode("CERTIFICATE", &cert_pem)?;
-            check_key_matches(&cert_der, &key)?;
-            let issuer = Issuer::from_ca_cert_der(&cert_der.clone().into(), key)
-                .map_err(|e| PkiError::Cert(format!("{}: {e}", cert_path.display())))?;
-            return Ok(Authority {
-                issuer,
-                cert_pem: pem_encode("CERTIFICATE", &cert_der),
-                cert_der,
-            });
+            return Authority::from_pem(&cert_pem, &key_pem)
+                .map_err(|e| PkiError::Cert(format!("{}: {e}", cert_path.display())));
         }
         let ca = Authority::create(rng)?;
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
@@ -132,6 +124,28 @@ impl Authority {
         write_private(&key_path, key_pem.as_bytes()).map_err(|e| io_err(&key_path, e))?;
         std::fs::write(&cert_path, &ca.cert_pem).map_err(|e| io_err(&cert_path, e))?;
         Ok(ca)
+    }
+
+    /// The CA of a certificate and its PKCS#8 key, both PEM (a `--ca-dir`, a state file).
+    pub(crate) fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Authority, PkiError> {
+        let key = EcKey::from_pkcs8_der(&pem_decode("PRIVATE KEY", key_pem)?)?;
+        let cert_der = pem_decode("CERTIFICATE", cert_pem)?;
+        check_key_matches(&cert_der, &key)?;
+        let issuer = Issuer::from_ca_cert_der(&cert_der.clone().into(), key)
+            .map_err(|e| PkiError::Cert(e.to_string()))?;
+        Ok(Authority {
+            issuer,
+            cert_pem: pem_encode("CERTIFICATE", &cert_der),
+            cert_der,
+        })
+    }
+
+    /// The CA's private key, PKCS#8 PEM.
+    pub(crate) fn key_pem(&self) -> Result<String, PkiError> {
+        Ok(pem_encode(
+            "PRIVATE KEY",
+            &self.issuer.key().to_pkcs8_der()?,
+        ))
     }
 
     /// A certificate for `who`, valid from five minutes before `from` to `validity` after

@@ -129,7 +129,7 @@ impl SignerCert {
 
 /// A signed attribute to add to a signature: `oid` in dotted form, `value` wrapped in an
 /// OCTET STRING.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SignedAttribute {
     pub oid: String,
     pub value: Vec<u8>,
@@ -198,6 +198,28 @@ impl Pki {
             tsa,
             rng: Mutex::new(rng),
         })
+    }
+
+    /// A PKI over an existing CA (certificate and PKCS#8 key, PEM), as a state file keeps
+    /// it; the TSA is made afresh under it.
+    pub fn with_ca(seed: Option<u64>, cert_pem: &str, key_pem: &str) -> Result<Pki, PkiError> {
+        let mut rng = match seed {
+            Some(n) => ChaCha20Rng::seed_from_u64(n),
+            None => ChaCha20Rng::from_seed(rand::random()),
+        };
+        let ca = ca::Authority::from_pem(cert_pem, key_pem)?;
+        let tsa = ca::Tsa::create(&ca, &mut rng)?;
+        Ok(Pki {
+            ca,
+            tsa,
+            rng: Mutex::new(rng),
+        })
+    }
+
+    /// The CA's private key (PKCS#8 PEM), for the state file; empty should encoding fail,
+    /// which a restart then reports as a CA it cannot read.
+    pub fn ca_key_pem(&self) -> String {
+        self.ca.key_pem().unwrap_or_default()
     }
 
     pub fn ca_pem(&self) -> &str {
@@ -376,6 +398,20 @@ fn warn_if_short_lived(authority: &ca::Authority) {
              will not validate. Delete ca.pem and ca.key from --ca-dir to make a CA that \
              covers it (and trust the new one)."
         );
+    }
+}
+
+/// The generator of keys and serials is saved, so that a seeded run restarted goes on
+/// with new serials instead of repeating those it already issued.
+impl crate::engine::state::Persist for Pki {
+    fn snapshot(&self) -> Box<dyn crate::engine::state::file::Snapshot> {
+        Box::new(crate::engine::ids::RngState::of(&self.lock_rng()))
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let saved: crate::engine::ids::RngState = crate::engine::state::parse(json)?;
+        *self.lock_rng() = saved.rng()?;
+        Ok(())
     }
 }
 

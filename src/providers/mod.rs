@@ -123,7 +123,7 @@ impl Context {
     /// The one-shot model that Uanataca and Signal both serve.
     pub fn oneshot(&self) -> Arc<OneShot> {
         self.oneshot
-            .get_or_init(|| Arc::new(OneShot::new(self.engine.clone())))
+            .get_or_init(|| OneShot::new(self.engine.clone()))
             .clone()
     }
 }

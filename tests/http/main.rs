@@ -17,6 +17,7 @@ mod receiver;
 mod sandbox;
 mod scenarios;
 mod signal;
+mod state;
 mod storage;
 mod tls;
 mod uanataca_classic;

@@ -13,6 +13,7 @@ mod wire;
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
+use crate::engine::timers::read_payload;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -20,7 +21,6 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Weak};
 use wire::IError;
 
@@ -67,30 +67,51 @@ pub const SPEC: ProviderSpec = ProviderSpec {
 /// The resource that an entity's own operations (login, lists) bind scenarios to.
 pub const ENTITY: &str = "-";
 
+/// A scenario's scripted status, later: `[process id, status]`.
+const STATUS_TIMER: &str = "identiasign.status";
+/// A process's expiry, so that it shows in the timeline even if nobody reads the process:
+/// its id.
+pub(crate) const EXPIRY_TIMER: &str = "identiasign.expire";
+
 pub struct IdentiaSign {
     engine: Arc<Engine>,
-    me: Weak<IdentiaSign>,
     processes: Arc<TenantStore<String, model::Process>>,
     links: Links<model::service::LinkTarget>,
     files: Links<model::service::FileLink>,
     labels: Arc<TenantStore<String, model::service::Label>>,
     configs: Arc<TenantStore<(), model::service::EntityConfig>>,
-    seq: AtomicU64,
+    seq: Arc<crate::engine::state::Counter>,
     body_limit: usize,
 }
 
 impl IdentiaSign {
     pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<IdentiaSign> {
-        Arc::new_cyclic(|me| IdentiaSign {
-            me: me.clone(),
-            processes: engine.new_store(),
-            links: Links::new(&engine),
-            files: Links::new(&engine),
-            labels: engine.new_store(),
-            configs: engine.new_store(),
-            seq: AtomicU64::new(1),
-            engine,
-            body_limit,
+        Arc::new_cyclic(|me: &Weak<IdentiaSign>| {
+            // What its timers do, registered before any can be set or restored.
+            engine
+                .timers
+                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
+                    if let Some((id, to)) =
+                        read_payload::<(String, model::Status)>(STATUS_TIMER, payload)
+                    {
+                        model.force_status(tenant, &id, to);
+                    }
+                });
+            engine
+                .timers
+                .on_model(EXPIRY_TIMER, me.clone(), |model, tenant, id| {
+                    model.get(tenant, id).ok();
+                });
+            IdentiaSign {
+                processes: engine.new_store("identiasign.processes"),
+                links: Links::new(&engine, "identiasign.links"),
+                files: Links::new(&engine, "identiasign.files"),
+                labels: engine.new_store("identiasign.labels"),
+                configs: engine.new_store("identiasign.configs"),
+                seq: engine.new_counter("identiasign.seq", 1),
+                engine,
+                body_limit,
+            }
         })
     }
 
@@ -101,13 +122,9 @@ impl IdentiaSign {
         if let Some(transition) = &applied.transition {
             if let Some(to) = model::Status::parse(&transition.to) {
                 let due = model::service::later(self.engine.now(), transition.after_seconds);
-                let me = self.me.clone();
-                let (owner, id) = (tenant.to_owned(), id.to_owned());
-                self.engine.timers.at(due, tenant, move || {
-                    if let Some(model) = me.upgrade() {
-                        model.force_status(&owner, &id, to);
-                    }
-                });
+                self.engine
+                    .timers
+                    .at_json(due, tenant, STATUS_TIMER, &(id, to));
             }
         }
         crate::wire::act_out(&self.engine, &applied)

@@ -13,6 +13,7 @@ mod wire;
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
+use crate::engine::timers::read_payload;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -63,9 +64,11 @@ pub const SPEC: ProviderSpec = ProviderSpec {
 /// The calls carry a few short parameters; nothing larger is read.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+/// A scenario's scripted status, later: `[verification id, status]`.
+const STATUS_TIMER: &str = "mensatek.status";
+
 pub struct Mensatek {
     engine: Arc<Engine>,
-    me: Weak<Mensatek>,
     verifications: Arc<TenantStore<String, model::Verification>>,
     /// Link code → verification id (the tenant is the link's owner).
     links: Links<String>,
@@ -76,14 +79,26 @@ pub struct Mensatek {
 
 impl Mensatek {
     pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<Mensatek> {
-        Arc::new_cyclic(|me| Mensatek {
-            me: me.clone(),
-            verifications: engine.new_store(),
-            links: Links::new(&engine),
-            credits: engine.new_store(),
-            reports: engine.new_store(),
-            engine,
-            body_limit: body_limit.min(BODY_LIMIT),
+        Arc::new_cyclic(|me: &Weak<Mensatek>| {
+            // What its timers do, registered before any can be set or restored.
+            engine
+                .timers
+                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
+                    if let Some((id, to)) =
+                        read_payload::<(String, model::Status)>(STATUS_TIMER, payload)
+                    {
+                        model.force_status(tenant, &id, to);
+                    }
+                });
+            model::service::timer_kinds(&engine, me);
+            Mensatek {
+                verifications: engine.new_store("mensatek.verifications"),
+                links: Links::new(&engine, "mensatek.links"),
+                credits: engine.new_store("mensatek.credits"),
+                reports: engine.new_store("mensatek.reports"),
+                engine,
+                body_limit: body_limit.min(BODY_LIMIT),
+            }
         })
     }
 
@@ -97,13 +112,9 @@ impl Mensatek {
                 let due = now
                     .checked_add(crate::engine::seconds(transition.after_seconds))
                     .unwrap_or(now);
-                let me = self.me.clone();
-                let (owner, id) = (tenant.to_owned(), id.to_owned());
-                self.engine.timers.at(due, tenant, move || {
-                    if let Some(model) = me.upgrade() {
-                        model.force_status(&owner, &id, to);
-                    }
-                });
+                self.engine
+                    .timers
+                    .at_json(due, tenant, STATUS_TIMER, &(id, to));
             }
         }
         crate::wire::act_out(&self.engine, &applied)

@@ -13,6 +13,7 @@ mod wire;
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
+use crate::engine::timers::read_payload;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
@@ -71,9 +72,14 @@ pub const SPEC: ProviderSpec = ProviderSpec {
 /// Largest identification document or document, decoded (the manual's 10 MB).
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 
+/// A scenario's scripted status, later: `[envelope id, status]`.
+const STATUS_TIMER: &str = "qitech.status";
+/// An envelope's expiry, so that it shows in the timeline when the clock passes it even
+/// if nobody reads the envelope: its id.
+pub(crate) const EXPIRY_TIMER: &str = "qitech.expire";
+
 pub struct QiTech {
     engine: Arc<Engine>,
-    me: Weak<QiTech>,
     envelopes: Arc<TenantStore<String, model::Envelope>>,
     links: Links<model::service::LinkTarget>,
     files: Links<model::service::FileLink>,
@@ -83,15 +89,31 @@ pub struct QiTech {
 
 impl QiTech {
     pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<QiTech> {
-        Arc::new_cyclic(|me| QiTech {
-            me: me.clone(),
-            envelopes: engine.new_store(),
-            links: Links::new(&engine),
-            files: Links::new(&engine),
-            hooks: engine.new_store(),
-            engine,
-            // base64 makes a 10 MB file about 13.4 MB of JSON.
-            body_limit: body_limit.max(MAX_FILE_BYTES * 4 / 3 + 64 * 1024),
+        Arc::new_cyclic(|me: &Weak<QiTech>| {
+            // What its timers do, registered before any can be set or restored.
+            engine
+                .timers
+                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
+                    if let Some((id, to)) =
+                        read_payload::<(String, model::Status)>(STATUS_TIMER, payload)
+                    {
+                        model.force_status(tenant, &id, to);
+                    }
+                });
+            engine
+                .timers
+                .on_model(EXPIRY_TIMER, me.clone(), |model, tenant, id| {
+                    model.get(tenant, id).ok();
+                });
+            QiTech {
+                envelopes: engine.new_store("qitech.envelopes"),
+                links: Links::new(&engine, "qitech.links"),
+                files: Links::new(&engine, "qitech.files"),
+                hooks: engine.new_store("qitech.hooks"),
+                engine,
+                // base64 makes a 10 MB file about 13.4 MB of JSON.
+                body_limit: body_limit.max(MAX_FILE_BYTES * 4 / 3 + 64 * 1024),
+            }
         })
     }
 
@@ -102,13 +124,9 @@ impl QiTech {
         if let Some(transition) = &applied.transition {
             if let Some(to) = model::Status::parse(&transition.to) {
                 let due = crate::engine::add_seconds(self.engine.now(), transition.after_seconds);
-                let me = self.me.clone();
-                let (owner, id) = (tenant.to_owned(), id.to_owned());
-                self.engine.timers.at(due, tenant, move || {
-                    if let Some(model) = me.upgrade() {
-                        model.force_status(&owner, &id, to);
-                    }
-                });
+                self.engine
+                    .timers
+                    .at_json(due, tenant, STATUS_TIMER, &(id, to));
             }
         }
         crate::wire::act_out(&self.engine, &applied)

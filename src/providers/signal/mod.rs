@@ -95,9 +95,9 @@ impl Signal {
             IssuedCertificate::from(&engine.pki.issue_operator(&rao, engine.now())?);
         Ok(Signal {
             rao_certificate,
-            residences: engine.new_store(),
-            files: Links::new(engine),
-            biometrics: Links::new(engine),
+            residences: engine.new_store("signal.residences"),
+            files: Links::new(engine, "signal.files"),
+            biometrics: Links::new(engine, "signal.biometrics"),
             oneshot,
             body_limit,
         })

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 /// The residence country of the create call, which the one-shot model does not keep
 /// (the details show `residence_address` and `residence_city` null, as the docs do).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Residence {
     pub country: Option<String>,
 }
@@ -14,7 +14,7 @@ pub struct Residence {
 /// How long a retrieve link works, on the virtual clock (boto3's presigned default).
 pub const LINK_LIFETIME_SECONDS: u64 = 3600;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileLink {
     pub pk: u64,
     pub uid: String,
@@ -27,7 +27,7 @@ pub const SESSION_LIFETIME_SECONDS: u64 = 30 * 60;
 
 pub const OUTCOMES: [&str; 2] = ["passed", "failed"];
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Session {
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,

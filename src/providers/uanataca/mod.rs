@@ -106,10 +106,10 @@ impl Uanataca {
         });
         Ok(Uanataca {
             rao_certificate,
-            tokens: engine.new_store(),
-            images: engine.new_store(),
-            metadata: engine.new_store(),
-            settings: engine.new_store(),
+            tokens: engine.new_store("uanataca.tokens"),
+            images: engine.new_store("uanataca.images"),
+            metadata: engine.new_store("uanataca.metadata"),
+            settings: engine.new_store("uanataca.settings"),
             oneshot,
             body_limit,
         })

@@ -11,7 +11,7 @@ pub const DEMO_TOKEN: &str = "fd6a21e6fb7d43b9893a520d67d6ff60";
 const DEMO_USERNAME: &str = "1125824";
 
 /// A stored RAO credential that stands in for username/password/pin.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Token {
     pub username: String,
     pub password: Option<String>,
@@ -47,8 +47,9 @@ impl Token {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Image {
+    #[serde(with = "crate::engine::state::blob")]
     pub bytes: Bytes,
     pub filename: String,
     pub uploaded_at: OffsetDateTime,
@@ -56,7 +57,7 @@ pub struct Image {
     pub size: (u32, u32),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Metadata {
     pub oid: String,
     /// As uploaded: base64 text.

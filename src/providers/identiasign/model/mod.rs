@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Status {
     /// Out for signature: some signer has not signed yet.
     Pending,
@@ -50,7 +50,7 @@ impl std::fmt::Display for Status {
 }
 
 /// What moves a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// `POST /api/signature_processes`: description or signers changed.
     Modify,
@@ -83,7 +83,7 @@ pub fn next(from: Status, event: Event) -> Option<Status> {
 }
 
 /// The ID types of the docs' table; the starred ones are "as contracted".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Nat {
     Per,
     Chl,
@@ -158,7 +158,7 @@ pub fn valid_run(run: &str) -> bool {
     check.len() == 1 && check.eq_ignore_ascii_case(&expected.to_string())
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Contact {
     /// `email` or `whatsapp`.
     pub channel: Channel,
@@ -170,7 +170,7 @@ pub struct Contact {
 }
 
 /// What the facial challenge found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Facial {
     pub result: bool,
     pub id: String,
@@ -178,7 +178,7 @@ pub struct Facial {
 }
 
 /// What the signer finally did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Act {
     Sign,
     Reject,
@@ -193,7 +193,7 @@ impl Act {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Signer {
     pub nat: Nat,
     pub doc_id: String,
@@ -236,24 +236,25 @@ impl Signer {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub id: String,
     pub name: String,
     /// The file as uploaded with the blank signature page appended, then one incremental
     /// update per signature.
+    #[serde(with = "crate::engine::state::blob")]
     pub bytes: Bytes,
     pub pages: usize,
 }
 
 /// One signing link: the whole process's (`msg`), or one signer's (the list form).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Link {
     pub code: String,
     pub expires_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Process {
     pub id: String,
     /// Creation order: what listings page by.

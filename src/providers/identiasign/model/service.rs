@@ -8,7 +8,6 @@ use crate::engine::scenarios::Applied;
 use crate::engine::{seconds, Engine};
 use crate::providers::identiasign::{IdentiaSign, SLUG};
 use bytes::Bytes;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -16,7 +15,7 @@ use time::OffsetDateTime;
 pub const FILE_URL_SECONDS: u64 = 120;
 
 /// Whose link a signing link is (its tenant is the one that owns the link).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LinkTarget {
     pub process: String,
     /// The signer a per-signer link is for; `None` for the process's shared link.
@@ -24,7 +23,7 @@ pub struct LinkTarget {
 }
 
 /// What a document URL serves.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileLink {
     pub process: String,
     pub index: usize,
@@ -32,7 +31,7 @@ pub struct FileLink {
 }
 
 /// A label of an entity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Label {
     pub label: String,
     /// The client name that created or last changed it.
@@ -41,7 +40,7 @@ pub struct Label {
 }
 
 /// What an entity has set up (`POST /_signsim/identiasign/config`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct EntityConfig {
     /// `msg` as the March 2026 list `[{link, nat_dni}]` instead of one link.
     pub msg_list: bool,
@@ -102,7 +101,7 @@ impl IdentiaSign {
 
     /// The next creation number, for stable paging.
     pub fn next_seq(&self) -> u64 {
-        self.seq.fetch_add(1, Ordering::SeqCst)
+        self.seq.next()
     }
 
     /// The process, after moving it to `expired` if its time is up.
@@ -249,13 +248,9 @@ impl IdentiaSign {
     /// Fires the expiry when the clock passes it, so that it shows in the timeline even if
     /// nobody reads the process.
     fn expire_later(&self, tenant: &str, id: &str, at: OffsetDateTime) {
-        let me = self.me.clone();
-        let (owner, id) = (tenant.to_owned(), id.to_owned());
-        self.engine.timers.at(at, tenant, move || {
-            if let Some(model) = me.upgrade() {
-                model.get(&owner, &id).ok();
-            }
-        });
+        self.engine
+            .timers
+            .at(at, tenant, super::super::EXPIRY_TIMER, id);
     }
 
     /// A scenario's scripted status; `signed` needs signatures and is not forced.

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 /// A verification's `Estado`. The provider documents only 5001 and 5100; the rest of the
 /// list is the simulator's choice (see docs/providers/mensatek.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Status {
     /// `Fecha` is in the future: the SMS waits for it. Never reported (nothing changed yet).
     Scheduled,
@@ -96,7 +96,7 @@ impl std::fmt::Display for Status {
 }
 
 /// What moves a verification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// The SMS goes out (at once, or when `Fecha` comes).
     Send,
@@ -135,7 +135,7 @@ pub fn next(from: Status, event: Event) -> Option<Status> {
 }
 
 /// How the person's act ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     Verified,
     LivenessFailed,
@@ -164,7 +164,7 @@ impl Outcome {
 }
 
 /// Where and from what the person opened the link (`Acceso`, `Posicion`, `Dispositivo`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Access {
     pub at: OffsetDateTime,
     pub ip: String,
@@ -180,7 +180,7 @@ pub struct Access {
 }
 
 /// The identity document the process read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IdDocument {
     /// Number on the front and on the back (they differ when the document is tampered with).
     pub front: String,
@@ -192,12 +192,12 @@ pub struct IdDocument {
     pub age: u32,
     pub serial: String,
     /// `M` or `F`.
-    pub sex: &'static str,
+    pub sex: String,
     pub expires: String,
 }
 
 /// What the checks found (`Result`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Findings {
     pub outcome: Outcome,
     pub document: IdDocument,
@@ -211,7 +211,7 @@ pub struct Findings {
     pub apparent_age: (u32, u32),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Verification {
     pub id: String,
     pub status: Status,
@@ -231,6 +231,7 @@ pub struct Verification {
     pub access: Option<Access>,
     pub findings: Option<Findings>,
     /// The signed certificate, once made.
+    #[serde(with = "crate::engine::state::blob::option")]
     pub certificate: Option<bytes::Bytes>,
 }
 
@@ -262,14 +263,14 @@ impl Verification {
 }
 
 /// Where the account's status reports go, as the panel sets it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportConfig {
     pub url: String,
     pub basic_auth: Option<(String, String)>,
     pub format: ReportFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReportFormat {
     Json,
     Form,

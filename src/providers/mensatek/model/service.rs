@@ -38,11 +38,38 @@ pub struct NewVerification {
 }
 
 /// What the person's act says; what it leaves out is made up (seeded).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Act {
     pub outcome: Outcome,
     /// The document number the person shows.
     pub dni: Option<String>,
+}
+
+/// A scheduled message goes out (`send_at`): the verification's id.
+const SEND_TIMER: &str = "mensatek.send";
+/// An unopened link expires: the verification's id.
+const EXPIRY_TIMER: &str = "mensatek.expire";
+/// The certificate is made once the verification is done: the verification's id.
+const CERTIFY_TIMER: &str = "mensatek.certify";
+
+/// Registers what Mensatek's timers do (each payload is a verification id).
+pub(crate) fn timer_kinds(engine: &crate::engine::Engine, me: &std::sync::Weak<Mensatek>) {
+    engine
+        .timers
+        .on_model(SEND_TIMER, me.clone(), |model, tenant, id| {
+            model.send(tenant, id)
+        });
+    engine
+        .timers
+        .on_model(EXPIRY_TIMER, me.clone(), |model, tenant, id| {
+            // Only an unopened link expires; anything else has moved on.
+            model.step(tenant, id, Event::Expire, |_| {}).ok();
+        });
+    engine
+        .timers
+        .on_model(CERTIFY_TIMER, me.clone(), |model, tenant, id| {
+            model.certify(tenant, id)
+        });
 }
 
 impl Mensatek {
@@ -150,28 +177,15 @@ impl Mensatek {
         if new.send_at <= now {
             self.send(tenant, &id);
         } else {
-            self.later(tenant, &id, new.send_at, |model, tenant, id| {
-                model.send(tenant, id)
-            });
+            self.later(tenant, &id, new.send_at, SEND_TIMER);
         }
         Ok((verification, left))
     }
 
-    /// Runs `task` on the model at `due` on the virtual clock.
-    fn later(
-        &self,
-        tenant: &str,
-        id: &str,
-        due: OffsetDateTime,
-        task: impl FnOnce(&Mensatek, &str, &str) + Send + 'static,
-    ) {
-        let me = self.me.clone();
-        let (owner, id) = (tenant.to_owned(), id.to_owned());
-        self.engine.timers.at(due, tenant, move || {
-            if let Some(model) = me.upgrade() {
-                task(&model, &owner, &id);
-            }
-        });
+    /// Runs the timer `kind` (one of `timer_kinds`) on verification `id` at `due` on the
+    /// virtual clock.
+    fn later(&self, tenant: &str, id: &str, due: OffsetDateTime, kind: &str) {
+        self.engine.timers.at(due, tenant, kind, id);
     }
 
     /// Moves by the table and reports the change; answers the verification after it.
@@ -227,10 +241,7 @@ impl Mensatek {
         }
         let lifetime = applied.expiry_seconds.unwrap_or(LINK_LIFETIME_SECONDS);
         let due = now.checked_add(seconds(lifetime)).unwrap_or(now);
-        self.later(tenant, id, due, |model, tenant, id| {
-            // Only an unopened link expires; anything else has moved on.
-            model.step(tenant, id, Event::Expire, |_| {}).ok();
-        });
+        self.later(tenant, id, due, EXPIRY_TIMER);
     }
 
     /// The person opens the link: where and from what is recorded (made up, seeded).
@@ -271,9 +282,7 @@ impl Mensatek {
             let due = now
                 .checked_add(seconds(CERTIFICATE_DELAY_SECONDS))
                 .unwrap_or(now);
-            self.later(tenant, id, due, |model, tenant, id| {
-                model.certify(tenant, id)
-            });
+            self.later(tenant, id, due, CERTIFY_TIMER);
         }
         Ok(done)
     }
@@ -436,7 +445,7 @@ impl Mensatek {
                     birth_date: format!("{day:02}/{month:02}/{birth_year}"),
                     age,
                     serial,
-                    sex: if rng.random_bool(0.5) { "M" } else { "F" },
+                    sex: if rng.random_bool(0.5) { "M" } else { "F" }.to_owned(),
                     expires: format!(
                         "{day:02}/{month:02}/{}",
                         now.year().saturating_add(rng.random_range(1..=9))

@@ -7,7 +7,7 @@ use crate::engine::outbox::Channel;
 use bytes::Bytes;
 use time::{Date, OffsetDateTime, Time};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Status {
     Created,
     Submitted,
@@ -49,7 +49,7 @@ impl std::fmt::Display for Status {
 }
 
 /// What moves an envelope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// `PATCH {"status": "submitted"}`.
     Submit,
@@ -76,7 +76,7 @@ pub fn next(from: Status, event: Event) -> Option<Status> {
     crate::engine::transitions::next(TRANSITIONS, from, event)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Phone {
     pub international_dial_code: String,
     pub area_code: String,
@@ -97,7 +97,7 @@ impl Phone {
 }
 
 /// The identification document templates the API analyses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Template {
     CnhFront,
     CnhBack,
@@ -132,16 +132,17 @@ impl Template {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PersonalDocument {
     pub template: Template,
     pub file_type: String,
+    #[serde(with = "crate::engine::state::blob")]
     pub bytes: Bytes,
     pub created_at: OffsetDateTime,
 }
 
 /// What the identity checks found when the signer signed; the webhook reports them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Checks {
     pub face_validation_available: bool,
     pub fraud_base_flag: bool,
@@ -169,7 +170,7 @@ impl Default for Checks {
 
 /// What a signer act or a scenario says the identity checks found; what neither says
 /// keeps the default (a clean pass).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CheckOverrides {
     pub face_validation_available: Option<bool>,
     pub fraud_base_flag: Option<bool>,
@@ -213,7 +214,7 @@ impl CheckOverrides {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Signer {
     pub id: String,
     pub name: String,
@@ -259,21 +260,23 @@ pub fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub id: String,
     pub name: String,
+    #[serde(with = "crate::engine::state::blob")]
     pub bytes: Bytes,
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Dossier {
     pub document_id: String,
+    #[serde(with = "crate::engine::state::blob")]
     pub bytes: Bytes,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Envelope {
     pub id: String,
     pub subject: String,

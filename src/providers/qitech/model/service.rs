@@ -17,14 +17,14 @@ use time::OffsetDateTime;
 pub const URL_LIFETIME_SECONDS: u64 = 24 * 60 * 60;
 
 /// Whose signature a link is for (its tenant is the one that owns the link).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LinkTarget {
     pub envelope: String,
     pub signer: String,
 }
 
 /// What a file URL serves.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum FileKind {
     /// A document as it was added (the resource page's link; the API has none).
     Original(String),
@@ -35,7 +35,7 @@ pub enum FileKind {
 }
 
 /// What a file URL serves (its tenant is the one that owns the link).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileLink {
     pub envelope: String,
     pub kind: FileKind,
@@ -204,15 +204,10 @@ impl QiTech {
     /// Fires the expiry at the deadline on the virtual clock, so that it shows in the
     /// timeline when the clock passes it even if nobody reads the envelope.
     fn expire_later(&self, tenant: &str, envelope: &Envelope) {
-        let me = self.me.clone();
-        let owner = tenant.to_owned();
-        let id = envelope.id.clone();
         let due = crate::engine::later(envelope.expires_at, time::Duration::seconds(1));
-        self.engine.timers.at(due, tenant, move || {
-            if let Some(model) = me.upgrade() {
-                model.get(&owner, &id).ok();
-            }
-        });
+        self.engine
+            .timers
+            .at(due, tenant, super::super::EXPIRY_TIMER, envelope.id.clone());
     }
 
     pub fn cancel(&self, tenant: &str, id: &str) -> Result<(), ModelError> {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha1::Sha1;
 
 /// What `endpoint` stands for in the signed string; the manual does not pin it down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EndpointForm {
     /// The path of the webhook URL (`/hooks/qi`), with its query if any. The default.
     Path,
@@ -36,7 +36,7 @@ impl EndpointForm {
 }
 
 /// What support sets up for an API key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HookConfig {
     pub url: String,
     pub signature_key: String,

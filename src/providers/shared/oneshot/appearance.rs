@@ -7,18 +7,19 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 
 /// Where and how to show the signature on one document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VisibleSignature {
     /// Page index, from 0.
     pub page: u32,
     /// `x1, y1, x2, y2` in points from the bottom-left corner.
     pub rect: [f64; 4],
     /// A PNG drawn in the rectangle.
+    #[serde(with = "crate::engine::state::blob::option")]
     pub image: Option<Bytes>,
 }
 
 /// The signature text: lines with `%(CN)s`, `%(SUBJECT)s`, `%(E)s`, `%(DATE)s` fields.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SignatureText {
     pub lines: Vec<String>,
     /// Python strftime, e.g. `%d/%m/%Y %H:%M:%S`.

@@ -12,6 +12,7 @@ mod video;
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::scenarios::Applied;
 use crate::engine::store::TenantStore;
+use crate::engine::timers::read_payload;
 use crate::engine::{seconds, Engine};
 use crate::pki::{SignedAttribute, SignerCert, SignerIdentity};
 pub use appearance::{SignatureText, VisibleSignature};
@@ -31,7 +32,7 @@ pub const OTP_COOLDOWN: Duration = Duration::seconds(60);
 pub const OTP_MAX_FAILURES: u32 = 3;
 
 /// Who the certificate is for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Person {
     pub given_name: String,
     pub surname_1: String,
@@ -91,11 +92,15 @@ impl Person {
 }
 
 /// Identity images sent with the request (JPEG or PNG).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct IdImages {
+    #[serde(with = "crate::engine::state::blob::option")]
     pub front: Option<Bytes>,
+    #[serde(with = "crate::engine::state::blob::option")]
     pub rear: Option<Bytes>,
+    #[serde(with = "crate::engine::state::blob::option")]
     pub owner: Option<Bytes>,
+    #[serde(with = "crate::engine::state::blob::option")]
     pub extra: Option<Bytes>,
 }
 
@@ -125,17 +130,18 @@ pub struct NewVideo {
 }
 
 /// The video identification part of a request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VideoId {
     pub videoid_pk: u64,
     pub webhook_url: Option<String>,
     /// The uploaded recording (external mode).
+    #[serde(with = "crate::engine::state::blob::option")]
     pub recording: Option<Bytes>,
     pub refusal_reason: Option<String>,
 }
 
 /// What the video identification came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum VideoOutcome {
     /// Every evidence: VIDEOREVIEW.
     Review,
@@ -160,7 +166,7 @@ pub struct PersonPatch {
 }
 
 /// What a document is and how it gets signed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DocumentKind {
     /// A PDF, signed as PAdES.
     Pdf,
@@ -168,17 +174,19 @@ pub enum DocumentKind {
     Hash { digest: Vec<u8>, signing_time: bool },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub uid: String,
     pub kind: DocumentKind,
     /// The multipart field it came in (`file`, `file2`, ...).
     pub key: String,
     pub filename: String,
+    #[serde(with = "crate::engine::state::blob")]
     pub original: Bytes,
     /// SHA-256 of the original, lowercase hex.
     pub digest: String,
     pub uploaded_at: OffsetDateTime,
+    #[serde(with = "crate::engine::state::blob::option")]
     pub signed: Option<Bytes>,
 }
 
@@ -189,7 +197,7 @@ pub struct NewDocument {
     pub bytes: Bytes,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Otp {
     pub code: String,
     pub generated_at: OffsetDateTime,
@@ -219,7 +227,7 @@ impl OtpOptions {
 
 /// How documents are signed, beyond the certificate: visible signatures per document uid,
 /// the text drawn in them (`None`: no text), and further signed attributes (metadata).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SignOptions {
     pub visible: Vec<(String, VisibleSignature)>,
     pub text: Option<SignatureText>,
@@ -227,7 +235,7 @@ pub struct SignOptions {
 }
 
 /// Where an asynchronous signature is (`useasync`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AsyncSigning {
     InProgress,
     Done,
@@ -249,20 +257,22 @@ pub struct StatusChange {
 
 type StatusListener = Arc<dyn Fn(StatusChange) + Send + Sync>;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IssuedCertificate {
     pub serial_hex: String,
     pub subject: String,
     pub issuer: String,
+    #[serde(with = "crate::engine::state::blob")]
     pub der: Bytes,
     pub valid_from: OffsetDateTime,
     pub valid_to: OffsetDateTime,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SignatureRequest {
     pub pk: u64,
-    pub provider: &'static str,
+    #[serde(with = "crate::engine::state::blob::slug")]
+    pub provider: crate::engine::state::blob::Slug,
     pub status: Status,
     pub person: Person,
     pub profile: String,
@@ -278,7 +288,9 @@ pub struct SignatureRequest {
     pub documents: Vec<Document>,
     pub otp: Option<Otp>,
     pub certificate: Option<IssuedCertificate>,
+    #[serde(with = "crate::engine::state::blob")]
     pub contract: Bytes,
+    #[serde(with = "crate::engine::state::blob::option")]
     pub signed_contract: Option<Bytes>,
     pub async_signing: Option<AsyncSigning>,
     pub video: Option<VideoId>,
@@ -316,10 +328,22 @@ pub enum OneShotError {
     },
 }
 
+/// A scenario's scripted status, later: `[pk, status]`.
+const STATUS_TIMER: &str = "oneshot.status";
+/// An asynchronous signature completing: `SignLater`.
+const SIGN_TIMER: &str = "oneshot.sign";
+
+/// What `sign_later` signs: the request as it was authorized (its documents then), and how.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SignLater {
+    request: SignatureRequest,
+    options: SignOptions,
+}
+
 pub struct OneShot {
     engine: Arc<Engine>,
     /// Video identifications have their own numbering.
-    next_videoid: std::sync::atomic::AtomicU64,
+    next_videoid: Arc<crate::engine::state::Counter>,
     requests: Arc<TenantStore<u64, SignatureRequest>>,
     /// Per surface (provider slug), who hears about status changes.
     listeners: dashmap::DashMap<&'static str, StatusListener>,
@@ -329,15 +353,34 @@ pub struct OneShot {
 }
 
 impl OneShot {
-    pub fn new(engine: Arc<Engine>) -> OneShot {
-        let requests = engine.new_store();
-        OneShot {
-            engine,
-            next_videoid: std::sync::atomic::AtomicU64::new(137),
-            requests,
-            listeners: dashmap::DashMap::new(),
-            changes: std::sync::Mutex::new(Vec::new()),
-        }
+    pub fn new(engine: Arc<Engine>) -> Arc<OneShot> {
+        let requests = engine.new_store("oneshot.requests");
+        Arc::new_cyclic(|me: &std::sync::Weak<OneShot>| {
+            // What its timers do, registered before any can be set or restored.
+            engine
+                .timers
+                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
+                    if let Some((pk, to)) = read_payload::<(u64, Status)>(STATUS_TIMER, payload) {
+                        model.force_status(tenant, pk, to).ok();
+                    }
+                });
+            engine
+                .timers
+                .on_model(SIGN_TIMER, me.clone(), |model, tenant, payload| {
+                    if let Some(later) = read_payload::<SignLater>(SIGN_TIMER, payload) {
+                        model
+                            .complete_signature(tenant, &later.request, &later.options)
+                            .ok();
+                    }
+                });
+            OneShot {
+                next_videoid: engine.new_counter("oneshot.next_videoid", 137),
+                engine,
+                requests,
+                listeners: dashmap::DashMap::new(),
+                changes: std::sync::Mutex::new(Vec::new()),
+            }
+        })
     }
 
     /// `listener` hears every status change of the requests created through `provider`.
@@ -510,13 +553,9 @@ impl OneShot {
             .filter(|t| t.to != Status::Issued.as_str());
         if let Some(status) = forced.and_then(|t| Status::parse(&t.to)) {
             let due = engine.later(seconds(forced.map_or(0, |t| t.after_seconds)));
-            let model = Arc::downgrade(self);
-            let owner = tenant.to_owned();
-            engine.timers.at(due, tenant, move || {
-                if let Some(model) = model.upgrade() {
-                    model.force_status(&owner, pk, status).ok();
-                }
-            });
+            engine
+                .timers
+                .at_json(due, tenant, STATUS_TIMER, &(pk, status));
         }
         applied
     }
@@ -529,15 +568,13 @@ impl OneShot {
         options: SignOptions,
         delay: Duration,
     ) {
-        let model = Arc::downgrade(self);
-        let owner = tenant.to_owned();
+        let later = SignLater {
+            request: authorized,
+            options,
+        };
         self.engine
             .timers
-            .at(self.engine.later(delay), tenant, move || {
-                if let Some(model) = model.upgrade() {
-                    model.complete_signature(&owner, &authorized, &options).ok();
-                }
-            });
+            .at_json(self.engine.later(delay), tenant, SIGN_TIMER, &later);
     }
 
     /// Moves a request to `to` whatever its status, as a scenario scripts it.

@@ -9,8 +9,7 @@ use bytes::Bytes;
 
 impl OneShot {
     pub(super) fn next_videoid_pk(&self) -> u64 {
-        self.next_videoid
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        self.next_videoid.next()
     }
 
     /// Applies a request's video change under its lock, refusing non-video requests.
