@@ -115,6 +115,17 @@ struct ServeArgs {
         default_value_t = 25
     )]
     max_body_mb: usize,
+    /// Key of signer certificates: p256 (ECDSA) or rsa2048 (RSA, for verifiers that expect
+    /// it; keys come from a background pool). The CA and TSA stay P-256. RSA keys cannot
+    /// be seeded: under --seed they differ run to run, while everything else repeats.
+    #[arg(
+        long,
+        env = "SIGNSIM_KEY_TYPE",
+        value_name = "TYPE",
+        value_enum,
+        default_value_t = signsim::pki::KeyType::P256
+    )]
+    key_type: signsim::pki::KeyType,
     #[command(flatten)]
     pki: PkiArgs,
 }
@@ -186,6 +197,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     engine.webhook_retry.first_backoff = time::Duration::seconds(args.webhook_backoff.into());
     engine.default_scenario = args.default_scenario;
     engine.webhook_ca = args.webhook_ca;
+    engine.key_type = args.key_type;
     // Bind first: with --port 0 the system picks the port, and the links the simulator
     // hands out must name the port it actually got.
     let main_addr = format!("{}:{}", args.host, args.port);

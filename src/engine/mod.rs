@@ -17,7 +17,7 @@ pub mod timers;
 pub mod transitions;
 pub mod webhooks;
 
-use crate::pki::{Pki, PkiError};
+use crate::pki::{KeyType, Pki, PkiError};
 use clock::Clock;
 use events::{Event, Events};
 use ids::Ids;
@@ -49,6 +49,8 @@ pub struct EngineConfig {
     /// PEM certificates that https webhook receivers may chain to, besides the system's
     /// roots and the simulator's own CA (`--webhook-ca`).
     pub webhook_ca: Option<PathBuf>,
+    /// The key type of signer certificates (`--key-type`); the CA and TSA stay P-256.
+    pub key_type: KeyType,
 }
 
 /// Why an engine could not be built.
@@ -69,6 +71,7 @@ impl Default for EngineConfig {
             default_scenario: None,
             public_url: "http://127.0.0.1:8800".into(),
             webhook_ca: None,
+            key_type: KeyType::default(),
         }
     }
 }
@@ -112,7 +115,7 @@ impl Engine {
     pub fn new(config: &EngineConfig, specs: Vec<ProviderSpec>) -> Result<Engine, EngineError> {
         let clock = Arc::new(Clock::default());
         let events = Arc::new(Events::default());
-        let pki = Pki::new(config.seed, config.ca_dir.as_deref())?;
+        let pki = Pki::with_key_type(config.seed, config.ca_dir.as_deref(), config.key_type)?;
         // The CA is trusted for webhooks so that a receiver can present a certificate
         // `pki.issue_server` made, the same CA people already trust for signatures.
         let roots = webhooks::https_roots(pki.ca_der(), config.webhook_ca.as_deref())?;
