@@ -6,6 +6,7 @@ mod clock;
 mod common;
 mod hostile;
 mod identiasign;
+mod key_type;
 mod mensatek;
 mod pages;
 mod paths;
