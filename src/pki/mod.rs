@@ -236,6 +236,12 @@ impl Pki {
         }
     }
 
+    /// About how many RSA keys wait in the pool, ready for signer certificates (0 for
+    /// P-256); for benches and whoever wonders whether signatures will wait.
+    pub fn rsa_keys_ready(&self) -> usize {
+        self.rsa_pool.as_ref().map_or(0, pool::RsaPool::ready)
+    }
+
     /// Fresh single-use end-entity certificate (of the `key_type`) issued by the CA, valid from 5 min
     /// before the earlier of `now` (virtual time) and real time to `DEFAULT_SIGNER_VALIDITY`
     /// after the later of them.

@@ -8,9 +8,9 @@
 //! wrong; that is logged once. Only `--key-type rsa2048` starts the thread, so a P-256
 //! simulator starts exactly as before.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::keys::SignerKey;
 use super::PkiError;
@@ -23,6 +23,9 @@ pub(crate) struct RsaPool {
     ready: Mutex<Receiver<SignerKey>>,
     /// Whether "drained, generating inline" was logged already.
     warned: AtomicBool,
+    /// Keys made and not yet taken: counted before they are queued, so never below the
+    /// queue's length, and one above it while the thread waits to queue a key.
+    made: Arc<AtomicUsize>,
 }
 
 impl RsaPool {
@@ -30,14 +33,22 @@ impl RsaPool {
     /// `send` finds the receiver gone.
     pub(crate) fn start() -> Result<RsaPool, PkiError> {
         let (sender, ready) = sync_channel(POOL_SIZE);
+        let made = Arc::new(AtomicUsize::new(0));
+        let counter = made.clone();
         std::thread::Builder::new()
             .name("signsim-rsa-pool".into())
-            .spawn(move || fill(sender))
+            .spawn(move || fill(sender, &counter))
             .map_err(|e| PkiError::Cert(format!("cannot start the RSA key pool: {e}")))?;
         Ok(RsaPool {
             ready: Mutex::new(ready),
             warned: AtomicBool::new(false),
+            made,
         })
+    }
+
+    /// About how many keys are ready (at most `POOL_SIZE`).
+    pub(crate) fn ready(&self) -> usize {
+        self.made.load(Ordering::Relaxed).min(POOL_SIZE)
     }
 
     /// A key from the queue, or a new one made here when the queue is empty.
@@ -48,6 +59,7 @@ impl RsaPool {
             receiver.try_recv().ok()
         };
         if let Some(key) = ready {
+            self.made.fetch_sub(1, Ordering::Relaxed);
             return Ok(key);
         }
         if !self.warned.swap(true, Ordering::Relaxed) {
@@ -61,7 +73,7 @@ impl RsaPool {
     }
 }
 
-fn fill(sender: SyncSender<SignerKey>) {
+fn fill(sender: SyncSender<SignerKey>, made: &AtomicUsize) {
     loop {
         let key = match SignerKey::generate_rsa() {
             Ok(key) => key,
@@ -72,6 +84,7 @@ fn fill(sender: SyncSender<SignerKey>) {
                 return;
             }
         };
+        made.fetch_add(1, Ordering::Relaxed);
         if sender.send(key).is_err() {
             return;
         }
