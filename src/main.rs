@@ -199,6 +199,17 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(0..=31_536_000)
     )]
     save_every: u64,
+    /// Key of signer certificates: p256 (ECDSA) or rsa2048 (RSA, for verifiers that expect
+    /// it; keys come from a background pool). The CA and TSA stay P-256. RSA keys cannot
+    /// be seeded: under --seed they differ run to run, while everything else repeats.
+    #[arg(
+        long,
+        env = "SIGNSIM_KEY_TYPE",
+        value_name = "TYPE",
+        value_enum,
+        default_value_t = signsim::pki::KeyType::P256
+    )]
+    key_type: signsim::pki::KeyType,
     #[command(flatten)]
     pki: PkiArgs,
 }
@@ -349,6 +360,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     // An empty SIGNSIM_ADMIN_TOKEN (a compose file's `${TOKEN:-}`) means no token.
     let admin_token = args.admin_token.filter(|token| !token.trim().is_empty());
     warn_if_exposed(&args.host, admin_token.is_some());
+    engine.key_type = args.key_type;
     // Bind first: with --port 0 the system picks the port, and the links the simulator
     // hands out must name the port it actually got.
     let main_addr = format!("{}:{}", args.host, args.port);

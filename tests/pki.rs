@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use signsim::pki::{text_pdf, Appearance, Pki, PkiError, SignerIdentity};
+use signsim::pki::{text_pdf, Appearance, KeyType, Pki, PkiError, SignerIdentity};
 
 fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
@@ -250,51 +250,129 @@ fn sign_digest_verifies_with_openssl() {
             return;
         }
         let dir = tmp_dir(&format!("digest-{with_time}"));
-        std::fs::write(dir.join("x.p7m"), &p7m).unwrap();
-        std::fs::write(dir.join("data"), &data).unwrap();
-        std::fs::write(dir.join("ca.pem"), pki.ca_pem()).unwrap();
-        let (ok, text) = run(Command::new("openssl")
-            .args([
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-                "-in",
-            ])
-            .arg(dir.join("x.p7m"))
-            .arg("-content")
-            .arg(dir.join("data"))
-            .arg("-CAfile")
-            .arg(dir.join("ca.pem")));
+        let (ok, text) = openssl_cms_verify(&dir, &p7m, &data, &pki);
         println!("openssl cms -verify (signingTime={with_time}): {text}");
         assert!(ok && text.contains("Verification successful"), "{text}");
         // Tampered content must fail.
-        std::fs::write(dir.join("data"), b"tampered").unwrap();
-        let (ok, _) = run(Command::new("openssl")
-            .args([
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-                "-in",
-            ])
-            .arg(dir.join("x.p7m"))
-            .arg("-content")
-            .arg(dir.join("data"))
-            .arg("-CAfile")
-            .arg(dir.join("ca.pem")));
+        let (ok, _) = openssl_cms_verify(&dir, &p7m, b"tampered", &pki);
         assert!(!ok);
     }
+}
+
+/// `openssl cms -verify` of the detached `p7m` over `data`, trusting only the CA of `pki`.
+fn openssl_cms_verify(dir: &Path, p7m: &[u8], data: &[u8], pki: &Pki) -> (bool, String) {
+    std::fs::write(dir.join("x.p7m"), p7m).unwrap();
+    std::fs::write(dir.join("data"), data).unwrap();
+    std::fs::write(dir.join("ca.pem"), pki.ca_pem()).unwrap();
+    run(Command::new("openssl")
+        .args([
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+            "-in",
+        ])
+        .arg(dir.join("x.p7m"))
+        .arg("-content")
+        .arg(dir.join("data"))
+        .arg("-CAfile")
+        .arg(dir.join("ca.pem")))
+}
+
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+
+/// PKCS#1 `RSAPublicKey`, what an RSA SubjectPublicKeyInfo's bit string holds.
+#[derive(der::Sequence)]
+struct RsaPublicKey<'a> {
+    modulus: der::asn1::UintRef<'a>,
+    public_exponent: der::asn1::UintRef<'a>,
+}
+
+/// The RSA modulus size in bits of a certificate's public key; `None` when it is not RSA.
+fn rsa_bits(cert_der: &[u8]) -> Option<usize> {
+    use der::Decode;
+    let cert = x509_cert::Certificate::from_der(cert_der).unwrap();
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    if spki.algorithm.oid.to_string() != RSA_ENCRYPTION {
+        return None;
+    }
+    let key = RsaPublicKey::from_der(spki.subject_public_key.raw_bytes()).unwrap();
+    assert_eq!(key.public_exponent.as_bytes(), [1, 0, 1], "e = 65537");
+    let modulus = key.modulus.as_bytes();
+    let leading = modulus.first().map_or(8, |b| b.leading_zeros() as usize);
+    Some(modulus.len() * 8 - leading)
+}
+
+#[test]
+fn p256_is_the_default() {
+    let pki = Pki::new(Some(4), None).unwrap();
+    assert_eq!(pki.key_type(), KeyType::P256);
+    let signer = pki.issue_signer(&identity(), now()).unwrap();
+    assert_eq!(rsa_bits(signer.cert_der()), None);
+}
+
+#[test]
+fn rsa_signer_pdf_validates_and_its_key_is_rsa_2048() {
+    let pki = Pki::with_key_type(Some(4), None, KeyType::Rsa2048).unwrap();
+    assert_eq!(pki.key_type(), KeyType::Rsa2048);
+    let signer = pki.issue_signer(&identity(), now()).unwrap();
+    assert_eq!(rsa_bits(signer.cert_der()), Some(2048));
+    let other = pki.issue_signer(&identity(), now()).unwrap();
+    assert_ne!(other.cert_der(), signer.cert_der(), "single use");
+    // The CA stays P-256 under an RSA signer.
+    assert_eq!(rsa_bits(pki.ca_der()), None);
+
+    let signed = pki.sign_pdf(&sample_pdf(), &signer, now(), None).unwrap();
+    let dir = tmp_dir("rsa");
+    validate(&dir, "signed-rsa.pdf", &signed, &pki);
+    let twice = pki.sign_pdf(&signed, &other, now(), None).unwrap();
+    validate(&dir, "signed-rsa-twice.pdf", &twice, &pki);
+
+    if have("openssl") {
+        std::fs::write(dir.join("s.pem"), signer.cert_pem()).unwrap();
+        let (ok, text) = run(Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(dir.join("s.pem")));
+        assert!(ok, "{text}");
+        for needle in [
+            "rsaEncryption",
+            "Public-Key: (2048 bit)",
+            "ecdsa-with-SHA256",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn rsa_p7m_verifies_with_openssl() {
+    use sha2::Digest;
+    let pki = Pki::with_key_type(None, None, KeyType::Rsa2048).unwrap();
+    let signer = pki.issue_signer(&identity(), now()).unwrap();
+    assert_eq!(rsa_bits(signer.cert_der()), Some(2048));
+    let data = b"hello, RSA hash signing\n".repeat(100);
+    let p7m = pki
+        .sign_digest(&sha2::Sha256::digest(&data), &signer, now(), true)
+        .unwrap();
+    if !have("openssl") {
+        return;
+    }
+    let dir = tmp_dir("rsa-digest");
+    let (ok, text) = openssl_cms_verify(&dir, &p7m, &data, &pki);
+    assert!(ok && text.contains("Verification successful"), "{text}");
+    let (ok, _) = openssl_cms_verify(&dir, &p7m, b"tampered", &pki);
+    assert!(!ok, "a changed document must not verify");
+    std::fs::write(dir.join("x.p7m"), &p7m).unwrap();
+    let (ok, text) = run(Command::new("openssl")
+        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in"])
+        .arg(dir.join("x.p7m")));
+    assert!(ok, "{text}");
+    assert!(text.contains("sha256WithRSAEncryption"), "{text}");
 }
 
 #[test]

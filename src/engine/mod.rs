@@ -19,7 +19,7 @@ pub mod timers;
 pub mod transitions;
 pub mod webhooks;
 
-use crate::pki::{Pki, PkiError};
+use crate::pki::{KeyType, Pki, PkiError};
 use clock::Clock;
 use events::{Event, Events};
 use ids::Ids;
@@ -61,6 +61,8 @@ pub struct EngineConfig {
     pub retention: Option<time::Duration>,
     /// The CA and JWT secret of a saved state (`--state-file`), used instead of new ones.
     pub keys: Option<state::Keys>,
+    /// The key type of signer certificates (`--key-type`); the CA and TSA stay P-256.
+    pub key_type: KeyType,
 }
 
 /// Why an engine could not be built.
@@ -84,6 +86,7 @@ impl Default for EngineConfig {
             caps: Caps::default(),
             retention: None,
             keys: None,
+            key_type: KeyType::default(),
         }
     }
 }
@@ -140,8 +143,13 @@ impl Engine {
         let clock = Arc::new(Clock::default());
         let events = Arc::new(Events::default());
         let pki = match &config.keys {
-            Some(keys) => Pki::with_ca(config.seed, &keys.ca_cert_pem, &keys.ca_key_pem)?,
-            None => Pki::new(config.seed, config.ca_dir.as_deref())?,
+            Some(keys) => Pki::with_ca(
+                config.seed,
+                &keys.ca_cert_pem,
+                &keys.ca_key_pem,
+                config.key_type,
+            )?,
+            None => Pki::with_key_type(config.seed, config.ca_dir.as_deref(), config.key_type)?,
         };
         let jwt_secret = config
             .keys

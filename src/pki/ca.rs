@@ -8,7 +8,7 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyUsagePurpose, SanType, SerialNumber,
 };
 
-use super::keys::{pem_decode, pem_encode, EcKey};
+use super::keys::{pem_decode, pem_encode, EcKey, SignerKey};
 use super::{PkiError, SignerCert, SignerIdentity};
 
 // X.520 / PKCS#9 attribute types rcgen has no DnType for.
@@ -154,7 +154,7 @@ impl Authority {
     pub(crate) fn issue_signer(
         &self,
         who: &SignerIdentity,
-        key: EcKey,
+        key: SignerKey,
         serial: Vec<u8>,
         from: time::OffsetDateTime,
         to: time::OffsetDateTime,
@@ -346,7 +346,8 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
 
 /// The simulated time-stamping authority: its key and CA-issued certificate.
 pub(crate) struct Tsa {
-    pub(crate) key: EcKey,
+    /// Always P-256, whatever `--key-type` says of signers.
+    pub(crate) key: SignerKey,
     pub(crate) cert_der: Vec<u8>,
 }
 
@@ -371,7 +372,7 @@ impl Tsa {
         params.use_authority_key_identifier_extension = true;
         let cert = params.signed_by(&key, &ca.issuer)?;
         Ok(Tsa {
-            key,
+            key: SignerKey::P256(key),
             cert_der: cert.der().to_vec(),
         })
     }

@@ -16,7 +16,7 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Time;
 use x509_cert::Certificate;
 
-use super::keys::EcKey;
+use super::keys::SignerKey;
 use super::PkiError;
 
 use x509_cert::spki;
@@ -25,7 +25,6 @@ pub(crate) const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.8
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 pub(crate) const ID_SHA256: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ATTR_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 const ATTR_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 const ATTR_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
@@ -79,7 +78,7 @@ fn der_time(t: time::OffsetDateTime) -> Result<Time, PkiError> {
 /// Everything needed for one SignedData with a single signer.
 pub(crate) struct SignedDataBuilder<'a> {
     pub cert_der: &'a [u8],
-    pub key: &'a EcKey,
+    pub key: &'a SignerKey,
     /// Further certificates to embed (the CA), after the signer's own.
     pub extra_certs: &'a [&'a [u8]],
     pub content_type: ObjectIdentifier,
@@ -137,7 +136,7 @@ impl SignedDataBuilder<'_> {
         // (tag 0x31), not the [0] IMPLICIT form they take inside SignerInfo
         // (RFC 5652 §5.4). SetOfVec sorts them into DER order.
         let signed_attrs = SetOfVec::try_from(attrs)?;
-        let signature = self.key.sign_der(&signed_attrs.to_der()?);
+        let signature = self.key.sign(&signed_attrs.to_der()?)?;
         let unsigned_attrs = unsigned(&signature)?;
 
         let signer_info = SignerInfo {
@@ -148,10 +147,7 @@ impl SignedDataBuilder<'_> {
             }),
             digest_alg: sha256_alg(),
             signed_attrs: Some(signed_attrs),
-            signature_algorithm: AlgorithmIdentifierOwned {
-                oid: ECDSA_WITH_SHA256,
-                parameters: None,
-            },
+            signature_algorithm: self.key.cms_algorithm()?,
             signature: OctetString::new(signature)?,
             unsigned_attrs: if unsigned_attrs.is_empty() {
                 None

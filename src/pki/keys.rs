@@ -1,13 +1,20 @@
-//! P-256 key wrapper shared by the CA, the TSA and signer certificates.
+//! Keys: the P-256 key shared by the CA, the TSA and signer certificates, and the
+//! [`SignerKey`] a signer certificate holds (P-256 or RSA-2048), which both issuing (as
+//! the certificate's public key) and CMS signing (its signature and algorithm) read.
 //!
-//! We sign with the RustCrypto `p256` crate rather than rcgen's aws-lc key pair because
-//! RustCrypto ECDSA is deterministic (RFC 6979): with a seeded RNG the CA certificate
-//! DER is then byte-identical run to run, which aws-lc's randomized ECDSA would not give.
+//! We sign P-256 with the RustCrypto `p256` crate rather than rcgen's aws-lc key pair
+//! because RustCrypto ECDSA is deterministic (RFC 6979): with a seeded RNG the CA
+//! certificate DER is then byte-identical run to run, which aws-lc's randomized ECDSA
+//! would not give. RSA keys come from aws-lc through rcgen (the only RSA key generator in
+//! our tree); PKCS#1 v1.5 signatures are deterministic, but aws-lc's key generation takes
+//! no seed, so RSA keys never repeat run to run.
 
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rand::RngCore;
+
+use x509_cert::spki;
 
 use super::PkiError;
 
@@ -78,6 +85,85 @@ impl rcgen::PublicKeyData for EcKey {
 impl rcgen::SigningKey for EcKey {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
         Ok(self.sign_der(msg))
+    }
+}
+
+/// The algorithm of signer certificates' keys (`--key-type`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyType {
+    /// ECDSA P-256: fast, and seeded runs repeat byte for byte.
+    #[default]
+    #[value(name = "p256")]
+    P256,
+    /// RSA 2048 bits (PKCS#1 v1.5, SHA-256), for verifiers that expect RSA; the keys come
+    /// from a background pool and do not repeat under `--seed`.
+    #[value(name = "rsa2048")]
+    Rsa2048,
+}
+
+/// sha256WithRSAEncryption (RFC 4055, RFC 5754 §3.2).
+const SHA256_WITH_RSA: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const ECDSA_WITH_SHA256: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+
+/// The private key of a signer certificate.
+pub(crate) enum SignerKey {
+    P256(EcKey),
+    /// An aws-lc RSA-2048 key pair (rcgen's `KeyPair`, made for `PKCS_RSA_SHA256`).
+    Rsa2048(rcgen::KeyPair),
+}
+
+impl SignerKey {
+    /// A fresh RSA-2048 key: tens to hundreds of milliseconds of one core, which is why
+    /// `pool::RsaPool` makes them ahead of need.
+    pub(crate) fn generate_rsa() -> Result<SignerKey, PkiError> {
+        let pair =
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)?;
+        Ok(SignerKey::Rsa2048(pair))
+    }
+
+    /// The signature over `msg` as CMS carries it: a DER `Ecdsa-Sig-Value` for P-256, the
+    /// PKCS#1 v1.5 block (SHA-256) for RSA.
+    pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, PkiError> {
+        match self {
+            SignerKey::P256(key) => Ok(key.sign_der(msg)),
+            SignerKey::Rsa2048(pair) => Ok(rcgen::SigningKey::sign(pair, msg)?),
+        }
+    }
+
+    /// The SignerInfo's signatureAlgorithm for what `sign` makes. For RSA,
+    /// sha256WithRSAEncryption with NULL parameters rather than the bare rsaEncryption
+    /// RFC 3370 also allows: it names the hash as well (as ETSI TS 119 312 and PAdES
+    /// signers such as pyHanko write it), and RFC 5754 §3.2 has every CMS verifier accept
+    /// it; OpenSSL and pyHanko both do (tests/pki.rs checks with each).
+    pub(crate) fn cms_algorithm(&self) -> Result<spki::AlgorithmIdentifierOwned, PkiError> {
+        Ok(match self {
+            SignerKey::P256(_) => spki::AlgorithmIdentifierOwned {
+                oid: ECDSA_WITH_SHA256,
+                parameters: None,
+            },
+            SignerKey::Rsa2048(_) => spki::AlgorithmIdentifierOwned {
+                oid: SHA256_WITH_RSA,
+                parameters: Some(der::Any::encode_from(&der::asn1::Null)?),
+            },
+        })
+    }
+}
+
+impl rcgen::PublicKeyData for SignerKey {
+    fn der_bytes(&self) -> &[u8] {
+        match self {
+            SignerKey::P256(key) => rcgen::PublicKeyData::der_bytes(key),
+            SignerKey::Rsa2048(pair) => rcgen::PublicKeyData::der_bytes(pair),
+        }
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        match self {
+            SignerKey::P256(key) => rcgen::PublicKeyData::algorithm(key),
+            SignerKey::Rsa2048(pair) => rcgen::PublicKeyData::algorithm(pair),
+        }
     }
 }
 

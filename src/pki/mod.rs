@@ -14,6 +14,7 @@ mod pages;
 mod pdfgen;
 mod pdfobj;
 mod png;
+mod pool;
 mod tsa;
 
 use std::path::Path;
@@ -22,6 +23,7 @@ use std::sync::Mutex;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+pub use keys::KeyType;
 pub use pages::{append_pages, page_count};
 pub use pdfgen::text_pdf;
 
@@ -79,7 +81,7 @@ pub struct SignerIdentity {
 pub struct SignerCert {
     cert_der: Vec<u8>,
     cert_pem: String,
-    key: keys::EcKey,
+    key: keys::SignerKey,
     common_name: String,
     serial_hex: String,
     subject: String,
@@ -168,10 +170,20 @@ pub struct Appearance {
 }
 
 /// The simulated PKI: root CA, TSA and a (possibly seeded) RNG for keys and serials.
+/// The pool that keeps RSA keys ready, for RSA signer certificates only.
+fn rsa_pool(key_type: KeyType) -> Result<Option<pool::RsaPool>, PkiError> {
+    Ok(match key_type {
+        KeyType::P256 => None,
+        KeyType::Rsa2048 => Some(pool::RsaPool::start()?),
+    })
+}
+
 pub struct Pki {
     ca: ca::Authority,
     tsa: ca::Tsa,
     rng: Mutex<ChaCha20Rng>,
+    /// Where signer certificates' RSA keys come from; `None` when they are P-256.
+    rsa_pool: Option<pool::RsaPool>,
 }
 
 impl Pki {
@@ -179,6 +191,17 @@ impl Pki {
     /// `ca_dir`: load `ca.pem` + `ca.key` from it when both exist, otherwise create the
     /// CA and write them there (so a user only has to trust it once).
     pub fn new(seed: Option<u64>, ca_dir: Option<&Path>) -> Result<Pki, PkiError> {
+        Pki::with_key_type(seed, ca_dir, KeyType::P256)
+    }
+
+    /// `new`, with signer certificates of `key_type`. RSA starts the background thread
+    /// that keeps RSA keys ready (`pool.rs`); its keys do not repeat under a seed, while
+    /// the CA, the TSA, serials and everything else still do.
+    pub fn with_key_type(
+        seed: Option<u64>,
+        ca_dir: Option<&Path>,
+        key_type: KeyType,
+    ) -> Result<Pki, PkiError> {
         let mut rng = match seed {
             Some(n) => ChaCha20Rng::seed_from_u64(n),
             None => {
@@ -197,12 +220,18 @@ impl Pki {
             ca,
             tsa,
             rng: Mutex::new(rng),
+            rsa_pool: rsa_pool(key_type)?,
         })
     }
 
     /// A PKI over an existing CA (certificate and PKCS#8 key, PEM), as a state file keeps
     /// it; the TSA is made afresh under it.
-    pub fn with_ca(seed: Option<u64>, cert_pem: &str, key_pem: &str) -> Result<Pki, PkiError> {
+    pub fn with_ca(
+        seed: Option<u64>,
+        cert_pem: &str,
+        key_pem: &str,
+        key_type: KeyType,
+    ) -> Result<Pki, PkiError> {
         let mut rng = match seed {
             Some(n) => ChaCha20Rng::seed_from_u64(n),
             None => ChaCha20Rng::from_seed(rand::random()),
@@ -213,6 +242,7 @@ impl Pki {
             ca,
             tsa,
             rng: Mutex::new(rng),
+            rsa_pool: rsa_pool(key_type)?,
         })
     }
 
@@ -230,7 +260,21 @@ impl Pki {
         &self.ca.cert_der
     }
 
-    /// Fresh single-use P-256 end-entity certificate issued by the CA, valid from 5 min
+    /// The key type of the certificates `issue_signer` makes.
+    pub fn key_type(&self) -> KeyType {
+        match self.rsa_pool {
+            Some(_) => KeyType::Rsa2048,
+            None => KeyType::P256,
+        }
+    }
+
+    /// About how many RSA keys wait in the pool, ready for signer certificates (0 for
+    /// P-256); for benches and whoever wonders whether signatures will wait.
+    pub fn rsa_keys_ready(&self) -> usize {
+        self.rsa_pool.as_ref().map_or(0, pool::RsaPool::ready)
+    }
+
+    /// Fresh single-use end-entity certificate (of the `key_type`) issued by the CA, valid from 5 min
     /// before the earlier of `now` (virtual time) and real time to `DEFAULT_SIGNER_VALIDITY`
     /// after the later of them.
     ///
@@ -243,12 +287,13 @@ impl Pki {
         who: &SignerIdentity,
         now: time::OffsetDateTime,
     ) -> Result<SignerCert, PkiError> {
-        self.issue(who, now, DEFAULT_SIGNER_VALIDITY)
+        self.issue(who, now, DEFAULT_SIGNER_VALIDITY, self.rsa_pool.as_ref())
     }
 
     /// A long-lived certificate for an operator (a registration authority's officer),
     /// issued once at start: like `issue_signer`'s, but valid until after the farthest
     /// instant the virtual clock can reach, so it never expires under a test's feet.
+    /// Always P-256: it is shown, never signs, and an RSA key here would cost start time.
     pub fn issue_operator(
         &self,
         who: &SignerIdentity,
@@ -258,7 +303,7 @@ impl Pki {
         let validity = reach
             .checked_add(DEFAULT_SIGNER_VALIDITY)
             .unwrap_or(time::Duration::MAX);
-        self.issue(who, now, validity)
+        self.issue(who, now, validity, None)
     }
 
     fn issue(
@@ -266,12 +311,17 @@ impl Pki {
         who: &SignerIdentity,
         now: time::OffsetDateTime,
         validity: time::Duration,
+        rsa: Option<&pool::RsaPool>,
     ) -> Result<SignerCert, PkiError> {
         let real = time::OffsetDateTime::now_utc();
-        let (key, serial) = {
-            let mut rng = self.lock_rng();
-            let key = keys::EcKey::generate(&mut *rng);
-            (key, ca::random_serial(&mut *rng))
+        let (key, serial) = match rsa {
+            // Taken outside the RNG lock: a key made inline must not hold up others.
+            Some(pool) => (pool.take()?, self.next_serial()),
+            None => {
+                let mut rng = self.lock_rng();
+                let key = keys::SignerKey::P256(keys::EcKey::generate(&mut *rng));
+                (key, ca::random_serial(&mut *rng))
+            }
         };
         self.ca
             .issue_signer(who, key, serial, now.min(real), now.max(real), validity)

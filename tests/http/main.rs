@@ -8,6 +8,7 @@ mod common;
 mod contract;
 mod hostile;
 mod identiasign;
+mod key_type;
 mod mensatek;
 mod openapi;
 mod pages;
