@@ -353,7 +353,7 @@ pub(crate) struct Tsa {
 
 impl Tsa {
     pub(crate) fn create(ca: &Authority, rng: &mut impl RngCore) -> Result<Tsa, PkiError> {
-        let key = EcKey::generate(rng);
+        let key = EcKey::generate_fast(rng);
         let mut params = CertificateParams::default();
         params.not_before = fixed_not_before();
         params.not_after = fixed_not_after();

@@ -319,7 +319,7 @@ impl Pki {
             Some(pool) => (pool.take()?, self.next_serial()),
             None => {
                 let mut rng = self.lock_rng();
-                let key = keys::SignerKey::P256(keys::EcKey::generate(&mut *rng));
+                let key = keys::SignerKey::P256(keys::EcKey::generate_fast(&mut *rng));
                 (key, ca::random_serial(&mut *rng))
             }
         };
