@@ -82,6 +82,9 @@ def load(*args):
     if done.returncode != 0:
         raise SystemExit(f"signsim-load failed: {done.stderr.strip()}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
+    if figures["steps"]:
+        print("    p50 per step: " + ", ".join(
+            f"{name} {step['p50_ms']:.2f} ms" for name, step in figures["steps"].items()))
     if figures["failures"]:
         print(f"  ! {figures['failures']} failed: {figures['reasons']}")
     return figures
