@@ -6,6 +6,7 @@ mod clock;
 mod common;
 mod hostile;
 mod identiasign;
+mod load_faults;
 mod mensatek;
 mod pages;
 mod paths;
