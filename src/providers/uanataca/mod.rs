@@ -252,3 +252,10 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 fn parse_pk(raw: &str) -> Option<u64> {
     raw.trim().parse().ok()
 }
+
+/// The hashfile parser alone, for the fuzz targets in `fuzz/` (it is private to the wire
+/// layer otherwise); not an API: it only says whether the file is accepted, and why not.
+#[doc(hidden)]
+pub fn parse_hashfile(bytes: &[u8]) -> Result<(), String> {
+    wire::hashfile::parse(bytes).map(drop)
+}
