@@ -4,9 +4,10 @@
 #   ci/fuzz.sh                  every target, FUZZ_SECONDS (default 20) each
 #   ci/fuzz.sh pdf hashfile     only those
 #
-# Targets (fuzz/fuzz_targets/): pdf (check_pdf and the PAdES signer), fields (the shared
-# JSON/form/multipart reader), hashfile (Uanataca's), scenarios (the scenario loader),
-# bodies (every provider's body extractors, through the whole app). Seeds are in
+# Targets (fuzz/fuzz_targets/): pdf (check_pdf and the PAdES signer), appearance (an
+# uploaded PNG in a visible signature), fields (the shared JSON/form/multipart reader),
+# hashfile (Uanataca's), scenarios (the scenario loader), bodies (every provider's body
+# extractors through the whole app, and the shape of what they answer). Seeds are in
 # fuzz/corpus/<target>/; each run works on a copy, so the committed corpus stays small.
 # A crash leaves its input in fuzz/artifacts/<target>/; replay it with
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run <target> -O -a -s none fuzz/artifacts/<target>/<file>
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-20}"
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  targets=(pdf fields hashfile scenarios bodies)
+  targets=(pdf appearance fields hashfile scenarios bodies)
 fi
 export RUSTC_BOOTSTRAP=1
 flags=(-O -a -s none --codegen-units 16)

@@ -264,5 +264,32 @@ fuzz_target!(|data: &[u8]| {
         Auth::IdentiaSign => Some(format!("jwt-bearer {}", held.identiasign)),
     };
     let request = request(method, &path, auth.as_deref(), content_type, body.to_vec());
-    world.runtime.block_on(call(&world.router, request));
+    let (status, answer) = world.runtime.block_on(call(&world.router, request));
+    check_shape(&path, status, &answer);
 });
+
+/// Bad input gets the provider's own error shape: every provider but Mensatek (whose
+/// answers follow `Resp`: JSON, XML or text, errors included) answers an error in JSON,
+/// never axum's plain-text rejection; and nothing answers 5xx but Uanataca's documented
+/// 500s, which carry its envelope (see tests/http/hostile.rs).
+fn check_shape(path: &str, status: u16, answer: &[u8]) {
+    if path.starts_with("/mensatek/") {
+        assert!(status < 500, "{path} answered {status}");
+        return;
+    }
+    if status < 400 {
+        return;
+    }
+    let body: Value = serde_json::from_slice(answer).unwrap_or_else(|_| {
+        panic!(
+            "{path} answered {status} outside its shape: {:?}",
+            String::from_utf8_lossy(answer)
+        )
+    });
+    let documented_500 =
+        path.starts_with("/uanataca/") && body["status"] == "500 Internal Server Error";
+    assert!(
+        status < 500 || documented_500,
+        "{path} answered {status}: {body}"
+    );
+}
