@@ -313,10 +313,37 @@ pub async fn spawn(mut config: Config) -> Result<Running, StartError> {
 }
 
 pub async fn bind(addr: &str) -> Result<tokio::net::TcpListener, StartError> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: addr.to_owned(),
-            source,
-        })
+    let listen_error = |source| StartError::Listen {
+        addr: addr.to_owned(),
+        source,
+    };
+    let mut last_error = None;
+    for resolved in tokio::net::lookup_host(addr).await.map_err(listen_error)? {
+        match listen(resolved) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(listen_error(last_error.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")
+    })))
+}
+
+/// Connections the kernel holds for us while every worker is busy (signing is CPU work).
+/// Tokio's default of 1024 overflows when a thousand clients connect at once, and the
+/// kernel then resets some of them (tests/http/load_faults.rs); the kernel caps it at
+/// `net.core.somaxconn` anyway.
+const LISTEN_BACKLOG: u32 = 8192;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As TcpListener::bind does: a restarted simulator gets its port back at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }

@@ -9,6 +9,7 @@ mod contract;
 mod hostile;
 mod identiasign;
 mod key_type;
+mod load_faults;
 mod mensatek;
 mod openapi;
 mod pages;

@@ -274,3 +274,10 @@ fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -
         full.to_string(),
     ))
 }
+
+/// The hashfile parser alone, for the fuzz targets in `fuzz/` (it is private to the wire
+/// layer otherwise); not an API: it only says whether the file is accepted, and why not.
+#[doc(hidden)]
+pub fn parse_hashfile(bytes: &[u8]) -> Result<(), String> {
+    wire::hashfile::parse(bytes).map(drop)
+}
