@@ -25,12 +25,20 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 use tower_service::Service;
 
+/// One provider as the dispatch service calls it.
+#[derive(Clone)]
+pub struct Provider {
+    pub slug: &'static str,
+    pub gate: Arc<dyn wire::Gate>,
+    pub router: Router,
+}
+
 /// A listener's service: cheap to clone (a few `Arc`s), as hyper clones it per connection.
 #[derive(Clone)]
 pub struct Dispatch {
     engine: Arc<Engine>,
-    /// Each provider's router at its real paths, by slug.
-    providers: Arc<[(&'static str, Router)]>,
+    /// Each provider at its real paths, by slug: its gate and its router.
+    providers: Arc<[Provider]>,
     /// Everything that is not a provider: the admin API, the pages, `/`.
     rest: Router,
     /// Set for a provider's own listener: every call goes to that provider, unprefixed.
@@ -39,11 +47,7 @@ pub struct Dispatch {
 
 impl Dispatch {
     /// The main listener: `/<slug>/...` to each provider, the rest to `rest`.
-    pub fn new(
-        engine: Arc<Engine>,
-        providers: Vec<(&'static str, Router)>,
-        rest: Router,
-    ) -> Dispatch {
+    pub fn new(engine: Arc<Engine>, providers: Vec<Provider>, rest: Router) -> Dispatch {
         Dispatch {
             engine,
             providers: providers.into(),
@@ -53,25 +57,27 @@ impl Dispatch {
     }
 
     /// A listener for one provider at its exact real paths.
-    pub fn single(engine: Arc<Engine>, slug: &'static str, router: Router) -> Dispatch {
+    pub fn single(engine: Arc<Engine>, provider: Provider) -> Dispatch {
         Dispatch {
             engine,
-            providers: vec![(slug, router.clone())].into(),
-            rest: router,
-            only: Some(slug),
+            rest: provider.router.clone(),
+            only: Some(provider.slug),
+            providers: vec![provider].into(),
         }
     }
 
-    /// The router for `request` and the request as that router must see it.
-    fn route(&self, mut request: Request) -> (Option<&'static str>, Router, Request) {
-        if let Some(slug) = self.only {
-            return (Some(slug), self.rest.clone(), request);
+    /// The provider `request` is for (`None`: the rest) and the request as its router
+    /// must see it.
+    fn route(&self, mut request: Request) -> (Option<&Provider>, Request) {
+        if self.only.is_some() {
+            return (self.providers.first(), request);
         }
         let path = request.uri().path();
         let first = path[1.min(path.len())..].split('/').next().unwrap_or("");
-        let Some((slug, router)) = self.providers.iter().find(|(slug, _)| *slug == first) else {
-            return (None, self.rest.clone(), request);
+        let Some(provider) = self.providers.iter().find(|p| p.slug == first) else {
+            return (None, request);
         };
+        let slug = provider.slug;
         // `/uanataca/api/v1/hello` → `/api/v1/hello`; `/uanataca` → `/`. A URI that cannot
         // be rebuilt (it always can: a suffix of a valid path is valid) goes on unchanged
         // and meets the provider's 404.
@@ -88,7 +94,7 @@ impl Dispatch {
                 *request.uri_mut() = uri;
             }
         }
-        (Some(slug), router.clone(), request)
+        (Some(provider), request)
     }
 }
 
@@ -106,7 +112,15 @@ impl Service<Request> for Dispatch {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let query = request.uri().query().map(str::to_owned);
-        let (slug, mut router, request) = self.route(request);
+        let (provider, request) = self.route(request);
+        let slug = provider.map(|p| p.slug);
+        let mut router = provider.map_or_else(|| self.rest.clone(), |p| p.router.clone());
+        // The gate runs before the router: a refused call never reaches a handler.
+        let tenant = provider.and_then(|p| p.gate.tenant(&request));
+        let admitted = match provider {
+            Some(provider) => provider.gate.admit(tenant.as_deref(), &request),
+            None => Ok(()),
+        };
         let engine = self.engine.clone();
         Box::pin(async move {
             let header_tenant = request
@@ -114,9 +128,12 @@ impl Service<Request> for Dispatch {
                 .get(wire::TENANT_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let mut response = match router.call(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
+            let response = match admitted {
+                Ok(()) => match router.call(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                },
+                Err(refusal) => *refusal,
             };
             let elapsed = started.elapsed();
             let status = response.status().as_u16();
@@ -124,11 +141,6 @@ impl Service<Request> for Dispatch {
             // The journal does not record reads of itself, which would drown what a test
             // looks for.
             if path != "/_signsim/requests" {
-                let tenant = response
-                    .extensions_mut()
-                    .remove::<wire::TenantTag>()
-                    .map(|tag| tag.0)
-                    .or(header_tenant);
                 let provider = match slug {
                     Some(slug) => slug.to_owned(),
                     None => path
@@ -142,7 +154,7 @@ impl Service<Request> for Dispatch {
                     seq: 0,
                     at: engine.now(),
                     provider,
-                    tenant,
+                    tenant: tenant.or(header_tenant),
                     method: method.to_string(),
                     path,
                     query,

@@ -81,6 +81,17 @@ struct Mounted {
     routers: providers::Mounted,
 }
 
+impl Mounted {
+    /// The provider as the dispatch service calls it.
+    fn dispatched(&self) -> dispatch::Provider {
+        dispatch::Provider {
+            slug: self.slug,
+            gate: self.routers.gate.clone(),
+            router: self.routers.api.clone(),
+        }
+    }
+}
+
 /// The assembled simulator: the engine and the providers.
 pub struct App {
     pub engine: Arc<Engine>,
@@ -242,11 +253,7 @@ impl App {
                 admin::token::gate,
             ));
         }
-        let providers = self
-            .providers
-            .iter()
-            .map(|p| (p.slug, p.routers.api.clone()))
-            .collect();
+        let providers = self.providers.iter().map(Mounted::dispatched).collect();
         dispatch::Dispatch::new(self.engine.clone(), providers, rest)
     }
 
@@ -259,8 +266,7 @@ impl App {
             .ok_or_else(|| StartError::UnknownProvider(slug.to_owned()))?;
         Ok(dispatch::Dispatch::single(
             self.engine.clone(),
-            provider.slug,
-            provider.routers.api.clone(),
+            provider.dispatched(),
         ))
     }
 }

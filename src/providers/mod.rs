@@ -55,6 +55,8 @@ pub struct Provider {
 
 /// A provider's routers.
 pub struct Mounted {
+    /// What every call to `api` passes first: its tenant and the storage caps.
+    pub gate: std::sync::Arc<dyn crate::wire::Gate>,
     /// The real API at the provider's own paths; served under `/<slug>`.
     pub api: Router,
     /// Its admin calls and pages; served under `/_signsim/<slug>`.

@@ -8,12 +8,10 @@ use crate::engine::quota::{Full, Meter};
 use crate::engine::scenarios::{Applied, Disconnect};
 use crate::engine::Engine;
 use axum::body::Body;
-use axum::extract::State;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -21,39 +19,33 @@ use std::sync::Arc;
 /// Header that names the tenant for providers whose real API has no credentials.
 pub const TENANT_HEADER: &str = "x-signsim-tenant";
 
-/// Set on a response by a provider whose tenant comes from a credential, so the request
-/// journal can name the tenant of the call.
-#[derive(Debug, Clone)]
-pub struct TenantTag(pub String);
-
 /// How a provider reads a call's tenant from its credential, for the journal and the
-/// storage caps: the same reading its credential extractor makes, `None` when the call carries none it accepts.
+/// storage caps: the same reading its credential extractor makes, `None` when the call
+/// carries none it accepts.
 pub type TenantOf<S> = fn(&S, &HeaderMap) -> Option<String>;
 
 /// How a provider answers a call refused because a storage cap is reached, in its own
 /// error shape. It sees the request's head (a provider may choose the format from it).
 pub type StorageFull = fn(&Full, &Request) -> Response;
 
-/// The middleware every provider's routes pass through first: it names the call's tenant
-/// (`TenantTag` on the response) for the request journal, and refuses a call that may
-/// store more (POST, PUT, PATCH) once the tenant or the process holds its cap, before the
-/// handler reads the body, so a refused call stores nothing and loses nothing.
+/// What the dispatch service asks of a provider before its routes see a call: the call's
+/// tenant (for the journal and the caps), or the provider's answer refusing it.
+pub trait Gate: Send + Sync {
+    /// The call's tenant, as the provider's credential extractor reads it.
+    fn tenant(&self, request: &Request) -> Option<String>;
+    /// `Err`: the provider's answer refusing the call (past a storage cap).
+    fn admit(&self, tenant: Option<&str>, request: &Request) -> Result<(), Box<Response>>;
+}
+
+/// Every provider's gate: it names the call's tenant by the provider's `TenantOf`, and
+/// refuses a call that may store more (POST, PUT, PATCH) once the tenant or the process
+/// holds its cap, before the handler reads the body, so a refused call stores nothing and
+/// loses nothing.
 pub struct TenantGate<S> {
     state: Arc<S>,
     tenant_of: TenantOf<S>,
     storage_full: StorageFull,
     meter: Arc<Meter>,
-}
-
-impl<S> Clone for TenantGate<S> {
-    fn clone(&self) -> Self {
-        TenantGate {
-            state: self.state.clone(),
-            tenant_of: self.tenant_of,
-            storage_full: self.storage_full,
-            meter: self.meter.clone(),
-        }
-    }
 }
 
 impl<S: Send + Sync + 'static> TenantGate<S> {
@@ -70,45 +62,31 @@ impl<S: Send + Sync + 'static> TenantGate<S> {
             meter: engine.meter.clone(),
         }
     }
-
-    /// `router` behind the gate.
-    pub fn wrap<T: Clone + Send + Sync + 'static>(self, router: Router<T>) -> Router<T> {
-        router.layer(axum::middleware::from_fn_with_state(self, gate::<S>))
-    }
 }
 
-async fn gate<S: Send + Sync + 'static>(
-    State(gate): State<TenantGate<S>>,
-    request: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let tenant = (gate.tenant_of)(&gate.state, request.headers());
-    let writes = matches!(
-        *request.method(),
-        Method::POST | Method::PUT | Method::PATCH
-    );
-    let refused = if writes {
-        let incoming = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-        gate.meter.check(tenant.as_deref(), incoming).err()
-    } else {
-        None
-    };
-    let mut response = match refused {
-        Some(full) => {
-            tracing::warn!("{full}");
-            (gate.storage_full)(&full, &request)
-        }
-        None => next.run(request).await,
-    };
-    if let Some(tenant) = tenant {
-        response.extensions_mut().insert(TenantTag(tenant));
+impl<S: Send + Sync + 'static> Gate for TenantGate<S> {
+    fn tenant(&self, request: &Request) -> Option<String> {
+        (self.tenant_of)(&self.state, request.headers())
     }
-    response
+
+    fn admit(&self, tenant: Option<&str>, request: &Request) -> Result<(), Box<Response>> {
+        if matches!(
+            *request.method(),
+            Method::POST | Method::PUT | Method::PATCH
+        ) {
+            let incoming = request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            if let Err(full) = self.meter.check(tenant, incoming) {
+                tracing::warn!("{full}");
+                return Err(Box::new((self.storage_full)(&full, request)));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Header that chooses a scenario for the resource the call creates.

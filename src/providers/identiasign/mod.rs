@@ -40,6 +40,7 @@ pub const PROVIDER: Provider = Provider {
         context.resource_links(SLUG, admin::resource_links(state.clone()));
         context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
+            gate: gate(&state),
             api: router(state.clone()),
             admin: admin::router(state),
         })
@@ -158,11 +159,20 @@ fn journal_tenant(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Optio
         .map(|session| session.tenant)
 }
 
+/// The provider's tenant reading and storage caps, which the dispatch service applies to
+/// every call before the routes (`wire::Gate`).
+fn gate(state: &Arc<IdentiaSign>) -> Arc<dyn crate::wire::Gate> {
+    Arc::new(crate::wire::TenantGate::new(
+        state.clone(),
+        &state.engine,
+        journal_tenant,
+        storage_full,
+    ))
+}
+
 /// The provider's routes with its real paths.
 pub fn router(state: Arc<IdentiaSign>) -> Router {
     let limit = state.body_limit;
-    let gate =
-        crate::wire::TenantGate::new(state.clone(), &state.engine, journal_tenant, storage_full);
     let routes = Router::new()
         .route("/api/auth/login", post(handlers::login))
         .route(
@@ -183,7 +193,7 @@ pub fn router(state: Arc<IdentiaSign>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers in IdentiaSign's shape.
         .layer(DefaultBodyLimit::max(limit));
-    gate.wrap(routes).with_state(state)
+    routes.with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Response {

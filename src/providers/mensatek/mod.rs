@@ -40,6 +40,7 @@ pub const PROVIDER: Provider = Provider {
         context.resource_links(SLUG, admin::resource_links(state.clone()));
         context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
+            gate: gate(&state),
             api: router(state.clone()),
             admin: admin::router(state),
         })
@@ -129,11 +130,20 @@ fn journal_tenant(_: &Mensatek, headers: &axum::http::HeaderMap) -> Option<Strin
     wire::api_user(headers)
 }
 
+/// The provider's tenant reading and storage caps, which the dispatch service applies to
+/// every call before the routes (`wire::Gate`).
+fn gate(state: &Arc<Mensatek>) -> Arc<dyn crate::wire::Gate> {
+    Arc::new(crate::wire::TenantGate::new(
+        state.clone(),
+        &state.engine,
+        journal_tenant,
+        storage_full,
+    ))
+}
+
 /// The provider's routes with its real paths (the guide names only `VerificarIdentidad`;
 /// the other two are the names of the functions).
 pub fn router(state: Arc<Mensatek>) -> Router {
-    let gate =
-        crate::wire::TenantGate::new(state.clone(), &state.engine, journal_tenant, storage_full);
     let routes = Router::new()
         .route("/VerificarIdentidad", post(handlers::verificar_identidad))
         .route(
@@ -145,7 +155,7 @@ pub fn router(state: Arc<Mensatek>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers -3.
         .layer(DefaultBodyLimit::max(state.body_limit));
-    gate.wrap(routes).with_state(state)
+    routes.with_state(state)
 }
 
 fn plain(status: StatusCode, text: String) -> Response {

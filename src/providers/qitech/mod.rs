@@ -41,6 +41,7 @@ pub const PROVIDER: Provider = Provider {
         context.resource_links(SLUG, admin::resource_links(state.clone()));
         context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
+            gate: gate(&state),
             api: router(state.clone()),
             admin: admin::router(state),
         })
@@ -174,11 +175,20 @@ fn tenant(headers: &HeaderMap) -> Result<String, QError> {
     Ok(key.to_owned())
 }
 
+/// The provider's tenant reading and storage caps, which the dispatch service applies to
+/// every call before the routes (`wire::Gate`).
+fn gate(state: &Arc<QiTech>) -> Arc<dyn crate::wire::Gate> {
+    Arc::new(crate::wire::TenantGate::new(
+        state.clone(),
+        &state.engine,
+        journal_tenant,
+        storage_full,
+    ))
+}
+
 /// The provider's routes with its real paths.
 pub fn router(state: Arc<QiTech>) -> Router {
     let limit = state.body_limit;
-    let gate =
-        crate::wire::TenantGate::new(state.clone(), &state.engine, journal_tenant, storage_full);
     let routes = Router::new()
         .route("/sign/envelope", post(handlers::create))
         .route(
@@ -207,7 +217,7 @@ pub fn router(state: Arc<QiTech>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers in QI Tech's shape.
         .layer(DefaultBodyLimit::max(limit));
-    gate.wrap(routes).with_state(state)
+    routes.with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Response {

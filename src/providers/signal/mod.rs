@@ -44,6 +44,7 @@ pub const PROVIDER: Provider = Provider {
         let state = Arc::new(Signal::new(context.oneshot(), context.body_limit)?);
         context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
+            gate: gate(&state),
             api: router(state.clone()),
             admin: admin::router(state),
         })
@@ -122,15 +123,20 @@ fn journal_tenant(state: &Signal, headers: &axum::http::HeaderMap) -> Option<Str
         .map(|token| wire::tenant_of(state, &token))
 }
 
-/// The provider's routes at its real paths.
-pub fn router(state: Arc<Signal>) -> Router {
-    let limit = state.body_limit;
-    let gate = crate::wire::TenantGate::new(
+/// The provider's tenant reading and storage caps, which the dispatch service applies to
+/// every call before the routes (`wire::Gate`).
+fn gate(state: &Arc<Signal>) -> Arc<dyn crate::wire::Gate> {
+    Arc::new(crate::wire::TenantGate::new(
         state.clone(),
         state.oneshot.engine(),
         journal_tenant,
         storage_full,
-    );
+    ))
+}
+
+/// The provider's routes at its real paths.
+pub fn router(state: Arc<Signal>) -> Router {
+    let limit = state.body_limit;
     let routes = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/sign", get(sign::status).post(sign::sign))
@@ -143,7 +149,7 @@ pub fn router(state: Arc<Signal>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit and answers in Signal's error shape.
         .layer(DefaultBodyLimit::max(limit));
-    gate.wrap(routes).with_state(state)
+    routes.with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Response {

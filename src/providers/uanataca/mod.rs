@@ -42,6 +42,7 @@ pub const PROVIDER: Provider = Provider {
         context.resource_links(SLUG, admin::resource_links(state.clone()));
         context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
+            gate: gate(&state),
             api: router(state.clone()),
             admin: admin::router(state),
         })
@@ -160,15 +161,20 @@ impl Uanataca {
     }
 }
 
-/// The provider's routes with its real paths (`/api/v1/...`).
-pub fn router(state: Arc<Uanataca>) -> Router {
-    let limit = state.body_limit;
-    let gate = crate::wire::TenantGate::new(
+/// The provider's tenant reading and storage caps, which the dispatch service applies to
+/// every call before the routes (`wire::Gate`).
+fn gate(state: &Arc<Uanataca>) -> Arc<dyn crate::wire::Gate> {
+    Arc::new(crate::wire::TenantGate::new(
         state.clone(),
         state.oneshot.engine(),
         gate_tenant,
         storage_full,
-    );
+    ))
+}
+
+/// The provider's routes with its real paths (`/api/v1/...`).
+pub fn router(state: Arc<Uanataca>) -> Router {
+    let limit = state.body_limit;
     let routes = Router::new()
         .route("/api/v1/hello", get(settings::hello))
         .route("/api/v1/version", get(settings::version))
@@ -239,7 +245,7 @@ pub fn router(state: Arc<Uanataca>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers in the envelope.
         .layer(DefaultBodyLimit::max(limit));
-    gate.wrap(routes).with_state(state)
+    routes.with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Response {
