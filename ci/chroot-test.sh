@@ -79,7 +79,13 @@ run() {
     "$chroot_bin" --userspec=65532:65532 "$root" /usr/local/bin/signsim "$@"
 }
 
-run serve --seed 1 > "$work/stdout" 2> "$work/stderr" &
+# Backgrounded through `exec`, so that $! is the server itself (not a subshell whose
+# child would outlive the kill in cleanup).
+serve_in_root() {
+  exec env -i SIGNSIM_HOST=127.0.0.1 SIGNSIM_PORT=0 RUST_LOG=warn \
+    "$chroot_bin" --userspec=65532:65532 "$root" /usr/local/bin/signsim serve "$@"
+}
+serve_in_root --seed 1 > "$work/stdout" 2> "$work/stderr" &
 server_pid=$!
 url=""
 for _ in $(seq 1 200); do
