@@ -73,7 +73,7 @@ impl Dispatch {
             return (self.providers.first(), request);
         }
         let path = request.uri().path();
-        let first = path[1.min(path.len())..].split('/').next().unwrap_or("");
+        let first = first_segment(path);
         let Some(provider) = self.providers.iter().find(|p| p.slug == first) else {
             return (None, request);
         };
@@ -96,6 +96,13 @@ impl Dispatch {
         }
         (Some(provider), request)
     }
+}
+
+/// `uanataca` for `/uanataca/api/v1/hello`; empty for `/` and `//uanataca` (exactly one
+/// leading slash is taken off: `route` slices the prefix by that length).
+fn first_segment(path: &str) -> &str {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    rest.split('/').next().unwrap_or("")
 }
 
 impl Service<Request> for Dispatch {
@@ -141,15 +148,9 @@ impl Service<Request> for Dispatch {
             // The journal does not record reads of itself, which would drown what a test
             // looks for.
             if path != "/_signsim/requests" {
-                let provider = match slug {
-                    Some(slug) => slug.to_owned(),
-                    None => path
-                        .trim_start_matches('/')
-                        .split('/')
-                        .next()
-                        .unwrap_or("")
-                        .to_owned(),
-                };
+                // A provider's calls are journaled under its slug, the rest under their
+                // first segment (`_signsim`).
+                let provider = slug.unwrap_or_else(|| first_segment(&path)).to_owned();
                 engine.journal.record(JournalEntry {
                     seq: 0,
                     at: engine.now(),
@@ -174,5 +175,17 @@ impl Dispatch {
             Ok(response) => response,
             Err(never) => match never {},
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn first_segment_takes_off_one_slash() {
+        assert_eq!(super::first_segment("/uanataca/api/v1/hello"), "uanataca");
+        assert_eq!(super::first_segment("/uanataca"), "uanataca");
+        assert_eq!(super::first_segment("/"), "");
+        assert_eq!(super::first_segment("//uanataca/x"), "");
+        assert_eq!(super::first_segment("*"), "*");
     }
 }
