@@ -16,7 +16,15 @@ pub struct Event {
     pub id: String,
     /// A short machine-friendly kind: `created`, `otp_sent`, `status`, `signed`, `webhook`.
     pub kind: String,
+    /// For people, in the provider's terms ("status ENROLLREADY → ISSUED").
     pub text: String,
+    /// The status before, on a `status` event (`Engine::record_status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The status after, on a `status` event and on a `created` event that names the
+    /// status the resource was created in (`Engine::record_created`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }
 
 /// One resource as the dashboard lists it, derived from its events.
@@ -25,8 +33,8 @@ pub struct Resource {
     pub provider: String,
     pub tenant: String,
     pub id: String,
-    /// Its status as its latest `status` event says (`ISSUED`, `completed`), else the
-    /// kind of its first event.
+    /// Its status as its latest status change says (the event's typed `to`: `ISSUED`,
+    /// `completed`), else the kind of its first event.
     pub status: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -35,18 +43,6 @@ pub struct Resource {
     pub updated_at: OffsetDateTime,
     /// Its latest event's text.
     pub last: String,
-}
-
-/// What a `status` event's text says the status now is: the part after the arrow of
-/// "status A → B" or "A → B", the status of "created in status X", else the text.
-pub fn status_of(text: &str) -> &str {
-    if let Some((_, to)) = text.rsplit_once('→') {
-        return to.trim();
-    }
-    if let Some((_, status)) = text.rsplit_once(" in status ") {
-        return status.trim();
-    }
-    text.trim()
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -107,10 +103,8 @@ impl Events {
             let Some(resource) = found.get_mut(position) else {
                 continue;
             };
-            if event.kind == "status"
-                || (event.kind == "created" && event.text.contains(" in status "))
-            {
-                resource.status = status_of(&event.text).to_owned();
+            if let Some(to) = &event.to {
+                resource.status.clone_from(to);
             }
             if event.kind != "webhook" {
                 resource.updated_at = event.at;
@@ -151,12 +145,36 @@ impl super::state::Persist for Events {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn event(id: &str, kind: &str, text: &str, to: Option<&str>) -> Event {
+        Event {
+            at: OffsetDateTime::now_utc(),
+            provider: "demo".into(),
+            tenant: "t".into(),
+            id: id.into(),
+            kind: kind.into(),
+            text: text.into(),
+            from: None,
+            to: to.map(str::to_owned),
+        }
+    }
+
     #[test]
-    fn status_of_reads_the_texts_providers_record() {
-        use super::status_of;
-        assert_eq!(status_of("status ENROLLREADY → ISSUED"), "ISSUED");
-        assert_eq!(status_of("submitted → expired"), "expired");
-        assert_eq!(status_of("created in status VIDEOPENDING"), "VIDEOPENDING");
-        assert_eq!(status_of("envelope created"), "envelope created");
+    fn a_resource_status_is_the_typed_to_never_the_text() {
+        let events = Events::default();
+        events.push(event("a", "status", "envelope created", Some("created")));
+        events.push(event("b", "created", "created in status VIDEOPENDING", None));
+        events.push(event("a", "signed", "status X → Y, in the text only", None));
+        let resources = events.resources(&EventFilter::default());
+        let status = |id: &str| {
+            resources
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.status.clone())
+        };
+        assert_eq!(status("a").as_deref(), Some("created"));
+        // No typed status: the kind of its first event, whatever the text says.
+        assert_eq!(status("b").as_deref(), Some("created"));
     }
 }

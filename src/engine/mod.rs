@@ -3,6 +3,7 @@
 //! Providers build their state machines on top of these pieces; nothing in here knows any
 //! provider's paths, field names or status strings.
 
+pub mod acts;
 pub mod clock;
 pub mod events;
 pub mod ids;
@@ -21,7 +22,7 @@ pub mod webhooks;
 
 use crate::pki::{KeyType, Pki, PkiError};
 use clock::Clock;
-use events::{Event, Events};
+use events::Events;
 use ids::Ids;
 use journal::Journal;
 use outbox::{Message, Outbox, Outgoing};
@@ -260,7 +261,7 @@ impl Engine {
 
     /// `now + by`, saturating instead of panicking: the instant to give a timer or an
     /// expiry built from a caller's or a scenario's number.
-    pub fn later(&self, by: time::Duration) -> OffsetDateTime {
+    pub fn after(&self, by: time::Duration) -> OffsetDateTime {
         later(self.now(), by)
     }
 
@@ -268,7 +269,7 @@ impl Engine {
     pub fn webhook(&self, request: WebhookRequest, delay: time::Duration) -> String {
         let id = self.ids.uuid();
         self.webhooks
-            .schedule(id.clone(), request, self.later(delay));
+            .schedule(id.clone(), request, self.after(delay));
         self.wake.notify_one();
         id
     }
@@ -283,25 +284,6 @@ impl Engine {
             self.ids.number(min, max.saturating_add(1))
         };
         Some(std::time::Duration::from_millis(ms))
-    }
-
-    /// Adds a line to a resource's timeline.
-    pub fn record(
-        &self,
-        provider: &str,
-        tenant: &str,
-        id: &str,
-        kind: &str,
-        text: impl Into<String>,
-    ) {
-        self.events.push(Event {
-            at: self.now(),
-            provider: provider.to_owned(),
-            tenant: tenant.to_owned(),
-            id: id.to_owned(),
-            kind: kind.to_owned(),
-            text: text.into(),
-        });
     }
 
     pub fn now(&self) -> OffsetDateTime {

@@ -241,6 +241,8 @@ impl Webhooks {
             id: request.resource.clone(),
             kind: "webhook".to_owned(),
             text: format!("webhook attempt {attempt} to {} {result}", request.url),
+            from: None,
+            to: None,
         });
         let attempt_record = Attempt {
             delivery: id.to_owned(),

@@ -552,7 +552,7 @@ impl OneShot {
             .as_ref()
             .filter(|t| t.to != Status::Issued.as_str());
         if let Some(status) = forced.and_then(|t| Status::parse(&t.to)) {
-            let due = engine.later(seconds(forced.map_or(0, |t| t.after_seconds)));
+            let due = engine.after(seconds(forced.map_or(0, |t| t.after_seconds)));
             engine
                 .timers
                 .at_json(due, tenant, STATUS_TIMER, &(pk, status));
@@ -574,7 +574,7 @@ impl OneShot {
         };
         self.engine
             .timers
-            .at_json(self.engine.later(delay), tenant, SIGN_TIMER, &later);
+            .at_json(self.engine.after(delay), tenant, SIGN_TIMER, &later);
     }
 
     /// Moves a request to `to` whatever its status, as a scenario scripts it.
