@@ -311,16 +311,7 @@ pub async fn create(
         }
     }
     let id = envelope.id.clone();
-    if let Some(scenario) = scenario {
-        engine.record(
-            SLUG,
-            &tenant,
-            &id,
-            "scenario",
-            format!("scenario {}", scenario.name),
-        );
-        engine.scenarios.bind(SLUG, &tenant, &id, scenario);
-    }
+    engine.assign_scenario(SLUG, &tenant, &id, scenario);
     state.script(&tenant, &id, "envelope.create").await?;
     state.create(&tenant, envelope)?;
     Ok((

@@ -13,7 +13,6 @@ mod wire;
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
-use crate::engine::timers::read_payload;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
@@ -73,7 +72,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
 /// Largest identification document or document, decoded (the manual's 10 MB).
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 
-/// A scenario's scripted status, later: `[envelope id, status]`.
+/// A scenario's scripted status, later: `[envelope id, status]` (`Engine::scripted`).
 const STATUS_TIMER: &str = "qitech.status";
 /// An envelope's expiry, so that it shows in the timeline when the clock passes it even
 /// if nobody reads the envelope: its id.
@@ -92,15 +91,11 @@ impl QiTech {
     pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<QiTech> {
         Arc::new_cyclic(|me: &Weak<QiTech>| {
             // What its timers do, registered before any can be set or restored.
-            engine
-                .timers
-                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
-                    if let Some((id, to)) =
-                        read_payload::<(String, model::Status)>(STATUS_TIMER, payload)
-                    {
-                        model.force_status(tenant, &id, to);
-                    }
-                });
+            engine.on_scripted_status(STATUS_TIMER, me.clone(), |model, tenant, id, to| {
+                if let Some(to) = model::Status::parse(to) {
+                    model.force_status(tenant, id, to);
+                }
+            });
             engine
                 .timers
                 .on_model(EXPIRY_TIMER, me.clone(), |model, tenant, id| {
@@ -121,15 +116,9 @@ impl QiTech {
     /// Applies the envelope's scenario for `operation`: latency, a broken connection or a
     /// scripted answer (as the error), and a scripted status later on the virtual clock.
     async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, QError> {
-        let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
-        if let Some(transition) = &applied.transition {
-            if let Some(to) = model::Status::parse(&transition.to) {
-                let due = crate::engine::add_seconds(self.engine.now(), transition.after_seconds);
-                self.engine
-                    .timers
-                    .at_json(due, tenant, STATUS_TIMER, &(id, to));
-            }
-        }
+        let applied = self
+            .engine
+            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(|scripted| QError::Scripted(Box::new(scripted)))?;

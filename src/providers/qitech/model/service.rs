@@ -4,6 +4,7 @@
 use super::{
     CheckOverrides, Document, Envelope, Event, ModelError, PersonalDocument, Signer, Status,
 };
+use crate::engine::acts::StatusChange;
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::scenarios::Applied;
 use crate::engine::{seconds, Engine};
@@ -84,8 +85,9 @@ impl QiTech {
             })
             .ok_or_else(|| ModelError::EnvelopeNotFound(id.to_owned()))?;
         if expired {
+            let change = StatusChange::moved(Status::Submitted.as_str(), Status::Expired.as_str());
             self.engine
-                .record(SLUG, tenant, id, "status", "submitted → expired");
+                .record_status(SLUG, tenant, id, change, "submitted → expired");
         }
         result
     }
@@ -95,8 +97,9 @@ impl QiTech {
         if !self.envelopes.insert_new(tenant, id.clone(), envelope) {
             return Err(ModelError::DuplicateEnvelope(id));
         }
+        let change = StatusChange::created(Status::Created.as_str());
         self.engine
-            .record(SLUG, tenant, &id, "status", "envelope created");
+            .record_status(SLUG, tenant, &id, change, "envelope created");
         Ok(())
     }
 
@@ -170,8 +173,9 @@ impl QiTech {
             }
             Ok(envelope.clone())
         })?;
+        let change = StatusChange::moved(Status::Created.as_str(), Status::Submitted.as_str());
         self.engine
-            .record(SLUG, tenant, id, "status", "created → submitted");
+            .record_status(SLUG, tenant, id, change, "created → submitted");
         for signer in &envelope.signers {
             let Some(code) = &signer.link_code else {
                 continue;
@@ -216,8 +220,9 @@ impl QiTech {
             envelope.apply(Event::Cancel)?;
             Ok(from)
         })?;
+        let change = StatusChange::moved(from.as_str(), Status::Canceled.as_str());
         self.engine
-            .record(SLUG, tenant, id, "status", format!("{from} → canceled"));
+            .record_status(SLUG, tenant, id, change, format!("{from} → canceled"));
         Ok(())
     }
 
@@ -232,13 +237,9 @@ impl QiTech {
             Ok(from)
         });
         if let Ok(from) = moved {
-            self.engine.record(
-                SLUG,
-                tenant,
-                id,
-                "status",
-                format!("{from} → {to} (scenario)"),
-            );
+            let change = StatusChange::moved(from.as_str(), to.as_str());
+            let text = format!("{from} → {to} (scenario)");
+            self.engine.record_status(SLUG, tenant, id, change, text);
         }
     }
 
@@ -395,8 +396,9 @@ impl QiTech {
             envelope.completed_at = Some(now);
             Ok(envelope.clone())
         })?;
+        let change = StatusChange::moved(Status::Submitted.as_str(), Status::Completed.as_str());
         self.engine
-            .record(SLUG, tenant, id, "status", "submitted → completed");
+            .record_status(SLUG, tenant, id, change, "submitted → completed");
         let applied = self.engine.scenarios.on(SLUG, tenant, id, "webhook");
         if let Some(config) = self.hooks.get(tenant, &()) {
             let down = (!applied.deliver)
@@ -427,7 +429,7 @@ impl QiTech {
             FileLink {
                 envelope: envelope.to_owned(),
                 kind,
-                expires_at: self.engine.now() + seconds(URL_LIFETIME_SECONDS),
+                expires_at: self.engine.after(seconds(URL_LIFETIME_SECONDS)),
             },
         );
         self.engine
@@ -448,7 +450,7 @@ impl QiTech {
             FileLink {
                 envelope: envelope.to_owned(),
                 kind,
-                expires_at: crate::engine::later(self.engine.now(), seconds(URL_LIFETIME_SECONDS)),
+                expires_at: self.engine.after(seconds(URL_LIFETIME_SECONDS)),
             },
         );
         self.engine
