@@ -15,6 +15,7 @@ mod openapi;
 mod pages;
 mod paths;
 mod qitech;
+mod qitech_status;
 mod receiver;
 mod sandbox;
 mod scenarios;

@@ -41,7 +41,7 @@ pub(crate) async fn post(sim: &Sim, path: &str, body: Value) -> Answer {
     call(sim, Method::POST, &q(sim, path), Some(KEY), Some(body)).await
 }
 
-async fn patch(sim: &Sim, id: &str, status: &str) -> Answer {
+pub(crate) async fn patch(sim: &Sim, id: &str, status: &str) -> Answer {
     let url = q(sim, &format!("/sign/envelope/{id}"));
     call(
         sim,
