@@ -2,8 +2,8 @@
 //! the signer's act (JSON for tests, a page behind `signature_url` for people), the file
 //! URLs the API hands out, and a receiver that is always down.
 
-use super::model::service::{SignInput, Signed};
 use super::model::{CheckOverrides, ModelError};
+use super::service::signing::{SignInput, Signed};
 use super::wire::webhook::{EndpointForm, HookConfig};
 use super::wire::QError;
 use super::{QiTech, SLUG};
@@ -142,7 +142,7 @@ async fn sign_call(
                 "status": "signed",
                 "envelope_status": envelope_status,
                 "signer_id": signed.signer.id,
-                "signed_at": signed.signer.signed_at.map(super::wire::timestamp),
+                "signed_at": signed.signer.signed_at.map(super::wire::render::timestamp),
             });
             let done = if signed.completed {
                 "Everyone has signed: the envelope is completed."
@@ -305,7 +305,7 @@ async fn file(State(state): State<Arc<QiTech>>, Path(name): Path<String>) -> Res
 /// What the resource page links for an envelope: each original and each dossier, by a
 /// file URL valid for 24 hours (as the API's own URLs), and each signer's signing page.
 pub fn resource_links(state: Arc<QiTech>) -> crate::providers::LinksFn {
-    use super::model::service::FileKind;
+    use super::service::files::FileKind;
     Arc::new(move |tenant: &str, id: &str| {
         let Ok(envelope) = state.get(tenant, id) else {
             return Default::default();

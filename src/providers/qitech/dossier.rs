@@ -3,7 +3,7 @@
 //! fresh single-use certificate, each signature an incremental update.
 
 use super::model::{Document, Dossier, Envelope, Signer};
-use super::wire::timestamp;
+use super::wire::render::timestamp;
 use crate::engine::Engine;
 use crate::pki::{text_pdf, SignerIdentity};
 use sha2::{Digest, Sha256};

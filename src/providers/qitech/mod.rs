@@ -3,20 +3,30 @@
 //!
 //! Every call carries `Authorization: <api key>` (the plain key, no scheme); each key is a
 //! tenant and sees only its own envelopes.
+//!
+//! This file holds the provider's entry in the registry, its state (`QiTech`) with what
+//! its timers do, the scenario effects of an operation (`QiTech::script`) and the routes.
+//! Below it, layers point down: `handlers/` (one file per resource) read the request
+//! through `wire/` and run `service/` (the operations with their engine effects: expiry,
+//! signing, file URLs), which changes `model/` (the data and its table of moves);
+//! `dossier.rs` builds the signed dossiers, `admin.rs` the `/_signsim/qitech` calls and
+//! pages.
 
 mod admin;
 mod dossier;
 mod handlers;
 mod model;
+mod service;
 mod wire;
+
+use handlers::{documents, envelopes, reports, signers};
 
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
-use axum::http::request::Parts;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -69,20 +79,14 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     match_fields: &["subject", "name", "email", "phone", "document_number"],
 };
 
-/// Largest identification document or document, decoded (the manual's 10 MB).
-pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
-
 /// A scenario's scripted status, later: `[envelope id, status]` (`Engine::scripted`).
 const STATUS_TIMER: &str = "qitech.status";
-/// An envelope's expiry, so that it shows in the timeline when the clock passes it even
-/// if nobody reads the envelope: its id.
-pub(crate) const EXPIRY_TIMER: &str = "qitech.expire";
 
 pub struct QiTech {
     engine: Arc<Engine>,
     envelopes: Arc<TenantStore<String, model::Envelope>>,
-    links: Links<model::service::LinkTarget>,
-    files: Links<model::service::FileLink>,
+    links: Links<service::signing::LinkTarget>,
+    files: Links<service::files::FileLink>,
     hooks: Arc<TenantStore<(), wire::webhook::HookConfig>>,
     body_limit: usize,
 }
@@ -96,11 +100,7 @@ impl QiTech {
                     model.force_status(tenant, id, to);
                 }
             });
-            engine
-                .timers
-                .on_model(EXPIRY_TIMER, me.clone(), |model, tenant, id| {
-                    model.get(tenant, id).ok();
-                });
+            service::expiry::on_expiry(&engine, me.clone());
             QiTech {
                 envelopes: engine.new_store("qitech.envelopes"),
                 links: Links::new(&engine, "qitech.links"),
@@ -108,9 +108,13 @@ impl QiTech {
                 hooks: engine.new_store("qitech.hooks"),
                 engine,
                 // base64 makes a 10 MB file about 13.4 MB of JSON.
-                body_limit: body_limit.max(MAX_FILE_BYTES * 4 / 3 + 64 * 1024),
+                body_limit: body_limit.max(wire::request::MAX_FILE_BYTES * 4 / 3 + 64 * 1024),
             }
         })
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     /// Applies the envelope's scenario for `operation`: latency, a broken connection or a
@@ -128,40 +132,7 @@ impl QiTech {
 
 /// The call's API key, for the journal.
 fn journal_tenant(_: &QiTech, headers: &HeaderMap) -> Option<String> {
-    tenant(headers).ok()
-}
-
-/// Extracts the API key, which is the tenant; a call without one answers 401.
-pub struct ApiKey(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
-    type Rejection = QError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ApiKey, QError> {
-        tenant(&parts.headers).map(ApiKey)
-    }
-}
-
-/// The API key is the tenant. The manual sends it bare; a scheme in front of it is a
-/// client bug the real service would reject, so it is refused here too.
-fn tenant(headers: &HeaderMap) -> Result<String, QError> {
-    let key = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or("");
-    if key.is_empty() {
-        return Err(QError::unauthenticated(
-            "Missing API key: send it in the Authorization header (Authorization: <api key>)",
-        ));
-    }
-    let lower = key.to_ascii_lowercase();
-    if lower.starts_with("bearer ") || lower.starts_with("basic ") {
-        return Err(QError::unauthenticated(
-            "Invalid API key: send the key alone, without a scheme (Authorization: <api key>)",
-        ));
-    }
-    Ok(key.to_owned())
+    wire::api_key::tenant(headers).ok()
 }
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to
@@ -179,28 +150,31 @@ fn gate(state: &Arc<QiTech>) -> Arc<dyn crate::wire::Gate> {
 pub fn router(state: Arc<QiTech>) -> Router {
     let limit = state.body_limit;
     let routes = Router::new()
-        .route("/sign/envelope", post(handlers::create))
+        .route("/sign/envelope", post(envelopes::create))
         .route(
             "/sign/envelope/{id}",
-            get(handlers::get_envelope).patch(handlers::patch),
+            get(envelopes::get_envelope).patch(envelopes::patch),
         )
-        .route("/sign/envelope/{id}/document", post(handlers::add_document))
+        .route(
+            "/sign/envelope/{id}/document",
+            post(documents::add_document),
+        )
         .route(
             "/sign/envelope/{id}/document/{document_id}/report",
-            get(handlers::document_report),
+            get(reports::document_report),
         )
-        .route("/sign/envelope/{id}/report", get(handlers::report))
+        .route("/sign/envelope/{id}/report", get(reports::report))
         .route(
             "/sign/envelope/{id}/signer/{signer_id}",
-            get(handlers::signer),
+            get(signers::signer),
         )
         .route(
             "/sign/envelope/{id}/signer/{signer_id}/face",
-            get(handlers::face),
+            get(signers::face),
         )
         .route(
             "/sign/envelope/{id}/signer/{signer_id}/personal_document",
-            post(handlers::add_personal_document).get(handlers::personal_documents),
+            post(signers::add_personal_document).get(signers::personal_documents),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,7 +1,7 @@
-//! QI Tech Sign's envelopes as a state machine: statuses, the one table of moves between
-//! them, signers and their checks. No HTTP types here; `service.rs` adds the engine effects.
-
-pub mod service;
+//! QI Tech Sign's envelopes as data and a state machine: statuses, the one table of moves
+//! between them, signers, documents and the identity checks, and when an envelope's date
+//! runs out (`deadline`, `Envelope::expire_if_due`). No wire, HTTP or engine effects here:
+//! `super::service` adds those, `super::wire` reads and renders this data.
 
 use crate::engine::outbox::Channel;
 use bytes::Bytes;

@@ -1,10 +1,9 @@
-//! The `envelope_completed` webhook: the documented body, signed with HMAC-SHA1 of
-//! `endpoint + method + payload` under the API key's `signature_key` (header `Signature`).
+//! The `envelope_completed` webhook on the wire: what support sets up for an API key, the
+//! documented body, and its signature, HMAC-SHA1 of `endpoint + method + payload` under the
+//! key's `signature_key` (header `Signature`). Queuing the delivery is the service's
+//! (`service::signing`).
 
-use crate::engine::webhooks::WebhookRequest;
-use crate::engine::Engine;
 use crate::providers::qitech::model::Envelope;
-use crate::providers::qitech::SLUG;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha1::Sha1;
@@ -96,33 +95,6 @@ pub fn body(envelope: &Envelope) -> Value {
         "webhook_type": "envelope_completed",
         "signers": signers,
     })
-}
-
-/// Queues the delivery. `down` replaces the URL with one that always fails (scenario
-/// `webhook-receiver-down`); the signature is still computed for the configured URL.
-pub fn send(
-    engine: &Engine,
-    tenant: &str,
-    envelope: &Envelope,
-    config: &HookConfig,
-    down: Option<String>,
-) {
-    let payload = body(envelope).to_string();
-    let signed = signature(&config.signature_key, &config.endpoint(), "POST", &payload);
-    engine.webhook(
-        WebhookRequest {
-            provider: SLUG,
-            tenant: tenant.to_owned(),
-            resource: envelope.id.clone(),
-            url: down.unwrap_or_else(|| config.url.clone()),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("signature".into(), signed),
-            ],
-            body: payload.into(),
-        },
-        time::Duration::ZERO,
-    );
 }
 
 impl crate::engine::quota::Stored for HookConfig {}

@@ -1,46 +1,23 @@
-//! The envelope operations with their engine effects: links and tokens to the outbox,
-//! expiry on the virtual clock, dossiers on completion, the signed webhook.
+//! An envelope out for signature: submitting it sends each signer the signature link, the
+//! link sends an authentication token, the signer's act checks CPF and token and records
+//! the identity checks, and the last signature completes the envelope (dossiers, the
+//! signed `envelope_completed` webhook).
 
-use super::{
-    CheckOverrides, Document, Envelope, Event, ModelError, PersonalDocument, Signer, Status,
-};
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::scenarios::Applied;
-use crate::engine::{seconds, Engine};
-use crate::providers::qitech::wire::webhook;
+use crate::engine::webhooks::WebhookRequest;
+use crate::providers::qitech::model::{
+    self, CheckOverrides, Envelope, Event, ModelError, Signer, Status,
+};
+use crate::providers::qitech::wire::webhook::{self, HookConfig};
 use crate::providers::qitech::{dossier, QiTech, SLUG};
-use bytes::Bytes;
-use std::sync::Arc;
-use time::OffsetDateTime;
-
-/// How long a dossier (or image) URL stays valid, as the manual says.
-pub const URL_LIFETIME_SECONDS: u64 = 24 * 60 * 60;
 
 /// Whose signature a link is for (its tenant is the one that owns the link).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LinkTarget {
     pub envelope: String,
     pub signer: String,
-}
-
-/// What a file URL serves.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub enum FileKind {
-    /// A document as it was added (the resource page's link; the API has none).
-    Original(String),
-    Dossier(String),
-    Front(String),
-    Back(String),
-    Face(String),
-}
-
-/// What a file URL serves (its tenant is the one that owns the link).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FileLink {
-    pub envelope: String,
-    pub kind: FileKind,
-    pub expires_at: OffsetDateTime,
 }
 
 /// Values the signer's act may set; unset ones come from the scenario, then the defaults.
@@ -59,100 +36,6 @@ pub struct Signed {
 }
 
 impl QiTech {
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
-    }
-
-    /// The envelope, after moving it to `expired` if its deadline passed.
-    pub fn get(&self, tenant: &str, id: &str) -> Result<Envelope, ModelError> {
-        self.update(tenant, id, |envelope| Ok(envelope.clone()))
-    }
-
-    /// Runs `f` under the envelope's lock, after the expiry check.
-    pub fn update<R>(
-        &self,
-        tenant: &str,
-        id: &str,
-        f: impl FnOnce(&mut Envelope) -> Result<R, ModelError>,
-    ) -> Result<R, ModelError> {
-        let now = self.engine.now();
-        let key = id.to_owned();
-        let (expired, result) = self
-            .envelopes
-            .update(tenant, &key, |envelope| {
-                let expired = envelope.expire_if_due(now);
-                (expired, f(envelope))
-            })
-            .ok_or_else(|| ModelError::EnvelopeNotFound(id.to_owned()))?;
-        if expired {
-            let change = StatusChange::moved(Status::Submitted.as_str(), Status::Expired.as_str());
-            self.engine
-                .record_status(SLUG, tenant, id, change, "submitted → expired");
-        }
-        result
-    }
-
-    pub fn create(&self, tenant: &str, envelope: Envelope) -> Result<(), ModelError> {
-        let id = envelope.id.clone();
-        if !self.envelopes.insert_new(tenant, id.clone(), envelope) {
-            return Err(ModelError::DuplicateEnvelope(id));
-        }
-        let change = StatusChange::created(Status::Created.as_str());
-        self.engine
-            .record_status(SLUG, tenant, &id, change, "envelope created");
-        Ok(())
-    }
-
-    pub fn add_document(
-        &self,
-        tenant: &str,
-        id: &str,
-        document: Document,
-    ) -> Result<Document, ModelError> {
-        let added = self.update(tenant, id, |envelope| {
-            if envelope.status != Status::Created {
-                return Err(ModelError::NotEditable(envelope.status));
-            }
-            if envelope.documents.iter().any(|d| d.id == document.id) {
-                return Err(ModelError::DuplicateDocument(document.id.clone()));
-            }
-            envelope.documents.push(document.clone());
-            Ok(document)
-        })?;
-        self.engine.record(
-            SLUG,
-            tenant,
-            id,
-            "document",
-            format!("document {} added", added.id),
-        );
-        Ok(added)
-    }
-
-    pub fn add_personal_document(
-        &self,
-        tenant: &str,
-        id: &str,
-        signer_id: &str,
-        document: PersonalDocument,
-    ) -> Result<PersonalDocument, ModelError> {
-        self.update(tenant, id, |envelope| {
-            if !matches!(envelope.status, Status::Created | Status::Submitted) {
-                return Err(ModelError::NotEditable(envelope.status));
-            }
-            let signer = envelope.signer_mut(signer_id)?;
-            if signer.signed_at.is_some() {
-                return Err(ModelError::AlreadySigned);
-            }
-            // A new image of the same template replaces the old one.
-            signer
-                .personal_documents
-                .retain(|d| d.template != document.template);
-            signer.personal_documents.push(document.clone());
-            Ok(document)
-        })
-    }
-
     /// Sends the envelope: each signer gets the signature link by their
     /// `document_submission_method` (unless the scenario holds messages back).
     pub fn submit(&self, tenant: &str, id: &str, applied: &Applied) -> Result<(), ModelError> {
@@ -205,44 +88,6 @@ impl QiTech {
         Ok(())
     }
 
-    /// Fires the expiry at the deadline on the virtual clock, so that it shows in the
-    /// timeline when the clock passes it even if nobody reads the envelope.
-    fn expire_later(&self, tenant: &str, envelope: &Envelope) {
-        let due = crate::engine::later(envelope.expires_at, time::Duration::seconds(1));
-        self.engine
-            .timers
-            .at(due, tenant, super::super::EXPIRY_TIMER, envelope.id.clone());
-    }
-
-    pub fn cancel(&self, tenant: &str, id: &str) -> Result<(), ModelError> {
-        let from = self.update(tenant, id, |envelope| {
-            let from = envelope.status;
-            envelope.apply(Event::Cancel)?;
-            Ok(from)
-        })?;
-        let change = StatusChange::moved(from.as_str(), Status::Canceled.as_str());
-        self.engine
-            .record_status(SLUG, tenant, id, change, format!("{from} → canceled"));
-        Ok(())
-    }
-
-    /// A scenario's scripted status; `completed` needs signatures and is not forced.
-    pub fn force_status(&self, tenant: &str, id: &str, to: Status) {
-        if to == Status::Completed {
-            return;
-        }
-        let moved = self.update(tenant, id, |envelope| {
-            let from = envelope.status;
-            envelope.status = to;
-            Ok(from)
-        });
-        if let Ok(from) = moved {
-            let change = StatusChange::moved(from.as_str(), to.as_str());
-            let text = format!("{from} → {to} (scenario)");
-            self.engine.record_status(SLUG, tenant, id, change, text);
-        }
-    }
-
     pub fn signature_url(&self, code: &str) -> String {
         self.engine.link(&format!("/_signsim/{SLUG}/s/{code}"))
     }
@@ -285,7 +130,7 @@ impl QiTech {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn message(
+    pub(super) fn message(
         &self,
         tenant: &str,
         envelope: &str,
@@ -338,7 +183,7 @@ impl QiTech {
                 return Err(ModelError::AlreadySigned);
             }
             if let Some(cpf) = &input.cpf {
-                if super::digits(cpf) != signer.cpf_digits() {
+                if model::digits(cpf) != signer.cpf_digits() {
                     return Err(ModelError::CpfMismatch);
                 }
             }
@@ -403,7 +248,7 @@ impl QiTech {
         if let Some(config) = self.hooks.get(tenant, &()) {
             let down = (!applied.deliver)
                 .then(|| self.engine.link(&format!("/_signsim/{SLUG}/receiver-down")));
-            webhook::send(&self.engine, tenant, &envelope, &config, down);
+            self.send_webhook(tenant, &envelope, &config, down);
         } else {
             self.engine.record(
                 SLUG,
@@ -416,92 +261,36 @@ impl QiTech {
         Ok(())
     }
 
-    pub fn set_webhook(&self, tenant: &str, config: webhook::HookConfig) {
+    pub fn set_webhook(&self, tenant: &str, config: HookConfig) {
         self.hooks.insert(tenant, (), config);
     }
 
-    /// A URL for a file of an envelope, valid for 24 hours of the virtual clock.
-    pub fn file_url(&self, tenant: &str, envelope: &str, kind: FileKind, ext: &str) -> String {
-        let token = self.engine.ids.uuid();
-        self.files.insert_as(
-            tenant,
-            token.clone(),
-            FileLink {
-                envelope: envelope.to_owned(),
-                kind,
-                expires_at: self.engine.after(seconds(URL_LIFETIME_SECONDS)),
+    /// Queues the delivery. `down` replaces the URL with one that always fails (scenario
+    /// `webhook-receiver-down`); the signature is still computed for the configured URL.
+    fn send_webhook(
+        &self,
+        tenant: &str,
+        envelope: &Envelope,
+        config: &HookConfig,
+        down: Option<String>,
+    ) {
+        let payload = webhook::body(envelope).to_string();
+        let signed =
+            webhook::signature(&config.signature_key, &config.endpoint(), "POST", &payload);
+        self.engine.webhook(
+            WebhookRequest {
+                provider: SLUG,
+                tenant: tenant.to_owned(),
+                resource: envelope.id.clone(),
+                url: down.unwrap_or_else(|| config.url.clone()),
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("signature".into(), signed),
+                ],
+                body: payload.into(),
             },
+            time::Duration::ZERO,
         );
-        self.engine
-            .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"))
-    }
-
-    /// A URL for a file of an envelope, as the resource page shows it: like `file_url`, but
-    /// its token is derived from the tenant, envelope and file instead of drawn from the
-    /// seeded ids, so looking at a page does not change the ids a seeded run hands out
-    /// next. Opening the page again renews the same URL.
-    pub fn page_file_url(&self, tenant: &str, envelope: &str, kind: FileKind, ext: &str) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("page-file\0{tenant}\0{envelope}\0{kind:?}"));
-        let token = hex::encode(&digest[..16]);
-        self.files.insert_as(
-            tenant,
-            token.clone(),
-            FileLink {
-                envelope: envelope.to_owned(),
-                kind,
-                expires_at: self.engine.after(seconds(URL_LIFETIME_SECONDS)),
-            },
-        );
-        self.engine
-            .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"))
-    }
-
-    /// The tenant and file a file URL's token leads to.
-    pub fn file_link(&self, token: &str) -> Option<(String, FileLink)> {
-        self.files.get(token)
-    }
-
-    /// The bytes and content type a file link serves, if they still exist.
-    pub fn file(&self, tenant: &str, link: &FileLink) -> Option<(Bytes, String)> {
-        let envelope = self.get(tenant, &link.envelope).ok()?;
-        match &link.kind {
-            FileKind::Original(document) => envelope
-                .documents
-                .iter()
-                .find(|d| &d.id == document)
-                .map(|d| (d.bytes.clone(), "application/pdf".to_owned())),
-            FileKind::Dossier(document) => envelope
-                .dossiers
-                .iter()
-                .find(|d| &d.document_id == document)
-                .map(|d| (d.bytes.clone(), "application/pdf".to_owned())),
-            FileKind::Front(signer) | FileKind::Back(signer) => {
-                let front = matches!(link.kind, FileKind::Front(_));
-                let signer = envelope.signer(signer).ok()?;
-                signer
-                    .personal_documents
-                    .iter()
-                    .find(|d| d.template.is_front() == front)
-                    .map(|d| (d.bytes.clone(), content_type(&d.file_type).to_owned()))
-            }
-            FileKind::Face(signer) => envelope
-                .signer(signer)
-                .ok()
-                .filter(|s| s.signed_at.is_some())
-                .map(|_| (Bytes::from_static(FACE_JPEG), "image/jpeg".to_owned())),
-        }
-    }
-}
-
-/// The face "captured" at signing: a tiny grey JPEG.
-pub const FACE_JPEG: &[u8] = include_bytes!("face.jpg");
-
-pub fn content_type(file_type: &str) -> &'static str {
-    match file_type {
-        "png" => "image/png",
-        "pdf" => "application/pdf",
-        _ => "image/jpeg",
     }
 }
 
@@ -539,4 +328,3 @@ fn value_bool(value: &serde_json::Value) -> Option<bool> {
 }
 
 impl crate::engine::quota::Stored for LinkTarget {}
-impl crate::engine::quota::Stored for FileLink {}

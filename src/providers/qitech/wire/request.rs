@@ -1,21 +1,19 @@
-//! The API calls under `/sign/envelope`: parse and check the request, run the model,
-//! render QI Tech's shapes.
+//! Reading and checking the bodies of QI Tech's API calls: each field's type and form,
+//! the limits on files, and the parsed result as the model's data (`parse_envelope`,
+//! `parse_document`, `parse_personal_document`, `requested_status`). Errors answer in QI
+//! Tech's shape, naming the field (`signers[0].phone.number`).
 
-use super::model::service::FileKind;
-use super::model::{self, Document, Envelope, PersonalDocument, Phone, Signer, Status, Template};
-use super::wire::{self, timestamp, Path, QError, QResult};
-use super::{ApiKey, QiTech, MAX_FILE_BYTES, SLUG};
+use super::QError;
 use crate::engine::outbox::Channel;
-use crate::wire::{Fields, RequestedScenario};
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::Json;
-use base64::Engine as _;
-use serde_json::{json, Map, Value};
-use std::sync::Arc;
+use crate::providers::qitech::model::{
+    self, Document, Envelope, PersonalDocument, Phone, Signer, Status, Template,
+};
+use serde_json::{Map, Value};
 use time::macros::format_description;
-use time::Date;
+use time::{Date, OffsetDateTime};
+
+/// Largest identification document or document, decoded (the manual's 10 MB).
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 
 /// A text member of `object`; numbers are taken as text, blank text counts as absent.
 /// `path` names the member in errors (`signers[0].phone.number`).
@@ -218,8 +216,12 @@ fn parse_signer(value: &Value, index: usize) -> Result<Signer, QError> {
     Ok(signer)
 }
 
-fn parse_envelope(state: &QiTech, values: &Map<String, Value>) -> Result<Envelope, QError> {
-    let now = state.engine().now();
+/// The body of `POST /sign/envelope`, checked: a new envelope in status `created` as of
+/// `now`.
+pub fn parse_envelope(
+    now: OffsetDateTime,
+    values: &Map<String, Value>,
+) -> Result<Envelope, QError> {
     let id = required(values, "id", "id")?;
     let subject = required(values, "subject", "subject")?;
     let expiration = required(values, "expiration_date", "expiration_date")?;
@@ -273,101 +275,22 @@ fn parse_envelope(state: &QiTech, values: &Map<String, Value>) -> Result<Envelop
     })
 }
 
-/// What a scenario's `match` may test, taken from one signer (or the envelope).
-fn match_field(envelope: &Envelope, signer: &Signer, field: &str) -> Option<String> {
-    match field {
-        "subject" => Some(envelope.subject.clone()),
-        "name" => Some(signer.name.clone()),
-        "email" => signer.email.clone(),
-        "phone" => signer.phone.as_ref().map(Phone::e164),
-        "document_number" => Some(signer.document_number.clone()),
-        _ => None,
-    }
-}
-
-pub async fn create(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    RequestedScenario(requested): RequestedScenario,
-    request: Request,
-) -> QResult {
-    let fields = Fields::read_json(request, state.body_limit).await?;
-    let envelope = parse_envelope(&state, &fields.values)?;
-    if state.envelopes.contains(&tenant, &envelope.id) {
-        return Err(model::ModelError::DuplicateEnvelope(envelope.id).into());
-    }
-    let engine = state.engine();
-    // The header wins; else the first signer whose data a scenario's `match` fits.
-    let mut scenario = None;
-    for signer in &envelope.signers {
-        scenario = engine
-            .scenarios
-            .choose(SLUG, requested.as_deref(), |f| {
-                match_field(&envelope, signer, f)
-            })
-            .map_err(|e| QError::invalid(e, "Cenário desconhecido"))?;
-        if scenario.is_some() {
-            break;
-        }
-    }
-    let id = envelope.id.clone();
-    engine.assign_scenario(SLUG, &tenant, &id, scenario);
-    state.script(&tenant, &id, "envelope.create").await?;
-    state.create(&tenant, envelope)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "status": "created" })),
-    )
-        .into_response())
-}
-
-pub async fn get_envelope(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path(id): Path<String>,
-) -> QResult {
-    state.script(&tenant, &id, "envelope.get").await?;
-    let envelope = state.get(&tenant, &id)?;
-    let body = wire::envelope(&envelope, |s| {
-        s.link_code.as_deref().map(|c| state.signature_url(c))
-    });
-    Ok(Json(body).into_response())
-}
-
-pub async fn patch(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path(id): Path<String>,
-    request: Request,
-) -> QResult {
-    let fields = Fields::read_json(request, state.body_limit).await?;
-    let status = one_of(
-        required(&fields.values, "status", "status")?,
+/// The status `PATCH /sign/envelope/{id}` asks for: `submitted` or `canceled`.
+pub fn requested_status(values: &Map<String, Value>) -> Result<String, QError> {
+    one_of(
+        required(values, "status", "status")?,
         &["submitted", "canceled"],
         "status",
-    )?;
-    // Unknown envelopes are reported before scenarios run.
-    state.get(&tenant, &id)?;
-    if status == "submitted" {
-        let applied = state.script(&tenant, &id, "envelope.submit").await?;
-        state.submit(&tenant, &id, &applied)?;
-    } else {
-        state.script(&tenant, &id, "envelope.cancel").await?;
-        state.cancel(&tenant, &id)?;
-    }
-    Ok(Json(json!({ "status": status })).into_response())
+    )
 }
 
-pub async fn add_document(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path(id): Path<String>,
-    request: Request,
-) -> QResult {
-    let fields = Fields::read_json(request, state.body_limit).await?;
-    state.get(&tenant, &id)?;
-    state.script(&tenant, &id, "document.add").await?;
-    let values = &fields.values;
+/// The body of `POST /sign/envelope/{id}/document`, checked: a readable PDF of at most
+/// 10 MB. Its id is the one given, else `new_id()` (drawn only once the body is good).
+pub fn parse_document(
+    values: &Map<String, Value>,
+    now: OffsetDateTime,
+    new_id: impl FnOnce() -> String,
+) -> Result<Document, QError> {
     let b64 = required(values, "document_b64", "document_b64")?;
     let name = required(values, "name", "name")?;
     one_of(
@@ -382,25 +305,16 @@ pub async fn add_document(
             "'document_b64' não é um PDF válido",
         ));
     }
-    let document_id = match text(values, "id", "id")? {
+    let id = match text(values, "id", "id")? {
         Some(given) => given,
-        None => state.engine().ids.uuid(),
+        None => new_id(),
     };
-    let added = state.add_document(
-        &tenant,
-        &id,
-        Document {
-            id: document_id,
-            name,
-            bytes,
-            created_at: state.engine().now(),
-        },
-    )?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": added.id, "created_at": timestamp(added.created_at) })),
-    )
-        .into_response())
+    Ok(Document {
+        id,
+        name,
+        bytes,
+        created_at: now,
+    })
 }
 
 /// The first bytes a file of `file_type` starts with.
@@ -412,16 +326,12 @@ fn looks_like(file_type: &str, bytes: &[u8]) -> bool {
     }
 }
 
-pub async fn add_personal_document(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path((id, signer_id)): Path<(String, String)>,
-    request: Request,
-) -> QResult {
-    let fields = Fields::read_json(request, state.body_limit).await?;
-    state.get(&tenant, &id)?.signer(&signer_id)?;
-    state.script(&tenant, &id, "personal_document.add").await?;
-    let values = &fields.values;
+/// The body of `POST .../signer/{signer_id}/personal_document`, checked: a template the
+/// API analyses and a file of the type it says (`jpeg` unless told).
+pub fn parse_personal_document(
+    values: &Map<String, Value>,
+    now: OffsetDateTime,
+) -> Result<PersonalDocument, QError> {
     let b64 = required(values, "document_b64", "document_b64")?;
     let template = one_of(
         required(values, "template", "template")?,
@@ -447,165 +357,10 @@ pub async fn add_personal_document(
             format!("'document_b64' não é um arquivo {file_type}"),
         ));
     }
-    let added = state.add_personal_document(
-        &tenant,
-        &id,
-        &signer_id,
-        PersonalDocument {
-            template,
-            file_type,
-            bytes,
-            created_at: state.engine().now(),
-        },
-    )?;
-    state.engine().record(
-        SLUG,
-        &tenant,
-        &id,
-        "document",
-        format!("{} added for signer {signer_id}", added.template.as_str()),
-    );
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "created_at": timestamp(added.created_at) })),
-    )
-        .into_response())
-}
-
-pub async fn signer(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path((id, signer_id)): Path<(String, String)>,
-) -> QResult {
-    state.script(&tenant, &id, "signer.get").await?;
-    let envelope = state.get(&tenant, &id)?;
-    let signer = envelope.signer(&signer_id)?;
-    let mut body = json!({
-        "name": signer.name,
-        "email": signer.email,
-        "status": signer.status(),
-        "signed_at": signer.signed_at.map(timestamp),
-    });
-    if signer.email.is_none() {
-        if let Some(map) = body.as_object_mut() {
-            map.remove("email");
-        }
-    }
-    Ok(Json(body).into_response())
-}
-
-pub async fn face(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path((id, signer_id)): Path<(String, String)>,
-) -> QResult {
-    state.script(&tenant, &id, "signer.face").await?;
-    let envelope = state.get(&tenant, &id)?;
-    let signer = envelope.signer(&signer_id)?;
-    if signer.signed_at.is_none() {
-        return Err(QError::not_found(
-            "FACE_IMAGE_NOT_FOUND",
-            format!("Signer {signer_id} has no face image yet: it is taken when they sign"),
-            format!("O signatário {signer_id} ainda não tem imagem do rosto"),
-        ));
-    }
-    let url = state.file_url(&tenant, &id, FileKind::Face(signer_id), "jpeg");
-    Ok(Json(json!({ "face_image_url": url })).into_response())
-}
-
-pub async fn personal_documents(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path((id, signer_id)): Path<(String, String)>,
-) -> QResult {
-    state
-        .script(&tenant, &id, "signer.personal_document")
-        .await?;
-    let envelope = state.get(&tenant, &id)?;
-    let signer = envelope.signer(&signer_id)?;
-    if signer.personal_documents.is_empty() {
-        return Err(QError::not_found(
-            "PERSONAL_DOCUMENT_NOT_FOUND",
-            format!("Signer {signer_id} has no identification document"),
-            format!("O signatário {signer_id} não tem documento de identificação"),
-        ));
-    }
-    let url = |front: bool| {
-        signer
-            .personal_documents
-            .iter()
-            .find(|d| d.template.is_front() == front)
-            .map(|d| {
-                let kind = if front {
-                    FileKind::Front(signer_id.clone())
-                } else {
-                    FileKind::Back(signer_id.clone())
-                };
-                state.file_url(&tenant, &id, kind, &d.file_type)
-            })
-    };
-    Ok(Json(json!({
-        "document_front_url": url(true),
-        "document_back_url": url(false),
-    }))
-    .into_response())
-}
-
-pub async fn report(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path(id): Path<String>,
-) -> QResult {
-    state.script(&tenant, &id, "report").await?;
-    let envelope = state.get(&tenant, &id)?;
-    let status = wire::report_status(&envelope);
-    let reports: Vec<Value> = if status == "available" {
-        envelope
-            .dossiers
-            .iter()
-            .map(|d| {
-                let kind = FileKind::Dossier(d.document_id.clone());
-                json!({ "id": d.document_id, "url": state.file_url(&tenant, &id, kind, "pdf") })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(
-        Json(json!({ "id": envelope.id, "status": status, "documents_reports": reports }))
-            .into_response(),
-    )
-}
-
-pub async fn document_report(
-    State(state): State<Arc<QiTech>>,
-    ApiKey(tenant): ApiKey,
-    Path((id, document_id)): Path<(String, String)>,
-) -> QResult {
-    state.script(&tenant, &id, "document.report").await?;
-    let envelope = state.get(&tenant, &id)?;
-    if !envelope.documents.iter().any(|d| d.id == document_id) {
-        return Err(model::ModelError::DocumentNotFound(document_id).into());
-    }
-    let dossier = envelope
-        .dossiers
-        .iter()
-        .find(|d| d.document_id == document_id)
-        .filter(|_| wire::report_status(&envelope) == "available");
-    let body = match dossier {
-        Some(d) => json!({
-            "id": document_id,
-            "status": "available",
-            "document_report_url":
-                state.file_url(&tenant, &id, FileKind::Dossier(document_id.clone()), "pdf"),
-            "document_report": base64::engine::general_purpose::STANDARD.encode(&d.bytes),
-        }),
-        None => json!({
-            "id": document_id,
-            "status": "unavailable",
-            "document_report_url": null,
-            "document_report": null,
-        }),
-    };
-    Ok(Json(body).into_response())
+    Ok(PersonalDocument {
+        template,
+        file_type,
+        bytes,
+        created_at: now,
+    })
 }
