@@ -11,7 +11,7 @@ use crate::providers::qitech::model::{
     self, CheckOverrides, Envelope, Event, ModelError, Signer, Status,
 };
 use crate::providers::qitech::wire::webhook::{self, HookConfig};
-use crate::providers::qitech::{dossier, QiTech, SLUG};
+use crate::providers::qitech::{dossier, QiTech, SLUG, STATUS_TIMER};
 
 /// Whose signature a link is for (its tenant is the one that owns the link).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -244,7 +244,10 @@ impl QiTech {
         let change = StatusChange::moved(Status::Submitted.as_str(), Status::Completed.as_str());
         self.engine
             .record_status(SLUG, tenant, id, change, "submitted → completed");
-        let applied = self.engine.scenarios.on(SLUG, tenant, id, "webhook");
+        // Like every operation's, the webhook's scripted transition is set on the clock.
+        let applied = self
+            .engine
+            .scripted(SLUG, tenant, id, "webhook", STATUS_TIMER);
         if let Some(config) = self.hooks.get(tenant, &()) {
             let down = (!applied.deliver)
                 .then(|| self.engine.link(&format!("/_signsim/{SLUG}/receiver-down")));
