@@ -164,7 +164,12 @@ mod tests {
     fn a_resource_status_is_the_typed_to_never_the_text() {
         let events = Events::default();
         events.push(event("a", "status", "envelope created", Some("created")));
-        events.push(event("b", "created", "created in status VIDEOPENDING", None));
+        events.push(event(
+            "b",
+            "created",
+            "created in status VIDEOPENDING",
+            None,
+        ));
         events.push(event("a", "signed", "status X → Y, in the text only", None));
         let resources = events.resources(&EventFilter::default());
         let status = |id: &str| {
