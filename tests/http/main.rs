@@ -6,6 +6,7 @@ mod cli;
 mod clock;
 mod common;
 mod contract;
+mod documents;
 mod hostile;
 mod identiasign;
 mod key_type;
