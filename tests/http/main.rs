@@ -17,6 +17,7 @@ mod pages;
 mod paths;
 mod qitech;
 mod receiver;
+mod registry;
 mod sandbox;
 mod scenarios;
 mod signal;
