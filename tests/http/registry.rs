@@ -3,7 +3,9 @@
 //! and entries elsewhere (docs/architecture.md, "Adding a provider"); for every registered
 //! provider this test names each one that is missing:
 //!
-//! - its guide `docs/providers/<slug>.md` and its section under the README's *Providers*;
+//! - its guide `docs/providers/<slug>.md`, its section under the README's *Providers*
+//!   linking it, its admin calls (if the admin document has any under `/<slug>/`) in the
+//!   README's admin table, and its section in `docs/fidelity.md` (headed as in the README);
 //! - its test files `tests/http/<slug>*.rs`, each a module of `tests/http/main.rs`;
 //! - its OpenAPI document `openapi/<slug>.json` (the text `PROVIDER.openapi` holds) and its
 //!   walk in `tests/http/openapi/providers.rs`;
@@ -64,9 +66,31 @@ fn missing(root: &Path, provider: &Brought) -> Vec<String> {
     if !root.join(&guide).is_file() {
         lacks(format!("no guide {guide}"));
     }
-    if !readme_links(&read(root, "README.md"), &guide) {
-        lacks(format!(
+    let readme = read(root, "README.md");
+    match readme_section(&readme, &guide) {
+        None => lacks(format!(
             "no section under README.md's \"## Providers\" linking ({guide})"
+        )),
+        // Its fidelity notes: a section headed as its README section is (or longer).
+        Some(heading) => {
+            let fidelity = read(root, "docs/fidelity.md");
+            if !fidelity.lines().any(|l| {
+                l.strip_prefix("## ")
+                    .is_some_and(|h| h.starts_with(&heading))
+            }) {
+                lacks(format!("no section \"## {heading}\" in docs/fidelity.md"));
+            }
+        }
+    }
+    // Its admin calls, if it has any, in the README's table of them.
+    let admin_calls = operations("admin", signsim::admin::openapi::ADMIN)
+        .into_iter()
+        .any(|op| op.path.starts_with(&format!("/{slug}/")));
+    let table = section(&readme, "### Provider admin calls and pages");
+    if admin_calls && !table.contains(&format!(" /_signsim/{slug}/")) {
+        lacks(format!(
+            "its admin calls (/_signsim/{slug}/... in openapi/admin.json) are not in README.md's \
+             \"Provider admin calls and pages\""
         ));
     }
 
@@ -209,16 +233,34 @@ fn missing(root: &Path, provider: &Brought) -> Vec<String> {
     missing
 }
 
-/// Whether a `###` section under the README's `## Providers` links `guide`.
-fn readme_links(readme: &str, guide: &str) -> bool {
-    let Some((_, providers)) = readme.split_once("\n## Providers\n") else {
-        return false;
-    };
-    let providers = providers.split("\n## ").next().unwrap_or("");
-    providers
+/// The lines under `heading` (a whole line), up to the next heading of its level or above
+/// (outside code blocks, whose `#` lines are shell comments).
+fn section(text: &str, heading: &str) -> String {
+    let level = heading.len() - heading.trim_start_matches('#').len();
+    let mut lines = text.lines().skip_while(|l| *l != heading).skip(1);
+    let mut fenced = false;
+    let mut kept = Vec::new();
+    for line in lines.by_ref() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        }
+        let hashes = line.len() - line.trim_start_matches('#').len();
+        if !fenced && hashes > 0 && hashes <= level && line[hashes..].starts_with(' ') {
+            break;
+        }
+        kept.push(line);
+    }
+    kept.join("\n")
+}
+
+/// The heading of the `###` section under the README's `## Providers` that links `guide`.
+fn readme_section(readme: &str, guide: &str) -> Option<String> {
+    section(readme, "## Providers")
         .split("\n### ")
         .skip(1)
-        .any(|section| section.contains(&format!("({guide})")))
+        .find(|part| part.contains(&format!("({guide})")))
+        .and_then(|part| part.lines().next())
+        .map(str::to_owned)
 }
 
 #[test]
@@ -303,4 +345,41 @@ fn a_new_operation_without_values_is_told_by_its_parameter() {
     );
     // The path parameters read from the document are what the tables are checked against.
     assert_eq!(parameters(route), ["envelope_id", "seal_id"]);
+}
+
+/// The README and fidelity checks read sections by their headings, past code blocks whose
+/// `#` lines are comments: a README that links the guide after such a block, with no
+/// admin table row and no fidelity section, is told exactly those two.
+#[test]
+fn a_readme_without_admin_rows_and_fidelity_notes_is_told() {
+    let root = std::env::temp_dir().join(format!("signsim-registry-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    let readme =
+        "# signsim\n\n## Providers\n\n### Mensatek\n\n```sh\n# [{\"Res\":\"10\"}]\n```\n\n\
+                  ### QI Tech Sign\n\nSee [the guide](docs/providers/qitech.md).\n\n\
+                  ## Admin API\n\n### Provider admin calls and pages\n\n| call | does |\n\
+                  | --- | --- |\n| `GET /_signsim/mensatek/v/{code}` | page |\n";
+    std::fs::write(root.join("README.md"), readme).unwrap();
+    let provider = signsim::PROVIDERS
+        .iter()
+        .find(|p| p.slug == "qitech")
+        .expect("QI Tech is registered");
+    let missing = missing(&root, &Brought::of(provider));
+    std::fs::remove_dir_all(&root).ok();
+    assert!(
+        !missing
+            .iter()
+            .any(|m| m.contains("no section under README.md")),
+        "{missing:#?}"
+    );
+    for expected in [
+        "qitech: no section \"## QI Tech Sign\" in docs/fidelity.md",
+        "qitech: its admin calls (/_signsim/qitech/... in openapi/admin.json) are not in \
+         README.md's \"Provider admin calls and pages\"",
+    ] {
+        assert!(
+            missing.iter().any(|m| m == expected),
+            "{expected:?} is not among {missing:#?}"
+        );
+    }
 }
