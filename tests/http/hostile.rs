@@ -145,8 +145,11 @@ pub(crate) struct Known {
     /// document) use, each of which `make` gives values for.
     pub(crate) params: &'static [&'static str],
     /// Makes its resources for a tenant (over HTTP, as a client would).
-    make: for<'a> fn(&'a Sim, &'static str) -> Pin<Box<dyn Future<Output = Made> + 'a>>,
+    make: for<'a> fn(&'a Sim, &'static str) -> Boxed<'a, Made>,
 }
+
+/// What an `async fn` in a table answers.
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// What this test knows of each provider, keyed by slug. A provider added to the registry
 /// needs an entry here: `routes` then calls its operations with no further list to keep.

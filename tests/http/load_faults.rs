@@ -26,10 +26,12 @@ const TENANTS: usize = 20;
 /// tenant.
 pub(crate) struct Flow {
     pub(crate) slug: &'static str,
-    run: for<'a> fn(&'a Sim, &'a str, usize) -> Pin<Box<dyn Future<Output = Made> + Send + 'a>>,
-    visible:
-        for<'a> fn(&'a Sim, &'a Made, &'a str) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>>,
+    run: for<'a> fn(&'a Sim, &'a str, usize) -> Boxed<'a, Made>,
+    visible: for<'a> fn(&'a Sim, &'a Made, &'a str) -> Boxed<'a, bool>,
 }
+
+/// What an `async fn` in a table answers (sent: the flows run in spawned tasks).
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Every provider's flow, keyed by slug. The flows run over the registry
 /// (`signsim::PROVIDERS`): a registered provider without an entry here fails the test by

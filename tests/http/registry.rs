@@ -187,10 +187,11 @@ fn missing(root: &Path, provider: &Brought) -> Vec<String> {
         }
     }
     match hostile::KNOWN.iter().find(|k| k.slug == slug) {
-        None => lacks(format!(
+        None => lacks(
             "no entry in KNOWN (tests/http/hostile.rs): its credential, resources and path \
              parameters"
-        )),
+                .to_owned(),
+        ),
         Some(known) => {
             let own = ops.iter().map(|op| (format!("/{slug}"), op));
             let admin = admin_ops.iter().map(|op| ("/_signsim".to_owned(), op));
