@@ -2,14 +2,25 @@
 //! with a credential for each provider and a resource for the calls that name one, and each
 //! input is one call. The first byte picks the call, the second the Content-Type, the rest
 //! is the body. A panic anywhere on the way is a crash.
+//!
+//! The calls are not kept by hand: they are every operation with a request body in each
+//! registered provider's OpenAPI document (`signsim::PROVIDERS`), in registry and document
+//! order. What only the provider's own knowledge gives (credential, setup, path parameters,
+//! error shape) is its entry in `reach.rs`; a registered provider without one crashes the
+//! target at once, by name (and `tests/http/registry.rs` names it in every `cargo test`).
+//! The seeds in `fuzz/corpus/bodies/` start with the index of their call in that order: an
+//! operation added before theirs aims them at another call (still a valid input).
 #![no_main]
+
+mod reach;
 
 use axum::body::Body;
 use axum::extract::Request;
-use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
-use serde_json::{json, Value};
+use reach::{Errors, Reach, REACH};
+use serde_json::Value;
 use signsim::dispatch::Dispatch as Router;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -21,87 +32,69 @@ const CONTENT_TYPES: &[Option<&str>] = &[
     None,
 ];
 
-/// Each provider's calls that read a body; `{pk}` and `{envelope}` name the resources made
-/// at start, `{auth}` is the provider's credential.
-const CALLS: &[(&str, &str, Auth)] = &[
-    ("POST", "/uanataca/api/v1/request", Auth::None),
-    ("POST", "/uanataca/api/v1/token", Auth::None),
-    ("POST", "/uanataca/api/v1/settings", Auth::None),
-    ("POST", "/uanataca/api/v1/image", Auth::None),
-    ("POST", "/uanataca/api/v1/metadata", Auth::None),
-    ("POST", "/uanataca/api/v1/videoid", Auth::None),
-    ("POST", "/uanataca/api/v1/document/{pk}", Auth::None),
-    ("POST", "/uanataca/api/v1/otp/{pk}", Auth::None),
-    ("POST", "/uanataca/api/v1/sign/{pk}", Auth::None),
-    ("PUT", "/uanataca/api/v1/request/{pk}", Auth::None),
-    ("POST", "/signal/auth/login", Auth::None),
-    ("POST", "/signal/sign/request", Auth::Signal),
-    ("POST", "/signal/sign", Auth::Signal),
-    ("POST", "/signal/sign/retrieve", Auth::Signal),
-    ("POST", "/signal/biometric", Auth::Signal),
-    ("POST", "/qitech/sign/envelope", Auth::QiTech),
-    ("PATCH", "/qitech/sign/envelope/{envelope}", Auth::QiTech),
-    (
-        "POST",
-        "/qitech/sign/envelope/{envelope}/document",
-        Auth::QiTech,
-    ),
-    (
-        "POST",
-        "/qitech/sign/envelope/{envelope}/signer/1/personal_document",
-        Auth::QiTech,
-    ),
-    ("POST", "/mensatek/VerificarIdentidad", Auth::Mensatek),
-    (
-        "POST",
-        "/mensatek/GetCertificadoVerificacion",
-        Auth::Mensatek,
-    ),
-    ("POST", "/mensatek/GetCreditos", Auth::Mensatek),
-    ("POST", "/identiasign/api/auth/login", Auth::None),
-    (
-        "POST",
-        "/identiasign/api/signature_processes",
-        Auth::IdentiaSign,
-    ),
-    (
-        "PUT",
-        "/identiasign/api/signature_processes",
-        Auth::IdentiaSign,
-    ),
-    ("POST", "/identiasign/api/notify", Auth::IdentiaSign),
-    ("POST", "/identiasign/api/labels", Auth::IdentiaSign),
-];
+/// The methods an OpenAPI path item may hold.
+const METHODS: [&str; 5] = ["GET", "PUT", "POST", "DELETE", "PATCH"];
 
-#[derive(Clone, Copy)]
-enum Auth {
-    None,
-    Signal,
-    QiTech,
-    Mensatek,
-    IdentiaSign,
+/// One call that reads a body: its provider, method and path (`{held}` still to fill).
+struct Call {
+    reach: &'static Reach,
+    method: &'static str,
+    path: String,
+}
+
+/// Every registered provider's operations with a request body, their path parameters
+/// filled from `reach.rs`.
+fn calls() -> Vec<Call> {
+    let mut calls = Vec::new();
+    for provider in signsim::PROVIDERS {
+        let slug = provider.slug;
+        let reach = REACH.iter().find(|r| r.slug == slug).unwrap_or_else(|| {
+            panic!("fuzz/fuzz_targets/reach.rs: the registered provider '{slug}' has no entry")
+        });
+        let document: Value = serde_json::from_str(provider.openapi).expect("its document");
+        let paths = document["paths"].as_object().expect("its paths");
+        for (template, item) in paths {
+            for method in METHODS {
+                let operation = &item[method.to_ascii_lowercase()];
+                if operation.get("requestBody").is_none() {
+                    continue;
+                }
+                let mut path = format!("/{slug}{template}");
+                for name in template
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|r| r.split_once('}'))
+                {
+                    let name = name.0;
+                    let value = reach.params.iter().find(|(known, _)| *known == name);
+                    let (_, value) = value.unwrap_or_else(|| {
+                        panic!("fuzz/fuzz_targets/reach.rs: '{slug}' has no value for {{{name}}}")
+                    });
+                    path = path.replace(&format!("{{{name}}}"), value);
+                }
+                calls.push(Call {
+                    reach,
+                    method,
+                    path,
+                });
+            }
+        }
+    }
+    calls
 }
 
 struct World {
     runtime: tokio::runtime::Runtime,
     router: Router,
-    held: Mutex<Held>,
-    calls: AtomicUsize,
-}
-
-/// The credentials and resources the calls use, made again after each reset.
-struct Held {
-    signal: String,
-    identiasign: String,
-    pk: String,
+    calls: Vec<Call>,
+    /// What each provider's setup call answered, by slug; made again after each reset.
+    held: Mutex<HashMap<&'static str, String>>,
+    count: AtomicUsize,
 }
 
 /// Every so many calls the app forgets everything (`POST /_signsim/reset`), so that what
 /// the fuzzer creates does not pile up for the whole run.
 const RESET_EVERY: usize = 2000;
-
-const QITECH_KEY: &str = "fuzz-key";
-const ENVELOPE: &str = "fuzz-envelope";
 
 fn request(
     method: &str,
@@ -129,87 +122,40 @@ async fn call(router: &Router, request: Request) -> (u16, Vec<u8>) {
     (status, bytes.to_vec())
 }
 
-async fn json_call(router: &Router, path: &str, auth: Option<&str>, body: Value) -> Value {
-    let body = body.to_string().into_bytes();
-    let request = request("POST", path, auth, Some("application/json"), body);
-    let (status, bytes) = call(router, request).await;
-    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    assert!(status < 300, "setup call {path} answered {status}: {value}");
-    value
-}
-
-/// Logs in where a provider needs it and makes the resources the calls name.
-async fn hold(router: &Router) -> Held {
-    let signal = json_call(
-        router,
-        "/signal/auth/login",
-        None,
-        json!({ "username": "fuzzer", "password": "secret" }),
-    )
-    .await["token"]
-        .as_str()
-        .expect("a Signal token")
-        .to_owned();
-    let identiasign = json_call(
-        router,
-        "/identiasign/api/auth/login",
-        None,
-        json!({ "username": "entidad.pe", "clientname": "api@entidad.pe", "password": "s3cr3t" }),
-    )
-    .await["access_token"]
-        .as_str()
-        .expect("an IdentiaSign token")
-        .to_owned();
-    let created = json_call(
-        router,
-        "/uanataca/api/v1/request",
-        None,
-        json!({
-            "token": "fd6a21e6fb7d43b9893a520d67d6ff60",
-            "profile": "PFnubeQAFCiudadano",
-            "given_name": "Ana",
-            "surname_1": "Garcia",
-            "serial_number": "12345678Z",
-            "email": "signer@example.com",
-            "mobile_phone_number": "+34611123123"
-        }),
-    )
-    .await;
-    let pk = created["details"]
-        .as_u64()
-        .expect("a request pk")
-        .to_string();
-    json_call(
-        router,
-        "/qitech/sign/envelope",
-        Some(QITECH_KEY),
-        json!({
-            "id": ENVELOPE,
-            "subject": "fuzz",
-            "expiration_date": "2299-01-01",
-            "signers": [{
-                "id": "1",
-                "name": "John Sample",
-                "email": "john@example.com",
-                "birthdate": "1992-09-15",
-                "document_number": "111.111.111-11",
-                "phone": { "international_dial_code": "55", "area_code": "11", "number": "988878722" },
-                "document_submission_method": "email",
-                "authentication_submission_method": "sms"
-            }]
-        }),
-    )
-    .await;
-    Held {
-        signal,
-        identiasign,
-        pk,
+/// Makes every registered provider's setup call and keeps what each answered.
+async fn hold(router: &Router) -> HashMap<&'static str, String> {
+    let mut held = HashMap::new();
+    for provider in signsim::PROVIDERS {
+        let Some(reach) = REACH.iter().find(|r| r.slug == provider.slug) else {
+            continue;
+        };
+        let Some(setup) = &reach.setup else {
+            continue;
+        };
+        let body = setup.body.as_bytes().to_vec();
+        let json = Some("application/json");
+        let request = request("POST", setup.path, setup.credential, json, body);
+        let (status, bytes) = call(router, request).await;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        assert!(
+            status < 300,
+            "setup {} answered {status}: {value}",
+            setup.path
+        );
+        let kept = match value.pointer(setup.held) {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(number)) => number.to_string(),
+            _ => panic!("setup {} answered no {}: {value}", setup.path, setup.held),
+        };
+        held.insert(reach.slug, kept);
     }
+    held
 }
 
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
+        let calls = calls();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -228,8 +174,9 @@ fn world() -> &'static World {
         World {
             runtime,
             router,
+            calls,
             held: Mutex::new(held),
-            calls: AtomicUsize::new(0),
+            count: AtomicUsize::new(0),
         }
     })
 }
@@ -240,42 +187,41 @@ fuzz_target!(|data: &[u8]| {
     };
     let world = world();
     let mut held = world.held.lock().unwrap_or_else(|p| p.into_inner());
-    if world.calls.fetch_add(1, Ordering::Relaxed) % RESET_EVERY == RESET_EVERY - 1 {
+    if world.count.fetch_add(1, Ordering::Relaxed) % RESET_EVERY == RESET_EVERY - 1 {
         *held = world.runtime.block_on(async {
             let reset = request("POST", "/_signsim/reset", None, None, Vec::new());
             call(&world.router, reset).await;
             hold(&world.router).await
         });
     }
-    let (method, path, auth) = CALLS[usize::from(*selector) % CALLS.len()];
+    let chosen = &world.calls[usize::from(*selector) % world.calls.len()];
     let content_type = CONTENT_TYPES[usize::from(*content_type) % CONTENT_TYPES.len()];
-    let path = path
-        .replace("{pk}", &held.pk)
-        .replace("{envelope}", ENVELOPE);
-    let auth = match auth {
-        Auth::None => None,
-        Auth::Signal => Some(format!("Bearer {}", held.signal)),
-        Auth::QiTech => Some(QITECH_KEY.to_owned()),
-        Auth::Mensatek => Some(format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode("fuzz-user:fuzz-token")
-        )),
-        Auth::IdentiaSign => Some(format!("jwt-bearer {}", held.identiasign)),
-    };
-    let request = request(method, &path, auth.as_deref(), content_type, body.to_vec());
+    let kept = held.get(chosen.reach.slug).map_or("", String::as_str);
+    let path = chosen.path.replace("{held}", kept);
+    let auth = chosen.reach.credential.map(|c| c.replace("{held}", kept));
+    let request = request(
+        chosen.method,
+        &path,
+        auth.as_deref(),
+        content_type,
+        body.to_vec(),
+    );
     let (status, answer) = world.runtime.block_on(call(&world.router, request));
-    check_shape(&path, status, &answer);
+    check_shape(&chosen.reach.errors, &path, status, &answer);
 });
 
-/// Bad input gets the provider's own error shape: every provider but Mensatek (whose
-/// answers follow `Resp`: JSON, XML or text, errors included) answers an error in JSON,
-/// never axum's plain-text rejection; and nothing answers 5xx but Uanataca's documented
-/// 500s, which carry its envelope (see tests/http/hostile.rs).
-fn check_shape(path: &str, status: u16, answer: &[u8]) {
-    if path.starts_with("/mensatek/") {
-        assert!(status < 500, "{path} answered {status}");
-        return;
-    }
+/// Bad input gets the provider's own error shape (`reach::Errors`): an error in JSON where
+/// the provider answers JSON, never axum's plain-text rejection; and nothing answers 5xx
+/// but the documented 500s, which carry the provider's envelope (see
+/// tests/http/hostile.rs).
+fn check_shape(errors: &Errors, path: &str, status: u16, answer: &[u8]) {
+    let documented_500 = match errors {
+        Errors::AsAsked => {
+            assert!(status < 500, "{path} answered {status}");
+            return;
+        }
+        Errors::Json { documented_500 } => *documented_500,
+    };
     if status < 400 {
         return;
     }
@@ -285,10 +231,9 @@ fn check_shape(path: &str, status: u16, answer: &[u8]) {
             String::from_utf8_lossy(answer)
         )
     });
-    let documented_500 =
-        path.starts_with("/uanataca/") && body["status"] == "500 Internal Server Error";
+    let documented = documented_500 && body["status"] == "500 Internal Server Error";
     assert!(
-        status < 500 || documented_500,
+        status < 500 || documented,
         "{path} answered {status}: {body}"
     );
 }

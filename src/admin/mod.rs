@@ -1,5 +1,6 @@
 //! The admin API under `/_signsim`: what a test or a person uses to look inside the
-//! simulator and steer it. Its paths are a stable contract (see DESIGN.md).
+//! simulator and steer it. Its paths are a stable contract, documented in
+//! `openapi/admin.json`.
 
 pub mod openapi;
 

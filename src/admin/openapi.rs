@@ -1,6 +1,6 @@
 //! `GET /_signsim/openapi/<name>.json`: the OpenAPI 3.1 documents, one per surface (each
 //! provider brings its own in the registry, `Provider::openapi`) and one for this admin API.
-//! They are written by hand under `openapi/`; `tests/http/openapi.rs` calls every
+//! They are written by hand under `openapi/`; `tests/http/openapi/` calls every
 //! operation they document and checks each answer against them, and `ci/schemathesis.sh`
 //! fuzzes the server with them.
 

@@ -47,7 +47,7 @@ pub struct Provider {
     /// Its shipped scenario file: where it lives in the repository, and its text.
     pub scenarios: (&'static str, &'static str),
     /// Its OpenAPI 3.1 document (`openapi/<slug>.json`), served at
-    /// `/_signsim/openapi/<slug>.json` and kept true by `tests/http/openapi.rs`.
+    /// `/_signsim/openapi/<slug>.json` and kept true by `tests/http/openapi/`.
     pub openapi: &'static str,
     /// Builds its state and routers over the engine.
     pub mount: fn(&Context) -> Result<Mounted, PkiError>,

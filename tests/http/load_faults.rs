@@ -12,13 +12,77 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use signsim::engine::webhooks::WebhookRequest;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 
 const TENANTS: usize = 20;
-const PROVIDERS: [&str; 5] = ["uanataca", "signal", "qitech", "mensatek", "identiasign"];
+
+/// A provider's part in the load: one complete flow for a tenant (the `usize` makes its
+/// phone numbers and ids its own), and whether what it made is there, finished, for a
+/// tenant.
+pub(crate) struct Flow {
+    pub(crate) slug: &'static str,
+    run: for<'a> fn(&'a Sim, &'a str, usize) -> Boxed<'a, Made>,
+    visible: for<'a> fn(&'a Sim, &'a Made, &'a str) -> Boxed<'a, bool>,
+}
+
+/// What an `async fn` in a table answers (sent: the flows run in spawned tasks).
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Every provider's flow, keyed by slug. The flows run over the registry
+/// (`signsim::PROVIDERS`): a registered provider without an entry here fails the test by
+/// name (and `registry.rs` names it without running the load).
+pub(crate) const FLOWS: &[Flow] = &[
+    Flow {
+        slug: "uanataca",
+        run: |sim, tenant, n| Box::pin(uanataca(sim, tenant, n)),
+        visible: |sim, made, as_tenant| Box::pin(uanataca_visible(sim, made, as_tenant)),
+    },
+    Flow {
+        slug: "signal",
+        run: |sim, tenant, n| Box::pin(signal(sim, tenant, n)),
+        visible: |sim, made, as_tenant| Box::pin(signal_visible(sim, made, as_tenant)),
+    },
+    Flow {
+        slug: "qitech",
+        run: |sim, tenant, n| Box::pin(qitech(sim, tenant, n)),
+        visible: |sim, made, as_tenant| Box::pin(qitech_visible(sim, made, as_tenant)),
+    },
+    Flow {
+        slug: "mensatek",
+        run: |sim, tenant, n| Box::pin(mensatek(sim, tenant, n)),
+        visible: |sim, made, as_tenant| Box::pin(mensatek_visible(sim, made, as_tenant)),
+    },
+    Flow {
+        slug: "identiasign",
+        run: |sim, tenant, n| Box::pin(identiasign(sim, tenant, n)),
+        visible: |sim, made, as_tenant| Box::pin(identiasign_visible(sim, made, as_tenant)),
+    },
+];
+
+/// The registered providers' flows, in registry order; a provider without one fails the
+/// test, naming it.
+fn flows() -> Vec<&'static Flow> {
+    signsim::PROVIDERS
+        .iter()
+        .map(|provider| {
+            FLOWS
+                .iter()
+                .find(|flow| flow.slug == provider.slug)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "tests/http/load_faults.rs: the registered provider '{}' has no entry \
+                         in FLOWS",
+                        provider.slug
+                    )
+                })
+        })
+        .collect()
+}
 
 fn count(variable: &str, default: usize) -> usize {
     std::env::var(variable)
@@ -302,82 +366,95 @@ async fn identiasign(sim: &Sim, tenant: &str, n: usize) -> Made {
     }
 }
 
+/// Flow `n`: the providers take turns, and so do the tenants.
 async fn flow(sim: &Sim, n: usize) -> Made {
-    let tenant = tenant_name((n / PROVIDERS.len()) % TENANTS);
-    match PROVIDERS[n % PROVIDERS.len()] {
-        "uanataca" => uanataca(sim, &tenant, n).await,
-        "signal" => signal(sim, &tenant, n).await,
-        "qitech" => qitech(sim, &tenant, n).await,
-        "mensatek" => mensatek(sim, &tenant, n).await,
-        _ => identiasign(sim, &tenant, n).await,
-    }
+    let flows = flows();
+    let tenant = tenant_name((n / flows.len()) % TENANTS);
+    (flows[n % flows.len()].run)(sim, &tenant, n).await
 }
 
 /// Whether `made` is there, finished, for its own tenant (`as_tenant` = its tenant), or
 /// invisible to another (`as_tenant` = someone else's).
 async fn visible(sim: &Sim, made: &Made, as_tenant: &str) -> bool {
+    let flow = flows().into_iter().find(|f| f.slug == made.provider);
+    let flow = flow.expect("made by a registered provider's flow");
+    (flow.visible)(sim, made, as_tenant).await
+}
+
+/// Uanataca: the request is ISSUED.
+async fn uanataca_visible(sim: &Sim, made: &Made, as_tenant: &str) -> bool {
     let id = &made.id;
-    match made.provider {
-        "uanataca" => {
-            let got = send(
-                sim.http
-                    .get(sim.api(&format!("request/{id}")))
-                    .header("x-signsim-tenant", as_tenant),
-            )
-            .await;
-            got.status == 200 && got.json()["details"]["status"] == "ISSUED"
-        }
-        "signal" => {
-            let got = send(
-                sim.http
-                    .get(sim.url(&format!("/signal/sign/{id}")))
-                    .bearer_auth(as_tenant),
-            )
-            .await;
-            got.status == 200 && got.json()["details"]["status"] == "ISSUED"
-        }
-        "qitech" => {
-            let got = send(
-                sim.http
-                    .get(sim.url(&format!("/qitech/sign/envelope/{id}")))
-                    .header("authorization", as_tenant),
-            )
-            .await;
-            got.status == 200 && got.json()["status"] == "completed"
-        }
-        "mensatek" => {
-            let got = send(
-                sim.http
-                    .post(sim.url("/mensatek/GetCertificadoVerificacion"))
-                    .header("authorization", basic(as_tenant))
-                    .json(&json!({ "Id": id, "Resp": "JSON" })),
-            )
-            .await;
-            // Verified, its certificate due a minute later (-5), or already there; an
-            // unknown verification is -50.
-            let res = got.json()[0]["Res"].as_str().map(str::to_owned);
-            got.status == 200 && matches!(res.as_deref(), None | Some("10" | "-5"))
-        }
-        _ => {
-            let token = identiasign_token(sim, as_tenant).await;
-            let url = sim.url(&format!(
-                "/identiasign/api/signature_processes?process_id={}",
-                escape(id)
-            ));
-            let got = send(
-                sim.http
-                    .get(url)
-                    .header("authorization", format!("jwt-bearer {token}")),
-            )
-            .await;
-            got.status == 200 && got.json()["signatureProcesses"][0]["status"] == "signed"
-        }
-    }
+    let got = send(
+        sim.http
+            .get(sim.api(&format!("request/{id}")))
+            .header("x-signsim-tenant", as_tenant),
+    )
+    .await;
+    got.status == 200 && got.json()["details"]["status"] == "ISSUED"
+}
+
+/// Signal: the request is ISSUED.
+async fn signal_visible(sim: &Sim, made: &Made, as_tenant: &str) -> bool {
+    let id = &made.id;
+    let got = send(
+        sim.http
+            .get(sim.url(&format!("/signal/sign/{id}")))
+            .bearer_auth(as_tenant),
+    )
+    .await;
+    got.status == 200 && got.json()["details"]["status"] == "ISSUED"
+}
+
+/// QI Tech: the envelope is completed.
+async fn qitech_visible(sim: &Sim, made: &Made, as_tenant: &str) -> bool {
+    let id = &made.id;
+    let got = send(
+        sim.http
+            .get(sim.url(&format!("/qitech/sign/envelope/{id}")))
+            .header("authorization", as_tenant),
+    )
+    .await;
+    got.status == 200 && got.json()["status"] == "completed"
+}
+
+/// Mensatek: the verification is verified (its certificate due or there).
+async fn mensatek_visible(sim: &Sim, made: &Made, as_tenant: &str) -> bool {
+    let id = &made.id;
+    let got = send(
+        sim.http
+            .post(sim.url("/mensatek/GetCertificadoVerificacion"))
+            .header("authorization", basic(as_tenant))
+            .json(&json!({ "Id": id, "Resp": "JSON" })),
+    )
+    .await;
+    // Verified, its certificate due a minute later (-5), or already there; an
+    // unknown verification is -50.
+    let res = got.json()[0]["Res"].as_str().map(str::to_owned);
+    got.status == 200 && matches!(res.as_deref(), None | Some("10" | "-5"))
+}
+
+/// IdentiaSign: the process is signed.
+async fn identiasign_visible(sim: &Sim, made: &Made, as_tenant: &str) -> bool {
+    let id = &made.id;
+    let token = identiasign_token(sim, as_tenant).await;
+    let url = sim.url(&format!(
+        "/identiasign/api/signature_processes?process_id={}",
+        escape(id)
+    ));
+    let got = send(
+        sim.http
+            .get(url)
+            .header("authorization", format!("jwt-bearer {token}")),
+    )
+    .await;
+    got.status == 200 && got.json()["signatureProcesses"][0]["status"] == "signed"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_concurrent_flows_over_twenty_tenants() {
     let flows = count("SIGNSIM_LOAD_FLOWS", 1000);
+    // Before any flow runs: a registered provider without one fails here, by name.
+    assert!(!self::flows().is_empty());
     let sim = Arc::new(start().await);
     let started = Instant::now();
     let mut running = tokio::task::JoinSet::new();
@@ -537,6 +614,8 @@ async fn two_thousand_webhooks_to_a_flaky_receiver() {
     let total = count("SIGNSIM_LOAD_WEBHOOKS", 2000);
     const PER_RESOURCE: usize = 10;
     let resources = total.div_ceil(PER_RESOURCE);
+    // Each resource is one registered provider's; the engine's queue does not care whose.
+    let slugs = signsim::slugs();
     let mut config = signsim::Config::default();
     config.engine.seed = Some(14);
     config.engine.webhook_retry.max_attempts = MAX_FAILURES + 2;
@@ -568,7 +647,7 @@ async fn two_thousand_webhooks_to_a_flaky_receiver() {
             let resource = format!("res-{r}");
             sim.running.engine.webhook(
                 WebhookRequest {
-                    provider: PROVIDERS[r % PROVIDERS.len()],
+                    provider: slugs[r % slugs.len()],
                     tenant: tenant_name(r % TENANTS),
                     resource: resource.clone(),
                     url: url.clone(),
