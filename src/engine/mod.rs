@@ -296,7 +296,7 @@ impl Engine {
     }
 
     /// A new tenant-scoped store that `reset` will clear along with every other one, saved
-    /// with the state as the section `name` ("<slug>.<what>", unique and stable: a state
+    /// with the state as the section `name` (`"<slug>.<what>"`, unique and stable: a state
     /// file finds the store again by it).
     pub fn new_store<K, V>(&self, name: &str) -> Arc<TenantStore<K, V>>
     where
