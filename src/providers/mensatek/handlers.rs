@@ -72,9 +72,7 @@ async fn verify(
         })
         .map_err(MError::Invalid)?;
     let id = state.new_id(tenant);
-    if let Some(scenario) = scenario {
-        engine.scenarios.bind(SLUG, tenant, &id, scenario);
-    }
+    engine.assign_scenario(SLUG, tenant, &id, scenario);
     let applied = state.script(tenant, &id, "verificar").await?;
     // A scenario may set the account's balance first (`credits = 0`: out of credits).
     if let Some(credits) = applied.values.get("credits").and_then(|v| v.as_u64()) {
@@ -154,9 +152,7 @@ fn schedule(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, MError> {
     let local = PrimitiveDateTime::parse(text, format)
         .map_err(|_| MError::invalid("Invalid Fecha: use the format YYYY-MM-DD HH:MM"))?;
     let at = madrid(local);
-    let latest = now
-        .checked_add(time::Duration::days(MAX_SCHEDULE_DAYS))
-        .unwrap_or(now);
+    let latest = crate::engine::later(now, time::Duration::days(MAX_SCHEDULE_DAYS));
     if at > latest {
         return Err(MError::invalid(format!(
             "Invalid Fecha: at most {MAX_SCHEDULE_DAYS} days ahead"

@@ -13,7 +13,6 @@ mod wire;
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
-use crate::engine::timers::read_payload;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -82,15 +81,11 @@ impl Mensatek {
     pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<Mensatek> {
         Arc::new_cyclic(|me: &Weak<Mensatek>| {
             // What its timers do, registered before any can be set or restored.
-            engine
-                .timers
-                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
-                    if let Some((id, to)) =
-                        read_payload::<(String, model::Status)>(STATUS_TIMER, payload)
-                    {
-                        model.force_status(tenant, &id, to);
-                    }
-                });
+            engine.on_scripted_status(STATUS_TIMER, me.clone(), |model, tenant, id, to| {
+                if let Some(to) = model::Status::parse(to) {
+                    model.force_status(tenant, id, to);
+                }
+            });
             model::service::timer_kinds(&engine, me);
             Mensatek {
                 verifications: engine.new_store("mensatek.verifications"),
@@ -106,18 +101,9 @@ impl Mensatek {
     /// Applies the verification's scenario for `operation`: latency, a broken connection
     /// or a scripted answer (as the refusal), and a scripted status later on the clock.
     async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, Refusal> {
-        let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
-        if let Some(transition) = &applied.transition {
-            if let Some(to) = model::Status::parse(&transition.to) {
-                let now = self.engine.now();
-                let due = now
-                    .checked_add(crate::engine::seconds(transition.after_seconds))
-                    .unwrap_or(now);
-                self.engine
-                    .timers
-                    .at_json(due, tenant, STATUS_TIMER, &(id, to));
-            }
-        }
+        let applied = self
+            .engine
+            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(Refusal::Scripted)?;

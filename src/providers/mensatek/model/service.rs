@@ -5,8 +5,9 @@
 use super::{
     Access, Event, Findings, IdDocument, ModelError, Outcome, ReportConfig, Status, Verification,
 };
+use crate::engine::acts::StatusChange;
 use crate::engine::outbox::{Channel, Outgoing};
-use crate::engine::{seconds, Engine};
+use crate::engine::{add_seconds, seconds, Engine};
 use crate::providers::mensatek::wire::report;
 use crate::providers::mensatek::{certificate, Mensatek, SLUG};
 use fake::faker::name::raw::{FirstName, LastName};
@@ -163,11 +164,12 @@ impl Mensatek {
         self.verifications
             .insert(tenant, id.clone(), verification.clone());
         self.links.insert_as(tenant, link, id.clone());
-        self.engine.record(
+        // Kind `status` (not `created`), as the timeline has always shown it.
+        self.engine.record_status(
             SLUG,
             tenant,
             &id,
-            "status",
+            StatusChange::created(Status::Scheduled.as_str()),
             format!(
                 "SMS due {}; created in status {}",
                 report::minutes(new.send_at),
@@ -177,14 +179,14 @@ impl Mensatek {
         if new.send_at <= now {
             self.send(tenant, &id);
         } else {
-            self.later(tenant, &id, new.send_at, SEND_TIMER);
+            self.set_timer(tenant, &id, new.send_at, SEND_TIMER);
         }
         Ok((verification, left))
     }
 
-    /// Runs the timer `kind` (one of `timer_kinds`) on verification `id` at `due` on the
-    /// virtual clock.
-    fn later(&self, tenant: &str, id: &str, due: OffsetDateTime, kind: &str) {
+    /// Sets the timer `kind` (one of `timer_kinds`) on verification `id`, due at `due` on
+    /// the virtual clock.
+    fn set_timer(&self, tenant: &str, id: &str, due: OffsetDateTime, kind: &str) {
         self.engine.timers.at(due, tenant, kind, id);
     }
 
@@ -206,11 +208,11 @@ impl Mensatek {
                 Ok((from, v.clone()))
             })
             .ok_or_else(|| ModelError::NotFound(id.to_owned()))??;
-        self.engine.record(
+        self.engine.record_status(
             SLUG,
             tenant,
             id,
-            "status",
+            StatusChange::moved(from.as_str(), moved.status.as_str()),
             format!("{from} → {}", moved.status),
         );
         self.report(tenant, &moved);
@@ -239,9 +241,10 @@ impl Mensatek {
                 },
             );
         }
+        // A scenario's lifetime past the year 9999 saturates there: the link never expires.
         let lifetime = applied.expiry_seconds.unwrap_or(LINK_LIFETIME_SECONDS);
-        let due = now.checked_add(seconds(lifetime)).unwrap_or(now);
-        self.later(tenant, id, due, EXPIRY_TIMER);
+        let due = add_seconds(now, lifetime);
+        self.set_timer(tenant, id, due, EXPIRY_TIMER);
     }
 
     /// The person opens the link: where and from what is recorded (made up, seeded).
@@ -278,11 +281,8 @@ impl Mensatek {
         };
         let done = self.step(tenant, id, event, |v| v.findings = Some(findings))?;
         if done.status == Status::Verified {
-            let now = self.engine.now();
-            let due = now
-                .checked_add(seconds(CERTIFICATE_DELAY_SECONDS))
-                .unwrap_or(now);
-            self.later(tenant, id, due, CERTIFY_TIMER);
+            let due = self.engine.after(seconds(CERTIFICATE_DELAY_SECONDS));
+            self.set_timer(tenant, id, due, CERTIFY_TIMER);
         }
         Ok(done)
     }
@@ -315,11 +315,11 @@ impl Mensatek {
             (from, v.clone())
         });
         if let Some((from, moved)) = moved {
-            self.engine.record(
+            self.engine.record_status(
                 SLUG,
                 tenant,
                 id,
-                "status",
+                StatusChange::moved(from.as_str(), to.as_str()),
                 format!("by the scenario: {from} → {to}"),
             );
             self.report(tenant, &moved);
