@@ -8,6 +8,7 @@ mod admin;
 mod certificate;
 mod handlers;
 mod model;
+mod service;
 mod wire;
 
 use crate::engine::links::Links;
@@ -86,7 +87,7 @@ impl Mensatek {
                     model.force_status(tenant, id, to);
                 }
             });
-            model::service::timer_kinds(&engine, me);
+            service::timer_kinds(&engine, me);
             Mensatek {
                 verifications: engine.new_store("mensatek.verifications"),
                 links: Links::new(&engine, "mensatek.links"),
@@ -131,12 +132,15 @@ fn gate(state: &Arc<Mensatek>) -> Arc<dyn crate::wire::Gate> {
 /// the other two are the names of the functions).
 pub fn router(state: Arc<Mensatek>) -> Router {
     let routes = Router::new()
-        .route("/VerificarIdentidad", post(handlers::verificar_identidad))
+        .route(
+            "/VerificarIdentidad",
+            post(handlers::verifications::verificar_identidad),
+        )
         .route(
             "/GetCertificadoVerificacion",
-            post(handlers::get_certificado),
+            post(handlers::certificates::get_certificado),
         )
-        .route("/GetCreditos", post(handlers::get_creditos))
+        .route("/GetCreditos", post(handlers::credits::get_creditos))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers -3.

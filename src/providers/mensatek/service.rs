@@ -2,14 +2,15 @@
 //! when it is due, the link's expiry, the person's act, the certificate, and a status
 //! report to the account's URL at every change.
 
-use super::{
-    Access, Event, Findings, IdDocument, ModelError, Outcome, ReportConfig, Status, Verification,
+use super::model::{
+    Access, Act, Event, Findings, IdDocument, ModelError, NewVerification, Outcome, ReportConfig,
+    Status, Verification,
 };
+use super::wire::report;
+use super::{certificate, Mensatek, SLUG};
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::{add_seconds, seconds, Engine};
-use crate::providers::mensatek::wire::report;
-use crate::providers::mensatek::{certificate, Mensatek, SLUG};
 use fake::faker::name::raw::{FirstName, LastName};
 use fake::locales::PT_PT;
 use fake::Fake;
@@ -27,24 +28,6 @@ pub const MAX_CREDITS: u64 = 1_000_000_000;
 pub const LINK_LIFETIME_SECONDS: u64 = 72 * 60 * 60;
 /// How long the certificate takes after a successful verification.
 pub const CERTIFICATE_DELAY_SECONDS: u64 = 60;
-
-/// What `VerificarIdentidad` asks for, checked.
-#[derive(Debug, Clone)]
-pub struct NewVerification {
-    pub phone: String,
-    pub message: String,
-    pub sender: Option<String>,
-    pub requested_dni: Option<String>,
-    pub send_at: OffsetDateTime,
-}
-
-/// What the person's act says; what it leaves out is made up (seeded).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Act {
-    pub outcome: Outcome,
-    /// The document number the person shows.
-    pub dni: Option<String>,
-}
 
 /// A scheduled message goes out (`send_at`): the verification's id.
 const SEND_TIMER: &str = "mensatek.send";
