@@ -13,7 +13,6 @@ mod wire;
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
-use crate::engine::timers::read_payload;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -89,15 +88,11 @@ impl IdentiaSign {
     pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<IdentiaSign> {
         Arc::new_cyclic(|me: &Weak<IdentiaSign>| {
             // What its timers do, registered before any can be set or restored.
-            engine
-                .timers
-                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
-                    if let Some((id, to)) =
-                        read_payload::<(String, model::Status)>(STATUS_TIMER, payload)
-                    {
-                        model.force_status(tenant, &id, to);
-                    }
-                });
+            engine.on_scripted_status(STATUS_TIMER, me.clone(), |model, tenant, id, to| {
+                if let Some(to) = model::Status::parse(to) {
+                    model.force_status(tenant, id, to);
+                }
+            });
             engine
                 .timers
                 .on_model(EXPIRY_TIMER, me.clone(), |model, tenant, id| {
@@ -119,36 +114,13 @@ impl IdentiaSign {
     /// Applies the resource's scenario for `operation`: latency, a broken connection or a
     /// scripted answer (as the error), and a scripted status later on the virtual clock.
     async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, IError> {
-        let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
-        if let Some(transition) = &applied.transition {
-            if let Some(to) = model::Status::parse(&transition.to) {
-                let due = model::service::later(self.engine.now(), transition.after_seconds);
-                self.engine
-                    .timers
-                    .at_json(due, tenant, STATUS_TIMER, &(id, to));
-            }
-        }
+        let applied = self
+            .engine
+            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(|scripted| IError::Scripted(Box::new(scripted)))?;
         Ok(applied)
-    }
-
-    /// Binds the scenario a call chose (by header or `match`) to `resource`.
-    fn bind(
-        &self,
-        tenant: &str,
-        resource: &str,
-        scenario: Arc<crate::engine::scenarios::Scenario>,
-    ) {
-        self.engine.record(
-            SLUG,
-            tenant,
-            resource,
-            "scenario",
-            format!("scenario {}", scenario.name),
-        );
-        self.engine.scenarios.bind(SLUG, tenant, resource, scenario);
     }
 }
 

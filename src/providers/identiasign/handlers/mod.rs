@@ -44,10 +44,8 @@ pub async fn login(
         })
         .map_err(IError::bad_request)?;
     let session = format!("login:{clientname}");
-    if let Some(scenario) = chosen {
-        state.bind(&username, &session, scenario.clone());
-        state.bind(&username, ENTITY, scenario);
-    }
+    engine.assign_scenario(SLUG, &username, &session, chosen.clone());
+    engine.assign_scenario(SLUG, &username, ENTITY, chosen);
     state.script(&username, &session, "login").await?;
     if let Some(expected) = state.config(&username).password {
         if expected != password {

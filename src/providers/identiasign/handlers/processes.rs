@@ -2,9 +2,8 @@
 //! (`DELETE`) and notify.
 
 use super::fields::*;
-use crate::providers::identiasign::model::service::{
-    later, EntityConfig, Filter, Handed, SignerChange,
-};
+use crate::engine::add_seconds;
+use crate::providers::identiasign::model::service::{EntityConfig, Filter, Handed, SignerChange};
 use crate::providers::identiasign::model::{self, Document, Process, Status};
 use crate::providers::identiasign::wire::{self, Body, IError, IResult, Session};
 use crate::providers::identiasign::{IdentiaSign, ENTITY, SLUG};
@@ -100,7 +99,7 @@ pub async fn create(
         description,
         sign_order,
         created_at: now,
-        expires_at: later(now, expire),
+        expires_at: add_seconds(now, expire),
         url_callback,
         labels,
         status: Status::Pending,
@@ -125,9 +124,7 @@ pub async fn create(
             break;
         }
     }
-    if let Some(scenario) = chosen {
-        state.bind(&tenant, &id, scenario);
-    }
+    engine.assign_scenario(SLUG, &tenant, &id, chosen);
     let applied = state.script(&tenant, &id, "create").await?;
     let handed = state.create(&tenant, process, link_expire, &applied)?;
     Ok((
@@ -210,9 +207,7 @@ pub(super) fn bind_requested(
         .scenarios
         .choose(SLUG, requested, |_| None)
         .map_err(IError::bad_request)?;
-    if let Some(scenario) = chosen {
-        state.bind(tenant, ENTITY, scenario);
-    }
+    state.engine().assign_scenario(SLUG, tenant, ENTITY, chosen);
     Ok(())
 }
 

@@ -3,9 +3,10 @@
 //! in `signing.rs`.
 
 use super::{Act, Event, Link, ModelError, Nat, Process, Status};
+use crate::engine::acts::StatusChange;
 use crate::engine::outbox::Outgoing;
 use crate::engine::scenarios::Applied;
-use crate::engine::{seconds, Engine};
+use crate::engine::{add_seconds, seconds, Engine};
 use crate::providers::identiasign::{IdentiaSign, SLUG};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -125,8 +126,9 @@ impl IdentiaSign {
             })
             .ok_or_else(|| ModelError::ProcessNotFound(id.to_owned()))?;
         if expired {
+            let change = StatusChange::moved(Status::Pending.as_str(), Status::Expired.as_str());
             self.engine
-                .record(SLUG, tenant, id, "status", "pending → expired");
+                .record_status(SLUG, tenant, id, change, "pending → expired");
         }
         result
     }
@@ -142,19 +144,20 @@ impl IdentiaSign {
     ) -> Result<Handed, ModelError> {
         let now = self.engine.now();
         if let Some(after) = applied.expiry_seconds {
-            process.expires_at = later(now, after);
+            process.expires_at = add_seconds(now, after);
         }
         let id = process.id.clone();
         let expires_at = process.expires_at;
         self.processes.insert(tenant, id.clone(), process);
-        self.engine.record(
+        // Kind `status` (not `created`), as the timeline has always shown it.
+        self.engine.record_status(
             SLUG,
             tenant,
             &id,
-            "status",
+            StatusChange::created(Status::Pending.as_str()),
             "process created in status pending",
         );
-        self.expire_later(tenant, &id, expires_at);
+        self.set_expiry_timer(tenant, &id, expires_at);
         self.hand_out(tenant, &id, link_expire, applied.deliver)
     }
 
@@ -168,7 +171,7 @@ impl IdentiaSign {
         deliver: bool,
     ) -> Result<Handed, ModelError> {
         let now = self.engine.now();
-        let expires_at = later(now, link_expire);
+        let expires_at = add_seconds(now, link_expire);
         let shared = self.engine.ids.hex(8);
         let process = self.update(tenant, id, |process| {
             process.apply(Event::Notify)?;
@@ -247,7 +250,7 @@ impl IdentiaSign {
 
     /// Fires the expiry when the clock passes it, so that it shows in the timeline even if
     /// nobody reads the process.
-    fn expire_later(&self, tenant: &str, id: &str, at: OffsetDateTime) {
+    fn set_expiry_timer(&self, tenant: &str, id: &str, at: OffsetDateTime) {
         self.engine
             .timers
             .at(at, tenant, super::super::EXPIRY_TIMER, id);
@@ -264,8 +267,9 @@ impl IdentiaSign {
             Ok(from)
         });
         if let Ok(from) = moved {
+            let change = StatusChange::moved(from.as_str(), to.as_str());
             let text = format!("by the scenario: {from} → {to}");
-            self.engine.record(SLUG, tenant, id, "status", text);
+            self.engine.record_status(SLUG, tenant, id, change, text);
         }
     }
 
@@ -385,11 +389,11 @@ impl IdentiaSign {
             Ok(process.clone())
         })?;
         let who = by.map_or("the client".to_owned(), |key| format!("signer {key}"));
-        self.engine.record(
+        self.engine.record_status(
             SLUG,
             tenant,
             id,
-            "status",
+            StatusChange::moved(Status::Pending.as_str(), Status::Rejected.as_str()),
             format!("by {who}: pending → rejected"),
         );
         // The signers conclude the process: the callback reports it.
@@ -412,7 +416,7 @@ impl IdentiaSign {
             FileLink {
                 process: process.id.clone(),
                 index,
-                expires_at: later(self.engine.now(), FILE_URL_SECONDS),
+                expires_at: self.engine.after(seconds(FILE_URL_SECONDS)),
             },
         );
         Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
@@ -434,7 +438,7 @@ impl IdentiaSign {
             FileLink {
                 process: process.id.clone(),
                 index,
-                expires_at: later(self.engine.now(), FILE_URL_SECONDS),
+                expires_at: self.engine.after(seconds(FILE_URL_SECONDS)),
             },
         );
         Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
@@ -478,13 +482,6 @@ impl IdentiaSign {
     pub fn delete_label(&self, tenant: &str, label: &str) -> bool {
         self.labels.remove(tenant, &label.to_owned()).is_some()
     }
-}
-
-/// `count` seconds after `at`, checked: a time past the calendar's end (a scenario file
-/// may say anything) is the last instant there is.
-pub fn later(at: OffsetDateTime, count: u64) -> OffsetDateTime {
-    at.checked_add(seconds(count))
-        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
 }
 
 impl crate::engine::quota::Stored for LinkTarget {}
