@@ -14,9 +14,6 @@ use serde_json::{Map, Value};
 pub const DEFAULT_EXPIRE_SECONDS: u64 = 30 * 24 * 3600;
 /// Longest `expire` or `link_expire` accepted: ten years.
 pub const MAX_EXPIRE_SECONDS: u64 = 10 * 365 * 24 * 3600;
-/// `limit` when the call gives none, and the most it may ask for.
-pub const DEFAULT_LIMIT: usize = 100;
-pub const MAX_LIMIT: usize = 1000;
 pub const MAX_FILES: usize = 20;
 pub const MAX_SIGNERS: usize = 50;
 const MAX_TEXT: usize = 2000;
@@ -344,35 +341,6 @@ pub(super) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
-}
-
-pub(super) fn limit(value: Option<&String>) -> Result<usize, IError> {
-    match value {
-        None => Ok(DEFAULT_LIMIT),
-        Some(raw) => raw
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                IError::field(
-                    "limit",
-                    format!("se esperaba un entero entre 1 y {MAX_LIMIT}"),
-                )
-            }),
-    }
-}
-
-/// `last_item`: the JSON object a partial listing returned.
-pub(super) fn last_item(value: Option<&String>) -> Result<Option<Map<String, Value>>, IError> {
-    let Some(raw) = value else { return Ok(None) };
-    match serde_json::from_str::<Value>(raw) {
-        Ok(Value::Object(object)) => Ok(Some(object)),
-        _ => Err(IError::field(
-            "last_item",
-            "se esperaba el objeto JSON de una búsqueda parcial",
-        )),
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::fields::*;
 use crate::engine::add_seconds;
 use crate::providers::identiasign::model::service::{EntityConfig, Filter, Handed, SignerChange};
 use crate::providers::identiasign::model::{self, Document, Process, Status};
-use crate::providers::identiasign::wire::{self, Body, IError, IResult, Session};
+use crate::providers::identiasign::wire::{self, paging, Body, IError, IResult, Session};
 use crate::providers::identiasign::{IdentiaSign, ENTITY, SLUG};
 use crate::wire::{Fields, RequestedScenario};
 use axum::extract::{RawQuery, State};
@@ -230,13 +230,15 @@ pub async fn list(
         let process = state
             .get(&tenant, id.trim())
             .map_err(|_| IError::not_found("No se encontraron procesos de firma"))?;
-        return Ok(Json(json!({
-            "signatureProcesses": [rendered(&process)],
-            "last_item": null,
-        }))
-        .into_response());
+        return Ok(paging::page(
+            "signatureProcesses",
+            &[process],
+            false,
+            rendered,
+            wire::process_last_item,
+        ));
     }
-    let limit = limit(param("limit"))?;
+    let limit = paging::parse_limit(param("limit"))?;
     let date = |name: &str| match param(name) {
         None => Ok(None),
         Some(raw) => wire::parse_creation(raw)
@@ -256,7 +258,7 @@ pub async fn list(
             )
         })?);
     }
-    if let Some(item) = last_item(param("last_item"))? {
+    if let Some(item) = paging::parse_last_item(param("last_item"))? {
         let id = item
             .get("processId")
             .and_then(Value::as_str)
@@ -269,27 +271,18 @@ pub async fn list(
     bind_requested(&state, &tenant, requested.as_deref())?;
     let applied = state.script(&tenant, ENTITY, "list").await?;
     // A scenario's page cap makes pages partial even under the limit.
-    let cap = applied.page_size.map_or(limit, |size| {
-        limit.min(usize::try_from(size).unwrap_or(limit)).max(1)
-    });
-    let page = state.list(&tenant, &filter, cap);
+    let size = paging::page_size(limit, applied.page_size);
+    let page = state.list(&tenant, &filter, size);
     if page.processes.is_empty() {
         return Err(IError::not_found("No se encontraron procesos de firma"));
     }
-    let last = match (page.more, page.processes.last()) {
-        (true, Some(process)) => wire::last_item(process),
-        _ => Value::Null,
-    };
-    let status = if page.more {
-        StatusCode::PARTIAL_CONTENT
-    } else {
-        StatusCode::OK
-    };
-    let body = json!({
-        "signatureProcesses": page.processes.iter().map(rendered).collect::<Vec<_>>(),
-        "last_item": last,
-    });
-    Ok((status, Json(body)).into_response())
+    Ok(paging::page(
+        "signatureProcesses",
+        &page.processes,
+        page.more,
+        rendered,
+        wire::process_last_item,
+    ))
 }
 
 pub async fn reject(

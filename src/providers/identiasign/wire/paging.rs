@@ -1,0 +1,77 @@
+//! IdentiaSign's partial listings, for processes and labels alike: a listing answers at
+//! most `limit` items (fewer under a scenario's page cap). When more remain it answers
+//! 206 Partial Content with `last_item`, its last item's marker, which the next call sends
+//! back to resume after it; the last page answers 200 with `last_item: null`.
+
+use super::IError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{Map, Value};
+
+/// `limit` when the call gives none, and the most it may ask for.
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1000;
+
+/// The query's `limit`: `1..=MAX_LIMIT`, `DEFAULT_LIMIT` when absent.
+pub fn parse_limit(value: Option<&String>) -> Result<usize, IError> {
+    match value {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| {
+                IError::field(
+                    "limit",
+                    format!("se esperaba un entero entre 1 y {MAX_LIMIT}"),
+                )
+            }),
+    }
+}
+
+/// The query's `last_item`: the JSON object a partial listing answered.
+pub fn parse_last_item(value: Option<&String>) -> Result<Option<Map<String, Value>>, IError> {
+    let Some(raw) = value else { return Ok(None) };
+    match serde_json::from_str::<Value>(raw) {
+        Ok(Value::Object(object)) => Ok(Some(object)),
+        _ => Err(IError::field(
+            "last_item",
+            "se esperaba el objeto JSON de una búsqueda parcial",
+        )),
+    }
+}
+
+/// How many items a page holds: the call's `limit`, cut by a scenario's page cap
+/// (`page_size`), at least one.
+pub fn page_size(limit: usize, scenario_cap: Option<u32>) -> usize {
+    scenario_cap.map_or(limit, |size| {
+        limit.min(usize::try_from(size).unwrap_or(limit)).max(1)
+    })
+}
+
+/// One page of a listing, the items under `list`: 206 with the `last_item` of its last
+/// item when `more` remain after it, else 200 with `last_item: null`. The one place that
+/// decides between the two.
+pub fn page<T>(
+    list: &str,
+    items: &[T],
+    more: bool,
+    render: impl Fn(&T) -> Value,
+    last_item: impl Fn(&T) -> Value,
+) -> Response {
+    let resume = match (more, items.last()) {
+        (true, Some(last)) => last_item(last),
+        _ => Value::Null,
+    };
+    let status = if more {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let mut body = Map::new();
+    body.insert(list.to_owned(), items.iter().map(render).collect());
+    body.insert("last_item".to_owned(), resume);
+    (status, Json(Value::Object(body))).into_response()
+}
