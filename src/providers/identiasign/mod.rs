@@ -8,7 +8,10 @@
 mod admin;
 mod handlers;
 mod model;
+mod service;
 mod wire;
+
+use handlers::{labels, login, processes};
 
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
@@ -76,10 +79,10 @@ pub(crate) const EXPIRY_TIMER: &str = "identiasign.expire";
 pub struct IdentiaSign {
     engine: Arc<Engine>,
     processes: Arc<TenantStore<String, model::Process>>,
-    links: Links<model::service::LinkTarget>,
-    files: Links<model::service::FileLink>,
-    labels: Arc<TenantStore<String, model::service::Label>>,
-    configs: Arc<TenantStore<(), model::service::EntityConfig>>,
+    links: Links<model::LinkTarget>,
+    files: Links<model::FileLink>,
+    labels: Arc<TenantStore<String, model::Label>>,
+    configs: Arc<TenantStore<(), model::EntityConfig>>,
     seq: Arc<crate::engine::state::Counter>,
     body_limit: usize,
 }
@@ -122,6 +125,21 @@ impl IdentiaSign {
             .map_err(|scripted| IError::Scripted(Box::new(scripted)))?;
         Ok(applied)
     }
+
+    /// Gives the entity (`ENTITY`) the scenario a listing call names by header, so that
+    /// its `list` and `labels.list` act it out (a login gives it by `match` too).
+    fn assign_entity_scenario(&self, tenant: &str, requested: Option<&str>) -> Result<(), IError> {
+        if requested.is_none() {
+            return Ok(());
+        }
+        let chosen = self
+            .engine
+            .scenarios
+            .choose(SLUG, requested, |_| None)
+            .map_err(IError::bad_request)?;
+        self.engine.assign_scenario(SLUG, tenant, ENTITY, chosen);
+        Ok(())
+    }
 }
 
 /// The call's entity, read as the `jwt-bearer` extractor reads it, for the journal.
@@ -146,20 +164,20 @@ fn gate(state: &Arc<IdentiaSign>) -> Arc<dyn crate::wire::Gate> {
 pub fn router(state: Arc<IdentiaSign>) -> Router {
     let limit = state.body_limit;
     let routes = Router::new()
-        .route("/api/auth/login", post(handlers::login))
+        .route("/api/auth/login", post(login::login))
         .route(
             "/api/signature_processes",
-            put(handlers::create)
-                .post(handlers::modify)
-                .get(handlers::list)
-                .delete(handlers::reject),
+            put(processes::create)
+                .post(processes::modify)
+                .get(processes::list)
+                .delete(processes::reject),
         )
-        .route("/api/notify", post(handlers::notify))
+        .route("/api/notify", post(processes::notify))
         .route(
             "/api/labels",
-            get(handlers::list_labels)
-                .post(handlers::put_label)
-                .delete(handlers::delete_label),
+            get(labels::list_labels)
+                .post(labels::put_label)
+                .delete(labels::delete_label),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

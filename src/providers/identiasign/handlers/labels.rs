@@ -1,11 +1,11 @@
 //! The label calls: list (descending, paged with `last_item`), create or change, delete.
 
-use super::fields::*;
-use super::processes::bind_requested;
-use crate::providers::identiasign::model::service::Label;
-use crate::providers::identiasign::wire::{paging, Body, IError, IResult, Session};
+use crate::providers::identiasign::model::Label;
+use crate::providers::identiasign::wire::fields::{label_name, short_text};
+use crate::providers::identiasign::wire::paging::{self, query_pairs};
+use crate::providers::identiasign::wire::{Body, IError, IResult, Session};
 use crate::providers::identiasign::{IdentiaSign, ENTITY};
-use crate::wire::{Fields, RequestedScenario};
+use crate::wire::RequestedScenario;
 use axum::extract::{RawQuery, State};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -44,7 +44,7 @@ pub async fn list_labels(
                 .ok_or_else(|| IError::field("last_item", "falta 'label'"))?,
         ),
     };
-    bind_requested(&state, &tenant, requested.as_deref())?;
+    state.assign_entity_scenario(&tenant, requested.as_deref())?;
     let applied = state.script(&tenant, ENTITY, "labels.list").await?;
     let size = paging::page_size(limit, applied.page_size);
     // Descending order: resume with the names below the last one returned.
@@ -62,16 +62,6 @@ pub async fn list_labels(
         label_json,
         label_last_item,
     ))
-}
-
-fn label_name(fields: &Fields) -> Result<String, IError> {
-    let name = fields
-        .text("label")?
-        .ok_or_else(|| IError::missing("label"))?;
-    if name.chars().count() > 100 {
-        return Err(IError::field("label", "máximo 100 caracteres"));
-    }
-    Ok(name)
 }
 
 pub async fn put_label(

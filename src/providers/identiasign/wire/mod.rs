@@ -2,6 +2,7 @@
 //! the body reader, processes and labels as the API writes them, and its dates.
 
 pub mod callback;
+pub mod fields;
 pub mod paging;
 
 use super::model::{ModelError, Process, Signer};

@@ -13,6 +13,13 @@ use serde_json::{Map, Value};
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
+/// The query of a listing, as name-value pairs.
+pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
 /// The query's `limit`: `1..=MAX_LIMIT`, `DEFAULT_LIMIT` when absent.
 pub fn parse_limit(value: Option<&String>) -> Result<usize, IError> {
     match value {

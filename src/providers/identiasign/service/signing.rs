@@ -1,10 +1,12 @@
 //! The signer's act and what follows it: the facial challenge, one PAdES signature per
 //! document with a certificate of the signer's own, completion and the `urlCallback`.
 
-use super::{Act, Event, Facial, ModelError, Nat, Process, Signer, Status};
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::Channel;
 use crate::pki::{Appearance, SignerIdentity};
+use crate::providers::identiasign::model::{
+    Act, Event, Facial, ModelError, Nat, Process, Signer, Status,
+};
 use crate::providers::identiasign::wire::callback;
 use crate::providers::identiasign::{IdentiaSign, SLUG};
 use bytes::Bytes;

@@ -2,54 +2,23 @@
 //! virtual clock, short-lived document URLs, stable paging and labels. The signer's act is
 //! in `signing.rs`.
 
-use super::{Act, Event, Link, ModelError, Nat, Process, Status};
+mod signing;
+
+use super::model::{
+    Act, EntityConfig, Event, FileLink, Label, Link, LinkTarget, ModelError, Process, SignerChange,
+    Status,
+};
+use super::{IdentiaSign, EXPIRY_TIMER, SLUG};
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::Outgoing;
 use crate::engine::scenarios::Applied;
 use crate::engine::{add_seconds, seconds, Engine};
-use crate::providers::identiasign::{IdentiaSign, SLUG};
 use bytes::Bytes;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// How long a document URL works, as the docs say (120 seconds).
 pub const FILE_URL_SECONDS: u64 = 120;
-
-/// Whose link a signing link is (its tenant is the one that owns the link).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct LinkTarget {
-    pub process: String,
-    /// The signer a per-signer link is for; `None` for the process's shared link.
-    pub signer: Option<String>,
-}
-
-/// What a document URL serves.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FileLink {
-    pub process: String,
-    pub index: usize,
-    pub expires_at: OffsetDateTime,
-}
-
-/// A label of an entity.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Label {
-    pub label: String,
-    /// The client name that created or last changed it.
-    pub usr_id: String,
-    pub description: Option<String>,
-}
-
-/// What an entity has set up (`POST /_signsim/identiasign/config`).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct EntityConfig {
-    /// `msg` as the March 2026 list `[{link, nat_dni}]` instead of one link.
-    pub msg_list: bool,
-    /// ID types the entity has not contracted: refused with a 400.
-    pub refused_nats: Vec<Nat>,
-    /// When set, logins need this password.
-    pub password: Option<String>,
-}
 
 /// The links a create or notify call hands out: the process's, and one per signer.
 pub struct Handed {
@@ -71,20 +40,6 @@ pub struct Filter {
 pub struct Page {
     pub processes: Vec<Process>,
     pub more: bool,
-}
-
-/// A change to one signer (`POST /api/signature_processes`).
-#[derive(Debug, Clone)]
-pub enum SignerChange {
-    Update {
-        key: String,
-        alias: Option<String>,
-        stamp_positions: Option<serde_json::Map<String, serde_json::Value>>,
-        contact: Option<super::Contact>,
-    },
-    Remove {
-        key: String,
-    },
 }
 
 impl IdentiaSign {
@@ -251,9 +206,7 @@ impl IdentiaSign {
     /// Fires the expiry when the clock passes it, so that it shows in the timeline even if
     /// nobody reads the process.
     fn set_expiry_timer(&self, tenant: &str, id: &str, at: OffsetDateTime) {
-        self.engine
-            .timers
-            .at(at, tenant, super::super::EXPIRY_TIMER, id);
+        self.engine.timers.at(at, tenant, EXPIRY_TIMER, id);
     }
 
     /// A scenario's scripted status; `signed` needs signatures and is not forced.
@@ -483,8 +436,3 @@ impl IdentiaSign {
         self.labels.remove(tenant, &label.to_owned()).is_some()
     }
 }
-
-impl crate::engine::quota::Stored for LinkTarget {}
-impl crate::engine::quota::Stored for FileLink {}
-impl crate::engine::quota::Stored for Label {}
-impl crate::engine::quota::Stored for EntityConfig {}
