@@ -2,7 +2,7 @@
 
 use crate::providers::identiasign::model::Label;
 use crate::providers::identiasign::wire::fields::{label_name, short_text};
-use crate::providers::identiasign::wire::paging::{self, query_pairs};
+use crate::providers::identiasign::wire::paging::{self, LabelQuery};
 use crate::providers::identiasign::wire::{Body, IError, IResult, Session};
 use crate::providers::identiasign::{IdentiaSign, ENTITY};
 use crate::wire::RequestedScenario;
@@ -32,18 +32,7 @@ pub async fn list_labels(
     RawQuery(raw): RawQuery,
 ) -> IResult {
     let tenant = session.tenant;
-    let pairs = query_pairs(raw.as_deref());
-    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-    let limit = paging::parse_limit(param("limit"))?;
-    let after = match paging::parse_last_item(param("last_item"))? {
-        None => None,
-        Some(item) => Some(
-            item.get("label")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| IError::field("last_item", "falta 'label'"))?,
-        ),
-    };
+    let LabelQuery { limit, after } = paging::label_query(raw.as_deref())?;
     state.assign_entity_scenario(&tenant, requested.as_deref())?;
     let applied = state.script(&tenant, ENTITY, "labels.list").await?;
     let size = paging::page_size(limit, applied.page_size);

@@ -2,10 +2,10 @@
 //! (`DELETE`) and notify.
 
 use crate::engine::add_seconds;
-use crate::providers::identiasign::model::{self, Document, EntityConfig, Process, Status};
+use crate::providers::identiasign::model::{Document, EntityConfig, Process, Status};
 use crate::providers::identiasign::service::{Filter, Handed};
 use crate::providers::identiasign::wire::fields::{self, DEFAULT_EXPIRE_SECONDS};
-use crate::providers::identiasign::wire::paging::{self, query_pairs};
+use crate::providers::identiasign::wire::paging::{self, ProcessQuery};
 use crate::providers::identiasign::wire::{self, Body, IError, IResult, Session};
 use crate::providers::identiasign::{IdentiaSign, ENTITY, SLUG};
 use crate::wire::RequestedScenario;
@@ -132,53 +132,42 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> IResult {
     let tenant = session.tenant;
-    let pairs = query_pairs(raw.as_deref());
-    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
     let rendered = |process: &Process| {
         let urls: Vec<Option<String>> = (0..process.documents.len())
             .map(|i| state.file_url(&tenant, process, i))
             .collect();
         wire::process(process, &urls)
     };
-    if let Some(id) = param("process_id").filter(|id| !id.trim().is_empty()) {
-        let process = state
-            .get(&tenant, id.trim())
-            .map_err(|_| IError::not_found("No se encontraron procesos de firma"))?;
-        return Ok(paging::page(
-            "signatureProcesses",
-            &[process],
-            false,
-            rendered,
-            wire::process_last_item,
-        ));
-    }
-    let limit = paging::parse_limit(param("limit"))?;
-    let date = |name: &str| match param(name) {
-        None => Ok(None),
-        Some(raw) => wire::parse_creation(raw)
-            .map(Some)
-            .ok_or_else(|| IError::field(name, "use el formato AAAAMMDDThh:mm:ss+00:00")),
+    let (limit, start, end, status, after) = match paging::process_query(raw.as_deref())? {
+        ProcessQuery::One(id) => {
+            let process = state
+                .get(&tenant, &id)
+                .map_err(|_| IError::not_found("No se encontraron procesos de firma"))?;
+            return Ok(paging::page(
+                "signatureProcesses",
+                &[process],
+                false,
+                rendered,
+                wire::process_last_item,
+            ));
+        }
+        ProcessQuery::Page {
+            limit,
+            start,
+            end,
+            status,
+            after,
+        } => (limit, start, end, status, after),
     };
     let mut filter = Filter {
-        start: date("creation_start")?,
-        end: date("creation_end")?,
-        ..Filter::default()
+        start,
+        end,
+        status,
+        after: None,
     };
-    if let Some(status) = param("status") {
-        filter.status = Some(Status::parse(status.trim()).ok_or_else(|| {
-            IError::field(
-                "status",
-                format!("use uno de {}", model::STATUS_NAMES.join(", ")),
-            )
-        })?);
-    }
-    if let Some(item) = paging::parse_last_item(param("last_item"))? {
-        let id = item
-            .get("processId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+    if let Some(id) = after {
         let process = state
-            .get(&tenant, id)
+            .get(&tenant, &id)
             .map_err(|_| IError::field("last_item", "no corresponde a un proceso de firma"))?;
         filter.after = Some(process.seq);
     }
