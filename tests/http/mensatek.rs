@@ -717,7 +717,10 @@ async fn mensatek_overflowing_transition_never_fires() {
     let events = timeline(&sim, &id).await;
     assert_eq!(
         status_moves(&events).last(),
-        Some(&(json!("verified"), json!("certificate_available"))),
+        Some(&(
+            json!("5010 (verified)"),
+            json!("5100 (certificate_available)")
+        )),
         "{events:?}"
     );
     assert!(
@@ -736,15 +739,19 @@ async fn mensatek_status_events_carry_from_and_to() {
     complete(&sim, &id, "verified").await;
     advance(&sim, 60).await;
     let events = timeline(&sim, &id).await;
+    // Each status as the reports and the dashboard name it: the `Estado` and its name.
     assert_eq!(
         status_moves(&events),
         [
-            (Value::Null, json!("scheduled")),
-            (json!("scheduled"), json!("sent")),
-            (json!("sent"), json!("opened")),
-            (json!("opened"), json!("in_progress")),
-            (json!("in_progress"), json!("verified")),
-            (json!("verified"), json!("certificate_available")),
+            (Value::Null, json!("5000 (scheduled)")),
+            (json!("5000 (scheduled)"), json!("5001 (sent)")),
+            (json!("5001 (sent)"), json!("5002 (opened)")),
+            (json!("5002 (opened)"), json!("5003 (in_progress)")),
+            (json!("5003 (in_progress)"), json!("5010 (verified)")),
+            (
+                json!("5010 (verified)"),
+                json!("5100 (certificate_available)")
+            ),
         ],
         "{events:?}"
     );
@@ -775,8 +782,8 @@ async fn mensatek_status_events_carry_from_and_to() {
         .iter()
         .rfind(|e| e["kind"] == "status")
         .expect("a status event");
-    assert_eq!(last["from"], "sent", "{events:?}");
-    assert_eq!(last["to"], "expired");
+    assert_eq!(last["from"], "5001 (sent)", "{events:?}");
+    assert_eq!(last["to"], "5030 (expired)");
     assert_eq!(
         last["text"],
         "by the scenario: 5001 (sent) → 5030 (expired)"

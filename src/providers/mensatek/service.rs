@@ -147,12 +147,13 @@ impl Mensatek {
         self.verifications
             .insert(tenant, id.clone(), verification.clone());
         self.links.insert_as(tenant, link, id.clone());
-        // Kind `status` (not `created`), as the timeline has always shown it.
+        // Kind `status` (not `created`), as the timeline has always shown it. A status is
+        // recorded as the reports name it, the `Estado` with its name: `5000 (scheduled)`.
         self.engine.record_status(
             SLUG,
             tenant,
             &id,
-            StatusChange::created(Status::Scheduled.as_str()),
+            StatusChange::created(&Status::Scheduled.to_string()),
             format!(
                 "SMS due {}; created in status {}",
                 report::minutes(new.send_at),
@@ -195,7 +196,7 @@ impl Mensatek {
             SLUG,
             tenant,
             id,
-            StatusChange::moved(from.as_str(), moved.status.as_str()),
+            StatusChange::moved(&from.to_string(), &moved.status.to_string()),
             format!("{from} → {}", moved.status),
         );
         self.report(tenant, &moved);
@@ -302,7 +303,7 @@ impl Mensatek {
                 SLUG,
                 tenant,
                 id,
-                StatusChange::moved(from.as_str(), to.as_str()),
+                StatusChange::moved(&from.to_string(), &to.to_string()),
                 format!("by the scenario: {from} → {to}"),
             );
             self.report(tenant, &moved);
