@@ -698,20 +698,24 @@ async fn mensatek_scenario_by_header_is_on_the_timeline() {
 }
 
 #[tokio::test]
-async fn mensatek_overflowing_transition_never_fires() {
+async fn mensatek_overflowing_times_never_come() {
     let sim = crate::common::start().await;
     load_scenario(
         &sim,
         "[[scenario]]\nname = \"fails-never\"\nprovider = \"mensatek\"\n\n\
          [[scenario.effects]]\noperation = \"complete\"\n\
-         transition = { after_seconds = 18446744073709551615, to = \"failed\" }\n",
+         transition = { after_seconds = 18446744073709551615, to = \"failed\" }\n\n\
+         [[scenario]]\nname = \"link-forever\"\nprovider = \"mensatek\"\n\n\
+         [[scenario.effects]]\noperation = \"send\"\nexpiry_seconds = 18446744073709551615\n",
     )
     .await;
     let id = verify_with_scenario(&sim, "fails-never", "34600000001").await;
     let done = complete(&sim, &id, "verified").await;
     assert_eq!(done.json()["estado"], 5010, "{:?}", done.json());
-    // A hundred years on, the certificate is there: the verification never failed.
+    let unopened = verify_with_scenario(&sim, "link-forever", "34600000001").await;
     advance(&sim, 3_155_760_000).await;
+
+    // A hundred years on, the certificate is there: the verification never failed.
     let pdf = call(&sim, "GetCertificadoVerificacion", json!({ "Id": id })).await;
     assert_eq!(pdf.content_type, "application/pdf");
     let events = timeline(&sim, &id).await;
@@ -730,6 +734,9 @@ async fn mensatek_overflowing_transition_never_fires() {
             .starts_with("by the scenario")),
         "{events:?}"
     );
+    // A link lifetime past the year 9999 never runs out either (it expired at once).
+    let done = complete(&sim, &unopened, "verified").await;
+    assert_eq!(done.json()["estado"], 5010, "{:?}", done.json());
 }
 
 #[tokio::test]
