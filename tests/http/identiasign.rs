@@ -1092,3 +1092,159 @@ impl Retries for Sim {
         self.running.engine.advance(2).unwrap();
     }
 }
+
+/// A process with one signer whose scenario the header names; returns its id.
+async fn create_with_scenario(sim: &Sim, token: &str, scenario: &str, doc_id: &str) -> String {
+    let created = sim
+        .http
+        .put(u(sim, "/api/signature_processes"))
+        .header("authorization", format!("jwt-bearer {token}"))
+        .header("x-signsim-scenario", scenario)
+        .multipart(form(json!([signer(doc_id, "a@example.com")]), &[]))
+        .send()
+        .await
+        .expect("request sent");
+    let created = answer(created).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    created.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn load_scenario(sim: &Sim, file: &str) {
+    let loaded = sim
+        .post_raw(
+            &sim.url("/_signsim/scenarios"),
+            Some("application/toml"),
+            file.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
+}
+
+/// The process's timeline (`/_signsim/events`).
+async fn timeline(sim: &Sim, id: &str) -> Vec<Value> {
+    let url = sim.url(&format!(
+        "/_signsim/events?provider=identiasign&id={}",
+        query_escape(id)
+    ));
+    let events = sim.get(&url).await;
+    assert_eq!(events.status, 200);
+    events.json().as_array().cloned().unwrap_or_default()
+}
+
+/// The process's status as the listing shows it.
+async fn status_of(sim: &Sim, token: &str, id: &str) -> Value {
+    let listed = list(sim, token, &format!("process_id={}", query_escape(id))).await;
+    assert_eq!(listed.status, 200, "{:?}", listed.json());
+    listed.json()["signatureProcesses"][0]["status"].clone()
+}
+
+/// Each status event as `(from, to, text)`, in order.
+fn status_moves(events: &[Value]) -> Vec<(Value, Value, Value)> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "status")
+        .map(|e| (e["from"].clone(), e["to"].clone(), e["text"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_overflowing_scripted_transition_never_fires() {
+    let sim = start().await;
+    load_scenario(
+        &sim,
+        "[[scenario]]\nname = \"rejected-never\"\nprovider = \"identiasign\"\n\n\
+         [[scenario.effects]]\noperation = \"create\"\n\
+         transition = { after_seconds = 18446744073709551615, to = \"rejected\" }\n",
+    )
+    .await;
+    let token = login(&sim).await;
+    let id = create_with_scenario(&sim, &token, "rejected-never", "12345678").await;
+    assert_eq!(act(&sim, &id, "PER:12345678", "sign").await.status, 200);
+    // A hundred years on (a fresh token: the first expired long ago), still signed: the
+    // scripted rejection never came.
+    advance(&sim, 3_155_760_000).await;
+    let token = login(&sim).await;
+    assert_eq!(status_of(&sim, &token, &id).await, "signed");
+    let events = timeline(&sim, &id).await;
+    assert!(events.iter().any(|e| e["kind"] == "scenario"), "{events:?}");
+    assert!(
+        !events.iter().any(|e| e["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("by the scenario")),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn status_events_carry_from_and_to() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let pending = |text: &str| (Value::Null, json!("pending"), json!(text));
+    let moved = |from: &str, to: &str, text: &str| (json!(from), json!(to), json!(text));
+    let created = "process created in status pending";
+
+    // Created, then signed by its one signer.
+    let signed = create(&sim, &token, "12345678").await;
+    act(&sim, &signed, "PER:12345678", "sign").await;
+    assert_eq!(
+        status_moves(&timeline(&sim, &signed).await),
+        [
+            pending(created),
+            moved("pending", "signed", "pending → signed")
+        ]
+    );
+    // Rejected by the client, and by a signer.
+    let rejected = create(&sim, &token, "12345679").await;
+    let form = Form::new().text("process_id", rejected.clone());
+    let url = u(&sim, "/api/signature_processes");
+    assert_eq!(
+        call(&sim, Method::DELETE, &url, &token, Some(form))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        status_moves(&timeline(&sim, &rejected).await),
+        [
+            pending(created),
+            moved("pending", "rejected", "by the client: pending → rejected")
+        ]
+    );
+    let by_signer = create(&sim, &token, "12345670").await;
+    act(&sim, &by_signer, "PER:12345670", "reject").await;
+    assert_eq!(
+        status_moves(&timeline(&sim, &by_signer).await)[1],
+        moved(
+            "pending",
+            "rejected",
+            "by signer PER:12345670: pending → rejected"
+        )
+    );
+
+    // A scenario's scripted status, and the expiry.
+    load_scenario(
+        &sim,
+        "[[scenario]]\nname = \"rejected-soon\"\nprovider = \"identiasign\"\n\n\
+         [[scenario.effects]]\noperation = \"create\"\n\
+         transition = { after_seconds = 10, to = \"rejected\" }\n",
+    )
+    .await;
+    let scripted = create_with_scenario(&sim, &token, "rejected-soon", "12345671").await;
+    let expiring = create_with_scenario(&sim, &token, "process-expires", "12345672").await;
+    advance(&sim, 61).await;
+    assert_eq!(
+        status_moves(&timeline(&sim, &scripted).await),
+        [
+            pending(created),
+            moved("pending", "rejected", "by the scenario: pending → rejected")
+        ]
+    );
+    assert_eq!(
+        status_moves(&timeline(&sim, &expiring).await),
+        [
+            pending(created),
+            moved("pending", "expired", "pending → expired")
+        ]
+    );
+}

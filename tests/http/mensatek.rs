@@ -625,3 +625,174 @@ async fn mensatek_scenario_by_header() {
         .unwrap()
         .contains("unknown scenario 'nope'"));
 }
+
+/// The verification's timeline (`/_signsim/events`).
+async fn timeline(sim: &Sim, id: &str) -> Vec<Value> {
+    let events = sim
+        .get(&sim.url(&format!("/_signsim/events?provider=mensatek&id={id}")))
+        .await;
+    assert_eq!(events.status, 200);
+    events.json().as_array().cloned().unwrap_or_default()
+}
+
+/// A `VerificarIdentidad` that names its scenario by header.
+async fn verify_with_scenario(sim: &Sim, scenario: &str, phone: &str) -> String {
+    let sent = sim
+        .http
+        .post(m(sim, "VerificarIdentidad"))
+        .header("authorization", basic(USER, TOKEN))
+        .header("x-signsim-scenario", scenario)
+        .json(&json!({ "Telefono": phone, "Resp": "JSON" }))
+        .send()
+        .await
+        .unwrap();
+    let sent = answer(sent).await;
+    assert_eq!(res(&sent), "10", "{:?}", sent.json());
+    sent.json()[0]["ID"].as_str().unwrap().to_owned()
+}
+
+async fn load_scenario(sim: &Sim, file: &str) {
+    let loaded = sim
+        .post_raw(
+            &sim.url("/_signsim/scenarios"),
+            Some("application/toml"),
+            file.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
+}
+
+/// The `[from, to]` of each status event, in order.
+fn status_moves(events: &[Value]) -> Vec<(Value, Value)> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "status")
+        .map(|e| (e["from"].clone(), e["to"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn mensatek_scenario_by_header_is_on_the_timeline() {
+    let sim = crate::common::start().await;
+    // A phone no scenario matches: only the header chooses.
+    let id = verify_with_scenario(&sim, "liveness-failed", "34600000001").await;
+    let events = timeline(&sim, &id).await;
+    let scenario: Vec<&Value> = events.iter().filter(|e| e["kind"] == "scenario").collect();
+    assert_eq!(scenario.len(), 1, "{events:?}");
+    assert_eq!(scenario[0]["text"], "scenario liveness-failed");
+    // Chosen by its `match` (the phone), the same.
+    let id = verify(&sim, json!({ "Telefono": "34600000102" })).await;
+    let events = timeline(&sim, &id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "scenario" && e["text"] == "scenario document-mismatch"),
+        "{events:?}"
+    );
+    // None chosen: no scenario event.
+    let id = verify(&sim, json!({ "Telefono": "34600000002" })).await;
+    assert!(!timeline(&sim, &id)
+        .await
+        .iter()
+        .any(|e| e["kind"] == "scenario"));
+}
+
+#[tokio::test]
+async fn mensatek_overflowing_times_never_come() {
+    let sim = crate::common::start().await;
+    load_scenario(
+        &sim,
+        "[[scenario]]\nname = \"fails-never\"\nprovider = \"mensatek\"\n\n\
+         [[scenario.effects]]\noperation = \"complete\"\n\
+         transition = { after_seconds = 18446744073709551615, to = \"failed\" }\n\n\
+         [[scenario]]\nname = \"link-forever\"\nprovider = \"mensatek\"\n\n\
+         [[scenario.effects]]\noperation = \"send\"\nexpiry_seconds = 18446744073709551615\n",
+    )
+    .await;
+    let id = verify_with_scenario(&sim, "fails-never", "34600000001").await;
+    let done = complete(&sim, &id, "verified").await;
+    assert_eq!(done.json()["estado"], 5010, "{:?}", done.json());
+    let unopened = verify_with_scenario(&sim, "link-forever", "34600000001").await;
+    advance(&sim, 3_155_760_000).await;
+
+    // A hundred years on, the certificate is there: the verification never failed.
+    let pdf = call(&sim, "GetCertificadoVerificacion", json!({ "Id": id })).await;
+    assert_eq!(pdf.content_type, "application/pdf");
+    let events = timeline(&sim, &id).await;
+    assert_eq!(
+        status_moves(&events).last(),
+        Some(&(
+            json!("5010 (verified)"),
+            json!("5100 (certificate_available)")
+        )),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|e| e["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("by the scenario")),
+        "{events:?}"
+    );
+    // A link lifetime past the year 9999 never runs out either (it expired at once).
+    let done = complete(&sim, &unopened, "verified").await;
+    assert_eq!(done.json()["estado"], 5010, "{:?}", done.json());
+}
+
+#[tokio::test]
+async fn mensatek_status_events_carry_from_and_to() {
+    let sim = crate::common::start().await;
+    let id = verify(&sim, json!({ "Telefono": "34600000001" })).await;
+    complete(&sim, &id, "verified").await;
+    advance(&sim, 60).await;
+    let events = timeline(&sim, &id).await;
+    // Each status as the reports and the dashboard name it: the `Estado` and its name.
+    assert_eq!(
+        status_moves(&events),
+        [
+            (Value::Null, json!("5000 (scheduled)")),
+            (json!("5000 (scheduled)"), json!("5001 (sent)")),
+            (json!("5001 (sent)"), json!("5002 (opened)")),
+            (json!("5002 (opened)"), json!("5003 (in_progress)")),
+            (json!("5003 (in_progress)"), json!("5010 (verified)")),
+            (
+                json!("5010 (verified)"),
+                json!("5100 (certificate_available)")
+            ),
+        ],
+        "{events:?}"
+    );
+    // The text for people is as before.
+    let texts: Vec<&str> = events
+        .iter()
+        .filter(|e| e["kind"] == "status")
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    assert!(
+        texts[0].ends_with("; created in status 5000 (scheduled)"),
+        "{texts:?}"
+    );
+    assert_eq!(texts[1], "5000 (scheduled) → 5001 (sent)");
+
+    // A scenario's scripted status, too.
+    load_scenario(
+        &sim,
+        "[[scenario]]\nname = \"expires-soon\"\nprovider = \"mensatek\"\n\n\
+         [[scenario.effects]]\noperation = \"verificar\"\n\
+         transition = { after_seconds = 10, to = \"expired\" }\n",
+    )
+    .await;
+    let id = verify_with_scenario(&sim, "expires-soon", "34600000001").await;
+    advance(&sim, 10).await;
+    let events = timeline(&sim, &id).await;
+    let last = events
+        .iter()
+        .rfind(|e| e["kind"] == "status")
+        .expect("a status event");
+    assert_eq!(last["from"], "5001 (sent)", "{events:?}");
+    assert_eq!(last["to"], "5030 (expired)");
+    assert_eq!(
+        last["text"],
+        "by the scenario: 5001 (sent) → 5030 (expired)"
+    );
+}

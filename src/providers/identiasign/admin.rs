@@ -2,8 +2,7 @@
 //! signer's acts (JSON for tests, a page behind `msg` for people), the document URLs the
 //! listing hands out, and a callback receiver that is always down.
 
-use super::model::service::EntityConfig;
-use super::model::{ModelError, Nat, Process, Signer, Status};
+use super::model::{EntityConfig, ModelError, Nat, Process, Signer, Status};
 use super::{IdentiaSign, SLUG};
 use crate::engine::rfc3339;
 use crate::ui::{escape, page, Caller};

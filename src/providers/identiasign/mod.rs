@@ -8,12 +8,14 @@
 mod admin;
 mod handlers;
 mod model;
+mod service;
 mod wire;
+
+use handlers::{labels, login, processes};
 
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
-use crate::engine::timers::read_payload;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -77,10 +79,10 @@ pub(crate) const EXPIRY_TIMER: &str = "identiasign.expire";
 pub struct IdentiaSign {
     engine: Arc<Engine>,
     processes: Arc<TenantStore<String, model::Process>>,
-    links: Links<model::service::LinkTarget>,
-    files: Links<model::service::FileLink>,
-    labels: Arc<TenantStore<String, model::service::Label>>,
-    configs: Arc<TenantStore<(), model::service::EntityConfig>>,
+    links: Links<model::LinkTarget>,
+    files: Links<model::FileLink>,
+    labels: Arc<TenantStore<String, model::Label>>,
+    configs: Arc<TenantStore<(), model::EntityConfig>>,
     seq: Arc<crate::engine::state::Counter>,
     body_limit: usize,
 }
@@ -89,15 +91,11 @@ impl IdentiaSign {
     pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<IdentiaSign> {
         Arc::new_cyclic(|me: &Weak<IdentiaSign>| {
             // What its timers do, registered before any can be set or restored.
-            engine
-                .timers
-                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
-                    if let Some((id, to)) =
-                        read_payload::<(String, model::Status)>(STATUS_TIMER, payload)
-                    {
-                        model.force_status(tenant, &id, to);
-                    }
-                });
+            engine.on_scripted_status(STATUS_TIMER, me.clone(), |model, tenant, id, to| {
+                if let Some(to) = model::Status::parse(to) {
+                    model.force_status(tenant, id, to);
+                }
+            });
             engine
                 .timers
                 .on_model(EXPIRY_TIMER, me.clone(), |model, tenant, id| {
@@ -119,36 +117,28 @@ impl IdentiaSign {
     /// Applies the resource's scenario for `operation`: latency, a broken connection or a
     /// scripted answer (as the error), and a scripted status later on the virtual clock.
     async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, IError> {
-        let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
-        if let Some(transition) = &applied.transition {
-            if let Some(to) = model::Status::parse(&transition.to) {
-                let due = model::service::later(self.engine.now(), transition.after_seconds);
-                self.engine
-                    .timers
-                    .at_json(due, tenant, STATUS_TIMER, &(id, to));
-            }
-        }
+        let applied = self
+            .engine
+            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(|scripted| IError::Scripted(Box::new(scripted)))?;
         Ok(applied)
     }
 
-    /// Binds the scenario a call chose (by header or `match`) to `resource`.
-    fn bind(
-        &self,
-        tenant: &str,
-        resource: &str,
-        scenario: Arc<crate::engine::scenarios::Scenario>,
-    ) {
-        self.engine.record(
-            SLUG,
-            tenant,
-            resource,
-            "scenario",
-            format!("scenario {}", scenario.name),
-        );
-        self.engine.scenarios.bind(SLUG, tenant, resource, scenario);
+    /// Gives the entity (`ENTITY`) the scenario a listing call names by header, so that
+    /// its `list` and `labels.list` act it out (a login gives it by `match` too).
+    fn assign_entity_scenario(&self, tenant: &str, requested: Option<&str>) -> Result<(), IError> {
+        if requested.is_none() {
+            return Ok(());
+        }
+        let chosen = self
+            .engine
+            .scenarios
+            .choose(SLUG, requested, |_| None)
+            .map_err(IError::bad_request)?;
+        self.engine.assign_scenario(SLUG, tenant, ENTITY, chosen);
+        Ok(())
     }
 }
 
@@ -174,20 +164,20 @@ fn gate(state: &Arc<IdentiaSign>) -> Arc<dyn crate::wire::Gate> {
 pub fn router(state: Arc<IdentiaSign>) -> Router {
     let limit = state.body_limit;
     let routes = Router::new()
-        .route("/api/auth/login", post(handlers::login))
+        .route("/api/auth/login", post(login::login))
         .route(
             "/api/signature_processes",
-            put(handlers::create)
-                .post(handlers::modify)
-                .get(handlers::list)
-                .delete(handlers::reject),
+            put(processes::create)
+                .post(processes::modify)
+                .get(processes::list)
+                .delete(processes::reject),
         )
-        .route("/api/notify", post(handlers::notify))
+        .route("/api/notify", post(processes::notify))
         .route(
             "/api/labels",
-            get(handlers::list_labels)
-                .post(handlers::put_label)
-                .delete(handlers::delete_label),
+            get(labels::list_labels)
+                .post(labels::put_label)
+                .delete(labels::delete_label),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -2,8 +2,8 @@
 //! report URL, the balance), the person's act (JSON for tests, the page behind `[LINK]`
 //! for people; one code path), and a report receiver that is always down.
 
-use super::model::service::{Act, MAX_CREDITS};
-use super::model::{ModelError, Outcome, ReportConfig, ReportFormat, Status, OUTCOME_NAMES};
+use super::model::{Act, ModelError, Outcome, ReportConfig, ReportFormat, Status, OUTCOME_NAMES};
+use super::service::MAX_CREDITS;
 use super::wire::report::minutes;
 use super::wire::Refusal;
 use super::{Mensatek, SLUG};

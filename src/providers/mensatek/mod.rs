@@ -8,12 +8,12 @@ mod admin;
 mod certificate;
 mod handlers;
 mod model;
+mod service;
 mod wire;
 
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
-use crate::engine::timers::read_payload;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -82,16 +82,12 @@ impl Mensatek {
     pub fn new(engine: Arc<Engine>, body_limit: usize) -> Arc<Mensatek> {
         Arc::new_cyclic(|me: &Weak<Mensatek>| {
             // What its timers do, registered before any can be set or restored.
-            engine
-                .timers
-                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
-                    if let Some((id, to)) =
-                        read_payload::<(String, model::Status)>(STATUS_TIMER, payload)
-                    {
-                        model.force_status(tenant, &id, to);
-                    }
-                });
-            model::service::timer_kinds(&engine, me);
+            engine.on_scripted_status(STATUS_TIMER, me.clone(), |model, tenant, id, to| {
+                if let Some(to) = model::Status::parse(to) {
+                    model.force_status(tenant, id, to);
+                }
+            });
+            service::timer_kinds(&engine, me);
             Mensatek {
                 verifications: engine.new_store("mensatek.verifications"),
                 links: Links::new(&engine, "mensatek.links"),
@@ -106,18 +102,9 @@ impl Mensatek {
     /// Applies the verification's scenario for `operation`: latency, a broken connection
     /// or a scripted answer (as the refusal), and a scripted status later on the clock.
     async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, Refusal> {
-        let applied = self.engine.scenarios.on(SLUG, tenant, id, operation);
-        if let Some(transition) = &applied.transition {
-            if let Some(to) = model::Status::parse(&transition.to) {
-                let now = self.engine.now();
-                let due = now
-                    .checked_add(crate::engine::seconds(transition.after_seconds))
-                    .unwrap_or(now);
-                self.engine
-                    .timers
-                    .at_json(due, tenant, STATUS_TIMER, &(id, to));
-            }
-        }
+        let applied = self
+            .engine
+            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(Refusal::Scripted)?;
@@ -145,12 +132,15 @@ fn gate(state: &Arc<Mensatek>) -> Arc<dyn crate::wire::Gate> {
 /// the other two are the names of the functions).
 pub fn router(state: Arc<Mensatek>) -> Router {
     let routes = Router::new()
-        .route("/VerificarIdentidad", post(handlers::verificar_identidad))
+        .route(
+            "/VerificarIdentidad",
+            post(handlers::verifications::verificar_identidad),
+        )
         .route(
             "/GetCertificadoVerificacion",
-            post(handlers::get_certificado),
+            post(handlers::certificates::get_certificado),
         )
-        .route("/GetCreditos", post(handlers::get_creditos))
+        .route("/GetCreditos", post(handlers::credits::get_creditos))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers -3.

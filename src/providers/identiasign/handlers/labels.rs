@@ -1,13 +1,12 @@
 //! The label calls: list (descending, paged with `last_item`), create or change, delete.
 
-use super::fields::*;
-use super::processes::bind_requested;
-use crate::providers::identiasign::model::service::Label;
+use crate::providers::identiasign::model::Label;
+use crate::providers::identiasign::wire::fields::{label_name, short_text};
+use crate::providers::identiasign::wire::paging::{self, LabelQuery};
 use crate::providers::identiasign::wire::{Body, IError, IResult, Session};
 use crate::providers::identiasign::{IdentiaSign, ENTITY};
-use crate::wire::{Fields, RequestedScenario};
+use crate::wire::RequestedScenario;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
@@ -21,6 +20,11 @@ fn label_json(label: &Label) -> Value {
     out
 }
 
+/// The `last_item` of a partial label listing: where to resume.
+fn label_last_item(label: &Label) -> Value {
+    json!({ "label": label.label, "usr_id": label.usr_id })
+}
+
 pub async fn list_labels(
     State(state): State<Arc<IdentiaSign>>,
     session: Session,
@@ -28,55 +32,25 @@ pub async fn list_labels(
     RawQuery(raw): RawQuery,
 ) -> IResult {
     let tenant = session.tenant;
-    let pairs = query_pairs(raw.as_deref());
-    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-    let limit = limit(param("limit"))?;
-    let after = match last_item(param("last_item"))? {
-        None => None,
-        Some(item) => Some(
-            item.get("label")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| IError::field("last_item", "falta 'label'"))?,
-        ),
-    };
-    bind_requested(&state, &tenant, requested.as_deref())?;
+    let LabelQuery { limit, after } = paging::label_query(raw.as_deref())?;
+    state.assign_entity_scenario(&tenant, requested.as_deref())?;
     let applied = state.script(&tenant, ENTITY, "labels.list").await?;
-    let cap = applied.page_size.map_or(limit, |size| {
-        limit.min(usize::try_from(size).unwrap_or(limit)).max(1)
-    });
+    let size = paging::page_size(limit, applied.page_size);
     // Descending order: resume with the names below the last one returned.
-    let remaining: Vec<Label> = state
+    let mut remaining: Vec<Label> = state
         .labels(&tenant)
         .into_iter()
         .filter(|l| after.as_ref().is_none_or(|after| l.label < *after))
         .collect();
-    let more = remaining.len() > cap;
-    let page: Vec<&Label> = remaining.iter().take(cap).collect();
-    let last = match (more, page.last()) {
-        (true, Some(label)) => json!({ "label": label.label, "usr_id": label.usr_id }),
-        _ => Value::Null,
-    };
-    let status = if more {
-        StatusCode::PARTIAL_CONTENT
-    } else {
-        StatusCode::OK
-    };
-    let body = json!({
-        "labels": page.into_iter().map(label_json).collect::<Vec<_>>(),
-        "last_item": last,
-    });
-    Ok((status, Json(body)).into_response())
-}
-
-fn label_name(fields: &Fields) -> Result<String, IError> {
-    let name = fields
-        .text("label")?
-        .ok_or_else(|| IError::missing("label"))?;
-    if name.chars().count() > 100 {
-        return Err(IError::field("label", "máximo 100 caracteres"));
-    }
-    Ok(name)
+    let more = remaining.len() > size;
+    remaining.truncate(size);
+    Ok(paging::page(
+        "labels",
+        &remaining,
+        more,
+        label_json,
+        label_last_item,
+    ))
 }
 
 pub async fn put_label(

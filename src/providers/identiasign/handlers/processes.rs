@@ -1,14 +1,14 @@
 //! The signature process calls: create (`PUT`), modify (`POST`), list (`GET`), reject
 //! (`DELETE`) and notify.
 
-use super::fields::*;
-use crate::providers::identiasign::model::service::{
-    later, EntityConfig, Filter, Handed, SignerChange,
-};
-use crate::providers::identiasign::model::{self, Document, Process, Status};
+use crate::engine::add_seconds;
+use crate::providers::identiasign::model::{Document, EntityConfig, Process, Status};
+use crate::providers::identiasign::service::{Filter, Handed};
+use crate::providers::identiasign::wire::fields::{self, DEFAULT_EXPIRE_SECONDS};
+use crate::providers::identiasign::wire::paging::{self, ProcessQuery};
 use crate::providers::identiasign::wire::{self, Body, IError, IResult, Session};
 use crate::providers::identiasign::{IdentiaSign, ENTITY, SLUG};
-use crate::wire::{Fields, RequestedScenario};
+use crate::wire::RequestedScenario;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -38,43 +38,18 @@ pub async fn create(
 ) -> IResult {
     let tenant = session.tenant;
     let config = state.config(&tenant);
-    let files = pdf_files(&fields)?;
-    let signers = match json_field(&fields, "signers")? {
-        None => return Err(IError::missing("signers")),
-        Some(Value::Array(list)) if list.is_empty() => {
-            return Err(IError::field("signers", "se necesita al menos un firmante"))
-        }
-        Some(Value::Array(list)) if list.len() > MAX_SIGNERS => {
-            return Err(IError::field(
-                "signers",
-                format!("máximo {MAX_SIGNERS} firmantes"),
-            ))
-        }
-        Some(Value::Array(list)) => list
-            .iter()
-            .enumerate()
-            .map(|(i, s)| parse_signer(s, i, files.len(), &config))
-            .collect::<Result<Vec<_>, _>>()?,
-        Some(_) => return Err(IError::field("signers", "se esperaba una lista")),
-    };
-    for (i, signer) in signers.iter().enumerate() {
-        if signers.iter().take(i).any(|s| s.key() == signer.key()) {
-            return Err(IError::field(
-                "signers",
-                format!("el firmante {} está repetido", signer.key()),
-            ));
-        }
-    }
+    let files = fields::pdf_files(&fields)?;
+    let signers = fields::signers(&fields, files.len(), &config)?;
     let sign_order = fields.flag("signOrder")?.unwrap_or(false);
-    let expire = seconds_field(&fields, "expire")?.unwrap_or(DEFAULT_EXPIRE_SECONDS);
-    let link_expire = seconds_field(&fields, "link_expire")?.unwrap_or(expire);
+    let expire = fields::seconds_field(&fields, "expire")?.unwrap_or(DEFAULT_EXPIRE_SECONDS);
+    let link_expire = fields::seconds_field(&fields, "link_expire")?.unwrap_or(expire);
     let first_name = files
         .first()
         .map(|(name, _)| name.clone())
         .unwrap_or_default();
-    let description = short_text(&fields, "description")?.unwrap_or(first_name);
-    let url_callback = url_callback(&fields)?;
-    let labels = labels(&state, &tenant, &fields)?;
+    let description = fields::short_text(&fields, "description")?.unwrap_or(first_name);
+    let url_callback = fields::url_callback(&fields)?;
+    let labels = fields::labels(&fields, |name| state.label_exists(&tenant, name))?;
 
     // The blank signature page goes at the end of each document, as the docs say.
     let blank = crate::pki::text_pdf("", &[]);
@@ -100,7 +75,7 @@ pub async fn create(
         description,
         sign_order,
         created_at: now,
-        expires_at: later(now, expire),
+        expires_at: add_seconds(now, expire),
         url_callback,
         labels,
         status: Status::Pending,
@@ -125,9 +100,7 @@ pub async fn create(
             break;
         }
     }
-    if let Some(scenario) = chosen {
-        state.bind(&tenant, &id, scenario);
-    }
+    engine.assign_scenario(SLUG, &tenant, &id, chosen);
     let applied = state.script(&tenant, &id, "create").await?;
     let handed = state.create(&tenant, process, link_expire, &applied)?;
     Ok((
@@ -137,83 +110,19 @@ pub async fn create(
         .into_response())
 }
 
-fn process_id(fields: &Fields) -> Result<String, IError> {
-    fields
-        .text("process_id")?
-        .ok_or_else(|| IError::missing("process_id"))
-}
-
-/// One change of `signers` in a modify call.
-fn signer_change(value: &Value, index: usize, files: usize) -> Result<SignerChange, IError> {
-    let path = format!("signers[{index}]");
-    let at = |key: &str| format!("{path}.{key}");
-    let object = value
-        .as_object()
-        .ok_or_else(|| IError::field(&path, "se esperaba un objeto"))?;
-    let nat = member_text(object, "nat", &at("nat"))?.ok_or_else(|| IError::missing(&at("nat")))?;
-    let doc_id = member_text(object, "doc_id", &at("doc_id"))?
-        .ok_or_else(|| IError::missing(&at("doc_id")))?;
-    let key = format!("{nat}:{doc_id}");
-    match member_text(object, "action", &at("action"))?.as_deref() {
-        Some("remove") => Ok(SignerChange::Remove { key }),
-        Some("update") => Ok(SignerChange::Update {
-            key,
-            alias: member_text(object, "signerAlias", &at("signerAlias"))?,
-            stamp_positions: match object.get("stampPositions") {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(stamp_positions(v, &at("stampPositions"), files)?),
-            },
-            contact: match object.get("contactInfo") {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(contact(v, &at("contactInfo"))?),
-            },
-        }),
-        Some(_) => Err(IError::field(&at("action"), "use update o remove")),
-        None => Err(IError::missing(&at("action"))),
-    }
-}
-
 pub async fn modify(
     State(state): State<Arc<IdentiaSign>>,
     session: Session,
     Body(fields): Body,
 ) -> IResult {
     let tenant = session.tenant;
-    let id = process_id(&fields)?;
+    let id = fields::process_id(&fields)?;
     let process = state.get(&tenant, &id)?;
-    let description = short_text(&fields, "description")?;
-    let changes = match json_field(&fields, "signers")? {
-        None => Vec::new(),
-        Some(Value::Array(list)) => list
-            .iter()
-            .enumerate()
-            .map(|(i, v)| signer_change(v, i, process.documents.len()))
-            .collect::<Result<Vec<_>, _>>()?,
-        Some(_) => return Err(IError::field("signers", "se esperaba una lista")),
-    };
+    let description = fields::short_text(&fields, "description")?;
+    let changes = fields::signer_changes(&fields, process.documents.len())?;
     state.script(&tenant, &id, "modify").await?;
     state.modify(&tenant, &id, description, changes)?;
     Ok(Json(json!({ "msg": "Proceso de firma actualizado" })).into_response())
-}
-
-/// Binds a scenario named by header on a listing to the entity.
-pub(super) fn bind_requested(
-    state: &IdentiaSign,
-    tenant: &str,
-    requested: Option<&str>,
-) -> Result<(), IError> {
-    if requested.is_none() {
-        return Ok(());
-    }
-    let chosen = state
-        .engine()
-        .scenarios
-        .choose(SLUG, requested, |_| None)
-        .map_err(IError::bad_request)?;
-    if let Some(scenario) = chosen {
-        state.bind(tenant, ENTITY, scenario);
-    }
-    Ok(())
 }
 
 pub async fn list(
@@ -223,78 +132,60 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> IResult {
     let tenant = session.tenant;
-    let pairs = query_pairs(raw.as_deref());
-    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
     let rendered = |process: &Process| {
         let urls: Vec<Option<String>> = (0..process.documents.len())
             .map(|i| state.file_url(&tenant, process, i))
             .collect();
         wire::process(process, &urls)
     };
-    if let Some(id) = param("process_id").filter(|id| !id.trim().is_empty()) {
-        let process = state
-            .get(&tenant, id.trim())
-            .map_err(|_| IError::not_found("No se encontraron procesos de firma"))?;
-        return Ok(Json(json!({
-            "signatureProcesses": [rendered(&process)],
-            "last_item": null,
-        }))
-        .into_response());
-    }
-    let limit = limit(param("limit"))?;
-    let date = |name: &str| match param(name) {
-        None => Ok(None),
-        Some(raw) => wire::parse_creation(raw)
-            .map(Some)
-            .ok_or_else(|| IError::field(name, "use el formato AAAAMMDDThh:mm:ss+00:00")),
+    let (limit, start, end, status, after) = match paging::process_query(raw.as_deref())? {
+        ProcessQuery::One(id) => {
+            let process = state
+                .get(&tenant, &id)
+                .map_err(|_| IError::not_found("No se encontraron procesos de firma"))?;
+            return Ok(paging::page(
+                "signatureProcesses",
+                &[process],
+                false,
+                rendered,
+                wire::process_last_item,
+            ));
+        }
+        ProcessQuery::Page {
+            limit,
+            start,
+            end,
+            status,
+            after,
+        } => (limit, start, end, status, after),
     };
     let mut filter = Filter {
-        start: date("creation_start")?,
-        end: date("creation_end")?,
-        ..Filter::default()
+        start,
+        end,
+        status,
+        after: None,
     };
-    if let Some(status) = param("status") {
-        filter.status = Some(Status::parse(status.trim()).ok_or_else(|| {
-            IError::field(
-                "status",
-                format!("use uno de {}", model::STATUS_NAMES.join(", ")),
-            )
-        })?);
-    }
-    if let Some(item) = last_item(param("last_item"))? {
-        let id = item
-            .get("processId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+    if let Some(id) = after {
         let process = state
-            .get(&tenant, id)
+            .get(&tenant, &id)
             .map_err(|_| IError::field("last_item", "no corresponde a un proceso de firma"))?;
         filter.after = Some(process.seq);
     }
-    bind_requested(&state, &tenant, requested.as_deref())?;
+    state.assign_entity_scenario(&tenant, requested.as_deref())?;
     let applied = state.script(&tenant, ENTITY, "list").await?;
     // A scenario's page cap makes pages partial even under the limit.
-    let cap = applied.page_size.map_or(limit, |size| {
-        limit.min(usize::try_from(size).unwrap_or(limit)).max(1)
-    });
-    let page = state.list(&tenant, &filter, cap);
+    let size = paging::page_size(limit, applied.page_size);
+    let page = state.list(&tenant, &filter, size);
     if page.processes.is_empty() {
         return Err(IError::not_found("No se encontraron procesos de firma"));
     }
-    let last = match (page.more, page.processes.last()) {
-        (true, Some(process)) => wire::last_item(process),
-        _ => Value::Null,
-    };
-    let status = if page.more {
-        StatusCode::PARTIAL_CONTENT
-    } else {
-        StatusCode::OK
-    };
-    let body = json!({
-        "signatureProcesses": page.processes.iter().map(rendered).collect::<Vec<_>>(),
-        "last_item": last,
-    });
-    Ok((status, Json(body)).into_response())
+    Ok(paging::page(
+        "signatureProcesses",
+        &page.processes,
+        page.more,
+        rendered,
+        wire::process_last_item,
+    ))
 }
 
 pub async fn reject(
@@ -303,7 +194,7 @@ pub async fn reject(
     Body(fields): Body,
 ) -> IResult {
     let tenant = session.tenant;
-    let id = process_id(&fields)?;
+    let id = fields::process_id(&fields)?;
     state.get(&tenant, &id)?;
     state.script(&tenant, &id, "reject").await?;
     state.reject(&tenant, &id, None)?;
@@ -316,8 +207,8 @@ pub async fn notify(
     Body(fields): Body,
 ) -> IResult {
     let tenant = session.tenant;
-    let id = process_id(&fields)?;
-    let link_expire = seconds_field(&fields, "link_expire")?;
+    let id = fields::process_id(&fields)?;
+    let link_expire = fields::seconds_field(&fields, "link_expire")?;
     let process = state.get(&tenant, &id)?;
     if process.status != Status::Pending {
         return Err(IError::bad_request(format!(

@@ -1,9 +1,7 @@
 //! IdentiaSign's signature processes as a state machine: statuses, the one table of moves
-//! between them, signers, documents and the ID types of the docs' table. No HTTP types
-//! here; `service.rs` adds the engine effects, `signing.rs` the signer's act.
-
-pub mod service;
-mod signing;
+//! between them, signers, documents and the ID types of the docs' table; and an entity's
+//! other records (labels, configuration, the links it handed out). No HTTP types here;
+//! `super::service` adds the engine effects.
 
 use crate::engine::outbox::Channel;
 use bytes::Bytes;
@@ -370,6 +368,59 @@ impl Process {
     }
 }
 
+/// A change to one signer (`POST /api/signature_processes`).
+#[derive(Debug, Clone)]
+pub enum SignerChange {
+    Update {
+        key: String,
+        alias: Option<String>,
+        stamp_positions: Option<Map<String, Value>>,
+        contact: Option<Contact>,
+    },
+    Remove {
+        key: String,
+    },
+}
+
+// What an entity keeps beside its processes: the links it handed out, its labels and its
+// configuration.
+
+/// Whose link a signing link is (its tenant is the one that owns the link).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LinkTarget {
+    pub process: String,
+    /// The signer a per-signer link is for; `None` for the process's shared link.
+    pub signer: Option<String>,
+}
+
+/// What a document URL serves.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FileLink {
+    pub process: String,
+    pub index: usize,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A label of an entity.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Label {
+    pub label: String,
+    /// The client name that created or last changed it.
+    pub usr_id: String,
+    pub description: Option<String>,
+}
+
+/// What an entity has set up (`POST /_signsim/identiasign/config`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct EntityConfig {
+    /// `msg` as the March 2026 list `[{link, nat_dni}]` instead of one link.
+    pub msg_list: bool,
+    /// ID types the entity has not contracted: refused with a 400.
+    pub refused_nats: Vec<Nat>,
+    /// When set, logins need this password.
+    pub password: Option<String>,
+}
+
 impl crate::engine::quota::Stored for Process {
     fn heap_bytes(&self) -> usize {
         self.documents.iter().map(|d| d.bytes.len()).sum()
@@ -382,6 +433,11 @@ impl crate::engine::quota::Stored for Process {
         )
     }
 }
+
+impl crate::engine::quota::Stored for LinkTarget {}
+impl crate::engine::quota::Stored for FileLink {}
+impl crate::engine::quota::Stored for Label {}
+impl crate::engine::quota::Stored for EntityConfig {}
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,8 @@
 //! the body reader, processes and labels as the API writes them, and its dates.
 
 pub mod callback;
+pub mod fields;
+pub mod paging;
 
 use super::model::{ModelError, Process, Signer};
 use super::IdentiaSign;
@@ -308,8 +310,8 @@ pub fn process(process: &Process, urls: &[Option<String>]) -> Value {
     })
 }
 
-/// The `last_item` of a partial listing: where to resume.
-pub fn last_item(process: &Process) -> Value {
+/// The `last_item` of a partial process listing: where to resume.
+pub fn process_last_item(process: &Process) -> Value {
     json!({ "processId": process.id, "date": date(process.created_at) })
 }
 

@@ -1,8 +1,6 @@
 //! Mensatek's identity verifications as a state machine: the status codes (`Estado`), the
 //! one table of moves between them, what the person's act found, and the account (credits,
-//! report URL). No HTTP types here; `service.rs` adds the engine effects.
-
-pub mod service;
+//! report URL). No HTTP types here; `super::service` adds the engine effects.
 
 use time::OffsetDateTime;
 
@@ -233,6 +231,24 @@ pub struct Verification {
     /// The signed certificate, once made.
     #[serde(with = "crate::engine::state::blob::option")]
     pub certificate: Option<bytes::Bytes>,
+}
+
+/// What `VerificarIdentidad` asks for, checked (`super::wire::verification`).
+#[derive(Debug, Clone)]
+pub struct NewVerification {
+    pub phone: String,
+    pub message: String,
+    pub sender: Option<String>,
+    pub requested_dni: Option<String>,
+    pub send_at: OffsetDateTime,
+}
+
+/// What the person's act says; what it leaves out is made up (seeded).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Act {
+    pub outcome: Outcome,
+    /// The document number the person shows.
+    pub dni: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

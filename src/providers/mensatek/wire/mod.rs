@@ -1,9 +1,11 @@
 //! Mensatek's wire conventions: parameters by case-insensitive name from a JSON or
 //! URL-encoded body, HTTP Basic `APIUser:APIToken`, and answers in the format `Resp` asks
 //! for (JSON, XML, TXT, or the legacy plain form), errors included: HTTP 200 with a
-//! negative `Res`.
+//! negative `Res`. `verification.rs` reads `VerificarIdentidad`'s parameters, `report.rs`
+//! writes the status reports.
 
 pub mod report;
+pub mod verification;
 
 use crate::wire::{BodyError, Fields};
 use axum::extract::{FromRequestParts, Request};
@@ -53,6 +55,36 @@ impl Params {
             Some(Value::String(s)) => Format::parse(s),
             _ => Format::Legacy,
         }
+    }
+}
+
+/// What every call starts with: its parameters, the answer format it asks for (`Resp`),
+/// and its tenant (the API user).
+pub struct Call {
+    pub params: Params,
+    pub format: Format,
+    pub tenant: String,
+}
+
+impl Call {
+    /// Reads the parameters, then the tenant of `credentials` (`Credentials`). A body that
+    /// cannot be read answers -3 in the legacy form (its `Resp` is unknown); missing
+    /// credentials answer -1 in the format asked for.
+    pub async fn read(
+        request: Request,
+        credentials: Option<String>,
+        limit: usize,
+    ) -> Result<Call, Response> {
+        let params = Params::read(request, limit)
+            .await
+            .map_err(|e| MError::from(e).reply().render(Format::Legacy))?;
+        let format = params.format();
+        let tenant = credentials.ok_or_else(|| MError::Auth.reply().render(format))?;
+        Ok(Call {
+            params,
+            format,
+            tenant,
+        })
     }
 }
 

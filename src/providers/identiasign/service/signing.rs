@@ -1,9 +1,12 @@
 //! The signer's act and what follows it: the facial challenge, one PAdES signature per
 //! document with a certificate of the signer's own, completion and the `urlCallback`.
 
-use super::{Act, Event, Facial, ModelError, Nat, Process, Signer};
+use crate::engine::acts::StatusChange;
 use crate::engine::outbox::Channel;
 use crate::pki::{Appearance, SignerIdentity};
+use crate::providers::identiasign::model::{
+    Act, Event, Facial, ModelError, Nat, Process, Signer, Status,
+};
 use crate::providers::identiasign::wire::callback;
 use crate::providers::identiasign::{IdentiaSign, SLUG};
 use bytes::Bytes;
@@ -111,8 +114,9 @@ impl IdentiaSign {
             process.apply(Event::Complete)?;
             Ok(process.clone())
         })?;
+        let change = StatusChange::moved(Status::Pending.as_str(), Status::Signed.as_str());
         self.engine
-            .record(SLUG, tenant, id, "status", "pending → signed");
+            .record_status(SLUG, tenant, id, change, "pending → signed");
         self.callback(tenant, &process);
         Ok(())
     }

@@ -1,11 +1,11 @@
-//! Readers of the fields the process and label calls share, each checking one field and
-//! naming it in its 400.
+//! Readers of the body fields of the process and label calls, each checking one field
+//! and naming it in its 400.
 
+use super::IError;
 use crate::engine::outbox::Channel;
-use crate::providers::identiasign::model::service::EntityConfig;
-use crate::providers::identiasign::model::{self, Contact, Nat, Signer};
-use crate::providers::identiasign::wire::IError;
-use crate::providers::identiasign::IdentiaSign;
+use crate::providers::identiasign::model::{
+    self, Contact, EntityConfig, Nat, Signer, SignerChange,
+};
 use crate::wire::Fields;
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -14,15 +14,12 @@ use serde_json::{Map, Value};
 pub const DEFAULT_EXPIRE_SECONDS: u64 = 30 * 24 * 3600;
 /// Longest `expire` or `link_expire` accepted: ten years.
 pub const MAX_EXPIRE_SECONDS: u64 = 10 * 365 * 24 * 3600;
-/// `limit` when the call gives none, and the most it may ask for.
-pub const DEFAULT_LIMIT: usize = 100;
-pub const MAX_LIMIT: usize = 1000;
-pub const MAX_FILES: usize = 20;
-pub const MAX_SIGNERS: usize = 50;
+const MAX_FILES: usize = 20;
+const MAX_SIGNERS: usize = 50;
 const MAX_TEXT: usize = 2000;
 
 /// Seconds in `1..=MAX_EXPIRE_SECONDS`.
-pub(super) fn seconds_field(fields: &Fields, name: &str) -> Result<Option<u64>, IError> {
+pub fn seconds_field(fields: &Fields, name: &str) -> Result<Option<u64>, IError> {
     let Some(raw) = fields.text(name)? else {
         return Ok(None);
     };
@@ -39,7 +36,7 @@ pub(super) fn seconds_field(fields: &Fields, name: &str) -> Result<Option<u64>, 
 }
 
 /// Free text, at most `MAX_TEXT` characters.
-pub(super) fn short_text(fields: &Fields, name: &str) -> Result<Option<String>, IError> {
+pub fn short_text(fields: &Fields, name: &str) -> Result<Option<String>, IError> {
     let value = fields.text(name)?;
     if value.as_ref().is_some_and(|v| v.chars().count() > MAX_TEXT) {
         return Err(IError::field(name, format!("máximo {MAX_TEXT} caracteres")));
@@ -48,7 +45,7 @@ pub(super) fn short_text(fields: &Fields, name: &str) -> Result<Option<String>, 
 }
 
 /// A member that is JSON, sent as JSON or as JSON text (a multipart or form field).
-pub(super) fn json_field(fields: &Fields, name: &str) -> Result<Option<Value>, IError> {
+fn json_field(fields: &Fields, name: &str) -> Result<Option<Value>, IError> {
     match fields.values.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
@@ -59,7 +56,7 @@ pub(super) fn json_field(fields: &Fields, name: &str) -> Result<Option<Value>, I
     }
 }
 
-pub(super) fn member_text(
+fn member_text(
     object: &Map<String, Value>,
     key: &str,
     path: &str,
@@ -73,7 +70,7 @@ pub(super) fn member_text(
 }
 
 /// `(+|-)HH:MM`, a real offset.
-pub(super) fn valid_tz(tz: &str) -> bool {
+fn valid_tz(tz: &str) -> bool {
     let bytes = tz.as_bytes();
     let two = |at: usize| -> Option<u8> {
         let pair = tz.get(at..at + 2)?;
@@ -90,7 +87,7 @@ pub(super) fn valid_tz(tz: &str) -> bool {
 }
 
 /// `contactInfo`: `{type: email|whatsapp, value, tz?}`.
-pub(super) fn contact(value: &Value, path: &str) -> Result<Contact, IError> {
+fn contact(value: &Value, path: &str) -> Result<Contact, IError> {
     let object = value
         .as_object()
         .ok_or_else(|| IError::field(path, "se esperaba un objeto"))?;
@@ -136,11 +133,7 @@ pub(super) fn contact(value: &Value, path: &str) -> Result<Contact, IError> {
 }
 
 /// `stampPositions`: file index → page → position; indexes must name uploaded files.
-pub(super) fn stamp_positions(
-    value: &Value,
-    path: &str,
-    files: usize,
-) -> Result<Map<String, Value>, IError> {
+fn stamp_positions(value: &Value, path: &str, files: usize) -> Result<Map<String, Value>, IError> {
     let object = value.as_object().ok_or_else(|| {
         IError::field(
             path,
@@ -168,7 +161,8 @@ pub(super) fn stamp_positions(
     Ok(object.clone())
 }
 
-pub(super) fn parse_signer(
+/// `signers[index]` of a new process.
+fn parse_signer(
     value: &Value,
     index: usize,
     files: usize,
@@ -251,8 +245,94 @@ pub(super) fn parse_signer(
     })
 }
 
+/// `signers` of a new process: a list of 1 to `MAX_SIGNERS` signers, none twice; `files`
+/// is how many documents the process has.
+pub fn signers(
+    fields: &Fields,
+    files: usize,
+    config: &EntityConfig,
+) -> Result<Vec<Signer>, IError> {
+    let signers = match json_field(fields, "signers")? {
+        None => return Err(IError::missing("signers")),
+        Some(Value::Array(list)) if list.is_empty() => {
+            return Err(IError::field("signers", "se necesita al menos un firmante"))
+        }
+        Some(Value::Array(list)) if list.len() > MAX_SIGNERS => {
+            return Err(IError::field(
+                "signers",
+                format!("máximo {MAX_SIGNERS} firmantes"),
+            ))
+        }
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| parse_signer(s, i, files, config))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(IError::field("signers", "se esperaba una lista")),
+    };
+    for (i, signer) in signers.iter().enumerate() {
+        if signers.iter().take(i).any(|s| s.key() == signer.key()) {
+            return Err(IError::field(
+                "signers",
+                format!("el firmante {} está repetido", signer.key()),
+            ));
+        }
+    }
+    Ok(signers)
+}
+
+/// `signers` of a modify call: the changes, each `update` or `remove` (none when absent).
+pub fn signer_changes(fields: &Fields, files: usize) -> Result<Vec<SignerChange>, IError> {
+    match json_field(fields, "signers")? {
+        None => Ok(Vec::new()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| signer_change(v, i, files))
+            .collect(),
+        Some(_) => Err(IError::field("signers", "se esperaba una lista")),
+    }
+}
+
+/// `process_id`, which names the process a call is about.
+pub fn process_id(fields: &Fields) -> Result<String, IError> {
+    fields
+        .text("process_id")?
+        .ok_or_else(|| IError::missing("process_id"))
+}
+
+/// One change of `signers` in a modify call.
+fn signer_change(value: &Value, index: usize, files: usize) -> Result<SignerChange, IError> {
+    let path = format!("signers[{index}]");
+    let at = |key: &str| format!("{path}.{key}");
+    let object = value
+        .as_object()
+        .ok_or_else(|| IError::field(&path, "se esperaba un objeto"))?;
+    let nat = member_text(object, "nat", &at("nat"))?.ok_or_else(|| IError::missing(&at("nat")))?;
+    let doc_id = member_text(object, "doc_id", &at("doc_id"))?
+        .ok_or_else(|| IError::missing(&at("doc_id")))?;
+    let key = format!("{nat}:{doc_id}");
+    match member_text(object, "action", &at("action"))?.as_deref() {
+        Some("remove") => Ok(SignerChange::Remove { key }),
+        Some("update") => Ok(SignerChange::Update {
+            key,
+            alias: member_text(object, "signerAlias", &at("signerAlias"))?,
+            stamp_positions: match object.get("stampPositions") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(stamp_positions(v, &at("stampPositions"), files)?),
+            },
+            contact: match object.get("contactInfo") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(contact(v, &at("contactInfo"))?),
+            },
+        }),
+        Some(_) => Err(IError::field(&at("action"), "use update o remove")),
+        None => Err(IError::missing(&at("action"))),
+    }
+}
+
 /// The PDFs: `pdfFiles` parts of a multipart body, or base64 text in a JSON or form body.
-pub(super) fn pdf_files(fields: &Fields) -> Result<Vec<(String, Bytes)>, IError> {
+pub fn pdf_files(fields: &Fields) -> Result<Vec<(String, Bytes)>, IError> {
     let mut files: Vec<(String, Bytes)> = fields
         .files
         .iter()
@@ -295,12 +375,8 @@ pub(super) fn pdf_files(fields: &Fields) -> Result<Vec<(String, Bytes)>, IError>
     Ok(files)
 }
 
-/// `labels`: a JSON list of names, each created before with the labels API.
-pub(super) fn labels(
-    state: &IdentiaSign,
-    tenant: &str,
-    fields: &Fields,
-) -> Result<Vec<String>, IError> {
+/// `labels`: a JSON list of names, each created before with the labels API (`exists`).
+pub fn labels(fields: &Fields, exists: impl Fn(&str) -> bool) -> Result<Vec<String>, IError> {
     let list = match json_field(fields, "labels") {
         Ok(Some(Value::Array(list))) => list,
         Ok(None) => return Ok(Vec::new()),
@@ -315,7 +391,7 @@ pub(super) fn labels(
         let name = value
             .as_str()
             .ok_or_else(|| IError::field("labels", "se esperaba una lista de nombres"))?;
-        if !state.label_exists(tenant, name) {
+        if !exists(name) {
             return Err(IError::field(
                 "labels",
                 format!("la etiqueta '{name}' no existe"),
@@ -326,7 +402,18 @@ pub(super) fn labels(
     Ok(names)
 }
 
-pub(super) fn url_callback(fields: &Fields) -> Result<Option<String>, IError> {
+/// `label`: a label's name, at most 100 characters.
+pub fn label_name(fields: &Fields) -> Result<String, IError> {
+    let name = fields
+        .text("label")?
+        .ok_or_else(|| IError::missing("label"))?;
+    if name.chars().count() > 100 {
+        return Err(IError::field("label", "máximo 100 caracteres"));
+    }
+    Ok(name)
+}
+
+pub fn url_callback(fields: &Fields) -> Result<Option<String>, IError> {
     let Some(url) = fields.text("urlCallback")? else {
         return Ok(None);
     };
@@ -335,42 +422,6 @@ pub(super) fn url_callback(fields: &Fields) -> Result<Option<String>, IError> {
         _ => Err(IError::field(
             "urlCallback",
             "se esperaba una URL http(s) absoluta",
-        )),
-    }
-}
-
-/// The query of a listing, as name-value pairs.
-pub(super) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-pub(super) fn limit(value: Option<&String>) -> Result<usize, IError> {
-    match value {
-        None => Ok(DEFAULT_LIMIT),
-        Some(raw) => raw
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                IError::field(
-                    "limit",
-                    format!("se esperaba un entero entre 1 y {MAX_LIMIT}"),
-                )
-            }),
-    }
-}
-
-/// `last_item`: the JSON object a partial listing returned.
-pub(super) fn last_item(value: Option<&String>) -> Result<Option<Map<String, Value>>, IError> {
-    let Some(raw) = value else { return Ok(None) };
-    match serde_json::from_str::<Value>(raw) {
-        Ok(Value::Object(object)) => Ok(Some(object)),
-        _ => Err(IError::field(
-            "last_item",
-            "se esperaba el objeto JSON de una búsqueda parcial",
         )),
     }
 }

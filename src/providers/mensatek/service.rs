@@ -2,13 +2,15 @@
 //! when it is due, the link's expiry, the person's act, the certificate, and a status
 //! report to the account's URL at every change.
 
-use super::{
-    Access, Event, Findings, IdDocument, ModelError, Outcome, ReportConfig, Status, Verification,
+use super::model::{
+    Access, Act, Event, Findings, IdDocument, ModelError, NewVerification, Outcome, ReportConfig,
+    Status, Verification,
 };
+use super::wire::report;
+use super::{certificate, Mensatek, SLUG};
+use crate::engine::acts::StatusChange;
 use crate::engine::outbox::{Channel, Outgoing};
-use crate::engine::{seconds, Engine};
-use crate::providers::mensatek::wire::report;
-use crate::providers::mensatek::{certificate, Mensatek, SLUG};
+use crate::engine::{add_seconds, seconds, Engine};
 use fake::faker::name::raw::{FirstName, LastName};
 use fake::locales::PT_PT;
 use fake::Fake;
@@ -26,24 +28,6 @@ pub const MAX_CREDITS: u64 = 1_000_000_000;
 pub const LINK_LIFETIME_SECONDS: u64 = 72 * 60 * 60;
 /// How long the certificate takes after a successful verification.
 pub const CERTIFICATE_DELAY_SECONDS: u64 = 60;
-
-/// What `VerificarIdentidad` asks for, checked.
-#[derive(Debug, Clone)]
-pub struct NewVerification {
-    pub phone: String,
-    pub message: String,
-    pub sender: Option<String>,
-    pub requested_dni: Option<String>,
-    pub send_at: OffsetDateTime,
-}
-
-/// What the person's act says; what it leaves out is made up (seeded).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Act {
-    pub outcome: Outcome,
-    /// The document number the person shows.
-    pub dni: Option<String>,
-}
 
 /// A scheduled message goes out (`send_at`): the verification's id.
 const SEND_TIMER: &str = "mensatek.send";
@@ -163,11 +147,13 @@ impl Mensatek {
         self.verifications
             .insert(tenant, id.clone(), verification.clone());
         self.links.insert_as(tenant, link, id.clone());
-        self.engine.record(
+        // Kind `status` (not `created`), as the timeline has always shown it. A status is
+        // recorded as the reports name it, the `Estado` with its name: `5000 (scheduled)`.
+        self.engine.record_status(
             SLUG,
             tenant,
             &id,
-            "status",
+            StatusChange::created(&Status::Scheduled.to_string()),
             format!(
                 "SMS due {}; created in status {}",
                 report::minutes(new.send_at),
@@ -177,14 +163,14 @@ impl Mensatek {
         if new.send_at <= now {
             self.send(tenant, &id);
         } else {
-            self.later(tenant, &id, new.send_at, SEND_TIMER);
+            self.set_timer(tenant, &id, new.send_at, SEND_TIMER);
         }
         Ok((verification, left))
     }
 
-    /// Runs the timer `kind` (one of `timer_kinds`) on verification `id` at `due` on the
-    /// virtual clock.
-    fn later(&self, tenant: &str, id: &str, due: OffsetDateTime, kind: &str) {
+    /// Sets the timer `kind` (one of `timer_kinds`) on verification `id`, due at `due` on
+    /// the virtual clock.
+    fn set_timer(&self, tenant: &str, id: &str, due: OffsetDateTime, kind: &str) {
         self.engine.timers.at(due, tenant, kind, id);
     }
 
@@ -206,11 +192,11 @@ impl Mensatek {
                 Ok((from, v.clone()))
             })
             .ok_or_else(|| ModelError::NotFound(id.to_owned()))??;
-        self.engine.record(
+        self.engine.record_status(
             SLUG,
             tenant,
             id,
-            "status",
+            StatusChange::moved(&from.to_string(), &moved.status.to_string()),
             format!("{from} → {}", moved.status),
         );
         self.report(tenant, &moved);
@@ -239,9 +225,10 @@ impl Mensatek {
                 },
             );
         }
+        // A scenario's lifetime past the year 9999 saturates there: the link never expires.
         let lifetime = applied.expiry_seconds.unwrap_or(LINK_LIFETIME_SECONDS);
-        let due = now.checked_add(seconds(lifetime)).unwrap_or(now);
-        self.later(tenant, id, due, EXPIRY_TIMER);
+        let due = add_seconds(now, lifetime);
+        self.set_timer(tenant, id, due, EXPIRY_TIMER);
     }
 
     /// The person opens the link: where and from what is recorded (made up, seeded).
@@ -278,11 +265,8 @@ impl Mensatek {
         };
         let done = self.step(tenant, id, event, |v| v.findings = Some(findings))?;
         if done.status == Status::Verified {
-            let now = self.engine.now();
-            let due = now
-                .checked_add(seconds(CERTIFICATE_DELAY_SECONDS))
-                .unwrap_or(now);
-            self.later(tenant, id, due, CERTIFY_TIMER);
+            let due = self.engine.after(seconds(CERTIFICATE_DELAY_SECONDS));
+            self.set_timer(tenant, id, due, CERTIFY_TIMER);
         }
         Ok(done)
     }
@@ -315,11 +299,11 @@ impl Mensatek {
             (from, v.clone())
         });
         if let Some((from, moved)) = moved {
-            self.engine.record(
+            self.engine.record_status(
                 SLUG,
                 tenant,
                 id,
-                "status",
+                StatusChange::moved(&from.to_string(), &to.to_string()),
                 format!("by the scenario: {from} → {to}"),
             );
             self.report(tenant, &moved);

@@ -2,53 +2,23 @@
 //! virtual clock, short-lived document URLs, stable paging and labels. The signer's act is
 //! in `signing.rs`.
 
-use super::{Act, Event, Link, ModelError, Nat, Process, Status};
+mod signing;
+
+use super::model::{
+    Act, EntityConfig, Event, FileLink, Label, Link, LinkTarget, ModelError, Process, SignerChange,
+    Status,
+};
+use super::{IdentiaSign, EXPIRY_TIMER, SLUG};
+use crate::engine::acts::StatusChange;
 use crate::engine::outbox::Outgoing;
 use crate::engine::scenarios::Applied;
-use crate::engine::{seconds, Engine};
-use crate::providers::identiasign::{IdentiaSign, SLUG};
+use crate::engine::{add_seconds, seconds, Engine};
 use bytes::Bytes;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// How long a document URL works, as the docs say (120 seconds).
 pub const FILE_URL_SECONDS: u64 = 120;
-
-/// Whose link a signing link is (its tenant is the one that owns the link).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct LinkTarget {
-    pub process: String,
-    /// The signer a per-signer link is for; `None` for the process's shared link.
-    pub signer: Option<String>,
-}
-
-/// What a document URL serves.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FileLink {
-    pub process: String,
-    pub index: usize,
-    pub expires_at: OffsetDateTime,
-}
-
-/// A label of an entity.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Label {
-    pub label: String,
-    /// The client name that created or last changed it.
-    pub usr_id: String,
-    pub description: Option<String>,
-}
-
-/// What an entity has set up (`POST /_signsim/identiasign/config`).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct EntityConfig {
-    /// `msg` as the March 2026 list `[{link, nat_dni}]` instead of one link.
-    pub msg_list: bool,
-    /// ID types the entity has not contracted: refused with a 400.
-    pub refused_nats: Vec<Nat>,
-    /// When set, logins need this password.
-    pub password: Option<String>,
-}
 
 /// The links a create or notify call hands out: the process's, and one per signer.
 pub struct Handed {
@@ -70,20 +40,6 @@ pub struct Filter {
 pub struct Page {
     pub processes: Vec<Process>,
     pub more: bool,
-}
-
-/// A change to one signer (`POST /api/signature_processes`).
-#[derive(Debug, Clone)]
-pub enum SignerChange {
-    Update {
-        key: String,
-        alias: Option<String>,
-        stamp_positions: Option<serde_json::Map<String, serde_json::Value>>,
-        contact: Option<super::Contact>,
-    },
-    Remove {
-        key: String,
-    },
 }
 
 impl IdentiaSign {
@@ -125,8 +81,9 @@ impl IdentiaSign {
             })
             .ok_or_else(|| ModelError::ProcessNotFound(id.to_owned()))?;
         if expired {
+            let change = StatusChange::moved(Status::Pending.as_str(), Status::Expired.as_str());
             self.engine
-                .record(SLUG, tenant, id, "status", "pending → expired");
+                .record_status(SLUG, tenant, id, change, "pending → expired");
         }
         result
     }
@@ -142,19 +99,20 @@ impl IdentiaSign {
     ) -> Result<Handed, ModelError> {
         let now = self.engine.now();
         if let Some(after) = applied.expiry_seconds {
-            process.expires_at = later(now, after);
+            process.expires_at = add_seconds(now, after);
         }
         let id = process.id.clone();
         let expires_at = process.expires_at;
         self.processes.insert(tenant, id.clone(), process);
-        self.engine.record(
+        // Kind `status` (not `created`), as the timeline has always shown it.
+        self.engine.record_status(
             SLUG,
             tenant,
             &id,
-            "status",
+            StatusChange::created(Status::Pending.as_str()),
             "process created in status pending",
         );
-        self.expire_later(tenant, &id, expires_at);
+        self.set_expiry_timer(tenant, &id, expires_at);
         self.hand_out(tenant, &id, link_expire, applied.deliver)
     }
 
@@ -168,7 +126,7 @@ impl IdentiaSign {
         deliver: bool,
     ) -> Result<Handed, ModelError> {
         let now = self.engine.now();
-        let expires_at = later(now, link_expire);
+        let expires_at = add_seconds(now, link_expire);
         let shared = self.engine.ids.hex(8);
         let process = self.update(tenant, id, |process| {
             process.apply(Event::Notify)?;
@@ -247,10 +205,8 @@ impl IdentiaSign {
 
     /// Fires the expiry when the clock passes it, so that it shows in the timeline even if
     /// nobody reads the process.
-    fn expire_later(&self, tenant: &str, id: &str, at: OffsetDateTime) {
-        self.engine
-            .timers
-            .at(at, tenant, super::super::EXPIRY_TIMER, id);
+    fn set_expiry_timer(&self, tenant: &str, id: &str, at: OffsetDateTime) {
+        self.engine.timers.at(at, tenant, EXPIRY_TIMER, id);
     }
 
     /// A scenario's scripted status; `signed` needs signatures and is not forced.
@@ -264,8 +220,9 @@ impl IdentiaSign {
             Ok(from)
         });
         if let Ok(from) = moved {
+            let change = StatusChange::moved(from.as_str(), to.as_str());
             let text = format!("by the scenario: {from} → {to}");
-            self.engine.record(SLUG, tenant, id, "status", text);
+            self.engine.record_status(SLUG, tenant, id, change, text);
         }
     }
 
@@ -385,11 +342,11 @@ impl IdentiaSign {
             Ok(process.clone())
         })?;
         let who = by.map_or("the client".to_owned(), |key| format!("signer {key}"));
-        self.engine.record(
+        self.engine.record_status(
             SLUG,
             tenant,
             id,
-            "status",
+            StatusChange::moved(Status::Pending.as_str(), Status::Rejected.as_str()),
             format!("by {who}: pending → rejected"),
         );
         // The signers conclude the process: the callback reports it.
@@ -412,7 +369,7 @@ impl IdentiaSign {
             FileLink {
                 process: process.id.clone(),
                 index,
-                expires_at: later(self.engine.now(), FILE_URL_SECONDS),
+                expires_at: self.engine.after(seconds(FILE_URL_SECONDS)),
             },
         );
         Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
@@ -434,7 +391,7 @@ impl IdentiaSign {
             FileLink {
                 process: process.id.clone(),
                 index,
-                expires_at: later(self.engine.now(), FILE_URL_SECONDS),
+                expires_at: self.engine.after(seconds(FILE_URL_SECONDS)),
             },
         );
         Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
@@ -479,15 +436,3 @@ impl IdentiaSign {
         self.labels.remove(tenant, &label.to_owned()).is_some()
     }
 }
-
-/// `count` seconds after `at`, checked: a time past the calendar's end (a scenario file
-/// may say anything) is the last instant there is.
-pub fn later(at: OffsetDateTime, count: u64) -> OffsetDateTime {
-    at.checked_add(seconds(count))
-        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
-}
-
-impl crate::engine::quota::Stored for LinkTarget {}
-impl crate::engine::quota::Stored for FileLink {}
-impl crate::engine::quota::Stored for Label {}
-impl crate::engine::quota::Stored for EntityConfig {}

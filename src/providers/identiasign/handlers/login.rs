@@ -1,0 +1,69 @@
+//! `POST /api/auth/login`: the entity's access token (a JWT) for a client name.
+
+use crate::engine::jwt::Claims;
+use crate::providers::identiasign::wire::{self, Body, IError, IResult};
+use crate::providers::identiasign::{IdentiaSign, ENTITY, SLUG};
+use crate::wire::RequestedScenario;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Map};
+use std::sync::Arc;
+
+/// How long an access token is valid, on the virtual clock.
+pub const TOKEN_SECONDS: i64 = 3600;
+
+pub async fn login(
+    State(state): State<Arc<IdentiaSign>>,
+    RequestedScenario(requested): RequestedScenario,
+    Body(fields): Body,
+) -> IResult {
+    let refused = || IError::not_found("Credenciales incorrectas o inexistentes");
+    let text = |name: &str| fields.text(name).ok().flatten();
+    let (Some(username), Some(clientname), Some(password)) =
+        (text("username"), text("clientname"), text("password"))
+    else {
+        return Err(refused());
+    };
+    let engine = state.engine();
+    let chosen = engine
+        .scenarios
+        .choose(SLUG, requested.as_deref(), |field| match field {
+            "username" => Some(username.clone()),
+            "clientname" => Some(clientname.clone()),
+            _ => None,
+        })
+        .map_err(IError::bad_request)?;
+    let session = format!("login:{clientname}");
+    engine.assign_scenario(SLUG, &username, &session, chosen.clone());
+    engine.assign_scenario(SLUG, &username, ENTITY, chosen);
+    state.script(&username, &session, "login").await?;
+    if let Some(expected) = state.config(&username).password {
+        if expected != password {
+            return Err(refused());
+        }
+    }
+    let issued_at = engine.now().unix_timestamp();
+    let mut extra = Map::new();
+    extra.insert("clientname".into(), json!(clientname));
+    let token = engine.jwt.mint(&Claims {
+        sub: username.clone(),
+        iat: issued_at,
+        exp: issued_at.saturating_add(TOKEN_SECONDS),
+        jti: engine.ids.uuid(),
+        extra,
+    });
+    engine.record(
+        SLUG,
+        &username,
+        &session,
+        "login",
+        format!("token issued to {clientname}"),
+    );
+    Ok(Json(json!({
+        "access_token": token,
+        "token_type": wire::SCHEME,
+        "expires_in": TOKEN_SECONDS,
+    }))
+    .into_response())
+}
