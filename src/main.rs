@@ -519,6 +519,16 @@ async fn shutdown() {
     }
 }
 
+/// The PKI of `signsim ca`: the one `serve` makes with the same `--seed` and `--ca-dir`.
+fn tool_pki(args: &PkiArgs) -> Result<signsim::pki::Pki, String> {
+    let config = EngineConfig {
+        seed: args.seed,
+        ca_dir: args.ca_dir.clone(),
+        ..EngineConfig::default()
+    };
+    signsim::pki::Pki::setup(signsim::engine::pki_setup(&config)).map_err(|e| e.to_string())
+}
+
 fn export_ca(args: ExportArgs) -> Result<(), String> {
     if args.pki.ca_dir.is_none() && args.pki.seed.is_none() {
         return Err(
@@ -527,8 +537,7 @@ fn export_ca(args: ExportArgs) -> Result<(), String> {
                 .into(),
         );
     }
-    let pki = signsim::pki::Pki::new(args.pki.seed, args.pki.ca_dir.as_deref())
-        .map_err(|e| e.to_string())?;
+    let pki = tool_pki(&args.pki)?;
     match args.out {
         Some(path) => std::fs::write(&path, pki.ca_pem())
             .map_err(|e| format!("cannot write {}: {e}", path.display())),
@@ -577,8 +586,7 @@ fn issue_server_cert(args: IssueArgs) -> Result<(), String> {
     if let Some(bad) = args.names.iter().find(|name| !fits(name)) {
         return Err(format!("{bad:?} is not a host name or IP address"));
     }
-    let pki = signsim::pki::Pki::new(args.pki.seed, args.pki.ca_dir.as_deref())
-        .map_err(|e| e.to_string())?;
+    let pki = tool_pki(&args.pki)?;
     let issued = pki.issue_server(&args.names).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot make {}: {e}", args.out.display()))?;

@@ -16,6 +16,11 @@ use time::OffsetDateTime;
 /// would overflow a date.
 pub const MAX_OFFSET_SECONDS: u64 = 36_525 * 86_400;
 
+/// `MAX_OFFSET_SECONDS` as a duration: how far ahead of real time `now()` can be, which the
+/// PKI is told so that its certificates outlast it.
+// The cast is exact: 3,155,760,000 is far below `i64::MAX`.
+pub const MAX_OFFSET: time::Duration = time::Duration::seconds(MAX_OFFSET_SECONDS as i64);
+
 /// A refused move: the clock would end up more than `MAX_OFFSET_SECONDS` ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooFar {

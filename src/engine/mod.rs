@@ -20,7 +20,7 @@ pub mod timers;
 pub mod transitions;
 pub mod webhooks;
 
-use crate::pki::{KeyType, Pki, PkiError};
+use crate::pki::{self, CaSource, KeyType, Pki, PkiError};
 use clock::Clock;
 use events::Events;
 use ids::Ids;
@@ -135,6 +135,29 @@ fn jwt_secret(seed: Option<u64>) -> [u8; 32] {
     secret
 }
 
+/// What the PKI is made from: the CA a saved state keeps, else the one in `--ca-dir`, else
+/// a new one; its generator seeded like the ids' (`ids::seed_bytes`), so `--seed` repeats
+/// the certificates; and the clock's reach, which its certificates must outlast. Public
+/// for the `signsim ca` commands, which must make the CA `serve` makes.
+pub fn pki_setup(config: &EngineConfig) -> pki::Setup<'_> {
+    let ca = match &config.keys {
+        Some(keys) => CaSource::Pem {
+            cert: &keys.ca_cert_pem,
+            key: &keys.ca_key_pem,
+        },
+        None => config
+            .ca_dir
+            .as_deref()
+            .map_or(CaSource::New, CaSource::Dir),
+    };
+    pki::Setup {
+        seed: ids::seed_bytes(config.seed),
+        ca,
+        key_type: config.key_type,
+        reach: clock::MAX_OFFSET,
+    }
+}
+
 /// How often the ticker looks for due timers and webhooks when nothing wakes it.
 const TICK: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -143,15 +166,7 @@ impl Engine {
     pub fn new(config: &EngineConfig, specs: Vec<ProviderSpec>) -> Result<Engine, EngineError> {
         let clock = Arc::new(Clock::default());
         let events = Arc::new(Events::default());
-        let pki = match &config.keys {
-            Some(keys) => Pki::with_ca(
-                config.seed,
-                &keys.ca_cert_pem,
-                &keys.ca_key_pem,
-                config.key_type,
-            )?,
-            None => Pki::with_key_type(config.seed, config.ca_dir.as_deref(), config.key_type)?,
-        };
+        let pki = Pki::setup(pki_setup(config))?;
         let jwt_secret = config
             .keys
             .as_ref()
@@ -450,6 +465,32 @@ mod tests {
         );
         assert_eq!(log.first(), Some(&(super::LOG_CAPACITY / 10)));
         assert_eq!(log.last(), Some(&super::LOG_CAPACITY));
+    }
+
+    #[test]
+    fn the_pki_outlasts_the_clock() {
+        let config = super::EngineConfig {
+            seed: Some(5),
+            ..Default::default()
+        };
+        let pki = crate::pki::Pki::setup(super::pki_setup(&config)).unwrap();
+        let real = time::OffsetDateTime::now_utc();
+        let farthest = super::add_seconds(real, super::clock::MAX_OFFSET_SECONDS);
+        // The CA covers the whole reach of the clock, with a margin.
+        assert!(pki.ca_covers(
+            real - time::Duration::days(365),
+            farthest + time::Duration::days(365)
+        ));
+        let who = crate::pki::SignerIdentity {
+            given_name: "Ana".into(),
+            surname_1: "Ruiz".into(),
+            surname_2: None,
+            serial_number: "IDCES-00000000T".into(),
+            country: "ES".into(),
+            email: None,
+        };
+        let operator = pki.issue_operator(&who, real).unwrap();
+        assert!(operator.not_before() < real && operator.not_after() > farthest);
     }
 
     #[test]
