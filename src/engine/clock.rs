@@ -37,7 +37,7 @@ pub struct Clock {
 impl Clock {
     pub fn now(&self) -> OffsetDateTime {
         // Saturating: the offset is bounded, but the system clock is not ours to trust.
-        super::later(
+        super::arith::later(
             OffsetDateTime::now_utc(),
             time::Duration::seconds(self.offset_seconds()),
         )
@@ -70,13 +70,13 @@ impl Clock {
 
 /// The offset is saved, not the time: after a restart the virtual clock is as far ahead of
 /// real time as it was (the time the simulator was down passes for it too).
-impl super::state::Persist for Clock {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Clock {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(self.offset_seconds())
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let offset: i64 = super::state::parse(json)?;
+        let offset: i64 = super::persist::parse(json)?;
         let limit = i64::try_from(MAX_OFFSET_SECONDS).unwrap_or(i64::MAX);
         if !(0..=limit).contains(&offset) {
             return Err(format!("offset {offset} s is outside 0..={limit}"));

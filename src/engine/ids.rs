@@ -123,8 +123,8 @@ struct SavedIds {
     next_pk: u64,
 }
 
-impl super::state::Persist for Ids {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Ids {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(SavedIds {
             rng: self.with_rng(|rng| RngState::of(rng)),
             next_pk: self.next_pk.load(Ordering::SeqCst),
@@ -132,7 +132,7 @@ impl super::state::Persist for Ids {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: SavedIds = super::state::parse(json)?;
+        let saved: SavedIds = super::persist::parse(json)?;
         let restored = saved.rng.rng()?;
         self.with_rng(|rng| *rng = restored);
         self.next_pk.store(saved.next_pk, Ordering::SeqCst);
@@ -143,13 +143,13 @@ impl super::state::Persist for Ids {
 /// The PKI's generator of keys and serials is saved as the ids' is, so that a seeded run
 /// restarted goes on with new serials instead of repeating those it already issued. The
 /// PKI hands it out as a value ([`Pki::generator`]); the engine keeps it.
-impl super::state::Persist for Pki {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Pki {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(RngState::of(&self.generator()))
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: RngState = super::state::parse(json)?;
+        let saved: RngState = super::persist::parse(json)?;
         self.set_generator(saved.rng()?);
         Ok(())
     }
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_restored_generator_goes_on_where_it_was() {
-        use crate::engine::state::Persist;
+        use crate::engine::persist::Persist;
         let ids = Ids::new(None);
         ids.uuid();
         ids.next_pk();

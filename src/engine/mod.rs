@@ -4,6 +4,8 @@
 //! provider's paths, field names or status strings.
 
 pub mod acts;
+pub mod arith;
+pub mod bounded;
 pub mod clock;
 pub mod events;
 pub mod ids;
@@ -11,8 +13,10 @@ pub mod journal;
 pub mod jwt;
 pub mod links;
 pub mod outbox;
+pub mod persist;
 pub mod quota;
 pub mod scenarios;
+pub mod sections;
 pub mod state;
 pub mod store;
 pub mod timefmt;
@@ -20,12 +24,17 @@ pub mod timers;
 pub mod transitions;
 pub mod webhooks;
 
+pub use arith::{add_seconds, later, seconds, FAR_FUTURE};
+pub use bounded::{push_bounded, LOG_CAPACITY};
+pub use timefmt::rfc3339;
+
 use crate::pki::{self, CaSource, KeyType, Pki, PkiError};
 use clock::Clock;
 use events::Events;
 use ids::Ids;
 use journal::Journal;
 use outbox::{Message, Outbox, Outgoing};
+use persist::Persist;
 use quota::{Caps, Meter, Stored};
 use scenarios::{ProviderSpec, Scenarios};
 use serde::de::DeserializeOwned;
@@ -164,6 +173,8 @@ const TICK: std::time::Duration = std::time::Duration::from_millis(50);
 impl Engine {
     /// `specs` are what each provider exposes to scenario files.
     pub fn new(config: &EngineConfig, specs: Vec<ProviderSpec>) -> Result<Engine, EngineError> {
+        // The providers a state file may name are the ones the engine is made for.
+        state::blob::slug::know(specs.iter().map(|spec| spec.slug));
         let clock = Arc::new(Clock::default());
         let events = Arc::new(Events::default());
         let pki = Pki::setup(pki_setup(config))?;
@@ -401,72 +412,12 @@ impl Engine {
 }
 
 /// A part of the state that a reset clears and a state file saves.
-pub trait Kept: Resettable + state::Persist {}
+pub trait Kept: Resettable + Persist {}
 
-impl<T: Resettable + state::Persist> Kept for T {}
-
-/// Most entries kept by each of the engine's logs (outbox, events, webhook attempts), so
-/// that a simulator left running for days does not grow without limit.
-pub const LOG_CAPACITY: usize = 100_000;
-
-/// Appends to a log, dropping its oldest tenth once it holds `LOG_CAPACITY` entries (in one
-/// sweep, so appending stays cheap on average).
-pub fn push_bounded<T>(log: &mut Vec<T>, entry: T) {
-    if log.len() >= LOG_CAPACITY {
-        log.drain(..LOG_CAPACITY / 10);
-    }
-    log.push(entry);
-}
-
-/// Whole seconds as a `Duration`, saturating instead of overflowing.
-pub fn seconds(count: u64) -> time::Duration {
-    time::Duration::seconds(i64::try_from(count).unwrap_or(i64::MAX))
-}
-
-/// The latest instant the simulator computes with, the last second of year 9999: what
-/// `later` saturates at. Later years are not representable without `time`'s `large-dates`
-/// and would not format as RFC 3339 anyway.
-pub const FAR_FUTURE: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
-
-/// `at + by` without the panic `OffsetDateTime + Duration` has on overflow: a result past
-/// `FAR_FUTURE` (a scenario's `after_seconds = 18446744073709551615`) is `FAR_FUTURE`, and
-/// one before the first representable date is that date. A timer due at `FAR_FUTURE`
-/// simply never fires, which is what such a number means.
-pub fn later(at: OffsetDateTime, by: time::Duration) -> OffsetDateTime {
-    match at.checked_add(by) {
-        Some(sum) => sum.min(FAR_FUTURE),
-        None if by.is_negative() => time::PrimitiveDateTime::MIN.assume_utc(),
-        None => FAR_FUTURE,
-    }
-}
-
-/// `at` plus whole `seconds`, saturating like `later`.
-pub fn add_seconds(at: OffsetDateTime, count: u64) -> OffsetDateTime {
-    later(at, seconds(count))
-}
-
-/// RFC 3339 with second precision, the form the admin API uses for times.
-pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.replace_nanosecond(0)
-        .unwrap_or(at)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+impl<T: Resettable + Persist> Kept for T {}
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn logs_stay_bounded() {
-        let mut log: Vec<usize> = (0..super::LOG_CAPACITY).collect();
-        super::push_bounded(&mut log, super::LOG_CAPACITY);
-        assert_eq!(
-            log.len(),
-            super::LOG_CAPACITY - super::LOG_CAPACITY / 10 + 1
-        );
-        assert_eq!(log.first(), Some(&(super::LOG_CAPACITY / 10)));
-        assert_eq!(log.last(), Some(&super::LOG_CAPACITY));
-    }
-
     #[test]
     fn the_pki_outlasts_the_clock() {
         let config = super::EngineConfig {
@@ -475,7 +426,7 @@ mod tests {
         };
         let pki = crate::pki::Pki::setup(super::pki_setup(&config)).unwrap();
         let real = time::OffsetDateTime::now_utc();
-        let farthest = super::add_seconds(real, super::clock::MAX_OFFSET_SECONDS);
+        let farthest = super::arith::add_seconds(real, super::clock::MAX_OFFSET_SECONDS);
         // The CA covers the whole reach of the clock, with a margin.
         assert!(pki.ca_covers(
             real - time::Duration::days(365),
@@ -491,17 +442,5 @@ mod tests {
         };
         let operator = pki.issue_operator(&who, real).unwrap();
         assert!(operator.not_before() < real && operator.not_after() > farthest);
-    }
-
-    #[test]
-    fn later_saturates_instead_of_panicking() {
-        use super::{add_seconds, later, FAR_FUTURE};
-        let now = time::OffsetDateTime::now_utc();
-        assert_eq!(add_seconds(now, u64::MAX), FAR_FUTURE);
-        assert_eq!(later(FAR_FUTURE, time::Duration::seconds(1)), FAR_FUTURE);
-        assert_eq!(later(now, time::Duration::MAX), FAR_FUTURE);
-        assert!(later(now, time::Duration::MIN) < now);
-        assert_eq!(add_seconds(now, 60) - now, time::Duration::minutes(1));
-        assert_eq!(super::rfc3339(FAR_FUTURE), "9999-12-31T23:59:59Z");
     }
 }

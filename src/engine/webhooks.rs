@@ -264,7 +264,7 @@ impl Webhooks {
             error,
             delivered,
         };
-        super::push_bounded(&mut lock(&self.attempts), attempt_record);
+        super::bounded::push_bounded(&mut lock(&self.attempts), attempt_record);
         let mut pending = lock(&self.pending);
         let Some(index) = pending.iter().position(|p| p.id == id) else {
             return; // forgotten by a reset meanwhile
@@ -283,7 +283,7 @@ impl Webhooks {
                 .first_backoff
                 .checked_mul(factor)
                 .unwrap_or(Duration::MAX);
-            entry.due = super::later(now, backoff);
+            entry.due = super::arith::later(now, backoff);
         }
     }
 }
@@ -446,8 +446,8 @@ struct Saved {
     sent: Vec<(String, Arc<WebhookRequest>)>,
 }
 
-impl super::state::Persist for Webhooks {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Webhooks {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         let pending = lock(&self.pending)
             .iter()
             .map(|p| SavedPending {
@@ -469,7 +469,7 @@ impl super::state::Persist for Webhooks {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: Saved = super::state::parse(json)?;
+        let saved: Saved = super::persist::parse(json)?;
         *lock(&self.pending) = saved
             .pending
             .into_iter()
