@@ -244,7 +244,12 @@ impl App {
             )
             .nest(
                 "/_signsim",
-                admin::router(self.engine.clone(), provider_admin, self.pages.clone()),
+                admin::router(
+                    self.engine.clone(),
+                    provider_admin,
+                    self.pages.clone(),
+                    admin::openapi::Documents::new(PROVIDERS.iter().map(|p| (p.slug, p.openapi))),
+                ),
             );
         // The admin token guards everything that is not a provider's API.
         if let Some(gate) = &self.gate {

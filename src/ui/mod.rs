@@ -6,6 +6,7 @@
 //! from a browser (a link opened, a form posted) and gets a page; anything else (a test,
 //! curl, a script) gets JSON. The same admin call serves both.
 
+pub mod inbox;
 pub mod pages;
 
 use crate::wire::admin::AdminError;
