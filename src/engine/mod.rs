@@ -22,6 +22,7 @@ pub mod store;
 pub mod timefmt;
 pub mod timers;
 pub mod transitions;
+pub mod webhook_trust;
 pub mod webhooks;
 
 pub use arith::{add_seconds, later, seconds, FAR_FUTURE};
@@ -46,7 +47,8 @@ use store::{Resettable, TenantStore};
 use time::OffsetDateTime;
 use timers::Timers;
 use tokio::sync::Notify;
-use webhooks::{RetryPolicy, TrustError, WebhookRequest, Webhooks};
+use webhook_trust::TrustError;
+use webhooks::{RetryPolicy, WebhookRequest, Webhooks};
 
 /// The tenant a provider uses when the caller gives no credential that names one.
 pub const DEFAULT_TENANT: &str = "default";
@@ -185,7 +187,7 @@ impl Engine {
             .unwrap_or_else(|| jwt_secret(config.seed));
         // The CA is trusted for webhooks so that a receiver can present a certificate
         // `pki.issue_server` made, the same CA people already trust for signatures.
-        let roots = webhooks::https_roots(pki.ca_der(), config.webhook_ca.as_deref())?;
+        let roots = webhook_trust::https_roots(pki.ca_der(), config.webhook_ca.as_deref())?;
         Ok(Engine {
             webhooks: Arc::new(Webhooks::new(
                 config.webhook_retry.clone(),
