@@ -75,31 +75,17 @@ impl Default for Config {
     }
 }
 
-/// One provider as the app mounts it.
-struct Mounted {
-    slug: &'static str,
-    routers: providers::Mounted,
-}
-
-impl Mounted {
-    /// The provider as the dispatch service calls it.
-    fn dispatched(&self) -> dispatch::Provider {
-        dispatch::Provider {
-            slug: self.slug,
-            gate: self.routers.gate.clone(),
-            router: self.routers.api.clone(),
-        }
-    }
-}
-
 /// The assembled simulator: the engine and the providers.
 pub struct App {
     pub engine: Arc<Engine>,
-    providers: Vec<Mounted>,
+    /// Each provider's API as the dispatch service calls it, in registry order.
+    routes: Vec<dispatch::Route>,
+    /// Each provider's admin calls and pages, by slug (under `/_signsim/<slug>`).
+    provider_admin: Vec<(&'static str, Router)>,
     /// What the dashboard and resource pages are built from.
     pages: Arc<ui::pages::Pages>,
     /// The admin token's check, when there is a token.
-    gate: Option<Arc<admin::token::Gate>>,
+    guard: Option<Arc<admin::token::AdminGuard>>,
     /// Saves the state, with `--state-file`.
     saver: Option<Arc<persist::Saver>>,
 }
@@ -148,15 +134,17 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         }
     }
     let context = Context::new(engine.clone(), config.body_limit);
-    let providers = PROVIDERS
-        .iter()
-        .map(|provider| {
-            Ok(Mounted {
-                slug: provider.slug,
-                routers: (provider.mount)(&context)?,
-            })
-        })
-        .collect::<Result<_, StartError>>()?;
+    let mut routes = Vec::new();
+    let mut provider_admin = Vec::new();
+    for provider in PROVIDERS {
+        let mounted = (provider.mount)(&context)?;
+        routes.push(dispatch::Route {
+            slug: provider.slug,
+            admission: mounted.admission,
+            router: mounted.api,
+        });
+        provider_admin.push((provider.slug, mounted.admin));
+    }
     // Restored once every provider has made its stores and named its timer kinds, and
     // before the ticker starts, so nothing fires against a half-restored state.
     if let Some(loaded) = &loaded {
@@ -177,18 +165,19 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         slugs: slugs(),
         links: context.registered_links(),
     });
-    let gate = config.admin_token.as_deref().map(|token| {
-        Arc::new(admin::token::Gate::new(
+    let guard = config.admin_token.as_deref().map(|token| {
+        Arc::new(admin::token::AdminGuard::new(
             token,
             &context.registered_open_paths(),
             config.tls.is_some(),
         ))
     });
     Ok(App {
-        providers,
+        routes,
+        provider_admin,
         engine,
         pages,
-        gate,
+        guard,
         saver,
     })
 }
@@ -225,11 +214,6 @@ impl App {
 
     /// The main listener's service: every provider under `/<slug>`, admin under `/_signsim`.
     pub fn router(&self) -> dispatch::Dispatch {
-        let provider_admin = self
-            .providers
-            .iter()
-            .map(|p| (p.slug, p.routers.admin.clone()))
-            .collect();
         let mut rest = Router::new()
             // People who open the bare address land on the start page.
             .route(
@@ -246,32 +230,31 @@ impl App {
                 "/_signsim",
                 admin::router(
                     self.engine.clone(),
-                    provider_admin,
+                    self.provider_admin.clone(),
                     self.pages.clone(),
                     admin::openapi::Documents::new(PROVIDERS.iter().map(|p| (p.slug, p.openapi))),
                 ),
             );
         // The admin token guards everything that is not a provider's API.
-        if let Some(gate) = &self.gate {
+        if let Some(guard) = &self.guard {
             rest = rest.layer(middleware::from_fn_with_state(
-                gate.clone(),
-                admin::token::gate,
+                guard.clone(),
+                admin::token::guard,
             ));
         }
-        let providers = self.providers.iter().map(Mounted::dispatched).collect();
-        dispatch::Dispatch::new(self.engine.clone(), providers, rest)
+        dispatch::Dispatch::new(self.engine.clone(), self.routes.clone(), rest)
     }
 
     /// One provider's routes at its exact real paths, for a dedicated listener.
     pub fn provider_router(&self, slug: &str) -> Result<dispatch::Dispatch, StartError> {
-        let provider = self
-            .providers
+        let route = self
+            .routes
             .iter()
-            .find(|p| p.slug == slug)
+            .find(|route| route.slug == slug)
             .ok_or_else(|| StartError::UnknownProvider(slug.to_owned()))?;
         Ok(dispatch::Dispatch::single(
             self.engine.clone(),
-            provider.dispatched(),
+            route.clone(),
         ))
     }
 }
