@@ -6,9 +6,9 @@ pub mod admin;
 pub mod dispatch;
 pub mod engine;
 pub mod healthcheck;
-pub mod persist;
 pub mod pki;
 pub mod providers;
+pub mod saver;
 pub mod tls;
 pub mod ui;
 pub mod wire;
@@ -59,7 +59,7 @@ pub struct Config {
     /// `--tls`: serve https (`spawn` does; `main` serves each listener with it).
     pub tls: Option<tls::Tls>,
     /// Where the state survives a restart (`--state-file`); none: it lives in memory only.
-    pub state: Option<persist::StateFile>,
+    pub state: Option<saver::StateFile>,
 }
 
 impl Default for Config {
@@ -87,7 +87,7 @@ pub struct App {
     /// The admin token's check, when there is a token.
     guard: Option<Arc<admin::token::AdminGuard>>,
     /// Saves the state, with `--state-file`.
-    saver: Option<Arc<persist::Saver>>,
+    saver: Option<Arc<saver::Saver>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +117,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     let loaded = config
         .state
         .as_ref()
-        .map(persist::load)
+        .map(saver::load)
         .transpose()?
         .flatten();
     let mut engine_config = config.engine.clone();
@@ -153,7 +153,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     }
     engine.start();
     let saver = config.state.as_ref().map(|state| {
-        let saver = persist::Saver::new(engine.clone(), state.path.clone());
+        let saver = saver::Saver::new(engine.clone(), state.path.clone());
         engine.saves.kept_in(state.path.clone());
         if let Some(every) = state.every {
             saver.every(every);

@@ -385,7 +385,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         body_limit: args.max_body_mb.saturating_mul(1024 * 1024),
         admin_token,
         tls,
-        state: args.state_file.map(|path| signsim::persist::StateFile {
+        state: args.state_file.map(|path| signsim::saver::StateFile {
             path,
             every: (args.save_every > 0).then(|| std::time::Duration::from_secs(args.save_every)),
         }),

@@ -1,7 +1,7 @@
 //! What a part of the state does to survive a restart (`--state-file`): it implements
 //! [`Persist`] (copy itself under its lock as a [`Snapshot`]; replace itself from JSON).
 //! Every part of the engine implements it in its own file, every provider store through
-//! `TenantStore`; `state` puts them in one file, and the app (`crate::persist`) decides
+//! `TenantStore`; `state` puts them in one file, and the app (`crate::saver`) decides
 //! when.
 
 use serde::de::DeserializeOwned;
