@@ -1,5 +1,26 @@
 //! signsim: one process that stands in for several e-signature and identity-verification
-//! providers. `build` assembles the app; `spawn` starts it on a port, as tests do.
+//! providers. This file holds the registry ([`PROVIDERS`]), the configuration
+//! ([`Config`]), [`build`], which assembles the [`App`] (engine, providers, pages, admin
+//! token, saver), and [`spawn`], which starts it on a port, as tests do.
+//!
+//! The modules, top to bottom; each imports only from those below it:
+//!
+//! - [`tls`] serves a listener (http or https), [`healthcheck`] is the client of `signsim
+//!   healthcheck`, [`access_log`] writes one line per call; the command line is `main.rs`.
+//! - [`dispatch`]: the service every listener serves. It picks the provider by the path's
+//!   first segment ([`dispatch::Route`]), asks its [`dispatch::admission`] (the call's
+//!   tenant, the storage caps), calls the provider's router with the prefix taken off, and
+//!   journals the call.
+//! - [`admin`]: the admin API under `/_signsim`, guarded by [`admin::token`], with the
+//!   OpenAPI documents ([`admin::openapi`]); [`ui`]: the pages (dashboard, resource pages,
+//!   inbox) and what every page shares.
+//! - [`providers`]: one folder per provider, each a [`providers::Provider`] of the registry.
+//! - [`wire`]: what every provider's HTTP layer shares (the body reader, the tenant and
+//!   scenario headers, a scenario's effects on the answer).
+//! - [`saver`]: when the state is saved (`--state-file`).
+//! - [`engine`]: the provider-agnostic parts (clock, stores, timers, events, outbox,
+//!   journal, webhooks, scenarios, the state file).
+//! - [`pki`]: certificates and signatures, bytes in, bytes out.
 
 pub mod access_log;
 pub mod admin;
@@ -340,4 +361,31 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every provider mounted, no two parts of the state share a section name: two would
+    /// save one over the other (`Engine::keep` logs it, this makes it fail).
+    #[tokio::test]
+    async fn no_two_state_sections_share_a_name() {
+        let app = super::build(&super::Config::default()).unwrap();
+        let names: Vec<String> = app
+            .engine
+            .snapshot()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            assert!(!names[..i].contains(name), "two sections are named {name}");
+        }
+        // Every provider keeps something of its own, so each was counted.
+        for slug in super::slugs() {
+            let prefix = format!("{slug}.");
+            assert!(
+                names.iter().any(|name| name.starts_with(&prefix)),
+                "no section of {slug} in {names:?}"
+            );
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! The `signsim` command line: `serve` runs the simulator, `ca export` writes its root CA,
-//! `ca issue` a server certificate from it, `healthcheck` asks a running one if it is up.
+//! `ca issue` a server certificate from it (both the CA `serve` makes with the same
+//! `--seed`/`--ca-dir`), `scenarios check`/`schema` check scenario files or print their
+//! JSON Schema, `healthcheck` asks a running one if it is up.
 
 use clap::{Args, Parser, Subcommand};
 use signsim::engine::quota::Caps;

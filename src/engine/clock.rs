@@ -5,8 +5,8 @@
 //!
 //! The offset is bounded (`MAX_OFFSET_SECONDS`): an unbounded one would let a single call
 //! push `now()` past the last date `time` can represent, and every later `now + duration`
-//! would panic. The bound is also what the PKI relies on to issue certificates that stay
-//! valid whatever the clock says.
+//! would panic. The engine hands the bound to the PKI (`MAX_OFFSET`), which issues
+//! certificates that stay valid whatever the clock says.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use time::OffsetDateTime;

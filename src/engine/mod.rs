@@ -1,7 +1,26 @@
-//! The provider-agnostic engine: clock, ids, tenant stores, outbox, journal and PKI.
+//! The provider-agnostic engine: the [`Engine`] every provider is built over, and its
+//! parts. Providers build their state machines on top of these pieces; nothing in here
+//! knows any provider's paths, field names or status strings, nor the app above it: the
+//! providers it serves are handed to [`Engine::new`] as their scenario specs.
 //!
-//! Providers build their state machines on top of these pieces; nothing in here knows any
-//! provider's paths, field names or status strings.
+//! - Time: [`clock`] (the virtual clock), [`arith`] (saturating time arithmetic, the only
+//!   kind: [`later`], [`add_seconds`]), [`timers`] (work due later on that clock),
+//!   [`timefmt`] (dates as text).
+//! - What providers keep: [`store`] (tenant-scoped stores that a reset clears),
+//!   [`links`] (things reached by an unguessable link alone), [`quota`] (memory caps and
+//!   retention), [`ids`] (seeded ids, OTPs, numbers), [`jwt`] (the tokens logins hand out).
+//! - What happened: [`events`] (each resource's timeline), [`outbox`] (messages "sent"),
+//!   [`journal`] (HTTP calls), [`bounded`] (how those logs stay bounded), [`webhooks`]
+//!   (delivery) and [`webhook_trust`] (what https receivers may chain to).
+//! - Behaviour: [`scenarios`] (scripted behaviour from TOML), [`transitions`] (the
+//!   state-machine table lookup), [`acts`] (what every provider does alike: give a resource
+//!   its scenario, script a transition, record a typed status change).
+//! - Surviving a restart: [`persist`] (the `Persist` trait every part implements),
+//!   [`state`] (the file, the keys, counters), [`sections`] (the engine's parts and
+//!   stores by section name).
+//!
+//! The PKI ([`crate::pki`]) sits below the engine: [`pki_setup`] hands it the seed and
+//! the clock's reach, each act hands it the time, and the engine saves its generator.
 
 pub mod acts;
 pub mod arith;
@@ -324,7 +343,7 @@ impl Engine {
     }
 
     /// A new tenant-scoped store that `reset` will clear along with every other one, saved
-    /// with the state as the section `name` ("<slug>.<what>", unique and stable: a state
+    /// with the state as the section `name` (`"<slug>.<what>"`, unique and stable: a state
     /// file finds the store again by it).
     pub fn new_store<K, V>(&self, name: &str) -> Arc<TenantStore<K, V>>
     where
@@ -345,20 +364,13 @@ impl Engine {
 
     fn keep(&self, name: &str, part: Arc<dyn Kept>) {
         let mut stores = self.lock_stores();
-        // Two parts under one name would save one over the other; a test (every provider
-        // mounted) checks that this never logs.
+        // Two parts under one name would save one over the other; a test with every
+        // provider mounted (`lib.rs`, `no_two_state_sections_share_a_name`) checks that
+        // this never happens.
         if stores.iter().any(|(known, _)| known == name) {
             tracing::error!("two stores are named '{name}'; only one is saved");
         }
         stores.push((name.to_owned(), part));
-    }
-
-    /// The section names of every store, in the order they were made.
-    pub fn store_names(&self) -> Vec<String> {
-        self.lock_stores()
-            .iter()
-            .map(|(name, _)| name.clone())
-            .collect()
     }
 
     /// "Sends" a message to an end user: it lands in the outbox, stamped with id and time.

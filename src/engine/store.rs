@@ -1,4 +1,5 @@
-//! Tenant-scoped in-memory state.
+//! Tenant-scoped in-memory state: [`TenantStore`], and [`Resettable`], what a reset asks
+//! of every part that holds per-tenant state.
 //!
 //! Every provider keeps its resources in `TenantStore`s created through the engine, which
 //! remembers them so that `POST /_signsim/reset` can forget everything, or one tenant, in

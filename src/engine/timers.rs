@@ -31,7 +31,7 @@ pub struct Timers {
 }
 
 impl Timers {
-    /// Registers what timers of `kind` do ("<slug>.<what>"). A later call replaces it.
+    /// Registers what timers of `kind` do (`"<slug>.<what>"`). A later call replaces it.
     pub fn on(&self, kind: &str, handler: impl Fn(&str, &str) + Send + Sync + 'static) {
         self.handlers
             .write()

@@ -1,6 +1,8 @@
-//! The pages people open from the links providers "send" (signing links, biometric
-//! links): small server-rendered HTML, no scripts needed, each form posting to the same
-//! admin calls the tests use.
+//! The pages people open under `/_signsim`: small server-rendered HTML, no scripts needed,
+//! each form posting to the same admin calls the tests use. Here, what every page shares
+//! (the page around a body, escaping, [`Caller`]: page or JSON); [`pages`], the dashboard
+//! and one page per resource; [`inbox`], the messages "sent". The pages a provider's links
+//! open (signing, biometric checks) are the provider's own, built with these helpers.
 //!
 //! One rule tells a page from a JSON call: a request whose `Accept` lists `text/html` came
 //! from a browser (a link opened, a form posted) and gets a page; anything else (a test,

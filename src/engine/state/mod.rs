@@ -4,7 +4,7 @@
 //!
 //! One mechanism for all: a part implements [`Persist`] (`engine::persist`), and
 //! `engine::sections` names the engine's parts and stores. Here: the file on disk
-//! ([`file`]), the serde forms models use for bytes and slugs ([`blob`]), the keys a
+//! ([`file`](mod@file)), the serde forms models use for bytes and slugs ([`blob`]), the keys a
 //! restart must find again ([`Keys`]), a provider's saved sequence ([`Counter`]) and when
 //! the state was last saved ([`Saves`]). A provider needs no code of its own to be saved
 //! beyond serde derives on its model and timer kinds instead of closures (see `timers`).
