@@ -3,24 +3,27 @@
 //! ([`Config`]), [`build`], which assembles the [`App`] (engine, providers, pages, admin
 //! token, saver), and [`spawn`], which starts it on a port, as tests do.
 //!
-//! The modules, top to bottom; each imports only from those below it:
+//! The modules by layer, top to bottom; a file imports only from its own layer or lower
+//! ones, and no two files import each other:
 //!
-//! - [`tls`] serves a listener (http or https), [`healthcheck`] is the client of `signsim
-//!   healthcheck`, [`access_log`] writes one line per call; the command line is `main.rs`.
-//! - [`dispatch`]: the service every listener serves. It picks the provider by the path's
-//!   first segment ([`dispatch::Route`]), asks its [`dispatch::admission`] (the call's
-//!   tenant, the storage caps), calls the provider's router with the prefix taken off, and
-//!   journals the call.
-//! - [`admin`]: the admin API under `/_signsim`, guarded by [`admin::token`], with the
-//!   OpenAPI documents ([`admin::openapi`]); [`ui`]: the pages (dashboard, resource pages,
-//!   inbox) and what every page shares.
-//! - [`providers`]: one folder per provider, each a [`providers::Provider`] of the registry.
-//! - [`wire`]: what every provider's HTTP layer shares (the body reader, the tenant and
-//!   scenario headers, a scenario's effects on the answer).
-//! - [`saver`]: when the state is saved (`--state-file`).
-//! - [`engine`]: the provider-agnostic parts (clock, stores, timers, events, outbox,
-//!   journal, webhooks, scenarios, the state file).
-//! - [`pki`]: certificates and signatures, bytes in, bytes out.
+//! 1. The app: this file, `main.rs` (the command line), [`tls`] (serves a listener, http
+//!    or https), [`healthcheck`] (the client of `signsim healthcheck`), [`saver`] (when
+//!    the state is saved, `--state-file`).
+//! 2. [`dispatch`]: the service every listener serves. It picks the provider by the path's
+//!    first segment ([`dispatch::Route`]), asks its admission, calls the provider's router
+//!    with the prefix taken off, and journals the call. [`admin`]: the admin API under
+//!    `/_signsim`, guarded by [`admin::token`], with the OpenAPI documents
+//!    ([`admin::openapi`]) and the pages of [`ui::pages`] (dashboard, resource pages) and
+//!    [`ui::inbox`].
+//! 3. [`providers`]: one folder per provider, each a [`providers::Provider`] of the
+//!    registry.
+//! 4. What the providers share: [`wire`] (the body reader, the tenant and scenario
+//!    headers, a scenario's effects on the answer), the page helpers of [`ui`],
+//!    [`dispatch::admission`] (what a provider hands the dispatch service: the call's
+//!    tenant, the storage caps), [`access_log`] (one line per call).
+//! 5. [`engine`]: the provider-agnostic parts (clock, stores, timers, events, outbox,
+//!    journal, webhooks, scenarios, the state file).
+//! 6. [`pki`]: certificates and signatures, bytes in, bytes out.
 
 pub mod access_log;
 pub mod admin;

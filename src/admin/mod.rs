@@ -254,7 +254,7 @@ async fn redeliver(
     engine.tick();
     match caller {
         Caller::Client => Json(json!({ "status": "ok", "delivery": new_id })).into_response(),
-        Caller::Browser => Redirect::to(&ui::pages::resource_path(
+        Caller::Browser => Redirect::to(&ui::resource_path(
             request.provider,
             &request.tenant,
             &request.resource,

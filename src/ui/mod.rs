@@ -108,6 +108,16 @@ pub fn query_value(text: &str) -> String {
     encoded
 }
 
+/// Where the page of a resource is (`pages` serves it; a provider's pages link to it).
+pub fn resource_path(provider: &str, tenant: &str, id: &str) -> String {
+    format!(
+        "/_signsim/resources/{}/{}/{}",
+        query_value(provider),
+        query_value(tenant),
+        query_value(id)
+    )
+}
+
 /// A whole page around `body` (already HTML; escape what comes from users).
 pub fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
