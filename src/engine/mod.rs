@@ -44,8 +44,9 @@ pub mod transitions;
 pub mod webhook_trust;
 pub mod webhooks;
 
+// What providers and the app call as `engine::later` etc.: the time arithmetic and the
+// admin API's time format, each defined once in its own file.
 pub use arith::{add_seconds, later, seconds, FAR_FUTURE};
-pub use bounded::{push_bounded, LOG_CAPACITY};
 pub use timefmt::rfc3339;
 
 use crate::pki::{self, CaSource, KeyType, Pki, PkiError};
