@@ -1,14 +1,38 @@
 //! signsim: one process that stands in for several e-signature and identity-verification
-//! providers. `build` assembles the app; `spawn` starts it on a port, as tests do.
+//! providers. This file holds the registry ([`PROVIDERS`]), the configuration
+//! ([`Config`]), [`build`], which assembles the [`App`] (engine, providers, pages, admin
+//! token, saver), and [`spawn`], which starts it on a port, as tests do.
+//!
+//! The modules by layer, top to bottom; a file imports only from its own layer or lower
+//! ones, and no two files import each other:
+//!
+//! 1. The app: this file, `main.rs` (the command line), [`tls`] (serves a listener, http
+//!    or https), [`healthcheck`] (the client of `signsim healthcheck`), [`saver`] (when
+//!    the state is saved, `--state-file`).
+//! 2. [`dispatch`]: the service every listener serves. It picks the provider by the path's
+//!    first segment ([`dispatch::Route`]), asks its admission, calls the provider's router
+//!    with the prefix taken off, and journals the call. [`admin`]: the admin API under
+//!    `/_signsim`, guarded by [`admin::token`], with the OpenAPI documents
+//!    ([`admin::openapi`]) and the pages of [`ui::pages`] (dashboard, resource pages) and
+//!    [`ui::inbox`].
+//! 3. [`providers`]: one folder per provider, each a [`providers::Provider`] of the
+//!    registry.
+//! 4. What the providers share: [`wire`] (the body reader, the tenant and scenario
+//!    headers, a scenario's effects on the answer), the page helpers of [`ui`],
+//!    [`dispatch::admission`] (what a provider hands the dispatch service: the call's
+//!    tenant, the storage caps), [`access_log`] (one line per call).
+//! 5. [`engine`]: the provider-agnostic parts (clock, stores, timers, events, outbox,
+//!    journal, webhooks, scenarios, the state file).
+//! 6. [`pki`]: certificates and signatures, bytes in, bytes out.
 
 pub mod access_log;
 pub mod admin;
 pub mod dispatch;
 pub mod engine;
 pub mod healthcheck;
-pub mod persist;
 pub mod pki;
 pub mod providers;
+pub mod saver;
 pub mod tls;
 pub mod ui;
 pub mod wire;
@@ -59,7 +83,7 @@ pub struct Config {
     /// `--tls`: serve https (`spawn` does; `main` serves each listener with it).
     pub tls: Option<tls::Tls>,
     /// Where the state survives a restart (`--state-file`); none: it lives in memory only.
-    pub state: Option<persist::StateFile>,
+    pub state: Option<saver::StateFile>,
 }
 
 impl Default for Config {
@@ -75,33 +99,19 @@ impl Default for Config {
     }
 }
 
-/// One provider as the app mounts it.
-struct Mounted {
-    slug: &'static str,
-    routers: providers::Mounted,
-}
-
-impl Mounted {
-    /// The provider as the dispatch service calls it.
-    fn dispatched(&self) -> dispatch::Provider {
-        dispatch::Provider {
-            slug: self.slug,
-            gate: self.routers.gate.clone(),
-            router: self.routers.api.clone(),
-        }
-    }
-}
-
 /// The assembled simulator: the engine and the providers.
 pub struct App {
     pub engine: Arc<Engine>,
-    providers: Vec<Mounted>,
+    /// Each provider's API as the dispatch service calls it, in registry order.
+    routes: Vec<dispatch::Route>,
+    /// Each provider's admin calls and pages, by slug (under `/_signsim/<slug>`).
+    provider_admin: Vec<(&'static str, Router)>,
     /// What the dashboard and resource pages are built from.
     pages: Arc<ui::pages::Pages>,
     /// The admin token's check, when there is a token.
-    gate: Option<Arc<admin::token::Gate>>,
+    guard: Option<Arc<admin::token::AdminGuard>>,
     /// Saves the state, with `--state-file`.
-    saver: Option<Arc<persist::Saver>>,
+    saver: Option<Arc<saver::Saver>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +141,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     let loaded = config
         .state
         .as_ref()
-        .map(persist::load)
+        .map(saver::load)
         .transpose()?
         .flatten();
     let mut engine_config = config.engine.clone();
@@ -148,15 +158,17 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         }
     }
     let context = Context::new(engine.clone(), config.body_limit);
-    let providers = PROVIDERS
-        .iter()
-        .map(|provider| {
-            Ok(Mounted {
-                slug: provider.slug,
-                routers: (provider.mount)(&context)?,
-            })
-        })
-        .collect::<Result<_, StartError>>()?;
+    let mut routes = Vec::new();
+    let mut provider_admin = Vec::new();
+    for provider in PROVIDERS {
+        let mounted = (provider.mount)(&context)?;
+        routes.push(dispatch::Route {
+            slug: provider.slug,
+            admission: mounted.admission,
+            router: mounted.api,
+        });
+        provider_admin.push((provider.slug, mounted.admin));
+    }
     // Restored once every provider has made its stores and named its timer kinds, and
     // before the ticker starts, so nothing fires against a half-restored state.
     if let Some(loaded) = &loaded {
@@ -165,7 +177,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     }
     engine.start();
     let saver = config.state.as_ref().map(|state| {
-        let saver = persist::Saver::new(engine.clone(), state.path.clone());
+        let saver = saver::Saver::new(engine.clone(), state.path.clone());
         engine.saves.kept_in(state.path.clone());
         if let Some(every) = state.every {
             saver.every(every);
@@ -177,18 +189,19 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         slugs: slugs(),
         links: context.registered_links(),
     });
-    let gate = config.admin_token.as_deref().map(|token| {
-        Arc::new(admin::token::Gate::new(
+    let guard = config.admin_token.as_deref().map(|token| {
+        Arc::new(admin::token::AdminGuard::new(
             token,
             &context.registered_open_paths(),
             config.tls.is_some(),
         ))
     });
     Ok(App {
-        providers,
+        routes,
+        provider_admin,
         engine,
         pages,
-        gate,
+        guard,
         saver,
     })
 }
@@ -225,11 +238,6 @@ impl App {
 
     /// The main listener's service: every provider under `/<slug>`, admin under `/_signsim`.
     pub fn router(&self) -> dispatch::Dispatch {
-        let provider_admin = self
-            .providers
-            .iter()
-            .map(|p| (p.slug, p.routers.admin.clone()))
-            .collect();
         let mut rest = Router::new()
             // People who open the bare address land on the start page.
             .route(
@@ -244,29 +252,33 @@ impl App {
             )
             .nest(
                 "/_signsim",
-                admin::router(self.engine.clone(), provider_admin, self.pages.clone()),
+                admin::router(
+                    self.engine.clone(),
+                    self.provider_admin.clone(),
+                    self.pages.clone(),
+                    admin::openapi::Documents::new(PROVIDERS.iter().map(|p| (p.slug, p.openapi))),
+                ),
             );
         // The admin token guards everything that is not a provider's API.
-        if let Some(gate) = &self.gate {
+        if let Some(guard) = &self.guard {
             rest = rest.layer(middleware::from_fn_with_state(
-                gate.clone(),
-                admin::token::gate,
+                guard.clone(),
+                admin::token::guard,
             ));
         }
-        let providers = self.providers.iter().map(Mounted::dispatched).collect();
-        dispatch::Dispatch::new(self.engine.clone(), providers, rest)
+        dispatch::Dispatch::new(self.engine.clone(), self.routes.clone(), rest)
     }
 
     /// One provider's routes at its exact real paths, for a dedicated listener.
     pub fn provider_router(&self, slug: &str) -> Result<dispatch::Dispatch, StartError> {
-        let provider = self
-            .providers
+        let route = self
+            .routes
             .iter()
-            .find(|p| p.slug == slug)
+            .find(|route| route.slug == slug)
             .ok_or_else(|| StartError::UnknownProvider(slug.to_owned()))?;
         Ok(dispatch::Dispatch::single(
             self.engine.clone(),
-            provider.dispatched(),
+            route.clone(),
         ))
     }
 }
@@ -352,4 +364,31 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every provider mounted, no two parts of the state share a section name: two would
+    /// save one over the other (`Engine::keep` logs it, this makes it fail).
+    #[tokio::test]
+    async fn no_two_state_sections_share_a_name() {
+        let app = super::build(&super::Config::default()).unwrap();
+        let names: Vec<String> = app
+            .engine
+            .snapshot()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            assert!(!names[..i].contains(name), "two sections are named {name}");
+        }
+        // Every provider keeps something of its own, so each was counted.
+        for slug in super::slugs() {
+            let prefix = format!("{slug}.");
+            assert!(
+                names.iter().any(|name| name.starts_with(&prefix)),
+                "no section of {slug} in {names:?}"
+            );
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! The `signsim` command line: `serve` runs the simulator, `ca export` writes its root CA,
-//! `ca issue` a server certificate from it, `healthcheck` asks a running one if it is up.
+//! `ca issue` a server certificate from it (both the CA `serve` makes with the same
+//! `--seed`/`--ca-dir`), `scenarios check`/`schema` check scenario files or print their
+//! JSON Schema, `healthcheck` asks a running one if it is up.
 
 use clap::{Args, Parser, Subcommand};
 use signsim::engine::quota::Caps;
@@ -385,7 +387,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         body_limit: args.max_body_mb.saturating_mul(1024 * 1024),
         admin_token,
         tls,
-        state: args.state_file.map(|path| signsim::persist::StateFile {
+        state: args.state_file.map(|path| signsim::saver::StateFile {
             path,
             every: (args.save_every > 0).then(|| std::time::Duration::from_secs(args.save_every)),
         }),
@@ -519,6 +521,16 @@ async fn shutdown() {
     }
 }
 
+/// The PKI of `signsim ca`: the one `serve` makes with the same `--seed` and `--ca-dir`.
+fn tool_pki(args: &PkiArgs) -> Result<signsim::pki::Pki, String> {
+    let config = EngineConfig {
+        seed: args.seed,
+        ca_dir: args.ca_dir.clone(),
+        ..EngineConfig::default()
+    };
+    signsim::pki::Pki::setup(signsim::engine::pki_setup(&config)).map_err(|e| e.to_string())
+}
+
 fn export_ca(args: ExportArgs) -> Result<(), String> {
     if args.pki.ca_dir.is_none() && args.pki.seed.is_none() {
         return Err(
@@ -527,8 +539,7 @@ fn export_ca(args: ExportArgs) -> Result<(), String> {
                 .into(),
         );
     }
-    let pki = signsim::pki::Pki::new(args.pki.seed, args.pki.ca_dir.as_deref())
-        .map_err(|e| e.to_string())?;
+    let pki = tool_pki(&args.pki)?;
     match args.out {
         Some(path) => std::fs::write(&path, pki.ca_pem())
             .map_err(|e| format!("cannot write {}: {e}", path.display())),
@@ -577,8 +588,7 @@ fn issue_server_cert(args: IssueArgs) -> Result<(), String> {
     if let Some(bad) = args.names.iter().find(|name| !fits(name)) {
         return Err(format!("{bad:?} is not a host name or IP address"));
     }
-    let pki = signsim::pki::Pki::new(args.pki.seed, args.pki.ca_dir.as_deref())
-        .map_err(|e| e.to_string())?;
+    let pki = tool_pki(&args.pki)?;
     let issued = pki.issue_server(&args.names).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot make {}: {e}", args.out.display()))?;

@@ -1,15 +1,19 @@
 //! The admin API under `/_signsim`: what a test or a person uses to look inside the
-//! simulator and steer it. Its paths are a stable contract, documented in
-//! `openapi/admin.json`.
+//! simulator and steer it (health, CA, outbox, clock, reset, journal, webhooks, events,
+//! scenarios). Its paths are a stable contract, documented in `openapi/admin.json` and
+//! served by [`openapi`]; the admin token that guards them is [`token`]. The pages people
+//! open under `/_signsim` (dashboard, resource pages, inbox) are `ui`'s, mounted here.
 
 pub mod openapi;
+pub mod token;
 
 use crate::engine::clock::MAX_OFFSET_SECONDS;
 use crate::engine::events::EventFilter;
 use crate::engine::journal::JournalFilter;
-use crate::engine::outbox::{Channel, OutboxFilter};
+use crate::engine::outbox::OutboxFilter;
 use crate::engine::{rfc3339, Engine};
-use crate::ui::Caller;
+use crate::ui::pages::Pages;
+use crate::ui::{self, Caller};
 use crate::wire::admin::{AdminBody, AdminError, Path, Query, ADMIN_BODY_LIMIT};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
@@ -21,20 +25,19 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub mod token;
-
 /// The admin API; `providers` are each provider's own admin calls and pages, mounted at
-/// `/<slug>` below it.
+/// `/<slug>` below it; `pages` the dashboard, resource pages and inbox (`ui`); `documents`
+/// the OpenAPI documents.
 pub fn router(
     engine: Arc<Engine>,
     providers: Vec<(&'static str, Router)>,
-    pages: Arc<crate::ui::pages::Pages>,
+    pages: Arc<Pages>,
+    documents: openapi::Documents,
 ) -> Router {
     let mut router = Router::new()
         .route("/health", get(health))
         .route("/ca.pem", get(ca_pem))
         .route("/outbox", get(outbox))
-        .route("/inbox", get(inbox))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance))
         .route("/reset", post(reset))
@@ -43,10 +46,11 @@ pub fn router(
         .route("/webhooks/{id}/redeliver", post(redeliver))
         .route("/events", get(events))
         .route("/scenarios", get(list_scenarios).post(load_scenarios))
-        .route("/openapi/{name}", get(openapi::serve))
         .fallback(not_found)
         .with_state(engine)
-        .merge(crate::ui::pages::router(pages));
+        .merge(openapi::router(documents))
+        .merge(ui::pages::router(pages.clone()))
+        .merge(ui::inbox::router(pages));
     for (slug, provider) in providers {
         router = router.nest(&format!("/{slug}"), provider);
     }
@@ -250,7 +254,7 @@ async fn redeliver(
     engine.tick();
     match caller {
         Caller::Client => Json(json!({ "status": "ok", "delivery": new_id })).into_response(),
-        Caller::Browser => Redirect::to(&crate::ui::pages::resource_path(
+        Caller::Browser => Redirect::to(&ui::resource_path(
             request.provider,
             &request.tenant,
             &request.resource,
@@ -317,99 +321,4 @@ async fn load_scenarios(
                 .into_response())
         }
     }
-}
-
-/// The inbox's filter, as its form sends it: an empty field filters nothing.
-#[derive(Debug, Default, Deserialize)]
-struct InboxQuery {
-    provider: Option<String>,
-    channel: Option<String>,
-    to: Option<String>,
-    tenant: Option<String>,
-}
-
-/// The outbox as a page for people: every message "sent", newest first, filterable by
-/// provider, channel and recipient, with its OTP and a clickable link. Reloads itself
-/// every few seconds.
-async fn inbox(
-    State(engine): State<Arc<Engine>>,
-    Query(query): Query<InboxQuery>,
-) -> Result<Response, AdminError> {
-    use crate::ui::escape;
-    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let channel_text = given(query.channel);
-    let channel = match channel_text.as_deref() {
-        None => None,
-        Some(text) => Some(Channel::parse(text).ok_or_else(|| {
-            bad_request(format!(
-                "channel must be sms, email or whatsapp, not {text}"
-            ))
-        })?),
-    };
-    let filter = OutboxFilter {
-        provider: given(query.provider),
-        to: given(query.to),
-        channel,
-        tenant: given(query.tenant),
-    };
-    let mut rows = String::new();
-    for message in engine.outbox.list(&filter).iter().rev() {
-        let link = message
-            .link
-            .as_deref()
-            .map(|l| format!("<a href=\"{0}\">{0}</a>", escape(l)))
-            .unwrap_or_default();
-        let otp = message
-            .otp
-            .as_deref()
-            .map(|otp| {
-                // Clicking the OTP selects it, ready to copy into the signer's page.
-                format!(
-                    "<span class=\"otp\" style=\"user-select: all\"><b>{}</b></span>",
-                    escape(otp)
-                )
-            })
-            .unwrap_or_default();
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            escape(&rfc3339(message.at)),
-            escape(&message.provider),
-            message.channel.as_str(),
-            escape(&message.to),
-            escape(&message.text),
-            otp,
-            link,
-        ));
-    }
-    if rows.is_empty() {
-        rows.push_str("<tr><td colspan=\"7\">Nothing sent yet.</td></tr>");
-    }
-    let mut providers = String::from("<option value=\"\">all</option>");
-    for slug in crate::slugs() {
-        let selected = if filter.provider.as_deref() == Some(slug) {
-            " selected"
-        } else {
-            ""
-        };
-        providers.push_str(&format!("<option{selected}>{slug}</option>"));
-    }
-    let mut channels = String::from("<option value=\"\">all</option>");
-    for c in [Channel::Sms, Channel::Email, Channel::Whatsapp] {
-        let selected = if channel == Some(c) { " selected" } else { "" };
-        channels.push_str(&format!("<option{selected}>{}</option>", c.as_str()));
-    }
-    let body = format!(
-        "<meta http-equiv=\"refresh\" content=\"3\">\
-         <p class=\"note\">Every SMS, e-mail and WhatsApp message the providers would have sent, \
-         newest first (also as JSON at <a href=\"/_signsim/outbox\">/_signsim/outbox</a>).</p>\
-         <form class=\"bar\" method=\"get\" action=\"/_signsim/inbox\">\
-         <label>Provider <select name=\"provider\">{providers}</select></label>\
-         <label>Channel <select name=\"channel\">{channels}</select></label>\
-         <label>Recipient <input name=\"to\" value=\"{to}\" placeholder=\"any\"></label>\
-         <button type=\"submit\">Filter</button></form>\
-         <div class=\"scroll\"><table id=\"inbox\"><tr><th>at</th><th>provider</th><th>channel</th>\
-         <th>to</th><th>text</th><th>OTP</th><th>link</th></tr>{rows}</table></div>",
-        to = escape(filter.to.as_deref().unwrap_or("")),
-    );
-    Ok(crate::ui::page("Inbox", &body).into_response())
 }

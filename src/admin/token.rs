@@ -33,8 +33,8 @@ pub const LOGIN_PATH: &str = "/_signsim/login";
 /// A login form is a token and a path: anything longer is not one.
 const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
-/// What the gate checks requests against.
-pub struct Gate {
+/// What the admin pages are guarded with: the token (as digests) and the open paths.
+pub struct AdminGuard {
     /// Digest of the token: requests are compared by digest, so the comparison takes the
     /// same time whatever the guess (no early exit on the first differing byte of the
     /// secret itself).
@@ -61,14 +61,14 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-impl Gate {
-    pub fn new(token: &str, open_paths: &[String], secure: bool) -> Gate {
+impl AdminGuard {
+    pub fn new(token: &str, open_paths: &[String], secure: bool) -> AdminGuard {
         let mut open: Vec<Vec<String>> = ["/_signsim/health", "/_signsim/ca.pem"]
             .iter()
             .map(|p| segments(p))
             .collect();
         open.extend(open_paths.iter().map(|p| segments(p)));
-        Gate {
+        AdminGuard {
             token_digest: digest("token", token),
             cookie_value: hex::encode(digest("cookie", token)),
             open,
@@ -136,15 +136,15 @@ fn is_admin_path(path: &str) -> bool {
 
 /// The middleware: lets through what is not admin, what is open and who is admitted;
 /// serves the login form; turns everyone else away.
-pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+pub async fn guard(State(guard): State<Arc<AdminGuard>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if !is_admin_path(&path) || gate.is_open(&path) {
+    if !is_admin_path(&path) || guard.is_open(&path) {
         return next.run(request).await;
     }
     if path == LOGIN_PATH {
-        return login(&gate, request).await;
+        return login(&guard, request).await;
     }
-    if gate.admitted(request.headers()) {
+    if guard.admitted(request.headers()) {
         return next.run(request).await;
     }
     if wants_page(request.headers()) {
@@ -176,7 +176,7 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
 }
 
 /// `GET /_signsim/login` shows the form; `POST` checks the token and sets the cookie.
-async fn login(gate: &Gate, request: Request) -> Response {
+async fn login(guard: &AdminGuard, request: Request) -> Response {
     if request.method() != Method::POST {
         return login_page("/_signsim", None);
     }
@@ -197,7 +197,7 @@ async fn login(gate: &Gate, request: Request) -> Response {
         }
     }
     let back = safe_back(&back);
-    if !gate.token_ok(token.trim()) {
+    if !guard.token_ok(token.trim()) {
         return login_page(&back, Some("That is not the admin token."));
     }
     let mut response = (StatusCode::SEE_OTHER, Body::empty()).into_response();
@@ -205,7 +205,7 @@ async fn login(gate: &Gate, request: Request) -> Response {
     if let Ok(location) = HeaderValue::from_str(&back) {
         headers.insert(header::LOCATION, location);
     }
-    if let Ok(cookie) = HeaderValue::from_str(&gate.set_cookie()) {
+    if let Ok(cookie) = HeaderValue::from_str(&guard.set_cookie()) {
         headers.insert(header::SET_COOKIE, cookie);
     }
     response
@@ -246,12 +246,12 @@ mod tests {
 
     #[test]
     fn open_patterns_match_one_segment_each() {
-        let gate = Gate::new("t", &["/_signsim/qitech/s/{code}".to_owned()], false);
-        assert!(gate.is_open("/_signsim/qitech/s/abc"));
-        assert!(gate.is_open("/_signsim/health"));
-        assert!(!gate.is_open("/_signsim/qitech/s/"));
-        assert!(!gate.is_open("/_signsim/qitech/s/abc/more"));
-        assert!(!gate.is_open("/_signsim/outbox"));
+        let guard = AdminGuard::new("t", &["/_signsim/qitech/s/{code}".to_owned()], false);
+        assert!(guard.is_open("/_signsim/qitech/s/abc"));
+        assert!(guard.is_open("/_signsim/health"));
+        assert!(!guard.is_open("/_signsim/qitech/s/"));
+        assert!(!guard.is_open("/_signsim/qitech/s/abc/more"));
+        assert!(!guard.is_open("/_signsim/outbox"));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //!
 //! The offset is bounded (`MAX_OFFSET_SECONDS`): an unbounded one would let a single call
 //! push `now()` past the last date `time` can represent, and every later `now + duration`
-//! would panic. The bound is also what the PKI relies on to issue certificates that stay
-//! valid whatever the clock says.
+//! would panic. The engine hands the bound to the PKI (`MAX_OFFSET`), which issues
+//! certificates that stay valid whatever the clock says.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use time::OffsetDateTime;
@@ -15,6 +15,11 @@ use time::OffsetDateTime;
 /// (3,155,760,000 s). Far more than any expiry a test waits for, and far less than what
 /// would overflow a date.
 pub const MAX_OFFSET_SECONDS: u64 = 36_525 * 86_400;
+
+/// `MAX_OFFSET_SECONDS` as a duration: how far ahead of real time `now()` can be, which the
+/// PKI is told so that its certificates outlast it.
+// The cast is exact: 3,155,760,000 is far below `i64::MAX`.
+pub const MAX_OFFSET: time::Duration = time::Duration::seconds(MAX_OFFSET_SECONDS as i64);
 
 /// A refused move: the clock would end up more than `MAX_OFFSET_SECONDS` ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +37,7 @@ pub struct Clock {
 impl Clock {
     pub fn now(&self) -> OffsetDateTime {
         // Saturating: the offset is bounded, but the system clock is not ours to trust.
-        super::later(
+        super::arith::later(
             OffsetDateTime::now_utc(),
             time::Duration::seconds(self.offset_seconds()),
         )
@@ -65,13 +70,13 @@ impl Clock {
 
 /// The offset is saved, not the time: after a restart the virtual clock is as far ahead of
 /// real time as it was (the time the simulator was down passes for it too).
-impl super::state::Persist for Clock {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Clock {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(self.offset_seconds())
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let offset: i64 = super::state::parse(json)?;
+        let offset: i64 = super::persist::parse(json)?;
         let limit = i64::try_from(MAX_OFFSET_SECONDS).unwrap_or(i64::MAX);
         if !(0..=limit).contains(&offset) {
             return Err(format!("offset {offset} s is outside 0..={limit}"));

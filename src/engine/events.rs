@@ -59,7 +59,7 @@ pub struct Events {
 
 impl Events {
     pub fn push(&self, event: Event) {
-        super::push_bounded(&mut self.lock(), event);
+        super::bounded::push_bounded(&mut self.lock(), event);
     }
 
     pub fn list(&self, filter: &EventFilter) -> Vec<Event> {
@@ -132,13 +132,13 @@ impl Events {
     }
 }
 
-impl super::state::Persist for Events {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Events {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(self.lock().clone())
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        *self.lock() = super::state::parse(json)?;
+        *self.lock() = super::persist::parse(json)?;
         Ok(())
     }
 }

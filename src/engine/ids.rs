@@ -1,9 +1,12 @@
-//! Seeded generation of everything random the providers hand out: ids, OTPs, fake data.
+//! Seeded generation of everything random the providers hand out: ids, OTPs, fake data;
+//! the seed the PKI's generator starts from (`seed_bytes`), and how a generator's position
+//! is saved (`RngState`: the ids' and the PKI's, section `engine.pki`).
 //!
 //! With `--seed N` the sequence repeats from run to run; without it the generator is seeded
 //! from the operating system. Numeric primary keys come from a counter so that they stay
 //! small and readable like the real services' ones.
 
+use crate::pki::Pki;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,14 +20,21 @@ pub struct Ids {
 /// First numeric primary key handed out; real one-shot request pks look like this.
 const FIRST_PK: u64 = 1464;
 
+/// The 32 seed bytes of a generator for `--seed`: from the number when there is one
+/// (ChaCha20's `seed_from_u64`, so the same bytes every run and in every tool: `signsim ca
+/// export --seed N` makes the CA `serve --seed N` does), from the operating system when
+/// there is none. The ids' generator and the PKI's both start from these.
+pub fn seed_bytes(seed: Option<u64>) -> [u8; 32] {
+    match seed {
+        Some(seed) => ChaCha20Rng::seed_from_u64(seed).get_seed(),
+        None => rand::random(),
+    }
+}
+
 impl Ids {
     pub fn new(seed: Option<u64>) -> Ids {
-        let rng = match seed {
-            Some(seed) => ChaCha20Rng::seed_from_u64(seed),
-            None => ChaCha20Rng::from_os_rng(),
-        };
         Ids {
-            rng: Mutex::new(rng),
+            rng: Mutex::new(ChaCha20Rng::from_seed(seed_bytes(seed))),
             next_pk: AtomicU64::new(FIRST_PK),
         }
     }
@@ -113,8 +123,8 @@ struct SavedIds {
     next_pk: u64,
 }
 
-impl super::state::Persist for Ids {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Ids {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(SavedIds {
             rng: self.with_rng(|rng| RngState::of(rng)),
             next_pk: self.next_pk.load(Ordering::SeqCst),
@@ -122,10 +132,25 @@ impl super::state::Persist for Ids {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: SavedIds = super::state::parse(json)?;
+        let saved: SavedIds = super::persist::parse(json)?;
         let restored = saved.rng.rng()?;
         self.with_rng(|rng| *rng = restored);
         self.next_pk.store(saved.next_pk, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// The PKI's generator of keys and serials is saved as the ids' is, so that a seeded run
+/// restarted goes on with new serials instead of repeating those it already issued. The
+/// PKI hands it out as a value ([`Pki::generator`]); the engine keeps it.
+impl super::persist::Persist for Pki {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
+        Box::new(RngState::of(&self.generator()))
+    }
+
+    fn restore(&self, json: &str) -> Result<(), String> {
+        let saved: RngState = super::persist::parse(json)?;
+        self.set_generator(saved.rng()?);
         Ok(())
     }
 }
@@ -144,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_restored_generator_goes_on_where_it_was() {
-        use crate::engine::state::Persist;
+        use crate::engine::persist::Persist;
         let ids = Ids::new(None);
         ids.uuid();
         ids.next_pk();

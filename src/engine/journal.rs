@@ -79,13 +79,13 @@ impl Journal {
 
 /// The journal is saved too (at most `CAPACITY` short entries), numbering on from where it
 /// was.
-impl super::state::Persist for Journal {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Journal {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(self.lock().clone())
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        *self.lock() = super::state::parse(json)?;
+        *self.lock() = super::persist::parse(json)?;
         Ok(())
     }
 }

@@ -1,9 +1,30 @@
-//! The provider-agnostic engine: clock, ids, tenant stores, outbox, journal and PKI.
+//! The provider-agnostic engine: the [`Engine`] every provider is built over, and its
+//! parts. Providers build their state machines on top of these pieces; nothing in here
+//! knows any provider's paths, field names or status strings, nor the app above it: the
+//! providers it serves are handed to [`Engine::new`] as their scenario specs.
 //!
-//! Providers build their state machines on top of these pieces; nothing in here knows any
-//! provider's paths, field names or status strings.
+//! - Time: [`clock`] (the virtual clock), [`arith`] (saturating time arithmetic, the only
+//!   kind: [`later`], [`add_seconds`]), [`timers`] (work due later on that clock),
+//!   [`timefmt`] (dates as text).
+//! - What providers keep: [`store`] (tenant-scoped stores that a reset clears),
+//!   [`links`] (things reached by an unguessable link alone), [`quota`] (memory caps and
+//!   retention), [`ids`] (seeded ids, OTPs, numbers), [`jwt`] (the tokens logins hand out).
+//! - What happened: [`events`] (each resource's timeline), [`outbox`] (messages "sent"),
+//!   [`journal`] (HTTP calls), [`bounded`] (how those logs stay bounded), [`webhooks`]
+//!   (delivery) and [`webhook_trust`] (what https receivers may chain to).
+//! - Behaviour: [`scenarios`] (scripted behaviour from TOML), [`transitions`] (the
+//!   state-machine table lookup), [`acts`] (what every provider does alike: give a resource
+//!   its scenario, script a transition, record a typed status change).
+//! - Surviving a restart: [`persist`] (the `Persist` trait every part implements),
+//!   [`state`] (the file, the keys, counters), [`sections`] (the engine's parts and
+//!   stores by section name).
+//!
+//! The PKI ([`crate::pki`]) sits below the engine: [`pki_setup`] hands it the seed and
+//! the clock's reach, each act hands it the time, and the engine saves its generator.
 
 pub mod acts;
+pub mod arith;
+pub mod bounded;
 pub mod clock;
 pub mod events;
 pub mod ids;
@@ -11,21 +32,30 @@ pub mod journal;
 pub mod jwt;
 pub mod links;
 pub mod outbox;
+pub mod persist;
 pub mod quota;
 pub mod scenarios;
+pub mod sections;
 pub mod state;
 pub mod store;
 pub mod timefmt;
 pub mod timers;
 pub mod transitions;
+pub mod webhook_trust;
 pub mod webhooks;
 
-use crate::pki::{KeyType, Pki, PkiError};
+// What providers and the app call as `engine::later` etc.: the time arithmetic and the
+// admin API's time format, each defined once in its own file.
+pub use arith::{add_seconds, later, seconds, FAR_FUTURE};
+pub use timefmt::rfc3339;
+
+use crate::pki::{self, CaSource, KeyType, Pki, PkiError};
 use clock::Clock;
 use events::Events;
 use ids::Ids;
 use journal::Journal;
 use outbox::{Message, Outbox, Outgoing};
+use persist::Persist;
 use quota::{Caps, Meter, Stored};
 use scenarios::{ProviderSpec, Scenarios};
 use serde::de::DeserializeOwned;
@@ -37,7 +67,8 @@ use store::{Resettable, TenantStore};
 use time::OffsetDateTime;
 use timers::Timers;
 use tokio::sync::Notify;
-use webhooks::{RetryPolicy, TrustError, WebhookRequest, Webhooks};
+use webhook_trust::TrustError;
+use webhooks::{RetryPolicy, WebhookRequest, Webhooks};
 
 /// The tenant a provider uses when the caller gives no credential that names one.
 pub const DEFAULT_TENANT: &str = "default";
@@ -135,23 +166,40 @@ fn jwt_secret(seed: Option<u64>) -> [u8; 32] {
     secret
 }
 
+/// What the PKI is made from: the CA a saved state keeps, else the one in `--ca-dir`, else
+/// a new one; its generator seeded like the ids' (`ids::seed_bytes`), so `--seed` repeats
+/// the certificates; and the clock's reach, which its certificates must outlast. Public
+/// for the `signsim ca` commands, which must make the CA `serve` makes.
+pub fn pki_setup(config: &EngineConfig) -> pki::Setup<'_> {
+    let ca = match &config.keys {
+        Some(keys) => CaSource::Pem {
+            cert: &keys.ca_cert_pem,
+            key: &keys.ca_key_pem,
+        },
+        None => config
+            .ca_dir
+            .as_deref()
+            .map_or(CaSource::New, CaSource::Dir),
+    };
+    pki::Setup {
+        seed: ids::seed_bytes(config.seed),
+        ca,
+        key_type: config.key_type,
+        reach: clock::MAX_OFFSET,
+    }
+}
+
 /// How often the ticker looks for due timers and webhooks when nothing wakes it.
 const TICK: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl Engine {
     /// `specs` are what each provider exposes to scenario files.
     pub fn new(config: &EngineConfig, specs: Vec<ProviderSpec>) -> Result<Engine, EngineError> {
+        // The providers a state file may name are the ones the engine is made for.
+        state::blob::slug::know(specs.iter().map(|spec| spec.slug));
         let clock = Arc::new(Clock::default());
         let events = Arc::new(Events::default());
-        let pki = match &config.keys {
-            Some(keys) => Pki::with_ca(
-                config.seed,
-                &keys.ca_cert_pem,
-                &keys.ca_key_pem,
-                config.key_type,
-            )?,
-            None => Pki::with_key_type(config.seed, config.ca_dir.as_deref(), config.key_type)?,
-        };
+        let pki = Pki::setup(pki_setup(config))?;
         let jwt_secret = config
             .keys
             .as_ref()
@@ -159,7 +207,7 @@ impl Engine {
             .unwrap_or_else(|| jwt_secret(config.seed));
         // The CA is trusted for webhooks so that a receiver can present a certificate
         // `pki.issue_server` made, the same CA people already trust for signatures.
-        let roots = webhooks::https_roots(pki.ca_der(), config.webhook_ca.as_deref())?;
+        let roots = webhook_trust::https_roots(pki.ca_der(), config.webhook_ca.as_deref())?;
         Ok(Engine {
             webhooks: Arc::new(Webhooks::new(
                 config.webhook_retry.clone(),
@@ -317,20 +365,13 @@ impl Engine {
 
     fn keep(&self, name: &str, part: Arc<dyn Kept>) {
         let mut stores = self.lock_stores();
-        // Two parts under one name would save one over the other; a test (every provider
-        // mounted) checks that this never logs.
+        // Two parts under one name would save one over the other; a test with every
+        // provider mounted (`lib.rs`, `no_two_state_sections_share_a_name`) checks that
+        // this never happens.
         if stores.iter().any(|(known, _)| known == name) {
             tracing::error!("two stores are named '{name}'; only one is saved");
         }
         stores.push((name.to_owned(), part));
-    }
-
-    /// The section names of every store, in the order they were made.
-    pub fn store_names(&self) -> Vec<String> {
-        self.lock_stores()
-            .iter()
-            .map(|(name, _)| name.clone())
-            .collect()
     }
 
     /// "Sends" a message to an end user: it lands in the outbox, stamped with id and time.
@@ -386,81 +427,35 @@ impl Engine {
 }
 
 /// A part of the state that a reset clears and a state file saves.
-pub trait Kept: Resettable + state::Persist {}
+pub trait Kept: Resettable + Persist {}
 
-impl<T: Resettable + state::Persist> Kept for T {}
-
-/// Most entries kept by each of the engine's logs (outbox, events, webhook attempts), so
-/// that a simulator left running for days does not grow without limit.
-pub const LOG_CAPACITY: usize = 100_000;
-
-/// Appends to a log, dropping its oldest tenth once it holds `LOG_CAPACITY` entries (in one
-/// sweep, so appending stays cheap on average).
-pub fn push_bounded<T>(log: &mut Vec<T>, entry: T) {
-    if log.len() >= LOG_CAPACITY {
-        log.drain(..LOG_CAPACITY / 10);
-    }
-    log.push(entry);
-}
-
-/// Whole seconds as a `Duration`, saturating instead of overflowing.
-pub fn seconds(count: u64) -> time::Duration {
-    time::Duration::seconds(i64::try_from(count).unwrap_or(i64::MAX))
-}
-
-/// The latest instant the simulator computes with, the last second of year 9999: what
-/// `later` saturates at. Later years are not representable without `time`'s `large-dates`
-/// and would not format as RFC 3339 anyway.
-pub const FAR_FUTURE: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
-
-/// `at + by` without the panic `OffsetDateTime + Duration` has on overflow: a result past
-/// `FAR_FUTURE` (a scenario's `after_seconds = 18446744073709551615`) is `FAR_FUTURE`, and
-/// one before the first representable date is that date. A timer due at `FAR_FUTURE`
-/// simply never fires, which is what such a number means.
-pub fn later(at: OffsetDateTime, by: time::Duration) -> OffsetDateTime {
-    match at.checked_add(by) {
-        Some(sum) => sum.min(FAR_FUTURE),
-        None if by.is_negative() => time::PrimitiveDateTime::MIN.assume_utc(),
-        None => FAR_FUTURE,
-    }
-}
-
-/// `at` plus whole `seconds`, saturating like `later`.
-pub fn add_seconds(at: OffsetDateTime, count: u64) -> OffsetDateTime {
-    later(at, seconds(count))
-}
-
-/// RFC 3339 with second precision, the form the admin API uses for times.
-pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.replace_nanosecond(0)
-        .unwrap_or(at)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+impl<T: Resettable + Persist> Kept for T {}
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn logs_stay_bounded() {
-        let mut log: Vec<usize> = (0..super::LOG_CAPACITY).collect();
-        super::push_bounded(&mut log, super::LOG_CAPACITY);
-        assert_eq!(
-            log.len(),
-            super::LOG_CAPACITY - super::LOG_CAPACITY / 10 + 1
-        );
-        assert_eq!(log.first(), Some(&(super::LOG_CAPACITY / 10)));
-        assert_eq!(log.last(), Some(&super::LOG_CAPACITY));
-    }
-
-    #[test]
-    fn later_saturates_instead_of_panicking() {
-        use super::{add_seconds, later, FAR_FUTURE};
-        let now = time::OffsetDateTime::now_utc();
-        assert_eq!(add_seconds(now, u64::MAX), FAR_FUTURE);
-        assert_eq!(later(FAR_FUTURE, time::Duration::seconds(1)), FAR_FUTURE);
-        assert_eq!(later(now, time::Duration::MAX), FAR_FUTURE);
-        assert!(later(now, time::Duration::MIN) < now);
-        assert_eq!(add_seconds(now, 60) - now, time::Duration::minutes(1));
-        assert_eq!(super::rfc3339(FAR_FUTURE), "9999-12-31T23:59:59Z");
+    fn the_pki_outlasts_the_clock() {
+        let config = super::EngineConfig {
+            seed: Some(5),
+            ..Default::default()
+        };
+        let pki = crate::pki::Pki::setup(super::pki_setup(&config)).unwrap();
+        let real = time::OffsetDateTime::now_utc();
+        let farthest = super::arith::add_seconds(real, super::clock::MAX_OFFSET_SECONDS);
+        // The CA covers the whole reach of the clock, with a margin.
+        assert!(pki.ca_covers(
+            real - time::Duration::days(365),
+            farthest + time::Duration::days(365)
+        ));
+        let who = crate::pki::SignerIdentity {
+            given_name: "Ana".into(),
+            surname_1: "Ruiz".into(),
+            surname_2: None,
+            serial_number: "IDCES-00000000T".into(),
+            country: "ES".into(),
+            email: None,
+        };
+        let operator = pki.issue_operator(&who, real).unwrap();
+        assert!(operator.not_before() < real && operator.not_after() > farthest);
     }
 }

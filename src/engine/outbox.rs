@@ -104,7 +104,7 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn push(&self, message: Message) {
-        super::push_bounded(&mut self.lock(), message);
+        super::bounded::push_bounded(&mut self.lock(), message);
     }
 
     /// Messages matching every given filter, oldest first.
@@ -135,8 +135,8 @@ impl Outbox {
 }
 
 /// Saved as `[message, resource]`: the message's own JSON leaves `resource` out.
-impl super::state::Persist for Outbox {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Outbox {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         let copy: Vec<(Message, Option<String>)> = self
             .lock()
             .iter()
@@ -146,7 +146,7 @@ impl super::state::Persist for Outbox {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: Vec<(Message, Option<String>)> = super::state::parse(json)?;
+        let saved: Vec<(Message, Option<String>)> = super::persist::parse(json)?;
         *self.lock() = saved
             .into_iter()
             .map(|(message, resource)| Message {

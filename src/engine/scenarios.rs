@@ -684,8 +684,8 @@ struct SavedScenarios {
     bindings: Vec<(ResourceKey, Binding)>,
 }
 
-impl super::state::Persist for Scenarios {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Scenarios {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(SavedScenarios {
             scenarios: self.list(),
             bindings: self
@@ -706,7 +706,7 @@ impl super::state::Persist for Scenarios {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: SavedScenarios = super::state::parse(json)?;
+        let saved: SavedScenarios = super::persist::parse(json)?;
         self.load(
             saved
                 .scenarios

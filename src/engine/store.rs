@@ -1,4 +1,5 @@
-//! Tenant-scoped in-memory state.
+//! Tenant-scoped in-memory state: [`TenantStore`], and [`Resettable`], what a reset asks
+//! of every part that holds per-tenant state.
 //!
 //! Every provider keeps its resources in `TenantStore`s created through the engine, which
 //! remembers them so that `POST /_signsim/reset` can forget everything, or one tenant, in
@@ -163,12 +164,12 @@ where
 /// Saved as a list of `[tenant, key, value]`: JSON objects cannot have a tuple or a
 /// number as key. Copying takes one shard's lock at a time; values share their documents
 /// (`Bytes`), so a copy is cheap.
-impl<K, V> super::state::Persist for TenantStore<K, V>
+impl<K, V> super::persist::Persist for TenantStore<K, V>
 where
     K: Eq + Hash + Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
     V: Clone + Stored + Send + Sync + Serialize + DeserializeOwned + 'static,
 {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         let copy: Vec<(Tenant, K, V)> = self
             .entries
             .iter()
@@ -183,7 +184,7 @@ where
     /// Restored values are weighed again (the meter starts from them) and a finished one
     /// counts as finished from the restart, for the retention period.
     fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: Vec<(Tenant, K, V)> = super::state::parse(json)?;
+        let saved: Vec<(Tenant, K, V)> = super::persist::parse(json)?;
         self.forget_where(|_, _| true);
         for (tenant, key, value) in saved {
             self.insert(&tenant, key, value);

@@ -1,10 +1,19 @@
-//! Dates as people read them in signature texts: a small strftime, and the offsets of the
-//! time zones signers name, from the IANA database compiled into the binary (jiff's bundled
-//! copy, so the answer does not depend on the machine's /usr/share/zoneinfo).
+//! Dates as text: RFC 3339 as the admin API writes it (`rfc3339`), and dates as people read
+//! them in signature texts: a small strftime, and the offsets of the time zones signers
+//! name, from the IANA database compiled into the binary (jiff's bundled copy, so the
+//! answer does not depend on the machine's /usr/share/zoneinfo).
 
 use jiff::tz::TimeZoneDatabase;
 use std::sync::OnceLock;
 use time::{OffsetDateTime, UtcOffset};
+
+/// RFC 3339 with second precision, the form the admin API uses for times.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
 
 /// Names the one-shot docs use that are not IANA names, and the zone they mean.
 const ALIASES: &[(&str, &str)] = &[("Europe/Barcelona", "Europe/Madrid")];
@@ -136,6 +145,14 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
+    fn rfc3339_has_second_precision() {
+        assert_eq!(
+            rfc3339(datetime!(9999-12-31 23:59:59.75 UTC)),
+            "9999-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
     fn formats_like_python() {
         let at = datetime!(2026-03-05 07:08:09 UTC);
         assert_eq!(
@@ -208,7 +225,7 @@ mod tests {
 
     #[test]
     fn zones_at_the_end_of_time_do_not_panic() {
-        let last = crate::engine::FAR_FUTURE;
+        let last = crate::engine::arith::FAR_FUTURE;
         assert_eq!(in_zone(last, "Europe/Athens"), last);
         assert_eq!(in_zone(last, "America/Lima").offset().whole_hours(), -5);
     }

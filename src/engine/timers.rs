@@ -132,13 +132,13 @@ pub fn read_payload<P: serde::de::DeserializeOwned>(kind: &str, text: &str) -> O
         .ok()
 }
 
-impl super::state::Persist for Timers {
-    fn snapshot(&self) -> Box<dyn super::state::file::Snapshot> {
+impl super::persist::Persist for Timers {
+    fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         Box::new(self.lock().clone())
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        *self.lock() = super::state::parse(json)?;
+        *self.lock() = super::persist::parse(json)?;
         Ok(())
     }
 }
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn saved_timers_fire_after_a_restore() {
-        use crate::engine::state::Persist;
+        use crate::engine::persist::Persist;
         let now = OffsetDateTime::now_utc();
         let before = Timers::default();
         before.at(now, "t", "test.count", "payload");

@@ -1,10 +1,24 @@
-//! Visible signature appearance: a form XObject with text lines and an optional image.
+//! Visible signature appearance: what a caller asks for ([`Appearance`]: page, rectangle,
+//! lines, an optional PNG) and its drawing as a form XObject.
 
 use lopdf::{Dictionary, Object};
 
+use super::error::PkiError;
 use super::pdfgen::{encode, text_width, wrap};
 use super::pdfobj::{fmt_num, literal_string};
-use super::{png, Appearance, PkiError};
+use super::png;
+
+/// Visible signature appearance.
+#[derive(Debug, Clone, Default)]
+pub struct Appearance {
+    /// 0-based page index.
+    pub page: u32,
+    /// x1, y1, x2, y2 in PDF points from the bottom-left corner of the page.
+    pub rect: [f64; 4],
+    pub lines: Vec<String>,
+    /// Optional PNG (8-bit gray/RGB/gray+alpha/RGBA, non-interlaced) drawn at the left.
+    pub png: Option<bytes::Bytes>,
+}
 
 const PAD: f64 = 3.0;
 const MAX_FONT: f64 = 12.0;

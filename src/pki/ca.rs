@@ -8,8 +8,9 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyUsagePurpose, SanType, SerialNumber,
 };
 
+use super::certs::{SignerCert, SignerIdentity};
+use super::error::PkiError;
 use super::keys::{pem_decode, pem_encode, EcKey, SignerKey};
-use super::{PkiError, SignerCert, SignerIdentity};
 
 // X.520 / PKCS#9 attribute types rcgen has no DnType for.
 const OID_GIVEN_NAME: &[u64] = &[2, 5, 4, 42];
@@ -24,9 +25,9 @@ const EKU_TIME_STAMPING_DER: &[u8] = &[
 
 /// CA and TSA validity is fixed (not derived from the clock) so that a seeded CA is
 /// byte-for-byte reproducible and a CA saved to disk stays valid for years. It must also
-/// cover every instant the virtual clock can show (up to 100 years ahead, see
-/// `engine::clock::MAX_OFFSET_SECONDS`), since certificates are issued and timestamps made
-/// at virtual time: 2299 leaves that margin for any real date before 2199. Not the RFC 5280
+/// cover every instant the caller's clock can show (`Setup::reach`: the simulator's runs up
+/// to 100 years ahead), since certificates are issued and timestamps made at that time:
+/// 2299 leaves that margin for any real date before 2199. Not the RFC 5280
 /// `99991231235959Z`: validators add a tolerance to `notAfter`, which overflows there.
 fn fixed_not_before() -> time::OffsetDateTime {
     rcgen::date_time_ymd(2020, 1, 1)

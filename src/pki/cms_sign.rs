@@ -1,5 +1,6 @@
 //! Detached CMS SignedData (RFC 5652) with CAdES signed attributes, built directly on
-//! the `cms` crate types so we control exactly what is signed.
+//! the `cms` crate types so we control exactly what is signed; and [`SignedAttribute`],
+//! a further signed attribute a caller asks for.
 
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -16,8 +17,8 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Time;
 use x509_cert::Certificate;
 
+use super::error::PkiError;
 use super::keys::SignerKey;
-use super::PkiError;
 
 use x509_cert::spki;
 
@@ -188,6 +189,34 @@ impl SignedDataBuilder<'_> {
             content: Any::encode_from(&signed_data)?,
         };
         Ok(content_info.to_der()?)
+    }
+}
+
+/// A signed attribute to add to a signature: `oid` in dotted form, `value` wrapped in an
+/// OCTET STRING.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignedAttribute {
+    pub oid: String,
+    pub value: Vec<u8>,
+}
+
+/// Largest attribute value accepted: the PDF reserves a fixed space for the signature.
+pub const MAX_ATTRIBUTE_VALUE: usize = 2048;
+
+impl SignedAttribute {
+    /// The OID and the DER of the OCTET STRING around the value, as `extra_attrs` takes them.
+    pub(crate) fn encode(&self) -> Result<(ObjectIdentifier, Vec<u8>), PkiError> {
+        let oid = ObjectIdentifier::new(&self.oid)
+            .map_err(|_| PkiError::InvalidInput(format!("'{}' is not an OID", self.oid)))?;
+        if self.value.len() > MAX_ATTRIBUTE_VALUE {
+            return Err(PkiError::InvalidInput(format!(
+                "attribute {} is {} bytes; at most {MAX_ATTRIBUTE_VALUE} fit in a signature",
+                self.oid,
+                self.value.len()
+            )));
+        }
+        let value = OctetString::new(self.value.clone())?.to_der()?;
+        Ok((oid, value))
     }
 }
 

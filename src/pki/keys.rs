@@ -20,7 +20,7 @@ use rand::RngCore;
 
 use x509_cert::spki;
 
-use super::PkiError;
+use super::error::PkiError;
 
 pub(crate) struct EcKey {
     key: EcSigner,

@@ -2,12 +2,26 @@
 //! detached CMS/CAdES signatures over digests, PAdES baseline-T PDF signing with an
 //! in-process RFC 3161 TSA, and a small text-to-PDF generator.
 //!
+//! Bytes in, bytes out: nothing here knows the simulator. The caller hands in what it
+//! would otherwise reach for: the seed of the generator behind every key and serial
+//! ([`Setup::seed`]), how far ahead of real time its clock may run ([`Setup::reach`]) and
+//! the time of each act (`now`). What a restart must keep (the CA's PEM, the generator's
+//! position: [`Pki::generator`]) is handed out as values for the caller to save.
+//!
 //! Nothing here is meant to be secure; it is meant to produce artefacts that real
 //! validators (pyHanko, qpdf, openssl) accept when told to trust the simulated CA.
+//!
+//! The parts: [`error`](PkiError), `keys` (P-256 and RSA keys), `certs` (what is issued),
+//! `ca` (the CA and TSA certificates), `pool` (RSA keys made ahead), `cms_sign` (CMS
+//! SignedData), `tsa` (time-stamp tokens), `pades` (PDF signing), `appearance` (a visible
+//! signature), `pdfobj`/`pdfgen`/`pages`/`png` (PDF and image plumbing). Each imports only
+//! the parts below it; this file puts them together as [`Pki`].
 
 mod appearance;
 mod ca;
+mod certs;
 mod cms_sign;
+mod error;
 mod keys;
 mod pades;
 mod pages;
@@ -23,6 +37,10 @@ use std::sync::Mutex;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+pub use appearance::Appearance;
+pub use certs::{ServerCert, SignerCert, SignerIdentity, CA_NAME, DEFAULT_SIGNER_VALIDITY};
+pub use cms_sign::{SignedAttribute, MAX_ATTRIBUTE_VALUE};
+pub use error::PkiError;
 pub use keys::KeyType;
 pub use pages::{append_pages, page_count};
 pub use pdfgen::text_pdf;
@@ -33,143 +51,46 @@ pub fn check_pdf(pdf: &[u8]) -> Result<(), PkiError> {
     pades::check(pdf)
 }
 
-/// Default lifetime of a signer certificate (from `now - 5 min`).
-pub const DEFAULT_SIGNER_VALIDITY: time::Duration = time::Duration::days(1);
-
-#[derive(Debug, thiserror::Error)]
-pub enum PkiError {
-    #[error("invalid PDF: {0}")]
-    InvalidPdf(String),
-    #[error("unsupported PDF: {0}")]
-    UnsupportedPdf(String),
-    #[error("invalid input: {0}")]
-    InvalidInput(String),
-    #[error("certificate error: {0}")]
-    Cert(String),
-    #[error("ASN.1 encoding error: {0}")]
-    Encoding(String),
-    #[error("CA storage error: {0}")]
-    Storage(String),
+/// Where the root CA comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum CaSource<'a> {
+    /// A new one, drawn from the generator.
+    New,
+    /// `ca.pem` + `ca.key` in the directory when both exist; otherwise a new CA, written
+    /// there (so a user only has to trust it once).
+    Dir(&'a Path),
+    /// A certificate and its PKCS#8 key, PEM, as a state file keeps them.
+    Pem { cert: &'a str, key: &'a str },
 }
 
-impl From<der::Error> for PkiError {
-    fn from(e: der::Error) -> Self {
-        PkiError::Encoding(e.to_string())
-    }
+/// What a [`Pki`] is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    /// The seed of the generator every key and serial is drawn from (a new CA too): the
+    /// same seed gives the same certificates.
+    pub seed: [u8; 32],
+    pub ca: CaSource<'a>,
+    /// The key type of signer certificates; the CA and the TSA are always P-256.
+    pub key_type: KeyType,
+    /// How far ahead of real time the `now` the caller passes may be (the simulator's
+    /// virtual clock bound): operator certificates outlast it, and a CA from a directory
+    /// that does not cover it is warned about.
+    pub reach: time::Duration,
 }
 
-impl From<rcgen::Error> for PkiError {
-    fn from(e: rcgen::Error) -> Self {
-        PkiError::Cert(e.to_string())
-    }
-}
-
-/// Who a signer certificate is issued to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignerIdentity {
-    pub given_name: String,
-    pub surname_1: String,
-    pub surname_2: Option<String>,
-    /// X.520 serialNumber, e.g. `IDCES-12345678A` (ETSI EN 319 412-1 semantics).
-    pub serial_number: String,
-    /// ISO 3166 alpha-2 country code.
-    pub country: String,
-    pub email: Option<String>,
-}
-
-/// A freshly issued end-entity certificate together with its private key.
-pub struct SignerCert {
-    cert_der: Vec<u8>,
-    cert_pem: String,
-    key: keys::SignerKey,
-    common_name: String,
-    serial_hex: String,
-    subject: String,
-    not_before: time::OffsetDateTime,
-    not_after: time::OffsetDateTime,
-}
-
-/// A TLS server certificate and its private key, PEM; see [`Pki::issue_server`].
-#[derive(Clone)]
-pub struct ServerCert {
-    pub cert_pem: String,
-    pub key_pem: String,
-}
-
-/// The issuer of every signer certificate, in the same `K=V, ...` form as subjects.
-pub const CA_NAME: &str =
-    "CN=signsim Simulated Root CA - NOT FOR PRODUCTION, O=signsim simulated PKI, C=ES";
-
-impl SignerCert {
-    pub fn cert_der(&self) -> &[u8] {
-        &self.cert_der
-    }
-    pub fn cert_pem(&self) -> &str {
-        &self.cert_pem
-    }
-    pub fn common_name(&self) -> &str {
-        &self.common_name
-    }
-    /// Certificate serial number, upper-case hex without separators.
-    pub fn serial_hex(&self) -> &str {
-        &self.serial_hex
-    }
-    /// Subject DN in `C=ES, GN=..., SN=..., serialNumber=..., CN=...` form.
-    pub fn subject_string(&self) -> &str {
-        &self.subject
-    }
-    pub fn issuer_string(&self) -> &str {
-        CA_NAME
-    }
-    pub fn not_before(&self) -> time::OffsetDateTime {
-        self.not_before
-    }
-    pub fn not_after(&self) -> time::OffsetDateTime {
-        self.not_after
-    }
-}
-
-/// A signed attribute to add to a signature: `oid` in dotted form, `value` wrapped in an
-/// OCTET STRING.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SignedAttribute {
-    pub oid: String,
-    pub value: Vec<u8>,
-}
-
-/// Largest attribute value accepted: the PDF reserves a fixed space for the signature.
-pub const MAX_ATTRIBUTE_VALUE: usize = 2048;
-
-impl SignedAttribute {
-    fn encode(&self) -> Result<(der::asn1::ObjectIdentifier, Vec<u8>), PkiError> {
-        use der::Encode;
-        let oid = der::asn1::ObjectIdentifier::new(&self.oid)
-            .map_err(|_| PkiError::InvalidInput(format!("'{}' is not an OID", self.oid)))?;
-        if self.value.len() > MAX_ATTRIBUTE_VALUE {
-            return Err(PkiError::InvalidInput(format!(
-                "attribute {} is {} bytes; at most {MAX_ATTRIBUTE_VALUE} fit in a signature",
-                self.oid,
-                self.value.len()
-            )));
+/// The seed bytes `Pki::new` uses for `seed`: ChaCha20's own `seed_from_u64` for a number
+/// (the same bytes every run), fresh OS randomness for `None`.
+fn seed_of(seed: Option<u64>) -> [u8; 32] {
+    match seed {
+        Some(n) => ChaCha20Rng::seed_from_u64(n).get_seed(),
+        None => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            bytes
         }
-        let value = der::asn1::OctetString::new(self.value.clone())?.to_der()?;
-        Ok((oid, value))
     }
 }
 
-/// Visible signature appearance.
-#[derive(Debug, Clone, Default)]
-pub struct Appearance {
-    /// 0-based page index.
-    pub page: u32,
-    /// x1, y1, x2, y2 in PDF points from the bottom-left corner of the page.
-    pub rect: [f64; 4],
-    pub lines: Vec<String>,
-    /// Optional PNG (8-bit gray/RGB/gray+alpha/RGBA, non-interlaced) drawn at the left.
-    pub png: Option<bytes::Bytes>,
-}
-
-/// The simulated PKI: root CA, TSA and a (possibly seeded) RNG for keys and serials.
 /// The pool that keeps RSA keys ready, for RSA signer certificates only.
 fn rsa_pool(key_type: KeyType) -> Result<Option<pool::RsaPool>, PkiError> {
     Ok(match key_type {
@@ -178,71 +99,60 @@ fn rsa_pool(key_type: KeyType) -> Result<Option<pool::RsaPool>, PkiError> {
     })
 }
 
+/// The simulated PKI: root CA, TSA and a (possibly seeded) RNG for keys and serials.
 pub struct Pki {
     ca: ca::Authority,
     tsa: ca::Tsa,
     rng: Mutex<ChaCha20Rng>,
     /// Where signer certificates' RSA keys come from; `None` when they are P-256.
     rsa_pool: Option<pool::RsaPool>,
+    /// How far ahead of real time a caller's `now` may be (`Setup::reach`).
+    reach: time::Duration,
 }
 
 impl Pki {
-    /// Throwaway root CA. `seed`: `Some(n)` makes keys and serials repeat run to run.
-    /// `ca_dir`: load `ca.pem` + `ca.key` from it when both exist, otherwise create the
-    /// CA and write them there (so a user only has to trust it once).
+    /// A PKI as `setup` says. An RSA `key_type` starts the background thread that keeps
+    /// RSA keys ready (`pool.rs`); its keys do not repeat under a seed, while the CA, the
+    /// TSA, serials and everything else still do.
+    pub fn setup(setup: Setup<'_>) -> Result<Pki, PkiError> {
+        let mut rng = ChaCha20Rng::from_seed(setup.seed);
+        let ca = match setup.ca {
+            CaSource::New => ca::Authority::create(&mut rng)?,
+            CaSource::Dir(dir) => ca::Authority::load_or_create(dir, &mut rng)?,
+            CaSource::Pem { cert, key } => ca::Authority::from_pem(cert, key)?,
+        };
+        let tsa = ca::Tsa::create(&ca, &mut rng)?;
+        // A CA a state file keeps was checked when it was made or loaded.
+        if !matches!(setup.ca, CaSource::Pem { .. }) {
+            warn_if_short_lived(&ca, setup.reach);
+        }
+        Ok(Pki {
+            ca,
+            tsa,
+            rng: Mutex::new(rng),
+            rsa_pool: rsa_pool(setup.key_type)?,
+            reach: setup.reach,
+        })
+    }
+
+    /// Throwaway root CA with P-256 signer certificates, for tests and tools that have no
+    /// clock running ahead (`reach` zero). `seed`: `Some(n)` makes keys and serials repeat
+    /// run to run. `ca_dir`: see [`CaSource::Dir`].
     pub fn new(seed: Option<u64>, ca_dir: Option<&Path>) -> Result<Pki, PkiError> {
         Pki::with_key_type(seed, ca_dir, KeyType::P256)
     }
 
-    /// `new`, with signer certificates of `key_type`. RSA starts the background thread
-    /// that keeps RSA keys ready (`pool.rs`); its keys do not repeat under a seed, while
-    /// the CA, the TSA, serials and everything else still do.
+    /// `new`, with signer certificates of `key_type`.
     pub fn with_key_type(
         seed: Option<u64>,
         ca_dir: Option<&Path>,
         key_type: KeyType,
     ) -> Result<Pki, PkiError> {
-        let mut rng = match seed {
-            Some(n) => ChaCha20Rng::seed_from_u64(n),
-            None => {
-                let mut s = [0u8; 32];
-                rand::rng().fill_bytes(&mut s);
-                ChaCha20Rng::from_seed(s)
-            }
-        };
-        let ca = match ca_dir {
-            Some(dir) => ca::Authority::load_or_create(dir, &mut rng)?,
-            None => ca::Authority::create(&mut rng)?,
-        };
-        let tsa = ca::Tsa::create(&ca, &mut rng)?;
-        warn_if_short_lived(&ca);
-        Ok(Pki {
-            ca,
-            tsa,
-            rng: Mutex::new(rng),
-            rsa_pool: rsa_pool(key_type)?,
-        })
-    }
-
-    /// A PKI over an existing CA (certificate and PKCS#8 key, PEM), as a state file keeps
-    /// it; the TSA is made afresh under it.
-    pub fn with_ca(
-        seed: Option<u64>,
-        cert_pem: &str,
-        key_pem: &str,
-        key_type: KeyType,
-    ) -> Result<Pki, PkiError> {
-        let mut rng = match seed {
-            Some(n) => ChaCha20Rng::seed_from_u64(n),
-            None => ChaCha20Rng::from_seed(rand::random()),
-        };
-        let ca = ca::Authority::from_pem(cert_pem, key_pem)?;
-        let tsa = ca::Tsa::create(&ca, &mut rng)?;
-        Ok(Pki {
-            ca,
-            tsa,
-            rng: Mutex::new(rng),
-            rsa_pool: rsa_pool(key_type)?,
+        Pki::setup(Setup {
+            seed: seed_of(seed),
+            ca: ca_dir.map_or(CaSource::New, CaSource::Dir),
+            key_type,
+            reach: time::Duration::ZERO,
         })
     }
 
@@ -266,6 +176,18 @@ impl Pki {
             Some(_) => KeyType::Rsa2048,
             None => KeyType::P256,
         }
+    }
+
+    /// The generator of keys and serials, where it is now: a state file keeps it, so that
+    /// a seeded run restarted goes on with new serials instead of repeating those it
+    /// already issued.
+    pub fn generator(&self) -> ChaCha20Rng {
+        self.lock_rng().clone()
+    }
+
+    /// Puts the generator where a saved state had it.
+    pub fn set_generator(&self, rng: ChaCha20Rng) {
+        *self.lock_rng() = rng;
     }
 
     /// About how many RSA keys wait in the pool, ready for signer certificates (0 for
@@ -292,15 +214,16 @@ impl Pki {
 
     /// A long-lived certificate for an operator (a registration authority's officer),
     /// issued once at start: like `issue_signer`'s, but valid until after the farthest
-    /// instant the virtual clock can reach, so it never expires under a test's feet.
-    /// Always P-256: it is shown, never signs, and an RSA key here would cost start time.
+    /// instant the caller's clock can reach (`Setup::reach`), so it never expires under a
+    /// test's feet. Always P-256: it is shown, never signs, and an RSA key here would cost
+    /// start time.
     pub fn issue_operator(
         &self,
         who: &SignerIdentity,
         now: time::OffsetDateTime,
     ) -> Result<SignerCert, PkiError> {
-        let reach = crate::engine::seconds(crate::engine::clock::MAX_OFFSET_SECONDS);
-        let validity = reach
+        let validity = self
+            .reach
             .checked_add(DEFAULT_SIGNER_VALIDITY)
             .unwrap_or(time::Duration::MAX);
         self.issue(who, now, validity, None)
@@ -383,7 +306,25 @@ impl Pki {
             .iter()
             .map(SignedAttribute::encode)
             .collect::<Result<Vec<_>, _>>()?;
-        pades::sign_pdf(self, pdf, signer, now, appearance, &encoded)
+        // The token's serial is drawn when the signature is made, as the TSA would.
+        let timestamp = |imprint: &[u8]| {
+            tsa::timestamp_token(
+                &self.tsa,
+                &self.ca.cert_der,
+                self.next_serial(),
+                imprint,
+                now,
+            )
+        };
+        pades::sign_pdf(
+            &self.ca.cert_der,
+            timestamp,
+            pdf,
+            signer,
+            now,
+            appearance,
+            &encoded,
+        )
     }
 
     /// Detached CMS SignedData (DER, a `.p7m`) over an externally computed SHA-256
@@ -422,46 +363,36 @@ impl Pki {
         self.rng.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Next TSA serial number from the shared RNG.
+    /// Next serial number (of a certificate or a time-stamp token) from the shared RNG.
     fn next_serial(&self) -> Vec<u8> {
         ca::random_serial(&mut *self.lock_rng())
     }
 }
 
-/// Logs a warning when the CA does not cover every instant the virtual clock can show. A
-/// CA made here always does; one loaded from `--ca-dir` may predate the bound (older ones
-/// ended in 2049). It is still used, not replaced: the user trusts that CA, and a new one
-/// would silently break their set-up. Signatures made while the clock is past the CA's end
-/// carry timestamps validators will reject; deleting `ca.pem` and `ca.key` makes a new CA.
-fn warn_if_short_lived(authority: &ca::Authority) {
+/// Logs a warning when the CA does not cover every instant the caller's clock can show
+/// (`reach` ahead of real time). A CA made here always does; one loaded from `--ca-dir` may
+/// predate the bound (older ones ended in 2049). It is still used, not replaced: the user
+/// trusts that CA, and a new one would silently break their set-up. Signatures made while
+/// the clock is past the CA's end carry timestamps validators will reject; deleting
+/// `ca.pem` and `ca.key` makes a new CA.
+fn warn_if_short_lived(authority: &ca::Authority, reach: time::Duration) {
     let Ok((not_before, not_after)) = ca::validity_of(&authority.cert_der) else {
         return;
     };
     let real = time::OffsetDateTime::now_utc();
-    let reach = crate::engine::seconds(crate::engine::clock::MAX_OFFSET_SECONDS);
-    let needed_from = real - time::Duration::days(1);
-    let needed_to = crate::engine::later(real, reach + DEFAULT_SIGNER_VALIDITY);
-    if not_before > needed_from || not_after < needed_to {
+    let needed_from = real.checked_sub(time::Duration::DAY);
+    // Checked, not added: an instant past the last date `time` knows is one no CA covers.
+    let needed_to = real.checked_add(reach.saturating_add(DEFAULT_SIGNER_VALIDITY));
+    let covered = needed_from.is_some_and(|from| not_before <= from)
+        && needed_to.is_some_and(|to| to <= not_after);
+    if !covered {
+        let needed_to = needed_to.map_or_else(|| "past year 9999".to_owned(), |t| t.to_string());
         tracing::warn!(
             "the root CA is valid from {not_before} to {not_after}, but the virtual clock can \
              reach {needed_to}: signatures made while the clock is outside the CA's validity \
              will not validate. Delete ca.pem and ca.key from --ca-dir to make a CA that \
              covers it (and trust the new one)."
         );
-    }
-}
-
-/// The generator of keys and serials is saved, so that a seeded run restarted goes on
-/// with new serials instead of repeating those it already issued.
-impl crate::engine::state::Persist for Pki {
-    fn snapshot(&self) -> Box<dyn crate::engine::state::file::Snapshot> {
-        Box::new(crate::engine::ids::RngState::of(&self.lock_rng()))
-    }
-
-    fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: crate::engine::ids::RngState = crate::engine::state::parse(json)?;
-        *self.lock_rng() = saved.rng()?;
-        Ok(())
     }
 }
 
@@ -517,7 +448,15 @@ mod tests {
 
     #[test]
     fn certificates_are_valid_at_real_and_at_virtual_time() {
-        let pki = Pki::new(Some(5), None).unwrap();
+        // The simulator's clock runs up to 100 years ahead (`engine::clock`).
+        let reach = time::Duration::days(36_525);
+        let pki = Pki::setup(Setup {
+            seed: [5; 32],
+            ca: CaSource::New,
+            key_type: KeyType::P256,
+            reach,
+        })
+        .unwrap();
         let who = SignerIdentity {
             given_name: "Ana".into(),
             surname_1: "Ruiz".into(),
@@ -534,7 +473,7 @@ mod tests {
         assert!(signer.not_after() < virtual_now + time::Duration::days(2));
 
         let operator = pki.issue_operator(&who, real).unwrap();
-        let farthest = crate::engine::add_seconds(real, crate::engine::clock::MAX_OFFSET_SECONDS);
+        let farthest = real + reach;
         assert!(operator.not_before() < real && operator.not_after() > farthest);
 
         // The CA covers the whole reach of the clock, with a margin.

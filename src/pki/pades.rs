@@ -3,14 +3,17 @@
 //! The original bytes are kept verbatim; we append the signature dictionary, the
 //! widget/field, the updated page, catalog or AcroForm, and a new cross-reference
 //! section (a classic table, or an xref stream when the original uses one), then
-//! patch /ByteRange and /Contents in place.
+//! patch /ByteRange and /Contents in place. The time-stamp token comes from the caller
+//! (a closure over the TSA), so this file knows certificates, not the `Pki` that holds them.
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use sha2::{Digest, Sha256};
 
+use super::appearance::{self, Appearance};
+use super::certs::SignerCert;
 use super::cms_sign::{der_attribute, SignedDataBuilder, ID_DATA};
+use super::error::PkiError;
 use super::pdfobj::{write_dict, write_indirect, write_stream_object};
-use super::{appearance, tsa, Appearance, Pki, PkiError, SignerCert};
 
 /// Bytes reserved for the DER CMS blob (written as 2x hex digits). Our CMS with two
 /// certificates and a time-stamp token is ~3 KB; 8 KB leaves ample room.
@@ -142,8 +145,13 @@ fn field_name(doc: &Document, fields: &[Object]) -> String {
         .unwrap_or_else(|| "Signature".into())
 }
 
+/// PAdES baseline-T signature of `pdf` by `signer`, as an incremental update: `ca_der` is
+/// embedded after the signer's certificate, and `timestamp` makes the time-stamp token
+/// over the SHA-256 of the signature value.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_pdf(
-    pki: &Pki,
+    ca_der: &[u8],
+    timestamp: impl FnOnce(&[u8]) -> Result<Vec<u8>, PkiError>,
     pdf: &[u8],
     signer: &SignerCert,
     now: time::OffsetDateTime,
@@ -327,7 +335,7 @@ pub(crate) fn sign_pdf(
     let cms = SignedDataBuilder {
         cert_der: signer.cert_der(),
         key: &signer.key,
-        extra_certs: &[pki.ca_der()],
+        extra_certs: &[ca_der],
         content_type: ID_DATA,
         econtent: None,
         message_digest: &digest,
@@ -336,7 +344,7 @@ pub(crate) fn sign_pdf(
         extra_attrs,
     }
     .build(|signature| {
-        let token = tsa::timestamp_token(pki, &Sha256::digest(signature), now)?;
+        let token = timestamp(&Sha256::digest(signature))?;
         Ok(vec![der_attribute(
             ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
             &token,

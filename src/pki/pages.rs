@@ -1,7 +1,7 @@
 //! Page-level changes to a whole PDF (not incremental updates): appending the pages of one
 //! file to another, counting pages.
 
-use super::PkiError;
+use super::error::PkiError;
 use lopdf::{Document as Pdf, Object};
 
 /// `first` with the pages of `second` appended, saved as a new file (QI Tech's evidence
@@ -92,7 +92,7 @@ fn append(first: &[u8], second: &[u8]) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pki::text_pdf;
+    use crate::pki::pdfgen::text_pdf;
 
     #[test]
     fn merged_file_has_both_pages() {

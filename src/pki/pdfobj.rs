@@ -3,7 +3,7 @@
 
 use lopdf::{Dictionary, Object};
 
-use super::PkiError;
+use super::error::PkiError;
 
 pub(crate) fn write_object(obj: &Object, out: &mut Vec<u8>) -> Result<(), PkiError> {
     match obj {

@@ -6,7 +6,7 @@
 
 use lopdf::{Dictionary, Object, Stream};
 
-use super::PkiError;
+use super::error::PkiError;
 
 const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 const MAX_PIXELS: u64 = 16_000_000;

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
+use super::error::PkiError;
 use super::keys::SignerKey;
-use super::PkiError;
 
 /// Keys kept ready: a burst of this many signatures never waits for key generation.
 pub(crate) const POOL_SIZE: usize = 32;

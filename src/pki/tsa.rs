@@ -1,26 +1,31 @@
-//! In-process RFC 3161 time-stamping authority.
+//! In-process RFC 3161 time-stamping authority: a token over an imprint, signed with the
+//! TSA certificate (`ca::Tsa`) and serial the caller hands in.
 
 use der::asn1::{GeneralizedTime, Int, ObjectIdentifier, OctetString};
 use der::Encode;
 use sha2::{Digest, Sha256};
 use x509_tsp::{Accuracy, MessageImprint, TspVersion, TstInfo};
 
+use super::ca::Tsa;
 use super::cms_sign::{SignedDataBuilder, ID_SHA256};
-use super::{Pki, PkiError};
+use super::error::PkiError;
 
 /// Private-arc policy OID under which our simulated TSA issues tokens.
 const TSA_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.1");
 const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 
-/// DER `TimeStampToken` (a ContentInfo) over `imprint`, a SHA-256 hash.
+/// DER `TimeStampToken` (a ContentInfo) over `imprint`, a SHA-256 hash, made by `tsa`
+/// at `now` with the token serial `serial`; `ca_der` is embedded after the TSA's own
+/// certificate.
 pub(crate) fn timestamp_token(
-    pki: &Pki,
+    tsa: &Tsa,
+    ca_der: &[u8],
+    serial: Vec<u8>,
     imprint: &[u8],
     now: time::OffsetDateTime,
 ) -> Result<Vec<u8>, PkiError> {
     let secs = u64::try_from(now.unix_timestamp())
         .map_err(|_| PkiError::InvalidInput("time before 1970".into()))?;
-    let serial = pki.next_serial();
     let tst = TstInfo {
         version: TspVersion::V1,
         policy: TSA_POLICY,
@@ -46,9 +51,9 @@ pub(crate) fn timestamp_token(
     let tst_der = tst.to_der()?;
     let digest = Sha256::digest(&tst_der);
     SignedDataBuilder {
-        cert_der: &pki.tsa.cert_der,
-        key: &pki.tsa.key,
-        extra_certs: &[&pki.ca.cert_der],
+        cert_der: &tsa.cert_der,
+        key: &tsa.key,
+        extra_certs: &[ca_der],
         content_type: ID_CT_TST_INFO,
         econtent: Some(tst_der),
         message_digest: &digest,

@@ -56,7 +56,7 @@ pub struct Provider {
 /// A provider's routers.
 pub struct Mounted {
     /// What every call to `api` passes first: its tenant and the storage caps.
-    pub gate: std::sync::Arc<dyn crate::wire::Gate>,
+    pub admission: std::sync::Arc<dyn crate::dispatch::admission::Admission>,
     /// The real API at the provider's own paths; served under `/<slug>`.
     pub api: Router,
     /// Its admin calls and pages; served under `/_signsim/<slug>`.

@@ -1,11 +1,14 @@
-//! The pages people open from the links providers "send" (signing links, biometric
-//! links): small server-rendered HTML, no scripts needed, each form posting to the same
-//! admin calls the tests use.
+//! The pages people open under `/_signsim`: small server-rendered HTML, no scripts needed,
+//! each form posting to the same admin calls the tests use. Here, what every page shares
+//! (the page around a body, escaping, [`Caller`]: page or JSON); [`pages`], the dashboard
+//! and one page per resource; [`inbox`], the messages "sent". The pages a provider's links
+//! open (signing, biometric checks) are the provider's own, built with these helpers.
 //!
 //! One rule tells a page from a JSON call: a request whose `Accept` lists `text/html` came
 //! from a browser (a link opened, a form posted) and gets a page; anything else (a test,
 //! curl, a script) gets JSON. The same admin call serves both.
 
+pub mod inbox;
 pub mod pages;
 
 use crate::wire::admin::AdminError;
@@ -103,6 +106,16 @@ pub fn query_value(text: &str) -> String {
         }
     }
     encoded
+}
+
+/// Where the page of a resource is (`pages` serves it; a provider's pages link to it).
+pub fn resource_path(provider: &str, tenant: &str, id: &str) -> String {
+    format!(
+        "/_signsim/resources/{}/{}/{}",
+        query_value(provider),
+        query_value(tenant),
+        query_value(id)
+    )
 }
 
 /// A whole page around `body` (already HTML; escape what comes from users).

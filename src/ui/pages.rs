@@ -8,7 +8,7 @@
 //! its events, the journal's calls whose path names it, the outbox's messages about it and
 //! the webhook attempts for it (status code, body, a redeliver button).
 
-use super::{escape, page, query_value};
+use super::{escape, page, query_value, resource_path};
 use crate::engine::events::{EventFilter, Resource};
 use crate::engine::{rfc3339, Engine};
 use crate::providers::{LinksFn, ResourceLinks};
@@ -48,16 +48,6 @@ pub fn router(pages: Arc<Pages>) -> Router {
         .route("/", get(dashboard))
         .route("/resources/{provider}/{tenant}/{id}", get(resource))
         .with_state(pages)
-}
-
-/// Where the page of a resource is.
-pub fn resource_path(provider: &str, tenant: &str, id: &str) -> String {
-    format!(
-        "/_signsim/resources/{}/{}/{}",
-        query_value(provider),
-        query_value(tenant),
-        query_value(id)
-    )
 }
 
 /// The dashboard's filter; an empty field (as a form sends it) filters nothing.

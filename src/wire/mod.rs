@@ -1,93 +1,29 @@
-//! Wire helpers every provider's HTTP layer shares: a lenient body reader and the tenant
-//! header. Each provider turns `BodyError` into its own error shape.
+//! Wire helpers every provider's HTTP layer shares: the lenient body reader ([`Fields`],
+//! whatever the Content-Type says; each provider turns [`BodyError`] into its own error
+//! shape), the `X-Signsim-Tenant` and `X-Signsim-Scenario` headers and their extractors
+//! ([`Tenant`], [`RequestedScenario`]), and [`act_out`], which plays a scenario's effects
+//! on the HTTP answer (latency, a broken connection, a scripted status).
+//!
+//! Beside them: [`admin`], what every admin call shares on the wire (its error shape,
+//! extractors, body limit), and [`checks`], field checks (phones, e-mails, countries,
+//! file types). Who may call at all (tenant, storage caps) is not read here: that is the
+//! dispatch service's `admission`.
 
 pub mod admin;
 pub mod checks;
 
-use crate::engine::quota::{Full, Meter};
 use crate::engine::scenarios::{Applied, Disconnect};
 use crate::engine::Engine;
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Map, Value};
-use std::sync::Arc;
 
 /// Header that names the tenant for providers whose real API has no credentials.
 pub const TENANT_HEADER: &str = "x-signsim-tenant";
-
-/// How a provider reads a call's tenant from its credential, for the journal and the
-/// storage caps: the same reading its credential extractor makes, `None` when the call
-/// carries none it accepts.
-pub type TenantOf<S> = fn(&S, &HeaderMap) -> Option<String>;
-
-/// How a provider answers a call refused because a storage cap is reached, in its own
-/// error shape. It sees the request's head (a provider may choose the format from it).
-pub type StorageFull = fn(&Full, &Request) -> Response;
-
-/// What the dispatch service asks of a provider before its routes see a call: the call's
-/// tenant (for the journal and the caps), or the provider's answer refusing it.
-pub trait Gate: Send + Sync {
-    /// The call's tenant, as the provider's credential extractor reads it.
-    fn tenant(&self, request: &Request) -> Option<String>;
-    /// `Err`: the provider's answer refusing the call (past a storage cap).
-    fn admit(&self, tenant: Option<&str>, request: &Request) -> Result<(), Box<Response>>;
-}
-
-/// Every provider's gate: it names the call's tenant by the provider's `TenantOf`, and
-/// refuses a call that may store more (POST, PUT, PATCH) once the tenant or the process
-/// holds its cap, before the handler reads the body, so a refused call stores nothing and
-/// loses nothing.
-pub struct TenantGate<S> {
-    state: Arc<S>,
-    tenant_of: TenantOf<S>,
-    storage_full: StorageFull,
-    meter: Arc<Meter>,
-}
-
-impl<S: Send + Sync + 'static> TenantGate<S> {
-    pub fn new(
-        state: Arc<S>,
-        engine: &Engine,
-        tenant_of: TenantOf<S>,
-        storage_full: StorageFull,
-    ) -> TenantGate<S> {
-        TenantGate {
-            state,
-            tenant_of,
-            storage_full,
-            meter: engine.meter.clone(),
-        }
-    }
-}
-
-impl<S: Send + Sync + 'static> Gate for TenantGate<S> {
-    fn tenant(&self, request: &Request) -> Option<String> {
-        (self.tenant_of)(&self.state, request.headers())
-    }
-
-    fn admit(&self, tenant: Option<&str>, request: &Request) -> Result<(), Box<Response>> {
-        if matches!(
-            *request.method(),
-            Method::POST | Method::PUT | Method::PATCH
-        ) {
-            let incoming = request
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-            if let Err(full) = self.meter.check(tenant, incoming) {
-                tracing::warn!("{full}");
-                return Err(Box::new((self.storage_full)(&full, request)));
-            }
-        }
-        Ok(())
-    }
-}
 
 /// Header that chooses a scenario for the resource the call creates.
 pub const SCENARIO_HEADER: &str = "x-signsim-scenario";

@@ -16,6 +16,7 @@
 //! flushed so that the rename itself survives a power cut. A crash at any point leaves
 //! either the old file or the new one at `FILE`; the temp file is never read.
 
+use crate::engine::persist::Snapshot;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -83,18 +84,6 @@ impl Loaded {
             section: section.to_owned(),
             reason: reason.to_string(),
         }
-    }
-}
-
-/// A part of the state, copied under its owner's lock and encoded later, off the request
-/// path (in a blocking task).
-pub trait Snapshot: Send {
-    fn encode(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
-}
-
-impl<T: serde::Serialize + Send> Snapshot for T {
-    fn encode(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
     }
 }
 

@@ -2,35 +2,22 @@
 //! provider store is a named section of one file, saved atomically now and then and read
 //! back at start.
 //!
-//! One mechanism for all: a part implements `Persist` (copy itself under its lock;
-//! replace itself from JSON). The engine's own parts (clock, ids, outbox, events,
-//! journal, timers, webhooks, scenarios, PKI) are named `engine.*`; provider stores are
-//! named by their provider when they are made (`Engine::new_store("qitech.envelopes")`),
-//! so a provider needs no code of its own to be saved beyond serde derives on its model
-//! and timer kinds instead of closures (see `timers`).
+//! One mechanism for all: a part implements [`Persist`] (`engine::persist`), and
+//! `engine::sections` names the engine's parts and stores. Here: the file on disk
+//! ([`file`](mod@file)), the serde forms models use for bytes and slugs ([`blob`]), the keys a
+//! restart must find again ([`Keys`]), a provider's saved sequence ([`Counter`]) and when
+//! the state was last saved ([`Saves`]). A provider needs no code of its own to be saved
+//! beyond serde derives on its model and timer kinds instead of closures (see `timers`).
 
 pub mod blob;
 pub mod file;
 
-use super::Engine;
-use file::{Loaded, Snapshot, StateError};
-use serde::de::DeserializeOwned;
+use super::persist::{parse, Persist, Snapshot};
+use super::store::Resettable;
+use file::{Loaded, StateError};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-
-/// A part of the state that can be saved and restored.
-pub trait Persist: Send + Sync {
-    /// A copy of the contents, taken under short locks; encoded later, off the request path.
-    fn snapshot(&self) -> Box<dyn Snapshot>;
-    /// Replaces the contents with a snapshot's JSON.
-    fn restore(&self, json: &str) -> Result<(), String>;
-}
-
-/// Parses a section's JSON, the error as text for `StateError::Section`.
-pub fn parse<T: DeserializeOwned>(json: &str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| e.to_string())
-}
 
 /// A number a provider hands out in sequence (a process number, a video id): saved so that
 /// a restart does not hand out the same numbers again. Not cleared by a reset, as the
@@ -59,7 +46,7 @@ impl Persist for Counter {
     }
 }
 
-impl super::store::Resettable for Counter {
+impl Resettable for Counter {
     fn reset(&self, _: Option<&str>) {}
 
     fn forget_finished(&self, _: time::OffsetDateTime) -> usize {
@@ -129,74 +116,6 @@ impl Saves {
     /// The real time of the last save and how many saves there were.
     pub fn last(&self) -> Option<(time::OffsetDateTime, u64)> {
         *self.last.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Engine {
-    /// The engine's own parts, by section name.
-    fn parts(&self) -> Vec<(&'static str, &dyn Persist)> {
-        vec![
-            ("engine.clock", &*self.clock),
-            ("engine.ids", &self.ids),
-            ("engine.pki", &self.pki),
-            ("engine.outbox", &self.outbox),
-            ("engine.events", &*self.events),
-            ("engine.journal", &self.journal),
-            ("engine.scenarios", &self.scenarios),
-            ("engine.timers", &self.timers),
-            ("engine.webhooks", &*self.webhooks),
-        ]
-    }
-
-    /// Every section, copied now under short locks (a store's shard at a time, so no
-    /// request waits for more than one copy); `file::encode` makes the file of them.
-    pub fn snapshot(&self) -> Vec<(String, Box<dyn Snapshot>)> {
-        let mut sections: Vec<(String, Box<dyn Snapshot>)> = vec![(
-            KEYS.to_owned(),
-            Box::new(Keys {
-                ca_cert_pem: self.pki.ca_pem().to_owned(),
-                ca_key_pem: self.pki.ca_key_pem(),
-                jwt_secret: hex::encode(self.jwt_secret),
-            }),
-        )];
-        for (name, part) in self.parts() {
-            sections.push((name.to_owned(), part.snapshot()));
-        }
-        for (name, store) in self.lock_stores().iter() {
-            sections.push((name.clone(), store.snapshot()));
-        }
-        sections
-    }
-
-    /// Replaces every part and store with what `loaded` holds of it. Call before the
-    /// ticker starts and before the first request, once every provider is mounted (so its
-    /// stores and timer kinds exist). A part the file lacks stays as it is.
-    pub fn restore(&self, loaded: &Loaded) -> Result<(), StateError> {
-        let mut known = vec![KEYS.to_owned()];
-        let stores: Vec<(String, std::sync::Arc<dyn super::Kept>)> =
-            self.lock_stores().iter().cloned().collect();
-        let parts = self
-            .parts()
-            .into_iter()
-            .map(|(name, part)| (name.to_owned(), part))
-            .chain(
-                stores
-                    .iter()
-                    .map(|(name, store)| (name.clone(), &**store as &dyn Persist)),
-            );
-        for (name, part) in parts {
-            if let Some(json) = loaded.section(&name) {
-                part.restore(json)
-                    .map_err(|reason| loaded.bad_section(&name, reason))?;
-            }
-            known.push(name);
-        }
-        for name in loaded.sections.keys() {
-            if !known.contains(name) {
-                tracing::warn!("the state file has a section '{name}' nothing here reads; ignored");
-            }
-        }
-        Ok(())
     }
 }
 

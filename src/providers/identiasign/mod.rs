@@ -42,7 +42,7 @@ pub const PROVIDER: Provider = Provider {
         context.resource_links(SLUG, admin::resource_links(state.clone()));
         context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
-            gate: gate(&state),
+            admission: admission(&state),
             api: router(state.clone()),
             admin: admin::router(state),
         })
@@ -150,9 +150,9 @@ fn journal_tenant(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Optio
 }
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to
-/// every call before the routes (`wire::Gate`).
-fn gate(state: &Arc<IdentiaSign>) -> Arc<dyn crate::wire::Gate> {
-    Arc::new(crate::wire::TenantGate::new(
+/// every call before the routes (`dispatch::admission`).
+fn admission(state: &Arc<IdentiaSign>) -> Arc<dyn crate::dispatch::admission::Admission> {
+    Arc::new(crate::dispatch::admission::StorageGate::new(
         state.clone(),
         &state.engine,
         journal_tenant,

@@ -44,7 +44,7 @@ pub const PROVIDER: Provider = Provider {
         let state = Arc::new(Signal::new(context.oneshot(), context.body_limit)?);
         context.open_paths(SLUG, admin::OPEN_PATHS);
         Ok(Mounted {
-            gate: gate(&state),
+            admission: admission(&state),
             api: router(state.clone()),
             admin: admin::router(state),
         })
@@ -124,9 +124,9 @@ fn journal_tenant(state: &Signal, headers: &axum::http::HeaderMap) -> Option<Str
 }
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to
-/// every call before the routes (`wire::Gate`).
-fn gate(state: &Arc<Signal>) -> Arc<dyn crate::wire::Gate> {
-    Arc::new(crate::wire::TenantGate::new(
+/// every call before the routes (`dispatch::admission`).
+fn admission(state: &Arc<Signal>) -> Arc<dyn crate::dispatch::admission::Admission> {
+    Arc::new(crate::dispatch::admission::StorageGate::new(
         state.clone(),
         state.oneshot.engine(),
         journal_tenant,

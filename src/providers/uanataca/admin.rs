@@ -214,7 +214,7 @@ async fn complete(
             let html = format!(
                 "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">See the \
                  request's timeline</a></p>",
-                escape(&crate::ui::pages::resource_path(
+                escape(&crate::ui::resource_path(
                     super::SLUG,
                     &tenant,
                     &pk.to_string()

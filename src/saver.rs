@@ -1,6 +1,7 @@
-//! `--state-file`: the state read at start and saved every `--save-every` seconds and at
-//! shutdown. The format and what each part saves are the engine's (`engine::state`); this
-//! is when and where.
+//! `--state-file`: the state read at start ([`load`]) and saved every `--save-every`
+//! seconds and at shutdown ([`Saver`]). The format and what each part saves are the
+//! engine's (`engine::persist`, `engine::state`, `engine::sections`); this is when and
+//! where.
 //!
 //! A save copies the state under short locks on the calling task, then encodes and writes
 //! it in a blocking task, so requests wait at most for one store shard's copy. Saves never

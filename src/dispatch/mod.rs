@@ -1,6 +1,7 @@
-//! The service every listener serves: it picks the provider by the path's first segment,
-//! hands the call to that provider's router with the prefix taken off, and logs and
-//! journals the call when the answer is ready.
+//! The service every listener serves: it picks the provider by the path's first segment
+//! (its [`Route`]), asks the provider's [`admission`] whether the call may go on, hands
+//! the call to that provider's router with the prefix taken off, and logs and journals
+//! the call when the answer is ready.
 //!
 //! This does by hand what `Router::nest` plus a `Router::layer` middleware did, because on
 //! the hot path the difference is most of the simulator's own cost: `nest` clones a boxed
@@ -9,9 +10,12 @@
 //! 13,000 instructions of 41,000 a request went to routing and layering). The provider
 //! routers are unchanged: they still see their real paths and answer their own 404s.
 
+pub mod admission;
+
 use crate::engine::journal::JournalEntry;
 use crate::engine::Engine;
 use crate::{access_log, wire};
+use admission::Admission;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::uri::{PathAndQuery, Uri};
@@ -25,11 +29,12 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 use tower_service::Service;
 
-/// One provider as the dispatch service calls it.
+/// One provider as the dispatch service calls it: its slug (the first path segment), what
+/// a call passes first, and its router at its real paths.
 #[derive(Clone)]
-pub struct Provider {
+pub struct Route {
     pub slug: &'static str,
-    pub gate: Arc<dyn wire::Gate>,
+    pub admission: Arc<dyn Admission>,
     pub router: Router,
 }
 
@@ -37,8 +42,8 @@ pub struct Provider {
 #[derive(Clone)]
 pub struct Dispatch {
     engine: Arc<Engine>,
-    /// Each provider at its real paths, by slug: its gate and its router.
-    providers: Arc<[Provider]>,
+    /// Each provider at its real paths, by slug: its admission and its router.
+    routes: Arc<[Route]>,
     /// Everything that is not a provider: the admin API, the pages, `/`.
     rest: Router,
     /// Set for a provider's own listener: every call goes to that provider, unprefixed.
@@ -47,37 +52,37 @@ pub struct Dispatch {
 
 impl Dispatch {
     /// The main listener: `/<slug>/...` to each provider, the rest to `rest`.
-    pub fn new(engine: Arc<Engine>, providers: Vec<Provider>, rest: Router) -> Dispatch {
+    pub fn new(engine: Arc<Engine>, routes: Vec<Route>, rest: Router) -> Dispatch {
         Dispatch {
             engine,
-            providers: providers.into(),
+            routes: routes.into(),
             rest,
             only: None,
         }
     }
 
     /// A listener for one provider at its exact real paths.
-    pub fn single(engine: Arc<Engine>, provider: Provider) -> Dispatch {
+    pub fn single(engine: Arc<Engine>, route: Route) -> Dispatch {
         Dispatch {
             engine,
-            rest: provider.router.clone(),
-            only: Some(provider.slug),
-            providers: vec![provider].into(),
+            rest: route.router.clone(),
+            only: Some(route.slug),
+            routes: vec![route].into(),
         }
     }
 
     /// The provider `request` is for (`None`: the rest) and the request as its router
     /// must see it.
-    fn route(&self, mut request: Request) -> (Option<&Provider>, Request) {
+    fn pick_route(&self, mut request: Request) -> (Option<&Route>, Request) {
         if self.only.is_some() {
-            return (self.providers.first(), request);
+            return (self.routes.first(), request);
         }
         let path = request.uri().path();
         let first = first_segment(path);
-        let Some(provider) = self.providers.iter().find(|p| p.slug == first) else {
+        let Some(route) = self.routes.iter().find(|r| r.slug == first) else {
             return (None, request);
         };
-        let slug = provider.slug;
+        let slug = route.slug;
         // `/uanataca/api/v1/hello` → `/api/v1/hello`; `/uanataca` → `/`. A URI that cannot
         // be rebuilt (it always can: a suffix of a valid path is valid) goes on unchanged
         // and meets the provider's 404.
@@ -94,12 +99,12 @@ impl Dispatch {
                 *request.uri_mut() = uri;
             }
         }
-        (Some(provider), request)
+        (Some(route), request)
     }
 }
 
 /// `uanataca` for `/uanataca/api/v1/hello`; empty for `/` and `//uanataca` (exactly one
-/// leading slash is taken off: `route` slices the prefix by that length).
+/// leading slash is taken off: `pick_route` slices the prefix by that length).
 fn first_segment(path: &str) -> &str {
     let rest = path.strip_prefix('/').unwrap_or(path);
     rest.split('/').next().unwrap_or("")
@@ -119,13 +124,13 @@ impl Service<Request> for Dispatch {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let query = request.uri().query().map(str::to_owned);
-        let (provider, request) = self.route(request);
-        let slug = provider.map(|p| p.slug);
-        let mut router = provider.map_or_else(|| self.rest.clone(), |p| p.router.clone());
-        // The gate runs before the router: a refused call never reaches a handler.
-        let tenant = provider.and_then(|p| p.gate.tenant(&request));
-        let admitted = match provider {
-            Some(provider) => provider.gate.admit(tenant.as_deref(), &request),
+        let (route, request) = self.pick_route(request);
+        let slug = route.map(|r| r.slug);
+        let mut router = route.map_or_else(|| self.rest.clone(), |r| r.router.clone());
+        // Admission comes before the router: a refused call never reaches a handler.
+        let tenant = route.and_then(|r| r.admission.tenant(&request));
+        let admitted = match route {
+            Some(route) => route.admission.admit(tenant.as_deref(), &request),
             None => Ok(()),
         };
         let engine = self.engine.clone();
