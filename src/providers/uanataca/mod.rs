@@ -16,7 +16,7 @@ use crate::engine::webhooks::WebhookRequest;
 use crate::pki::{PkiError, SignerIdentity};
 use crate::providers::shared::oneshot::status::STATUS_NAMES;
 use crate::providers::shared::oneshot::MATCH_FIELDS;
-use crate::providers::shared::oneshot::{IssuedCertificate, OneShot, StatusChange};
+use crate::providers::shared::oneshot::{IssuedCertificate, OneShot, StatusNotice};
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
@@ -120,7 +120,7 @@ impl Uanataca {
 /// POSTs `{status, date, previous_status, request, registration_authority}` to the URL the
 /// request was created with (async `callback`, video `webhook_url`), as the service does at
 /// every status change.
-fn notify_status(engine: &crate::engine::Engine, change: StatusChange) {
+fn notify_status(engine: &crate::engine::Engine, change: StatusNotice) {
     let Some(url) = change.callback else { return };
     let date = change
         .at

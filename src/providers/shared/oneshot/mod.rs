@@ -9,11 +9,12 @@ pub mod certificate_json;
 pub mod status;
 mod video;
 
+use crate::engine::acts::StatusChange as TimelineChange;
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::scenarios::Applied;
 use crate::engine::store::TenantStore;
 use crate::engine::timers::read_payload;
-use crate::engine::{seconds, Engine};
+use crate::engine::Engine;
 use crate::pki::{SignedAttribute, SignerCert, SignerIdentity};
 pub use appearance::{SignatureText, VisibleSignature};
 use bytes::Bytes;
@@ -242,9 +243,11 @@ pub enum AsyncSigning {
     Failed(String),
 }
 
-/// A request changed status; the surface it came through may tell someone.
+/// A request changed status; the surface it came through may tell someone (its listener,
+/// `OneShot::on_status_change`). Not the timeline's record of it, which is the engine's
+/// typed `acts::StatusChange`.
 #[derive(Debug, Clone)]
-pub struct StatusChange {
+pub struct StatusNotice {
     pub tenant: String,
     pub pk: u64,
     pub registration_authority: u64,
@@ -255,7 +258,7 @@ pub struct StatusChange {
     pub callback: Option<String>,
 }
 
-type StatusListener = Arc<dyn Fn(StatusChange) + Send + Sync>;
+type StatusListener = Arc<dyn Fn(StatusNotice) + Send + Sync>;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IssuedCertificate {
@@ -328,7 +331,7 @@ pub enum OneShotError {
     },
 }
 
-/// A scenario's scripted status, later: `[pk, status]`.
+/// A scenario's scripted status, later: `[pk, status]` as strings (`on_scripted_status`).
 const STATUS_TIMER: &str = "oneshot.status";
 /// An asynchronous signature completing: `SignLater`.
 const SIGN_TIMER: &str = "oneshot.sign";
@@ -349,7 +352,7 @@ pub struct OneShot {
     listeners: dashmap::DashMap<&'static str, StatusListener>,
     /// Status changes made under a request's lock, told to the listeners once `update`
     /// has let go of it: a listener that reads the store would otherwise deadlock.
-    changes: std::sync::Mutex<Vec<(&'static str, StatusChange)>>,
+    changes: std::sync::Mutex<Vec<(&'static str, StatusNotice)>>,
 }
 
 impl OneShot {
@@ -357,13 +360,11 @@ impl OneShot {
         let requests = engine.new_store("oneshot.requests");
         Arc::new_cyclic(|me: &std::sync::Weak<OneShot>| {
             // What its timers do, registered before any can be set or restored.
-            engine
-                .timers
-                .on_model(STATUS_TIMER, me.clone(), |model, tenant, payload| {
-                    if let Some((pk, to)) = read_payload::<(u64, Status)>(STATUS_TIMER, payload) {
-                        model.force_status(tenant, pk, to).ok();
-                    }
-                });
+            engine.on_scripted_status(STATUS_TIMER, me.clone(), |model, tenant, id, to| {
+                if let (Ok(pk), Some(to)) = (id.parse(), Status::parse(to)) {
+                    model.force_status(tenant, pk, to).ok();
+                }
+            });
             engine
                 .timers
                 .on_model(SIGN_TIMER, me.clone(), |model, tenant, payload| {
@@ -387,7 +388,7 @@ impl OneShot {
     pub fn on_status_change(
         &self,
         provider: &'static str,
-        listener: impl Fn(StatusChange) + Send + Sync + 'static,
+        listener: impl Fn(StatusNotice) + Send + Sync + 'static,
     ) {
         self.listeners.insert(provider, Arc::new(listener));
     }
@@ -435,10 +436,11 @@ impl OneShot {
             video,
         };
         self.requests.insert(tenant, pk, request.clone());
-        self.record(
-            &request,
+        self.engine.record_created(
+            request.provider,
             tenant,
-            "created",
+            &pk.to_string(),
+            status.as_str(),
             format!("created in status {status}"),
         );
         request
@@ -459,12 +461,8 @@ impl OneShot {
             .scenarios
             .choose(provider, requested, |field| new.person.field(field))?;
         let created = self.create(tenant, new);
-        if let Some(scenario) = scenario {
-            let id = created.pk.to_string();
-            let text = format!("scenario {}", scenario.name);
-            self.engine.record(provider, tenant, &id, "scenario", text);
-            self.engine.scenarios.bind(provider, tenant, &id, scenario);
-        }
+        self.engine
+            .assign_scenario(provider, tenant, &created.pk.to_string(), scenario);
         Ok(created)
     }
 
@@ -498,8 +496,14 @@ impl OneShot {
             return;
         }
         request.status = to;
-        self.record(request, tenant, "status", format!("status {from} → {to}"));
-        let change = StatusChange {
+        self.engine.record_status(
+            request.provider,
+            tenant,
+            &request.pk.to_string(),
+            TimelineChange::moved(from.as_str(), to.as_str()),
+            format!("status {from} → {to}"),
+        );
+        let change = StatusNotice {
             tenant: tenant.to_owned(),
             pk: request.pk,
             registration_authority: request.registration_authority,
@@ -526,16 +530,18 @@ impl OneShot {
         }
     }
 
-    fn lock_changes(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, StatusChange)>> {
+    fn lock_changes(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, StatusNotice)>> {
         self.changes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The scenario effects for `operation` on request `pk` of surface `provider`. A
-    /// scripted transition is scheduled here on the virtual clock; the HTTP side (latency,
-    /// scripted answers) is the surface's to act out. A transition to ISSUED is not forced:
-    /// it is when an asynchronous signature completes, which `sign_later` schedules.
+    /// scripted transition is scheduled here on the virtual clock (`Engine::script_transition`:
+    /// one past the year 9999 never fires) and applied by the `STATUS_TIMER` handler `new`
+    /// registers; the HTTP side (latency, scripted answers) is the surface's to act out. A
+    /// transition to ISSUED is not forced: it is when an asynchronous signature completes,
+    /// which `sign_later` schedules, so no timer is set for it.
     pub fn scripted(
         self: &Arc<Self>,
         provider: &'static str,
@@ -544,18 +550,14 @@ impl OneShot {
         operation: &str,
     ) -> Applied {
         let engine = &self.engine;
-        let applied = engine
-            .scenarios
-            .on(provider, tenant, &pk.to_string(), operation);
+        let id = pk.to_string();
+        let applied = engine.scenarios.on(provider, tenant, &id, operation);
         let forced = applied
             .transition
             .as_ref()
             .filter(|t| t.to != Status::Issued.as_str());
-        if let Some(status) = forced.and_then(|t| Status::parse(&t.to)) {
-            let due = engine.after(seconds(forced.map_or(0, |t| t.after_seconds)));
-            engine
-                .timers
-                .at_json(due, tenant, STATUS_TIMER, &(pk, status));
+        if let Some(transition) = forced {
+            engine.script_transition(tenant, &id, transition, STATUS_TIMER);
         }
         applied
     }

@@ -112,7 +112,7 @@ pub async fn retrieve(
         pk,
         uid,
         signed,
-        expires_at: engine.now() + seconds(LINK_LIFETIME_SECONDS),
+        expires_at: engine.after(seconds(LINK_LIFETIME_SECONDS)),
     };
     let id = state.files.insert(engine, &tenant, link);
     Ok(Json(json!({
