@@ -3,8 +3,8 @@
 
 use crate::engine::{later, seconds};
 use crate::providers::signal::model::{Session, SESSION_LIFETIME_SECONDS};
+use crate::providers::signal::service::{Signal, SLUG};
 use crate::providers::signal::wire::{Bearer, Body, SResult};
-use crate::providers::signal::{Signal, SLUG};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
