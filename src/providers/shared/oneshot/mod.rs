@@ -28,7 +28,7 @@ pub use appearance::{SignatureText, VisibleSignature};
 pub use model::{
     AsyncSigning, Document, DocumentKind, IdImages, IssuedCertificate, NewDocument, NewRequest,
     NewVideo, OneShotError, Person, PersonPatch, SignOptions, SignatureRequest, StatusNotice,
-    VideoId, VideoOutcome, MATCH_FIELDS, MAX_DOCUMENTS,
+    VideoId, VideoOutcome, ID_DOCUMENT_TYPES, MATCH_FIELDS, MAX_DOCUMENTS,
 };
 pub use otp::{Otp, OtpOptions};
 pub use status::{Event, Status};

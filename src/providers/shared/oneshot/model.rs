@@ -13,6 +13,10 @@ use time::OffsetDateTime;
 /// Most documents one request can hold.
 pub const MAX_DOCUMENTS: usize = 10;
 
+/// The identity documents a signer's `id_document_type` may name (ID card, passport, ...),
+/// on every one-shot surface.
+pub const ID_DOCUMENT_TYPES: [&str; 6] = ["IDC", "PAS", "PNO", "TIN", "CI", "CE"];
+
 /// Who the certificate is for.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Person {
@@ -280,6 +284,8 @@ pub enum OneShotError {
         uid: String,
         reason: String,
     },
+    /// The thread signing at once (`sign_now`) died before it answered.
+    SigningAborted,
 }
 
 /// The status `event` leads to from `from`, or the error that names the request's status.

@@ -4,6 +4,8 @@
 //! (`signing.rs`).
 
 use crate::engine::outbox::Channel;
+use crate::engine::scenarios::Applied;
+use crate::engine::seconds;
 use time::{Duration, OffsetDateTime};
 
 /// How long an OTP can be used after it was generated.
@@ -38,6 +40,17 @@ impl OtpOptions {
             validity: OTP_VALIDITY,
             deliver: true,
         }
+    }
+
+    /// A code sent by `channel` as the request's scenario has it (`applied`, its effects on
+    /// the OTP call): delivered or lost, and valid for its `expiry_seconds` if it sets one.
+    pub fn scripted(channel: Channel, applied: &Applied) -> OtpOptions {
+        let mut options = OtpOptions::new(channel);
+        options.deliver = applied.deliver;
+        if let Some(expiry) = applied.expiry_seconds {
+            options.validity = seconds(expiry);
+        }
+        options
     }
 }
 

@@ -1,5 +1,6 @@
 //! The signature: the OTP authorizes it, then the certificate is issued and every
-//! document and the contract signed, at once or (`useasync`) later on the virtual clock.
+//! document and the contract signed, at once (`sign_now`) or (`useasync`) later on the
+//! virtual clock (`sign_later`).
 
 use super::model::{
     transition, AsyncSigning, DocumentKind, IssuedCertificate, OneShotError, Person, SignOptions,
@@ -36,6 +37,23 @@ impl OneShot {
         self.engine
             .timers
             .at_json(self.engine.after(delay), tenant, SIGN_TIMER, &later);
+    }
+
+    /// Completes an authorized signature now, on a blocking thread: issuing a certificate
+    /// and signing every document is CPU work, kept off the runtime's workers.
+    pub async fn sign_now(
+        self: &Arc<Self>,
+        tenant: &str,
+        authorized: SignatureRequest,
+        options: SignOptions,
+    ) -> Result<(), OneShotError> {
+        let oneshot = self.clone();
+        let tenant = tenant.to_owned();
+        tokio::task::spawn_blocking(move || {
+            oneshot.complete_signature(&tenant, &authorized, &options)
+        })
+        .await
+        .unwrap_or(Err(OneShotError::SigningAborted))
     }
 
     /// What the `SIGN_TIMER` does when due: completes the signature `sign_later` set.

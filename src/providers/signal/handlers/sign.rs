@@ -2,7 +2,6 @@
 //! details and the signature with the OTP.
 
 use crate::engine::outbox::Channel;
-use crate::engine::seconds;
 use crate::providers::shared::oneshot::{DocumentKind, NewDocument, OtpOptions, SignOptions};
 use crate::providers::signal::service::{Signal, SLUG};
 use crate::providers::signal::wire::details::Shown;
@@ -88,11 +87,7 @@ async fn generate_otp(state: &Signal, tenant: &str, pk: u64) -> Result<Value, SE
     if let Some(respond) = respond {
         return Ok(json!({ "status": false, "response": respond.body }));
     }
-    let mut options = OtpOptions::new(Channel::Sms);
-    options.deliver = applied.deliver;
-    if let Some(expiry) = applied.expiry_seconds {
-        options.validity = seconds(expiry);
-    }
+    let options = OtpOptions::scripted(Channel::Sms, &applied);
     Ok(match state.oneshot.generate_otp(tenant, pk, options) {
         Ok(()) => json!({
             "status": true,
@@ -135,17 +130,9 @@ pub async fn sign(
     let authorized = oneshot
         .authorize_signature(&tenant, pk, &secret)
         .map_err(|e| model_error(pk, e))?;
-    // Issuing a certificate and signing is CPU work: keep it off the async workers.
-    tokio::task::spawn_blocking(move || {
-        oneshot.complete_signature(&tenant, &authorized, &SignOptions::default())
-    })
-    .await
-    .map_err(|_| {
-        SError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Signature process aborted",
-        )
-    })?
-    .map_err(|e| model_error(pk, e))?;
+    oneshot
+        .sign_now(&tenant, authorized, SignOptions::default())
+        .await
+        .map_err(|e| model_error(pk, e))?;
     Ok(Json(json!({ "status": "true" })).into_response())
 }

@@ -146,6 +146,10 @@ pub fn model_error(pk: u64, error: OneShotError) -> SError {
         OneShotError::Signing { uid, reason } => {
             SError::bad_request(format!("Cannot sign file {uid}: {reason}"))
         }
+        OneShotError::SigningAborted => SError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Signature process aborted",
+        ),
         OneShotError::MissingFields(fields) => SError::bad_request(format!(
             "Cannot approve Request {pk}: Invalid request fields: {}",
             fields.join("; ")

@@ -5,7 +5,7 @@
 use super::details::REGISTRATION_AUTHORITY;
 use super::parse_pk;
 use super::SError;
-use crate::providers::shared::oneshot::{IdImages, NewRequest, Person};
+use crate::providers::shared::oneshot::{IdImages, NewRequest, Person, ID_DOCUMENT_TYPES};
 use crate::providers::signal::model::Residence;
 use crate::providers::signal::service::{RAO_DOCUMENT, SLUG};
 use crate::wire::checks::{
@@ -13,8 +13,6 @@ use crate::wire::checks::{
 };
 use crate::wire::Fields;
 use bytes::Bytes;
-
-const ID_DOCUMENT_TYPES: [&str; 6] = ["IDC", "PAS", "PNO", "TIN", "CI", "CE"];
 
 /// Required fields of the create call, in the docs' order. `id_document_type` and
 /// `id_document_country` are marked required too, but their descriptions give the defaults

@@ -102,11 +102,7 @@ pub async fn otp(
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found(not_found(&pk)))?;
     let channel = delivery_channel(&fields)?;
     let applied = state.script(&tenant, pk, "otp.generate").await?;
-    let mut options = OtpOptions::new(channel);
-    options.deliver = applied.deliver;
-    if let Some(expiry) = applied.expiry_seconds {
-        options.validity = seconds(expiry);
-    }
+    let options = OtpOptions::scripted(channel, &applied);
     state
         .oneshot
         .generate_otp(&tenant, pk, options)
@@ -151,19 +147,10 @@ pub async fn sign(
         ));
     }
 
-    // Issuing a certificate and signing every document is CPU work: keep it off the
-    // runtime's worker threads.
-    let outcome = tokio::task::spawn_blocking(move || {
-        oneshot.complete_signature(&tenant, &authorized, &options)
-    })
-    .await
-    .map_err(|_| {
-        UError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Signature process aborted",
-        )
-    })?;
-    outcome.map_err(|e| model_error(pk, e, |pk| not_found(&pk)))?;
+    oneshot
+        .sign_now(&tenant, authorized, options)
+        .await
+        .map_err(|e| model_error(pk, e, |pk| not_found(&pk)))?;
     Ok(ok("Documents correctly signed"))
 }
 

@@ -289,5 +289,9 @@ pub fn model_error(pk: u64, error: OneShotError, not_found: impl FnOnce(u64) -> 
         OneShotError::Signing { uid, reason } => {
             UError::bad_request(json!({ uid.clone(): format!("Cannot sign file {uid}: {reason}") }))
         }
+        OneShotError::SigningAborted => UError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Signature process aborted",
+        ),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::UError;
 use crate::engine::outbox::Channel;
-use crate::providers::shared::oneshot::{IdImages, NewRequest, Person};
+use crate::providers::shared::oneshot::{IdImages, NewRequest, Person, ID_DOCUMENT_TYPES};
 use crate::providers::uanataca::service::{Uanataca, SLUG};
 use crate::wire::checks::{international_phone, is_country_code, is_jpeg_or_png, valid_email};
 use crate::wire::{Fields, Upload};
@@ -13,7 +13,6 @@ use bytes::Bytes;
 use serde_json::json;
 
 const ENVIRONMENTS: [&str; 3] = ["test", "sandbox", "prod"];
-const ID_DOCUMENT_TYPES: [&str; 6] = ["IDC", "PAS", "PNO", "TIN", "CI", "CE"];
 const LANGUAGES: [&str; 3] = ["ES", "PL", "EN"];
 
 pub fn check_env(env: Option<&str>) -> Result<(), UError> {
