@@ -9,7 +9,8 @@
 //! 13,000 instructions of 41,000 a request went to routing and layering). The provider
 //! routers are unchanged: they still see their real paths and answer their own 404s.
 
-use crate::engine::journal::JournalEntry;
+use crate::engine::journal::{ActedFor, JournalEntry};
+use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
 use crate::{access_log, wire};
 use axum::body::Body;
@@ -123,9 +124,9 @@ impl Service<Request> for Dispatch {
         let slug = provider.map(|p| p.slug);
         let mut router = provider.map_or_else(|| self.rest.clone(), |p| p.router.clone());
         // The gate runs before the router: a refused call never reaches a handler.
-        let tenant = provider.and_then(|p| p.gate.tenant(&request));
+        let tenant = provider.and_then(|p| Some(Tenant::new(p.slug, p.gate.tenant(&request)?)));
         let admitted = match provider {
-            Some(provider) => provider.gate.admit(tenant.as_deref(), &request),
+            Some(provider) => provider.gate.admit(tenant.as_ref(), &request),
             None => Ok(()),
         };
         let engine = self.engine.clone();
@@ -148,14 +149,27 @@ impl Service<Request> for Dispatch {
             // The journal does not record reads of itself, which would drown what a test
             // looks for.
             if path != "/_signsim/requests" {
-                // A provider's calls are journaled under its slug, the rest under their
-                // first segment (`_signsim`).
-                let provider = slug.unwrap_or_else(|| first_segment(&path)).to_owned();
+                // A provider's calls are journaled under its slug and tenant, an admin act
+                // under whom it acted for, the rest under their first segment
+                // (`_signsim`).
+                let acted = response.extensions().get::<ActedFor>().map(|a| a.0.clone());
+                let tenant = tenant.or(acted);
+                let at = match &tenant {
+                    Some(tenant) => engine.now(tenant),
+                    None => engine.clock.now(),
+                };
+                let (provider, tenant) = match tenant {
+                    Some(Tenant { provider, name }) => (provider, Some(name)),
+                    None => (
+                        slug.unwrap_or_else(|| first_segment(&path)).to_owned(),
+                        header_tenant,
+                    ),
+                };
                 engine.journal.record(JournalEntry {
                     seq: 0,
-                    at: engine.now(),
+                    at,
                     provider,
-                    tenant: tenant.or(header_tenant),
+                    tenant,
                     method: method.to_string(),
                     path,
                     query,

@@ -2,6 +2,7 @@
 //! ENROLLREADY → ISSUED", "webhook attempt 3 answered 500"), so a test can assert what
 //! happened without parsing the raw request journal.
 
+use super::tenant::Tenants;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use time::OffsetDateTime;
@@ -117,12 +118,9 @@ impl Events {
         found
     }
 
-    pub fn reset(&self, tenant: Option<&str>) {
-        let mut events = self.lock();
-        match tenant {
-            Some(tenant) => events.retain(|e| e.tenant != tenant),
-            None => events.clear(),
-        }
+    pub fn reset(&self, tenants: &Tenants) {
+        self.lock()
+            .retain(|e| !tenants.contains(&e.provider, &e.tenant));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
@@ -164,7 +162,12 @@ mod tests {
     fn a_resource_status_is_the_typed_to_never_the_text() {
         let events = Events::default();
         events.push(event("a", "status", "envelope created", Some("created")));
-        events.push(event("b", "created", "created in status VIDEOPENDING", None));
+        events.push(event(
+            "b",
+            "created",
+            "created in status VIDEOPENDING",
+            None,
+        ));
         events.push(event("a", "signed", "status X → Y, in the text only", None));
         let resources = events.resources(&EventFilter::default());
         let status = |id: &str| {

@@ -34,7 +34,11 @@ pub trait Gate: Send + Sync {
     /// The call's tenant, as the provider's credential extractor reads it.
     fn tenant(&self, request: &Request) -> Option<String>;
     /// `Err`: the provider's answer refusing the call (past a storage cap).
-    fn admit(&self, tenant: Option<&str>, request: &Request) -> Result<(), Box<Response>>;
+    fn admit(
+        &self,
+        tenant: Option<&crate::engine::tenant::Tenant>,
+        request: &Request,
+    ) -> Result<(), Box<Response>>;
 }
 
 /// Every provider's gate: it names the call's tenant by the provider's `TenantOf`, and
@@ -69,7 +73,11 @@ impl<S: Send + Sync + 'static> Gate for TenantGate<S> {
         (self.tenant_of)(&self.state, request.headers())
     }
 
-    fn admit(&self, tenant: Option<&str>, request: &Request) -> Result<(), Box<Response>> {
+    fn admit(
+        &self,
+        tenant: Option<&crate::engine::tenant::Tenant>,
+        request: &Request,
+    ) -> Result<(), Box<Response>> {
         if matches!(
             *request.method(),
             Method::POST | Method::PUT | Method::PATCH
