@@ -21,6 +21,7 @@ mod scenarios;
 mod signal;
 mod state;
 mod storage;
+mod tenants;
 mod tls;
 mod uanataca_classic;
 mod uanataca_fidelity;
