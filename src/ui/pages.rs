@@ -81,6 +81,15 @@ pub async fn dashboard(
     let engine = &pages.engine;
     let provider = given(query.provider);
     let tenant = given(query.tenant);
+    if let Some(unknown) = provider.as_deref().filter(|p| !pages.slugs.contains(p)) {
+        let body = format!(
+            "<p class=\"note\">No provider is called {}; the providers are {}.</p>\
+             <p><a href=\"/_signsim\">Back to the dashboard</a></p>",
+            escape(unknown),
+            pages.slugs.join(", ")
+        );
+        return (StatusCode::BAD_REQUEST, page("Unknown provider", &body)).into_response();
+    }
     let resources = engine.events.resources(&EventFilter {
         provider: provider.clone(),
         tenant: tenant.clone(),
