@@ -421,3 +421,101 @@ async fn a_times_1_failure_on_create_fails_once_then_the_retry_works() {
     assert_eq!(create("e2", "k1").await, 201, "the retry works");
     assert_eq!(create("e3", "k2").await, 503, "another tenant counts on its own");
 }
+
+/// A receiver that holds every call until `release` is notified, then answers 200.
+async fn holding_receiver() -> (String, Arc<tokio::sync::Notify>, Arc<std::sync::atomic::AtomicU32>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let release = Arc::new(tokio::sync::Notify::new());
+    let arrived = Arc::new(AtomicU32::new(0));
+    let (r, a) = (release.clone(), arrived.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (r, a) = (r.clone(), a.clone());
+            async move {
+                a.fetch_add(1, Ordering::SeqCst);
+                r.notified().await;
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (url, release, arrived)
+}
+
+#[tokio::test]
+async fn a_reset_during_a_delivery_leaves_no_ghost_row() {
+    use std::sync::atomic::Ordering;
+    let sim = start().await;
+    let (hook, release, arrived) = holding_receiver().await;
+    let tenant = "ghost";
+    let post = |path: String, body: Value| {
+        let sim = &sim;
+        async move {
+            answer(
+                sim.http
+                    .post(sim.api(&path))
+                    .header("x-signsim-tenant", tenant)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let created = post(
+        "request".into(),
+        json!({
+            "token": DEMO_TOKEN, "given_name": "Ghost", "surname_1": "Row",
+            "email": "g@example.com", "mobile_phone_number": "+34600123001",
+            "useasync": "true", "callback": hook,
+        }),
+    )
+    .await;
+    let pk = created.json()["details"].as_u64().unwrap();
+    let upload = Form::new().part(
+        "file",
+        Part::bytes(sample_pdf("Ghost")).file_name("a.pdf"),
+    );
+    let uploaded = sim
+        .http
+        .post(sim.api(&format!("document/{pk}")))
+        .header("x-signsim-tenant", tenant)
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 200);
+    post(format!("otp/{pk}"), json!({})).await;
+    let outbox = sim
+        .get(&sim.url(&format!("/_signsim/outbox?tenant={tenant}")))
+        .await
+        .json();
+    let otp = outbox.as_array().unwrap().last().unwrap()["otp"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(format!("sign/{pk}"), json!({ "secret": otp })).await;
+    crate::receiver::eventually("the delivery to arrive", async || {
+        arrived.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    // The tenant is reset while its delivery is in flight; then the receiver answers.
+    sim.post_json(&sim.url(&format!("/_signsim/reset?tenant={tenant}")), json!({}))
+        .await;
+    release.notify_waiters();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let attempts = sim
+        .get(&sim.url(&format!("/_signsim/webhooks?tenant={tenant}")))
+        .await
+        .json();
+    assert_eq!(attempts, json!([]));
+    let events = sim
+        .get(&sim.url(&format!("/_signsim/events?tenant={tenant}")))
+        .await
+        .json();
+    assert_eq!(events, json!([]), "a ghost row after the reset");
+}
