@@ -24,6 +24,7 @@ mod scenarios;
 mod signal;
 mod state;
 mod storage;
+mod tenants;
 mod tls;
 mod uanataca_classic;
 mod uanataca_fidelity;

@@ -47,9 +47,9 @@ impl Persist for Counter {
 }
 
 impl Resettable for Counter {
-    fn reset(&self, _: Option<&str>) {}
+    fn reset(&self, _: &super::tenant::Tenants) {}
 
-    fn forget_finished(&self, _: time::OffsetDateTime) -> usize {
+    fn forget_finished(&self, _: time::Duration) -> usize {
         0
     }
 }
