@@ -24,6 +24,51 @@
 //! 5. [`engine`]: the provider-agnostic parts (clock, stores, timers, events, outbox,
 //!    journal, webhooks, scenarios, the state file).
 //! 6. [`pki`]: certificates and signatures, bytes in, bytes out.
+//!
+//! # The flow of one call
+//!
+//! 1. [`dispatch::Dispatch`] picks the provider by the path's first segment and asks its
+//!    [`dispatch::admission::Admission`] for the call's tenant (the provider's reading of
+//!    its credential) and whether a call that may store more is refused at a storage cap
+//!    ([`engine::quota::Meter`]), answered in the provider's own error shape before the
+//!    body is read.
+//! 2. The provider's `wire` layer (`providers/<slug>/wire/`): extractors take the
+//!    credential, the path and the body ([`wire::Fields`]), each rejection in the
+//!    provider's error shape; request parsing checks the fields.
+//! 3. The provider's `handlers/` (one file per resource) drive its `service` (the
+//!    operations) over its `model` (data and one transitions table, read with
+//!    [`engine::transitions::next`]).
+//! 4. Scenario: a creating call picks the resource's scenario
+//!    ([`engine::scenarios::Scenarios::choose`]) and gives it to the resource with
+//!    [`engine::Engine::assign_scenario`]; every operation asks
+//!    [`engine::Engine::scripted`] for its effects, which sets a scripted transition as a
+//!    timer ([`engine::Engine::script_transition`], saturating time arithmetic from
+//!    [`engine::arith`]: an overflowing delay never fires), and acts out latency, a cut
+//!    connection or a scripted answer with [`wire::act_out`].
+//! 5. Engine effects: a status change recorded with its typed `from` and `to`
+//!    ([`engine::Engine::record_status`], which the dashboard reads), an outbox message
+//!    ([`engine::Engine::send_about`]), a webhook ([`engine::Engine::webhook`], delivered and
+//!    retried by [`engine::webhooks::Webhooks`]), a timer ([`engine::timers::Timers`], fired
+//!    by [`engine::Engine::tick`] or a clock advance, [`engine::Engine::advance`]), a
+//!    signature from [`pki`].
+//! 6. The answer in the provider's wire shape; the dispatch service logs it
+//!    ([`access_log`]) and journals it ([`engine::journal::Journal`]).
+//!
+//! Admin calls (`/_signsim`) take the same path through [`wire::admin`]'s extractors; those
+//! that people reach from a page take a [`ui::Caller`] and answer a page or JSON by the
+//! request's `Accept`.
+//!
+//! # Where to look
+//!
+//! - A provider's resource expiring: `providers/<slug>/service/` (QI Tech:
+//!   `providers/qitech/service/expiry.rs`).
+//! - The clock advance firing timers: [`engine::Engine::advance`] and
+//!   [`engine::timers::Timers::fire_due`].
+//! - IdentiaSign's 206 paging with `last_item`: `providers/identiasign/wire/paging.rs`.
+//! - A scenario assigned to a resource: [`engine::Engine::assign_scenario`], called by each
+//!   provider's creating handler.
+//! - What a provider must bring: `docs/architecture.md` ("Adding a provider"), checked by
+//!   `tests/http/registry.rs`.
 
 pub mod access_log;
 pub mod admin;

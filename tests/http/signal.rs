@@ -219,6 +219,22 @@ async fn one_call_request_then_sign_and_download() {
         .filter_map(|e| e["kind"].as_str())
         .collect();
     assert!(kinds.contains(&"signed"), "{kinds:?}");
+    // Its creation and its status change carry the statuses as data.
+    let typed: Vec<(&Value, &Value, &Value)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "created" || e["kind"] == "status")
+        .map(|e| (&e["kind"], &e["from"], &e["to"]))
+        .collect();
+    assert_eq!(
+        typed,
+        [
+            (&json!("created"), &Value::Null, &json!("ENROLLREADY")),
+            (&json!("status"), &json!("ENROLLREADY"), &json!("ISSUED")),
+        ],
+        "{events:?}"
+    );
 }
 
 #[tokio::test]

@@ -480,3 +480,159 @@ async fn tenants_are_isolated_by_header() {
     let mine = sim.get(&sim.api(&format!("request/{pk}"))).await;
     assert_eq!(mine.status, 200);
 }
+
+/// Loads a scenario file at run time (`POST /_signsim/scenarios`, TOML).
+async fn load_scenario(sim: &Sim, file: &str) {
+    let loaded = sim
+        .post_raw(
+            &sim.url("/_signsim/scenarios"),
+            Some("application/toml"),
+            file.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
+}
+
+/// A scenario whose every new request moves to `to` `after_seconds` after creation.
+fn moved_after(name: &str, after_seconds: &str, to: &str) -> String {
+    format!(
+        "[[scenario]]\nname = \"{name}\"\nprovider = \"uanataca\"\n\n\
+         [[scenario.effects]]\noperation = \"request.create\"\n\
+         transition = {{ after_seconds = {after_seconds}, to = \"{to}\" }}\n"
+    )
+}
+
+/// Creates an approved request (the demo token) under the scenario `name`; returns its pk.
+async fn create_under(sim: &Sim, name: &str) -> u64 {
+    let created = sim
+        .http
+        .post(sim.api("request"))
+        .header("X-Signsim-Scenario", name)
+        .multipart(signer_form("Scripted"))
+        .send()
+        .await
+        .expect("request sent");
+    let created = crate::common::answer(created).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    created.json()["details"].as_u64().expect("pk")
+}
+
+/// The request's timeline (`/_signsim/events`).
+async fn timeline(sim: &Sim, pk: u64) -> Vec<serde_json::Value> {
+    let events = sim
+        .get(&sim.url(&format!("/_signsim/events?provider=uanataca&id={pk}")))
+        .await;
+    assert_eq!(events.status, 200);
+    events.json().as_array().cloned().unwrap_or_default()
+}
+
+async fn status_of(sim: &Sim, pk: u64) -> serde_json::Value {
+    let details = sim.get(&sim.api(&format!("request/{pk}"))).await;
+    assert_eq!(details.status, 200, "{:?}", details.json());
+    details.json()["details"]["status"].clone()
+}
+
+async fn advance(sim: &Sim, seconds: u64) {
+    let moved = sim
+        .post_json(
+            &sim.url("/_signsim/clock/advance"),
+            json!({ "seconds": seconds }),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.json());
+}
+
+#[tokio::test]
+async fn an_overflowing_scripted_transition_never_fires() {
+    let sim = start().await;
+    load_scenario(
+        &sim,
+        &moved_after("refused-never", "18446744073709551615", "REFUSED"),
+    )
+    .await;
+    // The same transition a minute out, to show the clock does fire scripted transitions.
+    load_scenario(&sim, &moved_after("refused-soon", "60", "REFUSED")).await;
+    let never = create_under(&sim, "refused-never").await;
+    let soon = create_under(&sim, "refused-soon").await;
+
+    // A hundred years on: the minute has long passed, the overflowing delay never does.
+    advance(&sim, 3_155_760_000).await;
+    assert_eq!(status_of(&sim, soon).await, "REFUSED");
+    assert_eq!(status_of(&sim, never).await, "ENROLLREADY");
+    let events = timeline(&sim, never).await;
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["created", "scenario"], "{events:?}");
+}
+
+#[tokio::test]
+async fn status_events_carry_from_and_to() {
+    let sim = start().await;
+    // Created without a RAO: CREATED, then approved, then signed.
+    let form = reqwest::multipart::Form::new()
+        .text("given_name", "Typed")
+        .text("surname_1", "Garcia")
+        .text("serial_number", "12345678Z")
+        .text("email", "signer@example.com")
+        .text("mobile_phone_number", "+34600123123");
+    let created = sim.post_form(&sim.api("request"), form).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let pk = created.json()["details"].as_u64().expect("pk");
+    let approved = sim
+        .post_json(
+            &sim.api(&format!("request/{pk}/approve")),
+            json!({ "token": DEMO_TOKEN }),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{:?}", approved.json());
+    otp_and_sign(&sim, pk).await;
+
+    let events = timeline(&sim, pk).await;
+    let typed: Vec<(&str, &serde_json::Value, &serde_json::Value, &str)> = events
+        .iter()
+        .filter(|e| e["kind"] == "created" || e["kind"] == "status")
+        .map(|e| {
+            let text = e["text"].as_str().unwrap_or_default();
+            (
+                e["kind"].as_str().unwrap_or_default(),
+                &e["from"],
+                &e["to"],
+                text,
+            )
+        })
+        .collect();
+    let null = serde_json::Value::Null;
+    assert_eq!(
+        typed,
+        [
+            (
+                "created",
+                &null,
+                &json!("CREATED"),
+                "created in status CREATED"
+            ),
+            (
+                "status",
+                &json!("CREATED"),
+                &json!("ENROLLREADY"),
+                "status CREATED → ENROLLREADY"
+            ),
+            (
+                "status",
+                &json!("ENROLLREADY"),
+                &json!("ISSUED"),
+                "status ENROLLREADY → ISSUED"
+            ),
+        ],
+        "{events:?}"
+    );
+    // Every other event is not a status change: it carries neither.
+    for event in events
+        .iter()
+        .filter(|e| e["kind"] != "created" && e["kind"] != "status")
+    {
+        assert!(
+            event.get("from").is_none() && event.get("to").is_none(),
+            "{event:?}"
+        );
+    }
+}

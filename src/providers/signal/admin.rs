@@ -3,7 +3,7 @@
 
 use super::handlers::files::{filename, octet_stream};
 use super::model::{Session, OUTCOMES};
-use super::{Signal, SLUG};
+use super::service::{Signal, SLUG};
 use crate::engine::rfc3339;
 use crate::ui::{self, Caller};
 use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path};

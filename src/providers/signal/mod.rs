@@ -5,21 +5,26 @@
 //! A token from the simulator's `/auth/login` belongs to the username that logged in; any
 //! other Bearer token is a tenant of its own. Files and the biometric check are reached through
 //! unguessable links under `/_signsim/signal/...`, without the token.
+//!
+//! This file is the top of the surface: the registry entry, the routes and the admission. Below
+//! it, each layer uses only the ones under it: `admin` and `handlers`, then `wire` (its
+//! error shape, the Bearer token and the reading of every call's fields), then `service`
+//! (the state handle `Signal`), then `model` and the shared one-shot model.
 
 mod admin;
 mod handlers;
 mod model;
+mod service;
 mod wire;
 
-use handlers::{auth, biometric, files, sign};
+pub use service::SLUG;
 
-use crate::engine::links::Links;
-use crate::engine::scenarios::{Applied, ProviderSpec};
-use crate::engine::store::TenantStore;
-use crate::pki::{PkiError, SignerIdentity};
+use handlers::{auth, biometric, files, sign};
+use service::Signal;
+
+use crate::engine::scenarios::ProviderSpec;
 use crate::providers::shared::oneshot::status::STATUS_NAMES;
 use crate::providers::shared::oneshot::MATCH_FIELDS;
-use crate::providers::shared::oneshot::{IssuedCertificate, OneShot};
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
@@ -28,8 +33,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 use wire::SError;
-
-pub const SLUG: &str = "signal";
 
 /// Signal in the registry: a facade over the one-shot model Uanataca serves too.
 pub const PROVIDER: Provider = Provider {
@@ -65,56 +68,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     states: STATUS_NAMES,
     match_fields: MATCH_FIELDS,
 };
-
-/// The RAO that approves every Signal request, as the docs show it.
-const RAO_GIVEN_NAME: &str = "RAO Ecuador One-Shot";
-const RAO_SURNAME: &str = "SandBox";
-const RAO_DOCUMENT: &str = "99999999R";
-
-pub struct Signal {
-    oneshot: Arc<OneShot>,
-    /// The approving RAO's certificate, shown in the request details.
-    rao_certificate: IssuedCertificate,
-    residences: Arc<TenantStore<u64, model::Residence>>,
-    files: Links<model::FileLink>,
-    biometrics: Links<model::Session>,
-    body_limit: usize,
-}
-
-impl Signal {
-    pub fn new(oneshot: Arc<OneShot>, body_limit: usize) -> Result<Signal, PkiError> {
-        let engine = oneshot.engine();
-        let rao = SignerIdentity {
-            given_name: RAO_GIVEN_NAME.into(),
-            surname_1: RAO_SURNAME.into(),
-            surname_2: None,
-            serial_number: format!("IDCEC-{RAO_DOCUMENT}"),
-            country: "EC".into(),
-            email: None,
-        };
-        let rao_certificate =
-            IssuedCertificate::from(&engine.pki.issue_operator(&rao, engine.now())?);
-        Ok(Signal {
-            rao_certificate,
-            residences: engine.new_store("signal.residences"),
-            files: Links::new(engine, "signal.files"),
-            biometrics: Links::new(engine, "signal.biometrics"),
-            oneshot,
-            body_limit,
-        })
-    }
-
-    /// Acts out what the request's scenario scripts for `operation` (latency, a broken
-    /// connection or a scripted answer, returned as the error) and schedules scripted
-    /// status changes.
-    async fn script(&self, tenant: &str, pk: u64, operation: &str) -> Result<Applied, SError> {
-        let applied = self.oneshot.scripted(SLUG, tenant, pk, operation);
-        crate::wire::act_out(self.oneshot.engine(), &applied)
-            .await
-            .map_err(|scripted| SError::Scripted(Box::new(scripted)))?;
-        Ok(applied)
-    }
-}
 
 /// The call's tenant as `wire::tenant_of` reads its Bearer token, for the journal.
 fn journal_tenant(state: &Signal, headers: &axum::http::HeaderMap) -> Option<String> {
@@ -162,11 +115,6 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
         format!("Method {method} is not allowed for {}", uri.path()),
     )
     .into_response()
-}
-
-/// A request pk as clients send it (`"23483"` or `23483`); anything else cannot exist.
-fn parse_pk(raw: &str) -> Option<u64> {
-    raw.trim().parse().ok()
 }
 
 /// A call past the storage caps: 507 in Signal's error shape.

@@ -1,8 +1,8 @@
 //! What the person does behind `videoid_link`: an admin call for tests and a page for
 //! people, both ending the video identification as a success, incomplete or an error.
 
-use super::handlers::videoid::videoid_link;
-use super::{parse_pk, Uanataca};
+use super::service::{Uanataca, SLUG};
+use super::wire::parse_pk;
 use crate::providers::shared::oneshot::{PersonPatch, Status, VideoOutcome};
 use crate::ui::{escape, page, Caller};
 use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path, Query};
@@ -106,7 +106,7 @@ pub fn resource_links(state: Arc<Uanataca>) -> crate::providers::LinksFn {
             return Default::default();
         };
         let tenant_query = crate::ui::query_value(tenant);
-        let base = format!("/_signsim/{}/requests/{}", super::SLUG, found.pk);
+        let base = format!("/_signsim/{}/requests/{}", SLUG, found.pk);
         let mut links = Vec::new();
         for document in &found.documents {
             let url = format!(
@@ -131,7 +131,7 @@ pub fn resource_links(state: Arc<Uanataca>) -> crate::providers::LinksFn {
         if found.video.is_some() {
             acts.push((
                 "video identification page (videoid_link)".to_owned(),
-                videoid_link(&state, tenant, found.pk),
+                state.videoid_link(tenant, found.pk),
             ));
         }
         crate::providers::ResourceLinks {
@@ -214,11 +214,7 @@ async fn complete(
             let html = format!(
                 "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">See the \
                  request's timeline</a></p>",
-                escape(&crate::ui::resource_path(
-                    super::SLUG,
-                    &tenant,
-                    &pk.to_string()
-                ))
+                escape(&crate::ui::resource_path(SLUG, &tenant, &pk.to_string()))
             );
             (json, "Video identification".to_owned(), html)
         }),

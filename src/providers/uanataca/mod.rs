@@ -2,21 +2,26 @@
 //!
 //! The real API has no HTTP authentication: the RAO's token or username/password/pin travel
 //! in the body. State is global unless the caller sends `X-Signsim-Tenant`.
+//!
+//! This file is the top of the surface: the registry entry, the routes and the admission. Below
+//! it, each layer uses only the ones under it: `admin` and `handlers` (one file per
+//! resource), then `wire` (the envelope and the reading of every call's fields), then
+//! `service` (the state handle `Uanataca`), then `model` and the shared one-shot model.
 
 mod admin;
 mod handlers;
 mod model;
+mod service;
 mod wire;
 
-use handlers::{documents, images, requests, settings, tokens, videoid};
+pub use service::SLUG;
 
-use crate::engine::scenarios::{Applied, ProviderSpec};
-use crate::engine::store::TenantStore;
-use crate::engine::webhooks::WebhookRequest;
-use crate::pki::{PkiError, SignerIdentity};
+use handlers::{documents, images, requests, settings, tokens, videoid};
+use service::Uanataca;
+
+use crate::engine::scenarios::ProviderSpec;
 use crate::providers::shared::oneshot::status::STATUS_NAMES;
 use crate::providers::shared::oneshot::MATCH_FIELDS;
-use crate::providers::shared::oneshot::{IssuedCertificate, OneShot, StatusChange};
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
@@ -25,8 +30,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 use wire::UError;
-
-pub const SLUG: &str = "uanataca";
 
 /// Uanataca in the registry.
 pub const PROVIDER: Provider = Provider {
@@ -75,99 +78,13 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     match_fields: MATCH_FIELDS,
 };
 
-pub struct Uanataca {
-    oneshot: Arc<OneShot>,
-    /// The operator certificate shown as the approving RAO's.
-    rao_certificate: IssuedCertificate,
-    tokens: Arc<TenantStore<String, model::Token>>,
-    images: Arc<TenantStore<String, model::Image>>,
-    metadata: Arc<TenantStore<String, model::Metadata>>,
-    settings: Arc<TenantStore<(), serde_json::Value>>,
-    body_limit: usize,
-}
-
-impl Uanataca {
-    pub fn new(oneshot: Arc<OneShot>, body_limit: usize) -> Result<Uanataca, PkiError> {
-        let engine = oneshot.engine();
-        let operator = SignerIdentity {
-            given_name: "OneShot".into(),
-            surname_1: "Operator".into(),
-            surname_2: None,
-            serial_number: "IDCES-123213123".into(),
-            country: "ES".into(),
-            email: Some("operator@signsim.invalid".into()),
-        };
-        let rao_certificate =
-            IssuedCertificate::from(&engine.pki.issue_operator(&operator, engine.now())?);
-        let notifier = Arc::downgrade(&oneshot);
-        oneshot.on_status_change(SLUG, move |change| {
-            if let Some(oneshot) = notifier.upgrade() {
-                notify_status(oneshot.engine(), change);
-            }
-        });
-        Ok(Uanataca {
-            rao_certificate,
-            tokens: engine.new_store("uanataca.tokens"),
-            images: engine.new_store("uanataca.images"),
-            metadata: engine.new_store("uanataca.metadata"),
-            settings: engine.new_store("uanataca.settings"),
-            oneshot,
-            body_limit,
-        })
-    }
-}
-
-/// POSTs `{status, date, previous_status, request, registration_authority}` to the URL the
-/// request was created with (async `callback`, video `webhook_url`), as the service does at
-/// every status change.
-fn notify_status(engine: &crate::engine::Engine, change: StatusChange) {
-    let Some(url) = change.callback else { return };
-    let date = change
-        .at
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]"
-        ))
-        .unwrap_or_default();
-    let body = serde_json::json!({
-        "status": change.to.as_str(),
-        "date": date,
-        "previous_status": change.from.as_str(),
-        "request": change.pk,
-        "registration_authority": change.registration_authority,
-    });
-    engine.webhook(
-        WebhookRequest {
-            provider: SLUG,
-            tenant: change.tenant,
-            resource: change.pk.to_string(),
-            url,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: body.to_string().into(),
-        },
-        time::Duration::ZERO,
-    );
-}
-
-impl Uanataca {
-    /// Applies what the request's scenario scripts for `operation`: latency, a broken
-    /// connection or a scripted answer (returned as the error), and a status change later
-    /// on the virtual clock. The rest of `Applied` is for the caller to use.
-    async fn script(&self, tenant: &str, pk: u64, operation: &str) -> Result<Applied, UError> {
-        let applied = self.oneshot.scripted(SLUG, tenant, pk, operation);
-        crate::wire::act_out(self.oneshot.engine(), &applied)
-            .await
-            .map_err(|scripted| UError::Scripted(Box::new(scripted)))?;
-        Ok(applied)
-    }
-}
-
 /// The provider's tenant reading and storage caps, which the dispatch service applies to
 /// every call before the routes (`dispatch::admission`).
 fn admission(state: &Arc<Uanataca>) -> Arc<dyn crate::dispatch::admission::Admission> {
     Arc::new(crate::dispatch::admission::StorageGate::new(
         state.clone(),
         state.oneshot.engine(),
-        gate_tenant,
+        tenant_of_call,
         storage_full,
     ))
 }
@@ -262,14 +179,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     ))
 }
 
-/// Path ids are numbers; anything else is a request that cannot exist.
-fn parse_pk(raw: &str) -> Option<u64> {
-    raw.trim().parse().ok()
-}
-
 /// Uanataca's tenant is the `X-Signsim-Tenant` header (the real API has no per-client
 /// credential on these calls).
-fn gate_tenant(_: &Uanataca, headers: &axum::http::HeaderMap) -> Option<String> {
+fn tenant_of_call(_: &Uanataca, headers: &axum::http::HeaderMap) -> Option<String> {
     Some(crate::wire::tenant_from_headers(headers))
 }
 

@@ -2,7 +2,7 @@
 //! and every entry of `certificate_set`): one writer for Uanataca and Signal, which differ
 //! only in how dates and the serial are written.
 
-use super::IssuedCertificate;
+use super::model::IssuedCertificate;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use time::macros::format_description;

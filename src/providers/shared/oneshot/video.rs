@@ -2,16 +2,12 @@
 //! video (or the client uploads evidences), a RAO reviews, then validates, approves or
 //! refuses.
 
-use super::{
-    transition, Event, OneShot, OneShotError, PersonPatch, SignatureRequest, Status, VideoOutcome,
-};
+use super::model::{transition, OneShotError, PersonPatch, SignatureRequest, VideoOutcome};
+use super::status::{Event, Status};
+use super::OneShot;
 use bytes::Bytes;
 
 impl OneShot {
-    pub(super) fn next_videoid_pk(&self) -> u64 {
-        self.next_videoid.next()
-    }
-
     /// Applies a request's video change under its lock, refusing non-video requests.
     fn update_video<R>(
         &self,
@@ -119,28 +115,4 @@ impl OneShot {
 /// Profiles for natural persons (Spanish "persona física": `PF...`).
 fn natural_person(profile: &str) -> bool {
     profile.starts_with("PF")
-}
-
-impl super::Person {
-    /// Takes every value the patch has.
-    pub fn apply(&mut self, patch: PersonPatch) {
-        let set = |field: &mut String, value: Option<String>| {
-            if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
-                *field = value;
-            }
-        };
-        set(&mut self.given_name, patch.given_name);
-        set(&mut self.surname_1, patch.surname_1);
-        set(&mut self.serial_number, patch.serial_number);
-        set(&mut self.id_document_type, patch.id_document_type);
-        set(&mut self.id_document_country, patch.id_document_country);
-        set(&mut self.email, patch.email);
-        set(&mut self.mobile_phone_number, patch.mobile_phone_number);
-        if let Some(surname_2) = patch.surname_2.filter(|v| !v.trim().is_empty()) {
-            self.surname_2 = Some(surname_2);
-        }
-        if let Some(birth_date) = patch.birth_date.filter(|v| !v.trim().is_empty()) {
-            self.birth_date = Some(birth_date);
-        }
-    }
 }

@@ -2,8 +2,9 @@
 //! which belongs to that username (every token of one username sees the same requests).
 
 use crate::engine::jwt::Claims;
-use crate::providers::signal::wire::{Body, SError, SResult};
-use crate::providers::signal::{Signal, SLUG};
+use crate::providers::signal::service::{Signal, SLUG};
+use crate::providers::signal::wire::request::read_login;
+use crate::providers::signal::wire::{Body, SResult};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -15,19 +16,7 @@ use std::sync::Arc;
 const TOKEN_LIFETIME_SECONDS: i64 = 24 * 3600;
 
 pub async fn login(State(state): State<Arc<Signal>>, Body(fields): Body) -> SResult {
-    let username = fields.text("username")?;
-    let password = fields.text("password")?;
-    let missing: Vec<&str> = [("username", &username), ("password", &password)]
-        .into_iter()
-        .filter(|(_, value)| value.is_none())
-        .map(|(name, _)| name)
-        .collect();
-    let Some(username) = username.filter(|_| missing.is_empty()) else {
-        return Err(SError::bad_request(format!(
-            "Missing required parameters: {}",
-            missing.join(", ")
-        )));
-    };
+    let username = read_login(&fields)?;
     let engine = state.oneshot.engine();
     let issued_at = engine.now().unix_timestamp();
     let token = engine.jwt.mint(&Claims {

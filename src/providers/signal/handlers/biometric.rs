@@ -1,10 +1,10 @@
 //! `POST /biometric`: a temporary link to a (simulated) biometric check. The page lets a
 //! person pass or fail it; tests post the same admin call the page's form does.
 
-use crate::engine::seconds;
+use crate::engine::{later, seconds};
 use crate::providers::signal::model::{Session, SESSION_LIFETIME_SECONDS};
+use crate::providers::signal::service::{Signal, SLUG};
 use crate::providers::signal::wire::{Bearer, Body, SResult};
-use crate::providers::signal::{Signal, SLUG};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -21,7 +21,7 @@ pub async fn create(
     let now = engine.now();
     let session = Session {
         created_at: now,
-        expires_at: now + seconds(SESSION_LIFETIME_SECONDS),
+        expires_at: later(now, seconds(SESSION_LIFETIME_SECONDS)),
         outcome: None,
     };
     let id = state.biometrics.insert(engine, &tenant, session);

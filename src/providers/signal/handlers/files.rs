@@ -1,12 +1,11 @@
 //! The documents of a request: `retrieve` hands out a link that works without the token
 //! (like a presigned URL), `download` answers the bytes.
 
-use super::sign::body_pk;
 use crate::engine::seconds;
 use crate::providers::signal::model::{FileLink, LINK_LIFETIME_SECONDS};
+use crate::providers::signal::service::Signal;
+use crate::providers::signal::wire::files::{wanted, Wanted};
 use crate::providers::signal::wire::{Bearer, Body, SError, SResult};
-use crate::providers::signal::Signal;
-use crate::wire::Fields;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -14,47 +13,6 @@ use axum::Json;
 use bytes::Bytes;
 use serde_json::json;
 use std::sync::Arc;
-
-/// Which file a retrieve or download call names: `{pk, type, uid}`.
-struct Wanted {
-    pk: u64,
-    uid: String,
-    signed: bool,
-}
-
-fn wanted(fields: &Fields) -> Result<Wanted, SError> {
-    let kind = fields.text("type")?;
-    let uid = fields.text("uid")?;
-    let missing: Vec<&str> = [
-        ("pk", fields.text("pk")?.is_none()),
-        ("type", kind.is_none()),
-        ("uid", uid.is_none()),
-    ]
-    .into_iter()
-    .filter(|(_, absent)| *absent)
-    .map(|(name, _)| name)
-    .collect();
-    if !missing.is_empty() {
-        return Err(SError::bad_request(format!(
-            "Missing required parameters: {}",
-            missing.join(", ")
-        )));
-    }
-    let signed = match kind.as_deref().unwrap_or_default() {
-        "original" => false,
-        "signed" => true,
-        other => {
-            return Err(SError::bad_request(format!(
-                "Invalid type '{other}': use original or signed"
-            )))
-        }
-    };
-    Ok(Wanted {
-        pk: body_pk(fields)?,
-        uid: uid.unwrap_or_default(),
-        signed,
-    })
-}
 
 impl Signal {
     /// The bytes and filename of one document, original or signed.
@@ -112,7 +70,7 @@ pub async fn retrieve(
         pk,
         uid,
         signed,
-        expires_at: engine.now() + seconds(LINK_LIFETIME_SECONDS),
+        expires_at: engine.after(seconds(LINK_LIFETIME_SECONDS)),
     };
     let id = state.files.insert(engine, &tenant, link);
     Ok(Json(json!({

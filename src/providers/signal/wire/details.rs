@@ -3,7 +3,7 @@
 
 use crate::providers::shared::oneshot::certificate_json::{certificate_json, CertificateForm};
 use crate::providers::shared::oneshot::{IssuedCertificate, SignatureRequest, Status};
-use crate::providers::signal::{Signal, RAO_DOCUMENT, RAO_GIVEN_NAME, RAO_SURNAME};
+use crate::providers::signal::service::{Signal, RAO_DOCUMENT, RAO_GIVEN_NAME, RAO_SURNAME};
 use serde_json::{json, Map, Value};
 
 /// Signal's registration authority for requests, and the one its RAO belongs to.

@@ -1,8 +1,14 @@
-//! Signal's wire conventions: its error body, the Bearer token and base64 payloads.
+//! Signal's wire conventions: its error body, the Bearer token, the acting out of a
+//! request's scenario, and the reading of every call's fields (`request`: the create
+//! call and the calls that name a request; `files`: which file a call wants); what goes
+//! out beyond the error shape (`details`).
 
 pub mod details;
+pub mod files;
+pub mod request;
 
-use super::Signal;
+use super::service::{Signal, SLUG};
+use crate::engine::scenarios::Applied;
 use crate::providers::shared::oneshot::{Event, OneShotError, Status};
 use crate::wire::{BodyError, Fields, WrongType};
 use axum::extract::rejection::PathRejection;
@@ -86,6 +92,29 @@ impl From<WrongType> for SError {
     }
 }
 
+/// A request pk as clients send it (`"23483"` or `23483`); anything else cannot exist.
+pub fn parse_pk(raw: &str) -> Option<u64> {
+    raw.trim().parse().ok()
+}
+
+impl Signal {
+    /// Acts out what the request's scenario scripts for `operation` (latency, a broken
+    /// connection or a scripted answer, returned as the error) and schedules scripted
+    /// status changes.
+    pub(crate) async fn script(
+        &self,
+        tenant: &str,
+        pk: u64,
+        operation: &str,
+    ) -> Result<Applied, SError> {
+        let applied = self.oneshot.scripted(SLUG, tenant, pk, operation);
+        crate::wire::act_out(self.oneshot.engine(), &applied)
+            .await
+            .map_err(|scripted| SError::Scripted(Box::new(scripted)))?;
+        Ok(applied)
+    }
+}
+
 /// Maps a model error about request `pk` onto the codes Signal's error page lists.
 pub fn model_error(pk: u64, error: OneShotError) -> SError {
     match error {
@@ -117,6 +146,10 @@ pub fn model_error(pk: u64, error: OneShotError) -> SError {
         OneShotError::Signing { uid, reason } => {
             SError::bad_request(format!("Cannot sign file {uid}: {reason}"))
         }
+        OneShotError::SigningAborted => SError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Signature process aborted",
+        ),
         OneShotError::MissingFields(fields) => SError::bad_request(format!(
             "Cannot approve Request {pk}: Invalid request fields: {}",
             fields.join("; ")

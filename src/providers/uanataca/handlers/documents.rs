@@ -1,10 +1,9 @@
 //! Documents of a request: upload, retrieve (original or signed), list, delete, contract.
 
-use crate::providers::shared::oneshot::{DocumentKind, NewDocument, MAX_DOCUMENTS};
-use crate::providers::uanataca::wire::hashfile;
-use crate::providers::uanataca::wire::{model_error, ok, Path, UError, UResult};
-use crate::providers::uanataca::{parse_pk, Uanataca};
-use crate::wire::checks::is_pdf;
+use crate::providers::shared::oneshot::DocumentKind;
+use crate::providers::uanataca::service::Uanataca;
+use crate::providers::uanataca::wire::documents::{read_uploads, signed_kind};
+use crate::providers::uanataca::wire::{model_error, ok, parse_pk, Path, UError, UResult};
 use crate::wire::{Fields, Tenant};
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -48,56 +47,7 @@ pub async fn upload(
         .oneshot
         .get(&tenant, pk)
         .map_err(|e| model_error(pk, e, |pk| not_found(&pk)))?;
-    if fields.files.is_empty() {
-        return Err(UError::bad_request(
-            "Missing required parameter: 'file' (send the PDF as a multipart file part)",
-        ));
-    }
-    if fields.files.len() > MAX_DOCUMENTS {
-        return Err(UError::bad_request(format!(
-            "Maximum number of document reached for Request {pk}"
-        )));
-    }
-    let mut uploads = Vec::with_capacity(fields.files.len());
-    for file in fields.files {
-        // The hash flow uploads a JSON `hashfile` instead of a PDF.
-        if file.field == "hashfile" {
-            let kind = hashfile::parse(&file.bytes).map_err(|reason| {
-                UError::bad_request(format!("Invalid hashfile {}: {reason}", file.filename))
-            })?;
-            uploads.push(NewDocument {
-                kind,
-                key: file.field,
-                filename: file.filename,
-                bytes: file.bytes,
-            });
-            continue;
-        }
-        if !is_pdf(&file.bytes) {
-            tracing::warn!(
-                filename = %file.filename,
-                content_type = file.content_type.as_deref().unwrap_or("unknown type"),
-                "document refused: only PDF documents can be signed"
-            );
-            return Err(UError::unsupported(format!(
-                "Unsupported file type: {}",
-                file.filename
-            )));
-        }
-        // A file that only starts like a PDF is refused now, not when the OTP is spent.
-        if let Err(reason) = crate::pki::check_pdf(&file.bytes) {
-            return Err(UError::bad_request(format!(
-                "Cannot upload document {}: {reason}",
-                file.filename
-            )));
-        }
-        uploads.push(NewDocument {
-            kind: DocumentKind::Pdf,
-            key: file.field,
-            filename: file.filename,
-            bytes: file.bytes,
-        });
-    }
+    let uploads = read_uploads(fields, pk)?;
     let single = uploads.len() == 1;
     let added = state
         .oneshot
@@ -125,17 +75,6 @@ pub async fn contract(
     // Once signed, the contract comes back with the signer's signature on it.
     let bytes = found.signed_contract.unwrap_or(found.contract);
     Ok(pdf_response(bytes, &format!("contract_{id}.pdf")))
-}
-
-/// `original` or `signed`, the `{type}` path segment.
-fn signed_kind(kind: &str) -> Result<bool, UError> {
-    match kind {
-        "original" => Ok(false),
-        "signed" => Ok(true),
-        other => Err(UError::bad_request(format!(
-            "Invalid document type '{other}': use original or signed"
-        ))),
-    }
 }
 
 pub async fn retrieve(

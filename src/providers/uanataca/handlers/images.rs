@@ -2,15 +2,14 @@
 //! signature as an attribute), kept per tenant like the optimizer keeps them on disk.
 
 use crate::engine::store::Resettable;
-use crate::pki::MAX_ATTRIBUTE_VALUE;
-use crate::providers::uanataca::model::{png_size, Image, Metadata};
+use crate::providers::uanataca::model::Image;
+use crate::providers::uanataca::service::Uanataca;
+use crate::providers::uanataca::wire::images::{read_image, read_metadata};
 use crate::providers::uanataca::wire::{invalid_json, ok, Body, Path, UError, UResult};
-use crate::providers::uanataca::Uanataca;
 use crate::wire::Tenant;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use base64::Engine as _;
 use serde_json::{json, Map};
 use std::sync::Arc;
 use time::macros::format_description;
@@ -20,13 +19,7 @@ pub async fn upload(
     Tenant(tenant): Tenant,
     Body(fields): Body,
 ) -> UResult {
-    let file = fields
-        .file("image")
-        .ok_or_else(|| UError::bad_request("Missing required parameter: 'image'"))?;
-    let size = png_size(&file.bytes).ok_or_else(|| {
-        tracing::warn!(filename = %file.filename, "image refused: only PNG images can be used");
-        UError::unsupported(format!("Image file type not supported: {}", file.filename))
-    })?;
+    let (file, size) = read_image(&fields)?;
     let uid = state.oneshot.engine().ids.uuid();
     state.images.insert(
         &tenant,
@@ -96,41 +89,9 @@ pub async fn upload_metadata(
     Tenant(tenant): Tenant,
     Body(fields): Body<{ invalid_json::CODED }>,
 ) -> UResult {
-    let (Some(encoded), Some(oid)) = (fields.text("metadata")?, fields.text("metadata_oid")?)
-    else {
-        tracing::info!("metadata refused: metadata and metadata_oid are both required");
-        return Err(UError::bad_request("Missing required parameters"));
-    };
-    let valid_oid = oid.split('.').count() >= 2
-        && oid
-            .split('.')
-            .all(|arc| !arc.is_empty() && arc.bytes().all(|b| b.is_ascii_digit()));
-    if !valid_oid {
-        return Err(UError::bad_request(format!(
-            "Invalid metadata_oid '{oid}': expected a dotted OID such as 1.3.6.1.4.1.47289.100.2.9"
-        )));
-    }
-    // The docs' examples wrap base64 at 76 columns.
-    let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(|e| UError::bad_request(format!("metadata must be base64: {e}")))?;
-    if decoded.len() > MAX_ATTRIBUTE_VALUE {
-        return Err(UError::bad_request(format!(
-            "metadata is {} bytes once decoded; at most {MAX_ATTRIBUTE_VALUE} fit in a signature",
-            decoded.len()
-        )));
-    }
+    let metadata = read_metadata(&fields)?;
     let uid = state.oneshot.engine().ids.hex(16);
-    state.metadata.insert(
-        &tenant,
-        uid.clone(),
-        Metadata {
-            oid,
-            encoded,
-            decoded,
-        },
-    );
+    state.metadata.insert(&tenant, uid.clone(), metadata);
     Ok(ok(json!({ "metadata": uid })))
 }
 

@@ -1,8 +1,8 @@
 //! hello, version and the optimizer's settings.ini, kept per tenant.
 
-use crate::providers::uanataca::model::{default_settings, SETTINGS_SECTIONS};
+use crate::providers::uanataca::model::SETTINGS_SECTIONS;
+use crate::providers::uanataca::service::Uanataca;
 use crate::providers::uanataca::wire::{invalid_json, ok, Body, UError, UResult};
-use crate::providers::uanataca::Uanataca;
 use crate::wire::Tenant;
 use axum::extract::State;
 use serde_json::{json, Value};
@@ -25,23 +25,6 @@ pub async fn version() -> UResult {
         "version": "1.5.0",
         "name": "OneShot Optimizer",
     })))
-}
-
-impl Uanataca {
-    pub(crate) fn settings_of(&self, tenant: &str) -> Value {
-        self.settings
-            .get(tenant, &())
-            .unwrap_or_else(default_settings)
-    }
-
-    /// One value of settings.ini as text (`setting("request", "default_ra")`).
-    pub(crate) fn setting(&self, tenant: &str, section: &str, key: &str) -> Option<String> {
-        match &self.settings_of(tenant)[section][key] {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
 }
 
 pub async fn get(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {

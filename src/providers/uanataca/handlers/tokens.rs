@@ -2,9 +2,10 @@
 
 use crate::engine::scenarios::Applied;
 use crate::providers::uanataca::model::{Token, DEMO_TOKEN};
+use crate::providers::uanataca::service::Uanataca;
+use crate::providers::uanataca::wire::rao::{Rao, RaoCall};
 use crate::providers::uanataca::wire::{ok, Body, Path, UError, UResult};
-use crate::providers::uanataca::Uanataca;
-use crate::wire::{Fields, Tenant};
+use crate::wire::Tenant;
 use axum::extract::State;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -18,109 +19,10 @@ fn summary(token: &Token) -> Value {
     })
 }
 
-/// Which words a call uses for RAO credentials it refuses (both documented).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum RaoCall {
-    /// `POST request`: `403 Invalid RAO Credentials`.
-    Create,
-    /// approve, validate and refuse: `403 Invalid RAO credentials`.
-    Review,
-}
-
-impl RaoCall {
-    fn refused(self) -> UError {
-        UError::forbidden(match self {
-            RaoCall::Create => "Invalid RAO Credentials",
-            RaoCall::Review => "Invalid RAO credentials",
-        })
-    }
-}
-
-/// The RAO a call names.
-pub(crate) struct Rao {
-    pub username: String,
-    /// A token this optimizer has not seen (the user holds it for the real service): stored
-    /// once the call is accepted, unless the request's scenario makes tokens strict.
-    first_seen: Option<(String, Token)>,
-}
-
 /// The value a request's scenario gives on an operation to accept only known tokens.
 pub(crate) const STRICT_TOKENS: &str = "strict_rao_tokens";
 
-/// A token as the service issues them (32 hex digits), or any other plausible one: letters,
-/// digits, `-` and `_`, at most 128 characters.
-fn well_formed(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 128
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 impl Uanataca {
-    fn token(&self, tenant: &str, uid: &str) -> Option<Token> {
-        if uid == DEMO_TOKEN {
-            return Some(Token::demo());
-        }
-        self.tokens.get(tenant, &uid.to_owned())
-    }
-
-    /// The RAO named by the body's token or username/password/pin: `Ok(None)` when the body
-    /// names none, an error when the credentials are incomplete or the token malformed. Any
-    /// complete username/password/pin and any well-formed token are accepted: a user's
-    /// token for the real service works here unchanged (see `accept_rao`).
-    pub(crate) fn rao(
-        &self,
-        tenant: &str,
-        fields: &Fields,
-        call: RaoCall,
-    ) -> Result<Option<Rao>, UError> {
-        let username = fields.text("username")?;
-        let password = fields.text("password")?;
-        let pin = fields.text("pin")?;
-        if let Some(uid) = fields.text("token")? {
-            let uid = uid.trim().to_owned();
-            if !well_formed(&uid) {
-                tracing::warn!(token = %uid, "RAO token refused: not a token's form");
-                return Err(call.refused());
-            }
-            let Some(token) = self.token(tenant, &uid) else {
-                let token = Token::first_seen(username, password, pin);
-                return Ok(Some(Rao {
-                    username: token.username.clone(),
-                    first_seen: Some((uid, token)),
-                }));
-            };
-            if (token.password.is_none() && password.is_none())
-                || (token.pin.is_none() && pin.is_none())
-            {
-                return Err(incomplete());
-            }
-            return Ok(Some(Rao {
-                username: token.username,
-                first_seen: None,
-            }));
-        }
-        match (username, password, pin) {
-            (None, None, None) => Ok(None),
-            (Some(username), Some(_), Some(_)) => Ok(Some(Rao {
-                username,
-                first_seen: None,
-            })),
-            _ => Err(incomplete()),
-        }
-    }
-
-    /// `rao`, for calls that cannot go on without a RAO (approve, refuse).
-    pub(crate) fn required_rao(
-        &self,
-        tenant: &str,
-        fields: &Fields,
-        call: RaoCall,
-    ) -> Result<Rao, UError> {
-        self.rao(tenant, fields, call)?.ok_or_else(incomplete)
-    }
-
     /// Accepts `rao` for a call with the scenario effects `applied`, answering the RAO's
     /// username. A token seen for the first time is stored (then listed by `GET tokens`),
     /// or refused when the scenario makes tokens strict (`strict-rao-tokens`).
@@ -144,10 +46,6 @@ impl Uanataca {
     }
 }
 
-fn incomplete() -> UError {
-    UError::bad_request("Missing required parameters: incomplete RAO's credentials")
-}
-
 pub async fn list(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
     let mut details = Map::new();
     details.insert(DEMO_TOKEN.into(), summary(&Token::demo()));
@@ -162,18 +60,7 @@ pub async fn create(
     Tenant(tenant): Tenant,
     Body(fields): Body,
 ) -> UResult {
-    let username = fields
-        .text("username")?
-        .ok_or_else(|| UError::bad_request("Missing required parameter: 'username'"))?;
-    let env = fields
-        .text("env")?
-        .or_else(|| state.setting(&tenant, "general", "environment"));
-    super::requests::check_env(env.as_deref())?;
-    let token = Token {
-        username,
-        password: fields.text("password")?,
-        pin: fields.text("pin")?,
-    };
+    let token = state.new_token(&tenant, &fields)?;
     let exists = token == Token::demo()
         || state
             .tokens

@@ -2,7 +2,7 @@
 
 use crate::providers::shared::oneshot::certificate_json::{certificate_json, CertificateForm};
 use crate::providers::shared::oneshot::{IssuedCertificate, SignatureRequest, Status};
-use crate::providers::uanataca::Uanataca;
+use crate::providers::uanataca::service::Uanataca;
 use serde_json::{json, Value};
 
 fn certificate(cert: &IssuedCertificate, profile: &str) -> Value {

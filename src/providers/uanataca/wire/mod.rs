@@ -1,10 +1,19 @@
-//! Uanataca's envelope: `{"status": "200 OK", "details": ...}` for answers and errors alike.
+//! Uanataca's wire: the envelope (`{"status": "200 OK", "details": ...}` for answers and
+//! errors alike), its error type and extractors, and the reading of every call's fields
+//! (`request`, `rao`, `videoid`, `documents`, `images`, `sign_options`, `hashfile`) into
+//! the model's values; what goes out beyond the envelope (`details`).
 
 mod details;
+pub mod documents;
 pub mod hashfile;
+pub mod images;
+pub mod rao;
+pub mod request;
 mod sign_options;
+pub mod videoid;
 
-use super::Uanataca;
+use super::service::{Uanataca, SLUG};
+use crate::engine::scenarios::Applied;
 use crate::providers::shared::oneshot::{Event, OneShotError, Status};
 use crate::wire::{BodyError, Fields, WrongType};
 use axum::extract::rejection::PathRejection;
@@ -191,6 +200,29 @@ impl From<WrongType> for UError {
     }
 }
 
+/// Path ids are numbers; anything else is a request that cannot exist.
+pub fn parse_pk(raw: &str) -> Option<u64> {
+    raw.trim().parse().ok()
+}
+
+impl Uanataca {
+    /// Applies what the request's scenario scripts for `operation`: latency, a broken
+    /// connection or a scripted answer (returned as the error), and a status change later
+    /// on the virtual clock. The rest of `Applied` is for the caller to use.
+    pub(crate) async fn script(
+        &self,
+        tenant: &str,
+        pk: u64,
+        operation: &str,
+    ) -> Result<Applied, UError> {
+        let applied = self.oneshot.scripted(SLUG, tenant, pk, operation);
+        crate::wire::act_out(self.oneshot.engine(), &applied)
+            .await
+            .map_err(|scripted| UError::Scripted(Box::new(scripted)))?;
+        Ok(applied)
+    }
+}
+
 /// The words the service uses when an operation meets a request in the wrong status.
 pub fn wrong_status(pk: u64, status: Status, event: Event) -> UError {
     let details = match (event, status) {
@@ -257,5 +289,9 @@ pub fn model_error(pk: u64, error: OneShotError, not_found: impl FnOnce(u64) -> 
         OneShotError::Signing { uid, reason } => {
             UError::bad_request(json!({ uid.clone(): format!("Cannot sign file {uid}: {reason}") }))
         }
+        OneShotError::SigningAborted => UError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Signature process aborted",
+        ),
     }
 }

@@ -7,7 +7,7 @@ use crate::pki::SignedAttribute;
 use crate::providers::shared::oneshot::{
     SignOptions, SignatureRequest, SignatureText, VisibleSignature,
 };
-use crate::providers::uanataca::Uanataca;
+use crate::providers::uanataca::service::Uanataca;
 use crate::wire::Fields;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};

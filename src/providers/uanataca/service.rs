@@ -1,0 +1,134 @@
+//! Uanataca's state handle (`Uanataca`): the shared one-shot model, the operator
+//! certificate shown as the approving RAO's and Uanataca's own stores, with what the
+//! surface does beside the one-shot operations: tell a request's callback of its status
+//! changes, read settings.ini, look up RAO tokens, draw a serial number, mint the video
+//! link. No HTTP types here.
+
+use super::model::{default_settings, Image, Metadata, Token, DEMO_TOKEN};
+use crate::engine::store::TenantStore;
+use crate::engine::webhooks::WebhookRequest;
+use crate::pki::{PkiError, SignerIdentity};
+use crate::providers::shared::oneshot::{IssuedCertificate, OneShot, StatusNotice};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The surface's name: its path prefix, and the provider its events, messages and
+/// webhooks carry.
+pub const SLUG: &str = "uanataca";
+
+pub struct Uanataca {
+    pub(super) oneshot: Arc<OneShot>,
+    /// The operator certificate shown as the approving RAO's.
+    pub(super) rao_certificate: IssuedCertificate,
+    pub(super) tokens: Arc<TenantStore<String, Token>>,
+    pub(super) images: Arc<TenantStore<String, Image>>,
+    pub(super) metadata: Arc<TenantStore<String, Metadata>>,
+    pub(super) settings: Arc<TenantStore<(), Value>>,
+    pub(super) body_limit: usize,
+}
+
+impl Uanataca {
+    pub fn new(oneshot: Arc<OneShot>, body_limit: usize) -> Result<Uanataca, PkiError> {
+        let engine = oneshot.engine();
+        let operator = SignerIdentity {
+            given_name: "OneShot".into(),
+            surname_1: "Operator".into(),
+            surname_2: None,
+            serial_number: "IDCES-123213123".into(),
+            country: "ES".into(),
+            email: Some("operator@signsim.invalid".into()),
+        };
+        let rao_certificate =
+            IssuedCertificate::from(&engine.pki.issue_operator(&operator, engine.now())?);
+        let notifier = Arc::downgrade(&oneshot);
+        oneshot.on_status_change(SLUG, move |change| {
+            if let Some(oneshot) = notifier.upgrade() {
+                notify_status(oneshot.engine(), change);
+            }
+        });
+        Ok(Uanataca {
+            rao_certificate,
+            tokens: engine.new_store("uanataca.tokens"),
+            images: engine.new_store("uanataca.images"),
+            metadata: engine.new_store("uanataca.metadata"),
+            settings: engine.new_store("uanataca.settings"),
+            oneshot,
+            body_limit,
+        })
+    }
+
+    /// The tenant's settings.ini, the default one until it is saved.
+    pub(crate) fn settings_of(&self, tenant: &str) -> Value {
+        self.settings
+            .get(tenant, &())
+            .unwrap_or_else(default_settings)
+    }
+
+    /// One value of settings.ini as text (`setting("request", "default_ra")`).
+    pub(crate) fn setting(&self, tenant: &str, section: &str, key: &str) -> Option<String> {
+        match &self.settings_of(tenant)[section][key] {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The stored token `uid` (the demo token always).
+    pub(crate) fn token(&self, tenant: &str, uid: &str) -> Option<Token> {
+        if uid == DEMO_TOKEN {
+            return Some(Token::demo());
+        }
+        self.tokens.get(tenant, &uid.to_owned())
+    }
+
+    /// A Spanish-DNI-like number for requests that give none (the quick start sends none).
+    pub(crate) fn fake_serial_number(&self) -> String {
+        const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
+        let number = self.oneshot.engine().ids.number(10_000_000, 100_000_000);
+        let letter = LETTERS[(number % 23) as usize] as char;
+        format!("{number}{letter}")
+    }
+
+    /// The page the person opens to do the video identification.
+    pub(crate) fn videoid_link(&self, tenant: &str, pk: u64) -> String {
+        let query = if tenant == crate::engine::DEFAULT_TENANT {
+            String::new()
+        } else {
+            format!("?tenant={tenant}")
+        };
+        self.oneshot
+            .engine()
+            .link(&format!("/_signsim/{SLUG}/videoid/{pk}{query}"))
+    }
+}
+
+/// POSTs `{status, date, previous_status, request, registration_authority}` to the URL the
+/// request was created with (async `callback`, video `webhook_url`), as the service does at
+/// every status change.
+fn notify_status(engine: &crate::engine::Engine, change: StatusNotice) {
+    let Some(url) = change.callback else { return };
+    let date = change
+        .at
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]"
+        ))
+        .unwrap_or_default();
+    let body = serde_json::json!({
+        "status": change.to.as_str(),
+        "date": date,
+        "previous_status": change.from.as_str(),
+        "request": change.pk,
+        "registration_authority": change.registration_authority,
+    });
+    engine.webhook(
+        WebhookRequest {
+            provider: SLUG,
+            tenant: change.tenant,
+            resource: change.pk.to_string(),
+            url,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into(),
+        },
+        time::Duration::ZERO,
+    );
+}
