@@ -169,7 +169,7 @@ impl Mensatek {
     }
 
     /// Sets the timer `kind` (one of `timer_kinds`) on verification `id`, due at `due` on
-    /// the virtual clock.
+    /// the tenant's clock (another tenant's advance does not bring it closer).
     fn set_timer(&self, tenant: &Tenant, id: &str, due: OffsetDateTime, kind: &str) {
         self.engine.timers.at(due, tenant, kind, id);
     }
