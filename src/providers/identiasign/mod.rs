@@ -16,6 +16,7 @@ use handlers::{labels, login, processes};
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
+use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -65,6 +66,9 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     ],
     states: model::STATUS_NAMES,
     match_fields: &["username", "clientname", "description", "doc_id", "contact"],
+    // A process is made by `create` (its scenario bound just before), so `times = N` there
+    // counts the entity's first N creates that pick the scenario.
+    creates: &["create"],
 };
 
 /// The resource that an entity's own operations (login, lists) bind scenarios to.
@@ -116,10 +120,8 @@ impl IdentiaSign {
 
     /// Applies the resource's scenario for `operation`: latency, a broken connection or a
     /// scripted answer (as the error), and a scripted status later on the virtual clock.
-    async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, IError> {
-        let applied = self
-            .engine
-            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
+    async fn script(&self, tenant: &Tenant, id: &str, operation: &str) -> Result<Applied, IError> {
+        let applied = self.engine.scripted(tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(|scripted| IError::Scripted(Box::new(scripted)))?;
@@ -128,7 +130,11 @@ impl IdentiaSign {
 
     /// Gives the entity (`ENTITY`) the scenario a listing call names by header, so that
     /// its `list` and `labels.list` act it out (a login gives it by `match` too).
-    fn assign_entity_scenario(&self, tenant: &str, requested: Option<&str>) -> Result<(), IError> {
+    fn assign_entity_scenario(
+        &self,
+        tenant: &Tenant,
+        requested: Option<&str>,
+    ) -> Result<(), IError> {
         if requested.is_none() {
             return Ok(());
         }
@@ -137,7 +143,7 @@ impl IdentiaSign {
             .scenarios
             .choose(SLUG, requested, |_| None)
             .map_err(IError::bad_request)?;
-        self.engine.assign_scenario(SLUG, tenant, ENTITY, chosen);
+        self.engine.assign_scenario(tenant, ENTITY, chosen);
         Ok(())
     }
 }
@@ -146,7 +152,7 @@ impl IdentiaSign {
 fn journal_tenant(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Option<String> {
     wire::session(state, headers)
         .ok()
-        .map(|session| session.tenant)
+        .map(|session| session.tenant.name)
 }
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to

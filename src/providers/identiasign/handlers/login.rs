@@ -1,6 +1,7 @@
 //! `POST /api/auth/login`: the entity's access token (a JWT) for a client name.
 
 use crate::engine::jwt::Claims;
+use crate::engine::tenant::Tenant;
 use crate::providers::identiasign::wire::{self, Body, IError, IResult};
 use crate::providers::identiasign::{IdentiaSign, ENTITY, SLUG};
 use crate::wire::RequestedScenario;
@@ -10,7 +11,7 @@ use axum::Json;
 use serde_json::{json, Map};
 use std::sync::Arc;
 
-/// How long an access token is valid, on the virtual clock.
+/// How long an access token is valid, on the entity's virtual clock.
 pub const TOKEN_SECONDS: i64 = 3600;
 
 pub async fn login(
@@ -34,16 +35,19 @@ pub async fn login(
             _ => None,
         })
         .map_err(IError::bad_request)?;
+    // The entity is the tenant: the token's `iat` and `exp` are on its clock, which is
+    // the one `wire::session` checks them on.
+    let tenant = Tenant::new(SLUG, username.clone());
     let session = format!("login:{clientname}");
-    engine.assign_scenario(SLUG, &username, &session, chosen.clone());
-    engine.assign_scenario(SLUG, &username, ENTITY, chosen);
-    state.script(&username, &session, "login").await?;
-    if let Some(expected) = state.config(&username).password {
+    engine.assign_scenario(&tenant, &session, chosen.clone());
+    engine.assign_scenario(&tenant, ENTITY, chosen);
+    state.script(&tenant, &session, "login").await?;
+    if let Some(expected) = state.config(&tenant).password {
         if expected != password {
             return Err(refused());
         }
     }
-    let issued_at = engine.now().unix_timestamp();
+    let issued_at = engine.now(&tenant).unix_timestamp();
     let mut extra = Map::new();
     extra.insert("clientname".into(), json!(clientname));
     let token = engine.jwt.mint(&Claims {
@@ -54,8 +58,7 @@ pub async fn login(
         extra,
     });
     engine.record(
-        SLUG,
-        &username,
+        &tenant,
         &session,
         "login",
         format!("token issued to {clientname}"),

@@ -6,8 +6,8 @@ pub mod fields;
 pub mod paging;
 
 use super::model::{ModelError, Process, Signer};
-use super::IdentiaSign;
-use crate::engine::jwt::JwtError;
+use super::{IdentiaSign, SLUG};
+use crate::engine::tenant::Tenant;
 use crate::wire::{BodyError, Fields, WrongType};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -127,7 +127,7 @@ impl From<ModelError> for IError {
 
 /// Who is calling: the entity (`username`, the tenant) and the client name of the token.
 pub struct Session {
-    pub tenant: String,
+    pub tenant: Tenant,
     pub clientname: String,
 }
 
@@ -147,6 +147,9 @@ impl FromRequestParts<Arc<IdentiaSign>> for Session {
 
 /// The session of a call's `Authorization: jwt-bearer <token>`; 401 when there is none
 /// it accepts. The journal names the call's tenant by the same reading.
+///
+/// A token's `exp` is judged on its entity's clock (the one it was minted on), so one
+/// entity's clock advance expires its own tokens and no other's.
 pub fn session(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Result<Session, IError> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -167,28 +170,40 @@ pub fn session(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Result<S
             IError::unauthorized("Encabezado Authorization inválido: use jwt-bearer <token>")
         })?;
     let engine = state.engine();
-    match engine.jwt.check(token, engine.now()) {
-        Ok(claims) => Ok(Session {
-            clientname: claims
-                .extra
-                .get("clientname")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            tenant: claims.sub,
-        }),
-        Err(JwtError::Expired) => Err(IError::unauthorized("Token expirado")),
-        Err(JwtError::Invalid) => foreign_session(token, engine.now()),
+    let claims = match engine.jwt.verify(token) {
+        Ok(claims) => claims,
+        Err(_) => return foreign_session(state, token),
+    };
+    let tenant = Tenant::new(SLUG, claims.sub.clone());
+    if claims.expired(engine.now(&tenant)) {
+        return Err(IError::unauthorized("Token expirado"));
     }
+    Ok(Session {
+        clientname: claims
+            .extra
+            .get("clientname")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        tenant,
+    })
 }
 
 /// A token the simulator did not sign: one the user holds for the real service. It cannot
 /// be verified here, so a well-formed JWT is accepted as it is (refusing it would make a
 /// client fail here that works against the real service), unless its own `exp` has passed
-/// on the virtual clock. Its entity is its `username` (or `sub`) claim, else the token.
-fn foreign_session(token: &str, now: time::OffsetDateTime) -> Result<Session, IError> {
+/// on its entity's clock. Its entity is its `username` (or `sub`) claim, else the token.
+fn foreign_session(state: &IdentiaSign, token: &str) -> Result<Session, IError> {
     let claims = crate::engine::jwt::foreign_claims(token)
         .ok_or_else(|| IError::unauthorized("Token inválido: no es un JWT"))?;
+    let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_owned);
+    let tenant = Tenant::new(
+        SLUG,
+        text("username")
+            .or_else(|| text("sub"))
+            .unwrap_or_else(|| token.to_owned()),
+    );
+    let now = state.engine().now(&tenant);
     let expired = claims
         .get("exp")
         .and_then(Value::as_i64)
@@ -196,11 +211,8 @@ fn foreign_session(token: &str, now: time::OffsetDateTime) -> Result<Session, IE
     if expired {
         return Err(IError::unauthorized("Token expirado"));
     }
-    let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_owned);
     Ok(Session {
-        tenant: text("username")
-            .or_else(|| text("sub"))
-            .unwrap_or_else(|| token.to_owned()),
+        tenant,
         clientname: text("clientname").unwrap_or_default(),
     })
 }
