@@ -2,8 +2,11 @@
 //! notifications and the `urlCallback`, at the API's own paths (`/api/...`).
 //!
 //! `POST /api/auth/login` hands out a JWT; every other call carries
-//! `Authorization: jwt-bearer <token>`. The token's `username` (the entity) is the tenant:
-//! every client name of one entity sees the same processes.
+//! `Authorization: jwt-bearer <token>`. The token's `username` (the entity) is the tenant,
+//! `Tenant::new(SLUG, username)`: every client name of one entity sees the same processes,
+//! and everything time-based about them (the token's expiry, process and link expiry,
+//! document URLs, the dates in listings, callbacks and signatures) reads the entity's own
+//! clock, so that one entity's clock advance leaves every other's as it was.
 
 mod admin;
 mod handlers;
@@ -148,11 +151,10 @@ impl IdentiaSign {
     }
 }
 
-/// The call's entity, read as the `jwt-bearer` extractor reads it, for the journal.
+/// The call's entity, read from its `jwt-bearer` token as the extractor reads it (expired
+/// or not), for the journal and the storage caps.
 fn journal_tenant(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Option<String> {
-    wire::session(state, headers)
-        .ok()
-        .map(|session| session.tenant.name)
+    wire::entity(state, headers).map(|tenant| tenant.name)
 }
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to
