@@ -183,10 +183,9 @@ fn act_tenant(
         return Ok(Tenant::new(SLUG, username));
     }
     let Some(code) = fields.text("link").map_err(|e| unknown(e.into()))? else {
-        let missing = fields.required("username", "entidad.pe").err();
-        return Err(unknown(
-            missing.unwrap_or_else(|| AdminError::bad_request("missing 'username'")),
-        ));
+        return Err(unknown(AdminError::bad_request(
+            "missing 'username' (e.g. \"username\": \"entidad.pe\")",
+        )));
     };
     let (tenant, target) = state
         .link_target(&code)

@@ -1,6 +1,7 @@
 //! The process operations with their engine effects: links to the outbox, expiry on the
-//! virtual clock, short-lived document URLs, stable paging and labels. The signer's act is
-//! in `signing.rs`.
+//! entity's virtual clock, short-lived document URLs, stable paging and labels. Every
+//! operation takes the entity (`Tenant`) whose process it is; its time is that tenant's
+//! (`Engine::now(tenant)`). The signer's act is in `signing.rs`.
 
 mod signing;
 
