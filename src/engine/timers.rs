@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn saved_timers_fire_after_a_restore() {
         use crate::engine::persist::Persist;
-        let now = OffsetDateTime::now_utc();
+        let clock = Clock::default();
         let before = Timers::default();
         before.at(clock.now(), &t("t"), "test.count", "payload");
         let mut json = Vec::new();
