@@ -285,6 +285,7 @@ async fn signing_page(State(state): State<Arc<QiTech>>, Path(code): Path<String>
     acted_for(response, tenant)
 }
 
+/// The page behind link `code` of `tenant`: the form, or why the link no longer signs.
 fn signing_form(state: &QiTech, tenant: &Tenant, code: &str, target: &LinkTarget) -> Response {
     let Ok((envelope, signer)) = state.open_link(tenant, target) else {
         return not_a_link();
