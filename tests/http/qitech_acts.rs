@@ -1,7 +1,8 @@
 //! QI Tech's signer act (`POST /_signsim/qitech/envelopes/{id}/signers/{signer_id}/sign`,
 //! by a test's `api_key` or by the signing page's form and its `link`) answers by the
-//! admin API's one rule: 409 when the envelope's state does not allow it, 410 when the
-//! page's link was already used, 404 for an unknown envelope, signer or link.
+//! admin API's one rule: 409 when the envelope's state does not allow it (by `api_key`),
+//! 410 when the page's link was used or expired with its envelope (by `link`), 404 for an
+//! unknown envelope, signer or link.
 
 use crate::common::{Answer, Sim};
 use crate::qitech::{get, signer, submitted, KEY};
@@ -127,33 +128,9 @@ async fn signing_an_expired_completed_or_canceled_envelope_is_409() {
 }
 
 #[tokio::test]
-async fn the_signing_form_is_409_for_a_finished_envelope() {
+async fn the_signing_form_is_410_once_its_link_was_used_or_expired() {
     let sim = crate::common::start().await;
-    // The page was open when a test signed for the signer and completed the envelope.
-    submitted(&sim, "done", vec![signer("1", "a@example.com")]).await;
-    let (link, page, token) = open(&sim, "done", 0).await;
-    assert_eq!(sign_by_key(&sim, "done", "1").await.status, 200);
-    let refused = fill_in(&sim, &link, &page, &token).await;
-    assert_eq!(refused.status, 409, "{}", page_text(&refused));
-    assert!(page_text(&refused).contains("Envelope in status completed cannot be signed"));
-
-    // The signer opened the page, then the envelope expired before they pressed Sign.
-    submitted(&sim, "late", vec![signer("1", "a@example.com")]).await;
-    let (link, page, token) = open(&sim, "late", 0).await;
-    advance_own_clock(&sim, 11 * 86_400).await;
-    let refused = fill_in(&sim, &link, &page, &token).await;
-    assert_eq!(refused.status, 409, "{}", page_text(&refused));
-    assert!(
-        page_text(&refused).contains("Envelope in status expired cannot be signed"),
-        "{}",
-        page_text(&refused)
-    );
-}
-
-#[tokio::test]
-async fn a_used_signing_link_is_410() {
-    let sim = crate::common::start().await;
-    // Two signers, so the envelope is still out for signature after the first signs.
+    // Used: signer 1 signed by the form; the envelope still waits for signer 2.
     submitted(
         &sim,
         "used",
@@ -163,22 +140,43 @@ async fn a_used_signing_link_is_410() {
     let (link, page, token) = open(&sim, "used", 0).await;
     let signed = fill_in(&sim, &link, &page, &token).await;
     assert_eq!(signed.status, 200, "{}", page_text(&signed));
-    // The same form posted again: its link was used.
     let again = fill_in(&sim, &link, &page, &token).await;
     assert_eq!(again.status, 410, "{}", page_text(&again));
     assert!(page_text(&again).contains("already signed"));
-    // As a client (no page) it is the same answer, in JSON.
+    // As a client (no page) it is the same answer, in JSON; a test naming the key gets
+    // 409 for the same signer (the state, not a link).
     let code = link.rsplit('/').next().expect("the link's code");
     let json = sim
         .post_json(&sign_url(&sim, "used", "1"), json!({ "link": code }))
         .await;
     assert_eq!(json.status, 410, "{:?}", json.json());
-    // Opening the used link again says so, with 410 too.
+    assert_eq!(sign_by_key(&sim, "used", "1").await.status, 409);
+    // Opening the used link says so too.
     assert_eq!(sim.browse(&link).await.status, 410);
-    assert_eq!(
-        get(&sim, "/sign/envelope/used").await.json()["status"],
-        "submitted"
+
+    // Used up: the page was open when a test signed for its signer, completing the
+    // envelope.
+    submitted(&sim, "done", vec![signer("1", "a@example.com")]).await;
+    let (link, page, token) = open(&sim, "done", 0).await;
+    assert_eq!(sign_by_key(&sim, "done", "1").await.status, 200);
+    let refused = fill_in(&sim, &link, &page, &token).await;
+    assert_eq!(refused.status, 410, "{}", page_text(&refused));
+    assert!(page_text(&refused).contains("Envelope in status completed cannot be signed"));
+
+    // Expired: the signer opened the page, then the envelope's date passed on the key's
+    // clock before they pressed Sign. (Last: a new envelope dated 10 days on would be
+    // refused on that clock.)
+    submitted(&sim, "late", vec![signer("1", "a@example.com")]).await;
+    let (link, page, token) = open(&sim, "late", 0).await;
+    advance_own_clock(&sim, 11 * 86_400).await;
+    let refused = fill_in(&sim, &link, &page, &token).await;
+    assert_eq!(refused.status, 410, "{}", page_text(&refused));
+    assert!(
+        page_text(&refused).contains("Envelope in status expired cannot be signed"),
+        "{}",
+        page_text(&refused)
     );
+    assert_eq!(sim.browse(&link).await.status, 410);
 }
 
 #[tokio::test]

@@ -6,7 +6,8 @@
 //! journal) once it knows: the body's `api_key`, or the owner of the link it came by.
 //! A signer act answers 404 for an unknown envelope, signer or link, 409 when the
 //! envelope's state does not allow it (not out for signature, or the signer already
-//! signed), 410 when the signing page's link was already used.
+//! signed), and 410 for the same refusals through the signing page's link: that link
+//! expired with its envelope or was used, as the page itself says with 410.
 
 use super::model::{CheckOverrides, ModelError};
 use super::service::signing::{LinkTarget, SignInput, Signed};
@@ -242,16 +243,16 @@ async fn sign(
         .map_err(|error| refusal(error, actor.by_link))?)
 }
 
-/// Why a signer act was refused, by the admin API's rule: 409 when the envelope's state
-/// does not allow it (not out for signature; the signer already signed, when a test
-/// signs by `api_key`), 410 when the signing page's link was already used (its signer
-/// signed). The other refusals keep the status QI Tech would answer (400 for a wrong
-/// CPF or token, 404 for an unknown envelope or signer).
+/// Why a signer act was refused, by the admin API's rule: when the envelope is no longer
+/// out for signature or the signer already signed, 409 for a test naming the key (the
+/// state does not allow the act) and 410 through the signing page's link (the link
+/// expired or was used, as the page says when opened). The other refusals keep the status
+/// QI Tech would answer (400 for a wrong CPF or token, 404 for an unknown envelope or
+/// signer).
 fn refusal(error: ModelError, by_link: bool) -> AdminError {
     let override_status = match &error {
-        ModelError::NotSignable(_) => Some(StatusCode::CONFLICT),
-        ModelError::AlreadySigned if by_link => Some(StatusCode::GONE),
-        ModelError::AlreadySigned => Some(StatusCode::CONFLICT),
+        ModelError::NotSignable(_) | ModelError::AlreadySigned if by_link => Some(StatusCode::GONE),
+        ModelError::NotSignable(_) | ModelError::AlreadySigned => Some(StatusCode::CONFLICT),
         _ => None,
     };
     match QError::from(error) {
