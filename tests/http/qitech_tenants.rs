@@ -140,7 +140,8 @@ async fn a_qitech_key_and_an_identiasign_entity_of_one_name_are_two_tenants() {
             listed.status().as_u16()
         }
     };
-    assert_eq!(identiasign_list().await, 200);
+    // The token works: the entity has no process yet (404, not 401).
+    assert_eq!(identiasign_list().await, 404);
 
     // Eleven days on IdentiaSign corp's clock: its login token expires, QI Tech corp's
     // envelope (due in ten days) does not, and QI Tech corp's clock has not moved.
