@@ -122,7 +122,7 @@ async fn qitech_answers_a_full_tenant_in_its_error_shape() {
         envelope.json()
     );
     let health = sim.get(&sim.url("/_signsim/health")).await.json();
-    assert!(health["storage"]["tenants"][KEY].as_u64().unwrap() > 0);
+    assert!(health["storage"]["tenants"][format!("qitech/{KEY}")].as_u64().unwrap() > 0);
 }
 
 #[tokio::test]

@@ -87,8 +87,16 @@ async fn envelope_status(sim: &Sim, key: &str, id: &str) -> String {
     got.json()["status"].as_str().unwrap_or_default().to_owned()
 }
 
-/// The worker signs its envelope as its signer would, with the token "sent" to its phone.
+/// The worker signs its envelope as its signer would: it opens its signing link (which
+/// sends the token to its phone) and signs with the token.
 async fn sign(sim: &Sim, key: &str, id: &str) {
+    let url = sim.url(&format!("/qitech/sign/envelope/{id}"));
+    let envelope = call(sim, Method::GET, &url, Some(key), json!({})).await.json();
+    let link = envelope["signers"][0]["signature_url"]
+        .as_str()
+        .expect("a signature_url")
+        .to_owned();
+    assert_eq!(sim.get(&link).await.status, 200);
     let outbox = sim
         .get(&sim.url(&format!(
             "/_signsim/outbox?provider=qitech&tenant={key}&channel=sms"
