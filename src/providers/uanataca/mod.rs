@@ -76,6 +76,8 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     ],
     states: STATUS_NAMES,
     match_fields: MATCH_FIELDS,
+    // Both calls that make a request: `POST /request` and `POST /videoid`.
+    creates: &["request.create", "videoid.create"],
 };
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to
