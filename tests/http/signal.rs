@@ -22,7 +22,7 @@ fn jpeg() -> Vec<u8> {
 }
 
 /// The create body of the docs' example, with real payloads.
-fn create_body(phone: &str, pdf: &[u8]) -> Value {
+pub(crate) fn create_body(phone: &str, pdf: &[u8]) -> Value {
     json!({
         "given_name": "Maria",
         "surname_1": "Garcia",
