@@ -607,13 +607,11 @@ async fn admin_acts_are_journaled_under_the_requests_tenant() {
 #[tokio::test]
 async fn video_acts_answer_404_unknown_409_finished_410_used_link() {
     let sim = start().await;
-    let complete = |pk: u64, tenant: &str| {
-        sim.post_json(
-            &sim.url(&format!(
-                "/_signsim/uanataca/videoid/{pk}/complete?tenant={tenant}"
-            )),
-            json!({ "outcome": "review" }),
-        )
+    let complete = async |pk: u64, tenant: &str| {
+        let url = sim.url(&format!(
+            "/_signsim/uanataca/videoid/{pk}/complete?tenant={tenant}"
+        ));
+        sim.post_json(&url, json!({ "outcome": "review" })).await
     };
     let pk = video_request(&sim, "s1").await;
     // Another tenant's name does not find it.
