@@ -372,7 +372,7 @@ async fn signs(sim: &Sim, tenant: &str, pk: u64) -> u16 {
 
 async fn send_otp(sim: &Sim, tenant: &str, pk: u64) {
     let sent = uanataca(
-        &sim,
+        sim,
         Method::POST,
         &format!("otp/{pk}"),
         tenant,
