@@ -301,11 +301,18 @@ async fn a_full_uanataca_tenant_leaves_the_same_named_identiasign_entity_its_quo
     let pk = uanataca_request(&sim, tenant, "+34600100002").await;
     // The contract and a padded PDF fill most of the Uanataca tenant's 300 KB; a second
     // one does not fit.
+    // A real PDF padded with a comment and closed again with the same `startxref`.
     let big = |kb: usize| {
         let mut pdf = sample_pdf("Big");
+        let at = pdf
+            .windows(9)
+            .rposition(|w| w == b"startxref")
+            .expect("startxref");
+        let tail = pdf[at..].to_vec();
         pdf.extend(b"\n%");
         pdf.extend(std::iter::repeat_n(b'x', kb * 1024));
-        pdf.extend(b"\n%%EOF\n");
+        pdf.extend(b"\n");
+        pdf.extend(tail);
         pdf
     };
     let upload = |bytes: Vec<u8>| {
@@ -383,7 +390,7 @@ async fn send_otp(sim: &Sim, tenant: &str, pk: u64) {
 }
 
 #[tokio::test]
-async fn a_tenants_clock_expires_its_otp_and_dates_its_certificate_alone() {
+async fn a_tenants_clock_expires_its_otp_and_dates_its_certificate() {
     let sim = start().await;
     let w1 = uanataca_request(&sim, "w1", "+34600100003").await;
     let w2 = uanataca_request(&sim, "w2", "+34600100004").await;
@@ -415,17 +422,33 @@ async fn a_tenants_clock_expires_its_otp_and_dates_its_certificate_alone() {
     assert_eq!(signal_signed.status, 200, "Signal's w1 is another clock");
 
     // Thirty days on: w1's next OTP and certificate are dated by its clock.
-    sim.post_json(
-        &sim.url("/_signsim/clock/advance"),
-        json!({ "seconds": 30 * 86_400, "tenant": "w1", "provider": "uanataca" }),
-    )
-    .await;
+    let moved = sim
+        .post_json(
+            &sim.url("/_signsim/clock/advance"),
+            json!({ "seconds": 30 * 86_400, "tenant": "w1", "provider": "uanataca" }),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.json());
+    // A document uploaded now is dated thirty days ahead.
+    let uid = uanataca_upload(&sim, "w1", w1).await;
+    let listed = uanataca(&sim, Method::GET, &format!("documents/{w1}"), "w1", None).await;
+    let uploaded = listed.json()["details"][&uid]["upload_date"]
+        .as_str()
+        .expect("upload_date")
+        .to_owned();
+    let ahead = OffsetDateTime::now_utc() + time::Duration::days(30);
+    let day = ahead
+        .format(&time::macros::format_description!("[day]/[month]/[year]"))
+        .unwrap();
+    assert!(uploaded.starts_with(&day), "{uploaded} is not on {day}");
     send_otp(&sim, "w1", w1).await;
     assert_eq!(signs(&sim, "w1", w1).await, 200);
-    let valid_from = |details: &Value| {
-        let text = details["details"]["certificate_set"][0]["valid_from"]
+    // A certificate is valid until a day after its tenant's now (and from before real
+    // time, so that people checking it today accept it).
+    let valid_to = |details: &Value| {
+        let text = details["details"]["certificate_set"][0]["valid_to"]
             .as_str()
-            .expect("valid_from")
+            .expect("valid_to")
             .to_owned();
         time::Date::parse(
             &text[..10],
@@ -436,12 +459,16 @@ async fn a_tenants_clock_expires_its_otp_and_dates_its_certificate_alone() {
     let today = OffsetDateTime::now_utc().date();
     let w1_details = uanataca(&sim, Method::GET, &format!("request/{w1}"), "w1", None).await;
     assert!(
-        valid_from(&w1_details.json()) >= today + time::Duration::days(29),
+        valid_to(&w1_details.json()) >= today + time::Duration::days(30),
         "{:?}",
         w1_details.json()
     );
     let w2_details = uanataca(&sim, Method::GET, &format!("request/{w2}"), "w2", None).await;
-    assert!(valid_from(&w2_details.json()) <= today + time::Duration::days(1));
+    assert!(
+        valid_to(&w2_details.json()) <= today + time::Duration::days(2),
+        "{:?}",
+        w2_details.json()
+    );
 }
 
 /// `view` (`requests`, `events`, `outbox`) rows of Uanataca tenant `tenant`.
