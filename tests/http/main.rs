@@ -32,6 +32,7 @@ mod uanataca_classic;
 mod uanataca_fidelity;
 mod uanataca_hash;
 mod uanataca_input;
+mod uanataca_tenants;
 mod uanataca_videoid;
 mod uanataca_visible;
 mod validators;
