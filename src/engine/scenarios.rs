@@ -633,7 +633,7 @@ mod tests {
 
     const SPEC: ProviderSpec = ProviderSpec {
         slug: "demo",
-        operations: &["sign", "otp.generate"],
+        operations: &["sign", "otp.generate", "create"],
         states: &["OPEN", "DONE"],
         match_fields: &["phone"],
         creates: &["create"],

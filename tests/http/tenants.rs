@@ -91,7 +91,9 @@ async fn envelope_status(sim: &Sim, key: &str, id: &str) -> String {
 /// sends the token to its phone) and signs with the token.
 async fn sign(sim: &Sim, key: &str, id: &str) {
     let url = sim.url(&format!("/qitech/sign/envelope/{id}"));
-    let envelope = call(sim, Method::GET, &url, Some(key), json!({})).await.json();
+    let envelope = call(sim, Method::GET, &url, Some(key), json!({}))
+        .await
+        .json();
     let link = envelope["signers"][0]["signature_url"]
         .as_str()
         .expect("a signature_url")
