@@ -34,7 +34,7 @@ pub struct Timers {
 }
 
 impl Timers {
-    /// Registers what timers of `kind` do ("<slug>.<what>"). A later call replaces it.
+    /// Registers what timers of `kind` do (`"<slug>.<what>"`). A later call replaces it.
     pub fn on(&self, kind: &str, handler: impl Fn(&Tenant, &str) + Send + Sync + 'static) {
         self.handlers
             .write()
