@@ -1104,17 +1104,6 @@ async fn create_with_scenario(sim: &Sim, token: &str, scenario: &str, doc_id: &s
     created.json()["id"].as_str().unwrap().to_owned()
 }
 
-async fn load_scenario(sim: &Sim, file: &str) {
-    let loaded = sim
-        .post_raw(
-            &sim.url("/_signsim/scenarios"),
-            Some("application/toml"),
-            file.as_bytes().to_vec(),
-        )
-        .await;
-    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
-}
-
 /// The process's timeline (`/_signsim/events`).
 async fn timeline(sim: &Sim, id: &str) -> Vec<Value> {
     let url = sim.url(&format!(
@@ -1145,8 +1134,7 @@ fn status_moves(events: &[Value]) -> Vec<(Value, Value, Value)> {
 #[tokio::test]
 async fn an_overflowing_scripted_transition_never_fires() {
     let sim = start().await;
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"rejected-never\"\nprovider = \"identiasign\"\n\n\
          [[scenario.effects]]\noperation = \"create\"\n\
          transition = { after_seconds = 18446744073709551615, to = \"rejected\" }\n",
@@ -1218,8 +1206,7 @@ async fn status_events_carry_from_and_to() {
     );
 
     // A scenario's scripted status, and the expiry.
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"rejected-soon\"\nprovider = \"identiasign\"\n\n\
          [[scenario.effects]]\noperation = \"create\"\n\
          transition = { after_seconds = 10, to = \"rejected\" }\n",
@@ -1710,8 +1697,7 @@ async fn signer_acts_answer_404_409_and_410_by_one_rule() {
 #[tokio::test]
 async fn a_times_1_failure_on_create_fails_once_per_entity() {
     let sim = start().await;
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"gateway-once\"\nprovider = \"identiasign\"\n\n\
          [[scenario.effects]]\noperation = \"create\"\ntimes = 1\n\
          respond = { status = 503, body = { msg = \"Servicio no disponible\" } }\n",

@@ -651,17 +651,6 @@ async fn verify_with_scenario(sim: &Sim, scenario: &str, phone: &str) -> String 
     sent.json()[0]["ID"].as_str().unwrap().to_owned()
 }
 
-async fn load_scenario(sim: &Sim, file: &str) {
-    let loaded = sim
-        .post_raw(
-            &sim.url("/_signsim/scenarios"),
-            Some("application/toml"),
-            file.as_bytes().to_vec(),
-        )
-        .await;
-    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
-}
-
 /// The `[from, to]` of each status event, in order.
 fn status_moves(events: &[Value]) -> Vec<(Value, Value)> {
     events
@@ -700,8 +689,7 @@ async fn mensatek_scenario_by_header_is_on_the_timeline() {
 #[tokio::test]
 async fn mensatek_overflowing_times_never_come() {
     let sim = crate::common::start().await;
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"fails-never\"\nprovider = \"mensatek\"\n\n\
          [[scenario.effects]]\noperation = \"complete\"\n\
          transition = { after_seconds = 18446744073709551615, to = \"failed\" }\n\n\
@@ -775,8 +763,7 @@ async fn mensatek_status_events_carry_from_and_to() {
     assert_eq!(texts[1], "5000 (scheduled) → 5001 (sent)");
 
     // A scenario's scripted status, too.
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"expires-soon\"\nprovider = \"mensatek\"\n\n\
          [[scenario.effects]]\noperation = \"verificar\"\n\
          transition = { after_seconds = 10, to = \"expired\" }\n",
@@ -1213,8 +1200,7 @@ async fn mensatek_admin_acts_are_journaled_under_their_api_user() {
 #[tokio::test]
 async fn mensatek_times_1_on_verificar_counts_per_api_user() {
     let sim = crate::common::start().await;
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"gateway-once\"\nprovider = \"mensatek\"\n\n\
          [[scenario.effects]]\noperation = \"verificar\"\ntimes = 1\n\
          respond = { status = 503, body = { error = \"down\" } }\n",
