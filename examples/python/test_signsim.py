@@ -5,16 +5,27 @@
 Without SIGNSIM_URL the fixture starts the binary itself (SIGNSIM_BIN, default `signsim`
 on PATH) on a free port, reading the address it announces on standard output. `.ci/run`
 runs this file against the binary it builds.
+
+It shares well: a team's test runs may point at one instance at the same time. The run
+works in a tenant of its own: one name made for it, used as its Uanataca `X-Signsim-Tenant`
+and as its QI Tech API key (a tenant is a provider and a name, so that is one tenant in each
+provider, and one call names both). It reads only that name's outbox, and after each test
+resets only that name (`POST /_signsim/reset?tenant=...`), never the whole simulator. Another
+run's messages, resources, clock and webhooks are never its own, and its reset touches
+nothing of theirs.
 """
 import base64
 import os
 import subprocess
+import uuid
 
 import pytest
 import requests
 
 UANATACA_TOKEN = "fd6a21e6fb7d43b9893a520d67d6ff60"  # the demo token every request accepts
-QI_KEY = "qi-key-python-example"
+# This run's tenant: unique, so that runs sharing an instance never meet.
+TENANT = f"py-{uuid.uuid4().hex[:12]}"
+QI_KEY = TENANT
 
 
 @pytest.fixture(scope="session")
@@ -39,13 +50,18 @@ def signsim():
 @pytest.fixture
 def http(signsim):
     session = requests.Session()
+    # Uanataca has no credentials: the header names the tenant.
+    session.headers["X-Signsim-Tenant"] = TENANT
     yield session
-    # Each test leaves a clean simulator behind (state, clock, outbox).
-    session.post(f"{signsim}/_signsim/reset", timeout=10)
+    # Each test leaves its own tenants clean (state, clock, outbox): the name in every
+    # provider, and nobody else's.
+    session.post(f"{signsim}/_signsim/reset", params={"tenant": TENANT}, timeout=10)
 
 
 def last_otp(http, signsim, **filters):
-    messages = http.get(f"{signsim}/_signsim/outbox", params=filters, timeout=10).json()
+    """The newest OTP sent by this run's tenants (never another run's)."""
+    messages = http.get(f"{signsim}/_signsim/outbox", params={"tenant": TENANT, **filters},
+                        timeout=10).json()
     return messages[-1]["otp"]
 
 
@@ -69,7 +85,8 @@ def test_uanataca_classic_flow_gives_a_signed_pdf(http, signsim):
     assert uploaded.status_code == 200, uploaded.text
     uid = uploaded.json()["details"]
     assert http.post(f"{api}/otp/{pk}", timeout=10).status_code == 200
-    signed = http.post(f"{api}/sign/{pk}", json={"secret": last_otp(http, signsim, to=phone)},
+    signed = http.post(f"{api}/sign/{pk}",
+                       json={"secret": last_otp(http, signsim, provider="uanataca", to=phone)},
                        timeout=30)
     assert signed.status_code == 200, signed.text
     pdf = http.get(f"{api}/document/{pk}/signed/{uid}", timeout=10).content

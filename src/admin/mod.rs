@@ -11,10 +11,11 @@ use crate::engine::clock::MAX_OFFSET_SECONDS;
 use crate::engine::events::EventFilter;
 use crate::engine::journal::JournalFilter;
 use crate::engine::outbox::OutboxFilter;
+use crate::engine::tenant::Tenants;
 use crate::engine::{rfc3339, Engine};
 use crate::ui::pages::Pages;
 use crate::ui::{self, Caller};
-use crate::wire::admin::{AdminBody, AdminError, Path, Query, ADMIN_BODY_LIMIT};
+use crate::wire::admin::{known_provider, AdminBody, AdminError, Path, Query, ADMIN_BODY_LIMIT};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
@@ -99,7 +100,7 @@ pub fn storage(engine: &Engine) -> Value {
         .meter
         .tenants()
         .into_iter()
-        .map(|(tenant, used)| (tenant, json!(used)))
+        .map(|(tenant, used)| (format!("{}/{}", tenant.provider, tenant.name), json!(used)))
         .collect();
     json!({
         "used_bytes": engine.meter.total(),
@@ -118,22 +119,76 @@ async fn ca_pem(State(engine): State<Arc<Engine>>) -> Response {
         .into_response()
 }
 
+/// `?provider=&tenant=` of the calls that pick tenants: a name alone is that name in every
+/// provider, a provider alone every tenant of it, neither every tenant.
+#[derive(Debug, Default, Deserialize)]
+struct TenantQuery {
+    provider: Option<String>,
+    tenant: Option<String>,
+}
+
+impl TenantQuery {
+    /// The tenants it names, from the query or else the body's fields.
+    fn tenants(
+        self,
+        engine: &Engine,
+        fields: Option<&crate::wire::Fields>,
+    ) -> Result<Tenants, AdminError> {
+        let field = |name: &str| match fields {
+            Some(fields) => fields.text(name).map_err(AdminError::from),
+            None => Ok(None),
+        };
+        let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let provider = match given(self.provider) {
+            Some(provider) => Some(provider),
+            None => given(field("provider")?),
+        };
+        let name = match given(self.tenant) {
+            Some(name) => Some(name),
+            None => given(field("tenant")?),
+        };
+        known_provider(engine, provider.as_deref())?;
+        Ok(Tenants { provider, name })
+    }
+}
+
 async fn outbox(
     State(engine): State<Arc<Engine>>,
     Query(filter): Query<OutboxFilter>,
 ) -> Result<Json<Value>, AdminError> {
+    known_provider(&engine, filter.provider.as_deref())?;
     Ok(Json(json!(engine.outbox.list(&filter))))
 }
 
-fn clock_state(engine: &Engine) -> Value {
+/// `{"now", "offset_seconds"}` of the clock `tenants` names: a tenant's own, or the shared
+/// one. A name in every provider reads the furthest of its clocks (they are equal when
+/// only ever moved together, by name).
+fn clock_state(engine: &Engine, tenants: &Tenants) -> Value {
+    let offset = match engine.clock_scope(tenants) {
+        Some(crate::engine::clock::Scope::Tenants(list)) => list
+            .iter()
+            .map(|(provider, name)| engine.clock.offset_nanos_of(provider, name))
+            .max()
+            .unwrap_or(0),
+        _ => engine.clock.offset_nanos(),
+    };
+    let now = crate::engine::later(
+        time::OffsetDateTime::now_utc(),
+        time::Duration::nanoseconds(offset),
+    );
     json!({
-        "now": rfc3339(engine.now()),
-        "offset_seconds": engine.clock.offset_seconds(),
+        "now": rfc3339(now),
+        "offset_seconds": offset / 1_000_000_000,
     })
 }
 
-async fn clock(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    Json(clock_state(&engine))
+/// `?tenant=&provider=`: that tenant's clock (the shared one without `tenant`).
+async fn clock(
+    State(engine): State<Arc<Engine>>,
+    Query(query): Query<TenantQuery>,
+) -> Result<Json<Value>, AdminError> {
+    let tenants = query.tenants(&engine, None)?;
+    Ok(Json(clock_state(&engine, &tenants)))
 }
 
 /// `{"seconds": n}`: moves the clock. The dashboard's form posts here too: a browser is
@@ -144,22 +199,36 @@ async fn advance(
     body: Result<AdminBody, AdminError>,
 ) -> Response {
     let moved = match body {
-        Ok(AdminBody(fields)) => advance_clock(&engine, &fields),
+        Ok(AdminBody(fields)) => advance_clock(&engine, &fields).await,
         Err(error) => Err(error),
     };
     match (moved, caller) {
-        (Ok(()), Caller::Client) => Json(clock_state(&engine)).into_response(),
-        (Ok(()), Caller::Browser) => Redirect::to("/_signsim").into_response(),
+        (Ok(tenants), Caller::Client) => Json(clock_state(&engine, &tenants)).into_response(),
+        (Ok(_), Caller::Browser) => Redirect::to("/_signsim").into_response(),
         (Err(error), caller) => caller.failed(error),
     }
 }
 
-fn advance_clock(engine: &Engine, fields: &crate::wire::Fields) -> Result<(), AdminError> {
+/// `{"seconds": n, "tenant"?, "provider"?}`: plays that tenant's clock forward (the
+/// tenant of that name in every provider without `provider`; every clock without
+/// `tenant`).
+async fn advance_clock(
+    engine: &Engine,
+    fields: &crate::wire::Fields,
+) -> Result<Tenants, AdminError> {
     let seconds = fields.text("seconds")?.ok_or_else(|| {
         bad_request("missing 'seconds': how far to move the clock, e.g. {\"seconds\": 3600}")
     })?;
     let seconds = advance_seconds(&seconds)?;
-    engine.advance(seconds).map_err(|too_far| {
+    let tenants = TenantQuery::default().tenants(engine, Some(fields))?;
+    let scope = engine.clock_scope(&tenants).ok_or_else(|| {
+        bad_request(
+            "'provider' names whose clock to move only with 'tenant', e.g. \
+             {\"seconds\": 3600, \"tenant\": \"w1\", \"provider\": \"qitech\"}; \
+             without both every clock moves",
+        )
+    })?;
+    engine.advance(&scope, seconds).await.map_err(|too_far| {
         bad_request(format!(
             "the clock can be at most {MAX_OFFSET_SECONDS} seconds (100 years of 365.25 days) \
              ahead of real time; it is {} ahead, so it can move {} more; \
@@ -171,7 +240,7 @@ fn advance_clock(engine: &Engine, fields: &crate::wire::Fields) -> Result<(), Ad
                 .max(0)
         ))
     })?;
-    Ok(())
+    Ok(tenants)
 }
 
 /// The `seconds` of a clock advance: a whole number from 0 to the clock's bound, each
@@ -202,35 +271,36 @@ fn advance_seconds(text: &str) -> Result<u64, AdminError> {
         })
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct TenantQuery {
-    tenant: Option<String>,
-}
-
-/// Forgets everything, or one tenant's state when `tenant` is given (query or body).
+/// Forgets everything, or the tenants `tenant` and `provider` name (query or body).
 async fn reset(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<TenantQuery>,
     AdminBody(fields): AdminBody,
 ) -> Result<Json<Value>, AdminError> {
-    let tenant = match query.tenant {
-        Some(tenant) => Some(tenant),
-        None => fields.text("tenant")?,
-    };
-    engine.reset(tenant.as_deref());
-    Ok(Json(json!({ "status": "ok", "tenant": tenant })))
+    let tenants = query.tenants(&engine, Some(&fields))?;
+    engine.reset(&tenants);
+    let mut answer = json!({ "status": "ok", "tenant": tenants.name });
+    if let Some(provider) = tenants.provider {
+        answer["provider"] = json!(provider);
+    }
+    Ok(Json(answer))
 }
 
 async fn requests(
     State(engine): State<Arc<Engine>>,
     Query(filter): Query<JournalFilter>,
 ) -> Result<Json<Value>, AdminError> {
+    known_provider(&engine, filter.provider.as_deref())?;
     Ok(Json(json!(engine.journal.list(&filter))))
 }
 
-/// Every webhook delivery attempt, oldest first.
-async fn webhooks(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    Json(json!(engine.webhooks.attempts()))
+/// Every webhook delivery attempt of the tenants `?provider=&tenant=` name, oldest first.
+async fn webhooks(
+    State(engine): State<Arc<Engine>>,
+    Query(query): Query<TenantQuery>,
+) -> Result<Json<Value>, AdminError> {
+    let tenants = query.tenants(&engine, None)?;
+    Ok(Json(json!(engine.webhooks.attempts(&tenants))))
 }
 
 /// Queues delivery `id` again, at once, as a new delivery. A browser (the resource page's
@@ -250,7 +320,8 @@ async fn redeliver(
         )));
     };
     let new_id = engine.ids.uuid();
-    engine.webhooks.redeliver(&id, new_id.clone(), engine.now());
+    let now = engine.clock.now_of(request.provider, &request.tenant);
+    engine.webhooks.redeliver(&id, new_id.clone(), now);
     engine.tick();
     match caller {
         Caller::Client => Json(json!({ "status": "ok", "delivery": new_id })).into_response(),
@@ -268,6 +339,7 @@ async fn events(
     State(engine): State<Arc<Engine>>,
     Query(filter): Query<EventFilter>,
 ) -> Result<Json<Value>, AdminError> {
+    known_provider(&engine, filter.provider.as_deref())?;
     Ok(Json(json!(engine.events.list(&filter))))
 }
 

@@ -28,7 +28,11 @@ pub trait Admission: Send + Sync {
     /// The call's tenant, as the provider's credential extractor reads it.
     fn tenant(&self, request: &Request) -> Option<String>;
     /// `Err`: the provider's answer refusing the call (past a storage cap).
-    fn admit(&self, tenant: Option<&str>, request: &Request) -> Result<(), Box<Response>>;
+    fn admit(
+        &self,
+        tenant: Option<&crate::engine::tenant::Tenant>,
+        request: &Request,
+    ) -> Result<(), Box<Response>>;
 }
 
 /// Every provider's admission: it names the call's tenant by the provider's `TenantOf`,
@@ -62,7 +66,11 @@ impl<S: Send + Sync + 'static> Admission for StorageGate<S> {
         (self.tenant_of)(&self.state, request.headers())
     }
 
-    fn admit(&self, tenant: Option<&str>, request: &Request) -> Result<(), Box<Response>> {
+    fn admit(
+        &self,
+        tenant: Option<&crate::engine::tenant::Tenant>,
+        request: &Request,
+    ) -> Result<(), Box<Response>> {
         if matches!(
             *request.method(),
             Method::POST | Method::PUT | Method::PATCH

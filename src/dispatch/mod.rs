@@ -12,7 +12,8 @@
 
 pub mod admission;
 
-use crate::engine::journal::JournalEntry;
+use crate::engine::journal::{ActedFor, JournalEntry};
+use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
 use crate::{access_log, wire};
 use admission::Admission;
@@ -128,9 +129,9 @@ impl Service<Request> for Dispatch {
         let slug = route.map(|r| r.slug);
         let mut router = route.map_or_else(|| self.rest.clone(), |r| r.router.clone());
         // Admission comes before the router: a refused call never reaches a handler.
-        let tenant = route.and_then(|r| r.admission.tenant(&request));
+        let tenant = route.and_then(|r| Some(Tenant::new(r.slug, r.admission.tenant(&request)?)));
         let admitted = match route {
-            Some(route) => route.admission.admit(tenant.as_deref(), &request),
+            Some(route) => route.admission.admit(tenant.as_ref(), &request),
             None => Ok(()),
         };
         let engine = self.engine.clone();
@@ -153,14 +154,27 @@ impl Service<Request> for Dispatch {
             // The journal does not record reads of itself, which would drown what a test
             // looks for.
             if path != "/_signsim/requests" {
-                // A provider's calls are journaled under its slug, the rest under their
-                // first segment (`_signsim`).
-                let provider = slug.unwrap_or_else(|| first_segment(&path)).to_owned();
+                // A provider's calls are journaled under its slug and tenant, an admin act
+                // under whom it acted for, the rest under their first segment
+                // (`_signsim`).
+                let acted = response.extensions().get::<ActedFor>().map(|a| a.0.clone());
+                let tenant = tenant.or(acted);
+                let at = match &tenant {
+                    Some(tenant) => engine.now(tenant),
+                    None => engine.clock.now(),
+                };
+                let (provider, tenant) = match tenant {
+                    Some(Tenant { provider, name }) => (provider, Some(name)),
+                    None => (
+                        slug.unwrap_or_else(|| first_segment(&path)).to_owned(),
+                        header_tenant,
+                    ),
+                };
                 engine.journal.record(JournalEntry {
                     seq: 0,
-                    at: engine.now(),
+                    at,
                     provider,
-                    tenant: tenant.or(header_tenant),
+                    tenant,
                     method: method.to_string(),
                     path,
                     query,

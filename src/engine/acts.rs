@@ -4,6 +4,7 @@
 
 use super::events::Event;
 use super::scenarios::{Applied, Scenario, Transition};
+use super::tenant::Tenant;
 use super::Engine;
 use std::sync::{Arc, Weak};
 
@@ -34,19 +35,13 @@ impl Engine {
     /// Gives a new resource the scenario its creating call chose (`Scenarios::choose`):
     /// records the `scenario` event on its timeline and binds the scenario, so that its
     /// effects apply to the resource's operations. `None` (no scenario chosen) does nothing.
-    pub fn assign_scenario(
-        &self,
-        provider: &str,
-        tenant: &str,
-        id: &str,
-        scenario: Option<Arc<Scenario>>,
-    ) {
+    pub fn assign_scenario(&self, tenant: &Tenant, id: &str, scenario: Option<Arc<Scenario>>) {
         let Some(scenario) = scenario else {
             return;
         };
         let text = format!("scenario {}", scenario.name);
-        self.record(provider, tenant, id, "scenario", text);
-        self.scenarios.bind(provider, tenant, id, scenario);
+        self.record(tenant, id, "scenario", text);
+        self.scenarios.bind(tenant, id, scenario);
     }
 
     /// The scenario effects of `operation` on resource `id` now (counted as fired). A
@@ -55,13 +50,12 @@ impl Engine {
     /// is the provider's HTTP side (`wire::act_out`).
     pub fn scripted(
         &self,
-        provider: &str,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         operation: &str,
         status_timer: &str,
     ) -> Applied {
-        let applied = self.scenarios.on(provider, tenant, id, operation);
+        let applied = self.scenarios.on(tenant, id, operation);
         if let Some(transition) = &applied.transition {
             self.script_transition(tenant, id, transition, status_timer);
         }
@@ -73,13 +67,13 @@ impl Engine {
     /// scenario's `after_seconds = 18446744073709551615`) means never: no timer is set.
     pub fn script_transition(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         transition: &Transition,
         status_timer: &str,
     ) {
-        let due = super::add_seconds(self.now(), transition.after_seconds);
-        if due >= super::FAR_FUTURE {
+        let due = super::arith::add_seconds(self.now(tenant), transition.after_seconds);
+        if due >= super::arith::FAR_FUTURE {
             tracing::debug!(%id, to = %transition.to, "a scripted transition past the year 9999 never fires");
             return;
         }
@@ -94,7 +88,7 @@ impl Engine {
         &self,
         status_timer: &'static str,
         model: Weak<M>,
-        apply: impl Fn(&M, &str, &str, &str) + Send + Sync + 'static,
+        apply: impl Fn(&M, &Tenant, &str, &str) + Send + Sync + 'static,
     ) {
         self.timers
             .on_model(status_timer, model, move |model, tenant, payload| {
@@ -111,54 +105,38 @@ impl Engine {
     /// people, in the provider's terms.
     pub fn record_status(
         &self,
-        provider: &str,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         change: StatusChange<'_>,
         text: impl Into<String>,
     ) {
-        self.push_event(provider, tenant, id, "status", Some(change), text.into());
+        self.push_event(tenant, id, "status", Some(change), text.into());
     }
 
     /// Records the creation of a resource in status `status` (a `created` event whose
     /// `to` is that status).
-    pub fn record_created(
-        &self,
-        provider: &str,
-        tenant: &str,
-        id: &str,
-        status: &str,
-        text: impl Into<String>,
-    ) {
+    pub fn record_created(&self, tenant: &Tenant, id: &str, status: &str, text: impl Into<String>) {
         let change = StatusChange::created(status);
-        self.push_event(provider, tenant, id, "created", Some(change), text.into());
+        self.push_event(tenant, id, "created", Some(change), text.into());
     }
 
     /// Adds a line to a resource's timeline (not a status change: see `record_status`).
-    pub fn record(
-        &self,
-        provider: &str,
-        tenant: &str,
-        id: &str,
-        kind: &str,
-        text: impl Into<String>,
-    ) {
-        self.push_event(provider, tenant, id, kind, None, text.into());
+    pub fn record(&self, tenant: &Tenant, id: &str, kind: &str, text: impl Into<String>) {
+        self.push_event(tenant, id, kind, None, text.into());
     }
 
     fn push_event(
         &self,
-        provider: &str,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         kind: &str,
         change: Option<StatusChange<'_>>,
         text: String,
     ) {
         self.events.push(Event {
-            at: self.now(),
-            provider: provider.to_owned(),
-            tenant: tenant.to_owned(),
+            at: self.now(tenant),
+            provider: tenant.provider.clone(),
+            tenant: tenant.name.clone(),
             id: id.to_owned(),
             kind: kind.to_owned(),
             text,

@@ -2,6 +2,7 @@
 //! ENROLLREADY → ISSUED", "webhook attempt 3 answered 500"), so a test can assert what
 //! happened without parsing the raw request journal.
 
+use super::tenant::Tenants;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use time::OffsetDateTime;
@@ -117,12 +118,9 @@ impl Events {
         found
     }
 
-    pub fn reset(&self, tenant: Option<&str>) {
-        let mut events = self.lock();
-        match tenant {
-            Some(tenant) => events.retain(|e| e.tenant != tenant),
-            None => events.clear(),
-        }
+    pub fn reset(&self, tenants: &Tenants) {
+        self.lock()
+            .retain(|e| !tenants.contains(&e.provider, &e.tenant));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {

@@ -1,6 +1,7 @@
 //! The request journal: one entry per HTTP call the simulator answered, newest last.
 //! Bounded so that a long-running instance does not grow without limit.
 
+use super::tenant::Tenants;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -22,6 +23,13 @@ pub struct JournalEntry {
     pub status: u16,
     pub duration_ms: f64,
 }
+
+/// Whom an admin call acted for, when the path alone does not say: an admin act or a page
+/// act names its resource, and so its provider and tenant, only in its body or its link.
+/// The handler puts this in its response's extensions; the dispatch service journals the
+/// call under it.
+#[derive(Debug, Clone)]
+pub struct ActedFor(pub super::tenant::Tenant);
 
 #[derive(Debug, Default, Deserialize)]
 pub struct JournalFilter {
@@ -62,12 +70,18 @@ impl Journal {
             .collect()
     }
 
-    pub fn reset(&self, tenant: Option<&str>) {
+    /// Forgets `tenants`' calls (every call, those of no tenant too, when `tenants` is all).
+    pub fn reset(&self, tenants: &Tenants) {
         let mut guard = self.lock();
-        match tenant {
-            Some(tenant) => guard.1.retain(|e| e.tenant.as_deref() != Some(tenant)),
-            None => guard.1.clear(),
+        if tenants.is_all() {
+            guard.1.clear();
+            return;
         }
+        guard.1.retain(|e| {
+            !e.tenant
+                .as_deref()
+                .is_some_and(|name| tenants.contains(&e.provider, name))
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (u64, VecDeque<JournalEntry>)> {

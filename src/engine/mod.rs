@@ -38,6 +38,7 @@ pub mod scenarios;
 pub mod sections;
 pub mod state;
 pub mod store;
+pub mod tenant;
 pub mod timefmt;
 pub mod timers;
 pub mod transitions;
@@ -64,6 +65,7 @@ use std::hash::Hash;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use store::{Resettable, TenantStore};
+use tenant::{Tenant, Tenants};
 use time::OffsetDateTime;
 use timers::Timers;
 use tokio::sync::Notify;
@@ -138,8 +140,11 @@ pub struct Engine {
     /// What each tenant stores, against the caps.
     pub meter: Arc<Meter>,
     pub retention: Option<time::Duration>,
-    /// When the retention sweep last ran (virtual clock), so the tick runs it once a second.
-    last_sweep: Mutex<OffsetDateTime>,
+    /// When the retention sweep last ran (real time), so the tick runs it once a second.
+    last_sweep: Mutex<Option<std::time::Instant>>,
+    /// Held while a clock advance plays time forward: the ticker leaves timers and
+    /// webhooks to it meanwhile, so each fires at its own due time (`advance`).
+    playing: tokio::sync::Mutex<()>,
     /// When this engine was made (real time), for `/_signsim/health`.
     pub started: std::time::Instant,
     /// Kept to be saved with the state (`state::Keys`).
@@ -227,7 +232,8 @@ impl Engine {
             jwt_secret,
             meter: Arc::new(Meter::new(config.caps)),
             retention: config.retention,
-            last_sweep: Mutex::new(OffsetDateTime::UNIX_EPOCH),
+            last_sweep: Mutex::new(None),
+            playing: tokio::sync::Mutex::new(()),
             started: std::time::Instant::now(),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             stores: Mutex::new(Vec::new()),
@@ -261,63 +267,138 @@ impl Engine {
     /// restart, not even a reset brings them back). Each timer is guarded on its own in
     /// `fire_due`; this guard is for the rest.
     pub fn tick(&self) {
-        let ticked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.timers.fire_due(self.now());
-            self.webhooks.dispatch_due();
-            self.sweep_finished();
-        }));
-        if ticked.is_err() {
-            tracing::error!("the engine's tick panicked; later ticks go on");
-        }
+        // A clock advance is playing time forward: it fires what falls due, in order.
+        let Ok(_alone) = self.playing.try_lock() else {
+            return;
+        };
+        self.fire_due(false);
     }
 
-    /// Forgets the resources that finished more than the retention period ago, at most once
-    /// a second of the virtual clock (so at once after a clock advance).
-    fn sweep_finished(&self) {
+    fn fire_due(&self, after_advance: bool) -> Vec<tokio::task::JoinHandle<()>> {
+        let ticked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.timers.fire_due(&self.clock);
+            let deliveries = self.webhooks.dispatch_due();
+            self.sweep_finished(after_advance);
+            deliveries
+        }));
+        ticked.unwrap_or_else(|_| {
+            tracing::error!("the engine's tick panicked; later ticks go on");
+            Vec::new()
+        })
+    }
+
+    /// Forgets the resources that finished more than the retention period ago on their
+    /// tenant's clock: at most once a second, and at once after a clock advance.
+    fn sweep_finished(&self, after_advance: bool) {
         let Some(retention) = self.retention else {
             return;
         };
-        let now = self.now();
         {
             let mut last = self
                 .last_sweep
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if now - *last < time::Duration::SECOND {
+            let recent = last.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(1));
+            if recent && !after_advance {
                 return;
             }
-            *last = now;
+            *last = Some(std::time::Instant::now());
         }
-        let before = later(now, -retention);
         let forgotten: usize = self
             .lock_stores()
             .iter()
-            .map(|(_, store)| store.forget_finished(before))
+            .map(|(_, store)| store.forget_finished(retention))
             .sum();
         if forgotten > 0 {
             tracing::info!("retention: forgot {forgotten} finished resource(s)");
         }
     }
 
-    /// Moves the clock forward and fires, at once, everything that became due. Refused
-    /// (nothing moves) past `clock::MAX_OFFSET_SECONDS` ahead of real time.
-    pub fn advance(&self, seconds: u64) -> Result<(), clock::TooFar> {
-        self.clock.advance(seconds)?;
-        self.tick();
+    /// The clocks `tenants` names: every clock, or the named tenant in its provider (in
+    /// every provider when none is named). `None` for a provider without a tenant name,
+    /// which names no clock of its own.
+    pub fn clock_scope(&self, tenants: &Tenants) -> Option<clock::Scope> {
+        let Some(name) = &tenants.name else {
+            return tenants.provider.is_none().then_some(clock::Scope::All);
+        };
+        let providers: Vec<String> = match &tenants.provider {
+            Some(provider) => vec![provider.clone()],
+            None => self
+                .scenarios
+                .specs()
+                .iter()
+                .map(|spec| spec.slug.to_owned())
+                .collect(),
+        };
+        Some(clock::Scope::Tenants(
+            providers.into_iter().map(|p| (p, name.clone())).collect(),
+        ))
+    }
+
+    /// Plays time forward by `seconds` on `scope`'s clocks: every timer and webhook
+    /// delivery that falls due inside the span fires at its own due time, in order (its
+    /// tenant's clock reads that time while it runs), and whatever it schedules inside the
+    /// span (the next retry after its backoff, a chained transition) fires in the same
+    /// advance. Deliveries are awaited, so a slow receiver makes the advance slower, never
+    /// skipped. Refused (nothing moves) past `clock::MAX_OFFSET_SECONDS`.
+    pub async fn advance(&self, scope: &clock::Scope, seconds: u64) -> Result<(), clock::TooFar> {
+        let tenants = match scope {
+            clock::Scope::All => None,
+            clock::Scope::Tenants(list) => Some(list.clone()),
+        };
+        let within = |provider: &str, name: &str| {
+            tenants
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|(p, n)| p == provider && n == name))
+        };
+        let mut left = clock::nanos(seconds);
+        // Checked whole before any step, so a refused advance moves nothing.
+        self.clock.check(scope, left)?;
+        let _alone = self.playing.lock().await;
+        // Enough for any real run (five retries of a thousand webhooks); a bound so that a
+        // handler that keeps scheduling at its own time cannot hold the advance forever.
+        for _ in 0..1_000_000 {
+            for delivery in self.fire_due(true) {
+                let _ = delivery.await;
+            }
+            // Deliveries the ticker started before this advance: their retries count too.
+            while self.webhooks.in_flight_where(&within) {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            let next = [
+                self.timers.next_due_where(&self.clock, &within),
+                self.webhooks.next_due_where(&within),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(wait) = next else { break };
+            let wait = i64::try_from(wait.whole_nanoseconds()).unwrap_or(i64::MAX);
+            if wait > left {
+                break;
+            }
+            if wait > 0 {
+                self.clock.advance(scope, wait)?;
+                left -= wait;
+            }
+        }
+        self.clock.advance(scope, left)?;
+        self.fire_due(true);
         Ok(())
     }
 
-    /// `now + by`, saturating instead of panicking: the instant to give a timer or an
-    /// expiry built from a caller's or a scenario's number.
-    pub fn after(&self, by: time::Duration) -> OffsetDateTime {
-        later(self.now(), by)
+    /// `now + by` on `tenant`'s clock, saturating instead of panicking: the instant to give
+    /// a timer or an expiry built from a caller's or a scenario's number.
+    pub fn after(&self, tenant: &Tenant, by: time::Duration) -> OffsetDateTime {
+        later(self.now(tenant), by)
     }
 
-    /// Queues a webhook delivery `delay` from now; returns its delivery id.
+    /// Queues a webhook delivery `delay` from now on its tenant's clock; returns its
+    /// delivery id.
     pub fn webhook(&self, request: WebhookRequest, delay: time::Duration) -> String {
         let id = self.ids.uuid();
-        self.webhooks
-            .schedule(id.clone(), request, self.after(delay));
+        let due = later(self.clock.now_of(request.provider, &request.tenant), delay);
+        self.webhooks.schedule(id.clone(), request, due);
         self.wake.notify_one();
         id
     }
@@ -334,8 +415,9 @@ impl Engine {
         Some(std::time::Duration::from_millis(ms))
     }
 
-    pub fn now(&self) -> OffsetDateTime {
-        self.clock.now()
+    /// `tenant`'s time. What belongs to no tenant reads `clock.now()`, the shared time.
+    pub fn now(&self, tenant: &Tenant) -> OffsetDateTime {
+        self.clock.now_of(&tenant.provider, &tenant.name)
     }
 
     /// An absolute link to `path` (which starts with `/`) on this simulator.
@@ -363,7 +445,8 @@ impl Engine {
         counter
     }
 
-    fn keep(&self, name: &str, part: Arc<dyn Kept>) {
+    /// Registers a part that a reset clears and the state file saves as the section `name`.
+    pub(crate) fn keep(&self, name: &str, part: Arc<dyn Kept>) {
         let mut stores = self.lock_stores();
         // Two parts under one name would save one over the other; a test with every
         // provider mounted (`lib.rs`, `no_two_state_sections_share_a_name`) checks that
@@ -388,14 +471,14 @@ impl Engine {
     fn send_message(&self, outgoing: Outgoing, resource: Option<String>) -> Message {
         let message = Message {
             id: self.ids.uuid(),
-            provider: outgoing.provider.to_owned(),
-            tenant: outgoing.tenant,
+            at: self.now(&outgoing.tenant),
+            provider: outgoing.tenant.provider,
+            tenant: outgoing.tenant.name,
             channel: outgoing.channel,
             to: outgoing.to,
             text: outgoing.text,
             otp: outgoing.otp,
             link: outgoing.link,
-            at: self.now(),
             resource,
         };
         tracing::info!(provider = %message.provider, channel = ?message.channel, to = %message.to, "outbox: {}", message.text);
@@ -403,19 +486,25 @@ impl Engine {
         message
     }
 
-    /// Forgets all state, or one tenant's. A full reset also puts the clock back to real time.
-    pub fn reset(&self, tenant: Option<&str>) {
+    /// Forgets everything of `tenants`: resources, documents, journal entries, events,
+    /// outbox messages, webhook attempts and pending deliveries, timers, scenario counters,
+    /// storage and the clock's offset (every tenant: the clock back to real time).
+    pub fn reset(&self, tenants: &Tenants) {
         for (_, store) in self.lock_stores().iter() {
-            store.reset(tenant);
+            store.reset(tenants);
         }
-        self.outbox.reset(tenant);
-        self.journal.reset(tenant);
-        self.events.reset(tenant);
-        self.timers.reset(tenant);
-        self.webhooks.reset(tenant);
-        self.scenarios.reset(tenant);
-        if tenant.is_none() {
-            self.clock.reset();
+        self.outbox.reset(tenants);
+        self.journal.reset(tenants);
+        self.events.reset(tenants);
+        self.timers.reset(tenants);
+        self.webhooks.reset(tenants);
+        self.scenarios.reset(tenants);
+        match self.clock_scope(tenants) {
+            Some(scope) => self.clock.reset(&scope),
+            // A provider alone: each of its tenants' own clocks.
+            None => self
+                .clock
+                .reset_provider(tenants.provider.as_deref().unwrap_or("")),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The outbox: every SMS, e-mail and WhatsApp message a provider would have sent to an end
 //! user. Tests read OTPs and links from here instead of a phone.
 
+use super::tenant::{Tenant, Tenants};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use time::OffsetDateTime;
@@ -80,8 +81,7 @@ fn mentions(text: &str, id: &str) -> bool {
 
 /// What a provider hands the outbox; the engine stamps id and time.
 pub struct Outgoing {
-    pub provider: &'static str,
-    pub tenant: String,
+    pub tenant: Tenant,
     pub channel: Channel,
     pub to: String,
     pub text: String,
@@ -119,12 +119,9 @@ impl Outbox {
             .collect()
     }
 
-    pub fn reset(&self, tenant: Option<&str>) {
-        let mut messages = self.lock();
-        match tenant {
-            Some(tenant) => messages.retain(|m| m.tenant != tenant),
-            None => messages.clear(),
-        }
+    pub fn reset(&self, tenants: &Tenants) {
+        self.lock()
+            .retain(|m| !tenants.contains(&m.provider, &m.tenant));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Message>> {

@@ -8,6 +8,7 @@
 //! is nearly all of the memory that grows with use: the engine's logs (journal, outbox,
 //! events, webhook attempts) are bounded on their own.
 
+use super::tenant::Tenant;
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -53,11 +54,11 @@ impl Default for Caps {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Full {
     #[error(
-        "storage full: tenant '{tenant}' holds {used} bytes of its {cap}-byte cap \
-         (--max-tenant-mb); free space with POST /_signsim/reset?tenant={tenant} \
-         or a retention period (--retention)"
+        "storage full: tenant '{}' holds {used} bytes of its {cap}-byte cap \
+         (--max-tenant-mb); free space with POST /_signsim/reset?provider={}&tenant=<that \
+         tenant> or a retention period (--retention)", tenant.name, tenant.provider
     )]
-    Tenant { tenant: String, used: u64, cap: u64 },
+    Tenant { tenant: Tenant, used: u64, cap: u64 },
     #[error(
         "storage full: the simulator holds {used} bytes of its {cap}-byte cap \
          (--max-memory-mb); free space with POST /_signsim/reset or a retention period \
@@ -70,7 +71,7 @@ pub enum Full {
 pub struct Meter {
     caps: Caps,
     total: AtomicU64,
-    tenants: DashMap<String, u64>,
+    tenants: DashMap<Tenant, u64>,
 }
 
 impl Meter {
@@ -91,13 +92,13 @@ impl Meter {
     }
 
     /// Bytes held by `tenant`.
-    pub fn tenant(&self, tenant: &str) -> u64 {
+    pub fn tenant(&self, tenant: &Tenant) -> u64 {
         self.tenants.get(tenant).map_or(0, |used| *used)
     }
 
     /// Every tenant that holds something, with its bytes, largest first.
-    pub fn tenants(&self) -> Vec<(String, u64)> {
-        let mut all: Vec<(String, u64)> = self
+    pub fn tenants(&self) -> Vec<(Tenant, u64)> {
+        let mut all: Vec<(Tenant, u64)> = self
             .tenants
             .iter()
             .filter(|entry| *entry.value() > 0)
@@ -110,7 +111,7 @@ impl Meter {
     /// Whether `tenant` may store `incoming` more bytes. A call is let through while the
     /// holdings are under the cap, so the caps are soft by at most one call's outputs (a
     /// signature adds a signed copy the request did not carry).
-    pub fn check(&self, tenant: Option<&str>, incoming: u64) -> Result<(), Full> {
+    pub fn check(&self, tenant: Option<&Tenant>, incoming: u64) -> Result<(), Full> {
         let total = self.total();
         if total.saturating_add(incoming) > self.caps.process_bytes {
             return Err(Full::Process {
@@ -122,7 +123,7 @@ impl Meter {
             let used = self.tenant(tenant);
             if used.saturating_add(incoming) > self.caps.tenant_bytes {
                 return Err(Full::Tenant {
-                    tenant: tenant.to_owned(),
+                    tenant: tenant.clone(),
                     used,
                     cap: self.caps.tenant_bytes,
                 });
@@ -132,14 +133,14 @@ impl Meter {
     }
 
     /// Records that `tenant` now holds `added` more and `removed` fewer bytes.
-    pub(crate) fn change(&self, tenant: &str, added: u64, removed: u64) {
+    pub(crate) fn change(&self, tenant: &Tenant, added: u64, removed: u64) {
         if added == removed {
             return;
         }
         if added > removed {
             let delta = added - removed;
             self.total.fetch_add(delta, Ordering::Relaxed);
-            *self.tenants.entry(tenant.to_owned()).or_insert(0) += delta;
+            *self.tenants.entry(tenant.clone()).or_insert(0) += delta;
         } else {
             let delta = removed - added;
             // Saturating on both counts: a reset that raced a write must not wrap them.
@@ -159,27 +160,46 @@ impl Meter {
 mod tests {
     use super::*;
 
+    fn t(name: &str) -> Tenant {
+        Tenant::new("demo", name)
+    }
+
     #[test]
     fn caps_refuse_past_the_limit_and_free_on_removal() {
         let meter = Meter::new(Caps {
             tenant_bytes: 100,
             process_bytes: 150,
         });
-        meter.change("a", 90, 0);
-        assert!(meter.check(Some("a"), 10).is_ok());
+        meter.change(&t("a"), 90, 0);
+        assert!(meter.check(Some(&t("a")), 10).is_ok());
         assert!(matches!(
-            meter.check(Some("a"), 11),
+            meter.check(Some(&t("a")), 11),
             Err(Full::Tenant { used: 90, .. })
         ));
-        meter.change("b", 55, 0);
+        meter.change(&t("b"), 55, 0);
         assert!(matches!(
-            meter.check(Some("b"), 10),
+            meter.check(Some(&t("b")), 10),
             Err(Full::Process { used: 145, .. })
         ));
-        meter.change("a", 0, 90);
-        assert_eq!(meter.tenant("a"), 0);
+        meter.change(&t("a"), 0, 90);
+        assert_eq!(meter.tenant(&t("a")), 0);
         assert_eq!(meter.total(), 55);
-        meter.change("a", 0, 1_000);
+        meter.change(&t("a"), 0, 1_000);
         assert_eq!(meter.total(), 0, "removal saturates instead of wrapping");
+    }
+
+    #[test]
+    fn one_name_in_two_providers_is_two_tenants() {
+        let meter = Meter::new(Caps {
+            tenant_bytes: 100,
+            process_bytes: 1_000,
+        });
+        meter.change(&Tenant::new("uanataca", "corp.pe"), 100, 0);
+        assert!(meter
+            .check(Some(&Tenant::new("uanataca", "corp.pe")), 1)
+            .is_err());
+        assert!(meter
+            .check(Some(&Tenant::new("identiasign", "corp.pe")), 1)
+            .is_ok());
     }
 }

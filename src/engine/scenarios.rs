@@ -7,6 +7,7 @@
 //! and keeps scenarios and counts how often each effect has fired for each resource; the
 //! provider applies what the engine hands back.
 
+use super::tenant::{Tenant, Tenants};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -22,6 +23,10 @@ pub struct ProviderSpec {
     pub states: &'static [&'static str],
     /// Fields of the creating request a `match` may test.
     pub match_fields: &'static [&'static str],
+    /// The operations that create their resource (QI Tech's `envelope.create`): an
+    /// effect's `times` on one of them counts per scenario and tenant (the first N creates
+    /// that pick the scenario), since each resource is new; on the others, per resource.
+    pub creates: &'static [&'static str],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -452,12 +457,18 @@ struct Binding {
     fired: Vec<u32>,
 }
 
-type ResourceKey = (String, String, String);
+/// A resource: its tenant and its id.
+type ResourceKey = (Tenant, String);
+
+/// An effect on a creating operation: the scenario's name, the tenant, the effect's index.
+type CreateKey = (String, Tenant, usize);
 
 pub struct Scenarios {
     specs: Vec<ProviderSpec>,
     by_name: RwLock<BTreeMap<String, Arc<Scenario>>>,
     bindings: dashmap::DashMap<ResourceKey, Binding>,
+    /// How often each effect on a creating operation fired, per scenario and tenant.
+    creates: dashmap::DashMap<CreateKey, u32>,
     /// Scenario applied when nothing else chooses one (normally none: the happy path).
     default: Option<String>,
 }
@@ -468,6 +479,7 @@ impl Scenarios {
             specs,
             by_name: RwLock::new(BTreeMap::new()),
             bindings: dashmap::DashMap::new(),
+            creates: dashmap::DashMap::new(),
             default,
         }
     }
@@ -540,32 +552,54 @@ impl Scenarios {
             .and_then(|name| mine().find(|s| s.name == name).cloned()))
     }
 
-    pub fn bind(&self, provider: &str, tenant: &str, resource: &str, scenario: Arc<Scenario>) {
+    pub fn bind(&self, tenant: &Tenant, resource: &str, scenario: Arc<Scenario>) {
         let fired = vec![0; scenario.effects.len()];
         self.bindings.insert(
-            (provider.to_owned(), tenant.to_owned(), resource.to_owned()),
+            (tenant.clone(), resource.to_owned()),
             Binding { scenario, fired },
         );
     }
 
+    /// Whether `operation` creates its resource in `provider`'s spec.
+    fn creates(&self, provider: &str, operation: &str) -> bool {
+        self.specs
+            .iter()
+            .any(|spec| spec.slug == provider && spec.creates.contains(&operation))
+    }
+
     /// The effects that fire for `operation` on a resource now, counting them as fired.
-    pub fn on(&self, provider: &str, tenant: &str, resource: &str, operation: &str) -> Applied {
+    pub fn on(&self, tenant: &Tenant, resource: &str, operation: &str) -> Applied {
         let mut applied = Applied {
             deliver: true,
             ..Applied::default()
         };
-        let key = (provider.to_owned(), tenant.to_owned(), resource.to_owned());
+        let key = (tenant.clone(), resource.to_owned());
         let Some(mut binding) = self.bindings.get_mut(&key) else {
             return applied;
         };
         let binding = &mut *binding;
-        for (effect, fired) in binding
+        let creating = self.creates(&tenant.provider, operation);
+        for (index, (effect, fired)) in binding
             .scenario
             .effects
             .iter()
             .zip(binding.fired.iter_mut())
+            .enumerate()
         {
-            if effect.operation != operation || effect.times.is_some_and(|times| *fired >= times) {
+            if effect.operation != operation {
+                continue;
+            }
+            // A creating operation counts across the tenant's resources of the scenario.
+            let mut per_tenant = creating.then(|| {
+                self.creates
+                    .entry((binding.scenario.name.clone(), tenant.clone(), index))
+                    .or_insert(0)
+            });
+            let fired = match per_tenant.as_deref_mut() {
+                Some(count) => count,
+                None => fired,
+            };
+            if effect.times.is_some_and(|times| *fired >= times) {
                 continue;
             }
             *fired += 1;
@@ -587,11 +621,9 @@ impl Scenarios {
         applied
     }
 
-    pub fn reset(&self, tenant: Option<&str>) {
-        match tenant {
-            Some(tenant) => self.bindings.retain(|(_, t, _), _| t != tenant),
-            None => self.bindings.clear(),
-        }
+    pub fn reset(&self, tenants: &Tenants) {
+        self.bindings.retain(|(t, _), _| !tenants.includes(t));
+        self.creates.retain(|(_, t, _), _| !tenants.includes(t));
     }
 }
 
@@ -601,10 +633,15 @@ mod tests {
 
     const SPEC: ProviderSpec = ProviderSpec {
         slug: "demo",
-        operations: &["sign", "otp.generate"],
+        operations: &["sign", "otp.generate", "create"],
         states: &["OPEN", "DONE"],
         match_fields: &["phone"],
+        creates: &["create"],
     };
+
+    fn t(name: &str) -> Tenant {
+        Tenant::new("demo", name)
+    }
 
     #[test]
     fn errors_name_file_line_and_what_is_wrong() {
@@ -646,16 +683,37 @@ mod tests {
             .unwrap();
         assert!(scenarios.choose("demo", None, |_| None).unwrap().is_none());
         assert!(scenarios.choose("demo", Some("nope"), |_| None).is_err());
-        scenarios.bind("demo", "t", "r1", chosen);
+        scenarios.bind(&t("t"), "r1", chosen);
         assert_eq!(
             scenarios
-                .on("demo", "t", "r1", "sign")
+                .on(&t("t"), "r1", "sign")
                 .respond
                 .map(|r| r.status),
             Some(403)
         );
-        assert_eq!(scenarios.on("demo", "t", "r1", "sign").respond, None);
-        assert_eq!(scenarios.on("demo", "t", "r2", "sign").respond, None);
+        assert_eq!(scenarios.on(&t("t"), "r1", "sign").respond, None);
+        assert_eq!(scenarios.on(&t("t"), "r2", "sign").respond, None);
+    }
+
+    #[test]
+    fn times_on_a_creating_operation_count_per_scenario_and_tenant() {
+        let text = "[[scenario]]\nname = \"flaky\"\nprovider = \"demo\"\n[[scenario.effects]]\noperation = \"create\"\ntimes = 1\nrespond = { status = 503, body = {} }\n";
+        let scenarios = Scenarios::new(vec![SPEC], None);
+        let flaky = Arc::new(parse("f.toml", text, &[SPEC]).unwrap()[0].clone());
+        let status = |tenant: &Tenant, resource: &str| {
+            scenarios.bind(tenant, resource, flaky.clone());
+            scenarios
+                .on(tenant, resource, "create")
+                .respond
+                .map(|r| r.status)
+        };
+        assert_eq!(status(&t("a"), "r1"), Some(503));
+        // The retry creates a new resource: the gateway failed once, then it works.
+        assert_eq!(status(&t("a"), "r2"), None);
+        // Another tenant has its own count.
+        assert_eq!(status(&t("b"), "r3"), Some(503));
+        scenarios.reset(&Tenants::only(&t("a")));
+        assert_eq!(status(&t("a"), "r4"), Some(503));
     }
 
     #[test]
@@ -663,15 +721,12 @@ mod tests {
         let text = "[[scenario]]\nname = \"v\"\nprovider = \"demo\"\n[[scenario.effects]]\noperation = \"sign\"\nvalues = { score = 30, result = \"spoof\" }\n[[scenario.effects]]\noperation = \"sign\"\nvalues = { score = 99, extra = true }\n";
         let scenarios = Scenarios::new(vec![SPEC], None);
         let parsed = parse("v.toml", text, &[SPEC]).unwrap();
-        scenarios.bind("demo", "t", "r", Arc::new(parsed[0].clone()));
-        let values = scenarios.on("demo", "t", "r", "sign").values;
+        scenarios.bind(&t("t"), "r", Arc::new(parsed[0].clone()));
+        let values = scenarios.on(&t("t"), "r", "sign").values;
         assert_eq!(values["score"], 30);
         assert_eq!(values["result"], "spoof");
         assert_eq!(values["extra"], true);
-        assert!(scenarios
-            .on("demo", "t", "r", "otp.generate")
-            .values
-            .is_empty());
+        assert!(scenarios.on(&t("t"), "r", "otp.generate").values.is_empty());
     }
 }
 
@@ -682,6 +737,7 @@ mod tests {
 struct SavedScenarios {
     scenarios: Vec<Arc<Scenario>>,
     bindings: Vec<(ResourceKey, Binding)>,
+    creates: Vec<(CreateKey, u32)>,
 }
 
 impl super::persist::Persist for Scenarios {
@@ -702,6 +758,11 @@ impl super::persist::Persist for Scenarios {
                     )
                 })
                 .collect(),
+            creates: self
+                .creates
+                .iter()
+                .map(|entry| (entry.key().clone(), *entry.value()))
+                .collect(),
         })
     }
 
@@ -717,6 +778,10 @@ impl super::persist::Persist for Scenarios {
         self.bindings.clear();
         for (key, binding) in saved.bindings {
             self.bindings.insert(key, binding);
+        }
+        self.creates.clear();
+        for (key, count) in saved.creates {
+            self.creates.insert(key, count);
         }
         Ok(())
     }

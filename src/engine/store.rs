@@ -9,6 +9,7 @@
 
 use super::clock::Clock;
 use super::quota::{Meter, Stored};
+use super::tenant::{Tenant, Tenants};
 use dashmap::DashMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,16 +17,14 @@ use std::hash::Hash;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// The credential-derived namespace a resource lives in (an API key, a username, ...).
-pub type Tenant = String;
-
 /// Something that holds per-tenant state and can forget it.
 pub trait Resettable: Send + Sync {
-    /// Forgets the state of `tenant`, or of every tenant when `None`.
-    fn reset(&self, tenant: Option<&str>);
+    /// Forgets the state of `tenants`.
+    fn reset(&self, tenants: &Tenants);
 
-    /// Forgets the resources that finished at or before `before`; returns how many.
-    fn forget_finished(&self, before: OffsetDateTime) -> usize;
+    /// Forgets the resources that finished `retention` or longer ago, each on its
+    /// tenant's clock; returns how many.
+    fn forget_finished(&self, retention: time::Duration) -> usize;
 }
 
 /// A stored value with what the store knows about it.
@@ -34,7 +33,7 @@ struct Slot<V> {
     value: V,
     /// What the meter was told this slot weighs.
     weight: u64,
-    /// When the value was first seen finished (on the virtual clock).
+    /// When the value was first seen finished (on its tenant's clock).
     finished_at: Option<OffsetDateTime>,
 }
 
@@ -54,27 +53,31 @@ impl<K: Eq + Hash + Clone, V: Clone + Stored> TenantStore<K, V> {
     }
 
     /// A slot for `value`, weighed and, if finished, stamped now.
-    fn slot(&self, tenant: &str, value: V) -> Slot<V> {
+    fn slot(&self, tenant: &Tenant, value: V) -> Slot<V> {
         Slot {
             weight: weight::<K, V>(tenant, &value),
-            finished_at: value.is_finished().then(|| self.clock.now()),
+            finished_at: value.is_finished().then(|| self.now(tenant)),
             value,
         }
     }
 
-    pub fn insert(&self, tenant: &str, key: K, value: V) {
+    fn now(&self, tenant: &Tenant) -> OffsetDateTime {
+        self.clock.now_of(&tenant.provider, &tenant.name)
+    }
+
+    pub fn insert(&self, tenant: &Tenant, key: K, value: V) {
         let slot = self.slot(tenant, value);
         let added = slot.weight;
         let removed = self
             .entries
-            .insert((tenant.to_owned(), key), slot)
+            .insert((tenant.clone(), key), slot)
             .map_or(0, |old| old.weight);
         self.meter.change(tenant, added, removed);
     }
 
     /// Inserts unless the key exists, in one step; `false` when it existed (nothing changed).
-    pub fn insert_new(&self, tenant: &str, key: K, value: V) -> bool {
-        match self.entries.entry((tenant.to_owned(), key)) {
+    pub fn insert_new(&self, tenant: &Tenant, key: K, value: V) -> bool {
+        match self.entries.entry((tenant.clone(), key)) {
             dashmap::Entry::Occupied(_) => false,
             dashmap::Entry::Vacant(vacant) => {
                 let slot = self.slot(tenant, value);
@@ -85,42 +88,42 @@ impl<K: Eq + Hash + Clone, V: Clone + Stored> TenantStore<K, V> {
         }
     }
 
-    pub fn get(&self, tenant: &str, key: &K) -> Option<V> {
+    pub fn get(&self, tenant: &Tenant, key: &K) -> Option<V> {
         self.entries
-            .get(&(tenant.to_owned(), key.clone()))
+            .get(&(tenant.clone(), key.clone()))
             .map(|entry| entry.value().value.clone())
     }
 
-    pub fn contains(&self, tenant: &str, key: &K) -> bool {
-        self.entries.contains_key(&(tenant.to_owned(), key.clone()))
+    pub fn contains(&self, tenant: &Tenant, key: &K) -> bool {
+        self.entries.contains_key(&(tenant.clone(), key.clone()))
     }
 
     /// Runs `f` on the stored value under the entry's lock, so read-check-write sequences
     /// (an OTP attempt, a state transition) cannot interleave with another request.
-    pub fn update<R>(&self, tenant: &str, key: &K, f: impl FnOnce(&mut V) -> R) -> Option<R> {
-        let mut entry = self.entries.get_mut(&(tenant.to_owned(), key.clone()))?;
+    pub fn update<R>(&self, tenant: &Tenant, key: &K, f: impl FnOnce(&mut V) -> R) -> Option<R> {
+        let mut entry = self.entries.get_mut(&(tenant.clone(), key.clone()))?;
         let slot = entry.value_mut();
         let result = f(&mut slot.value);
         let weight = weight::<K, V>(tenant, &slot.value);
         self.meter.change(tenant, weight, slot.weight);
         slot.weight = weight;
         if slot.finished_at.is_none() && slot.value.is_finished() {
-            slot.finished_at = Some(self.clock.now());
+            slot.finished_at = Some(self.now(tenant));
         }
         Some(result)
     }
 
-    pub fn remove(&self, tenant: &str, key: &K) -> Option<V> {
-        let (_, slot) = self.entries.remove(&(tenant.to_owned(), key.clone()))?;
+    pub fn remove(&self, tenant: &Tenant, key: &K) -> Option<V> {
+        let (_, slot) = self.entries.remove(&(tenant.clone(), key.clone()))?;
         self.meter.change(tenant, 0, slot.weight);
         Some(slot.value)
     }
 
     /// Every key and value of one tenant, in no particular order.
-    pub fn entries(&self, tenant: &str) -> Vec<(K, V)> {
+    pub fn entries(&self, tenant: &Tenant) -> Vec<(K, V)> {
         self.entries
             .iter()
-            .filter(|entry| entry.key().0 == tenant)
+            .filter(|entry| entry.key().0 == *tenant)
             .map(|entry| (entry.key().1.clone(), entry.value().value.clone()))
             .collect()
     }
@@ -142,9 +145,9 @@ impl<K: Eq + Hash + Clone, V: Clone + Stored> TenantStore<K, V> {
 }
 
 /// What a slot costs: the value's own size and heap bytes, the key, the tenant's name.
-fn weight<K, V: Stored>(tenant: &str, value: &V) -> u64 {
+fn weight<K, V: Stored>(tenant: &Tenant, value: &V) -> u64 {
     let fixed = std::mem::size_of::<(Tenant, K)>() + std::mem::size_of::<Slot<V>>();
-    (fixed + tenant.len() + value.heap_bytes()) as u64
+    (fixed + tenant.provider.len() + tenant.name.len() + value.heap_bytes()) as u64
 }
 
 impl<K, V> Resettable for TenantStore<K, V>
@@ -152,12 +155,15 @@ where
     K: Eq + Hash + Clone + Send + Sync,
     V: Clone + Stored + Send + Sync,
 {
-    fn reset(&self, tenant: Option<&str>) {
-        self.forget_where(|owner, _| tenant.is_none_or(|t| t == owner));
+    fn reset(&self, tenants: &Tenants) {
+        self.forget_where(|owner, _| tenants.includes(owner));
     }
 
-    fn forget_finished(&self, before: OffsetDateTime) -> usize {
-        self.forget_where(|_, slot| slot.finished_at.is_some_and(|at| at <= before))
+    fn forget_finished(&self, retention: time::Duration) -> usize {
+        self.forget_where(|tenant, slot| {
+            slot.finished_at
+                .is_some_and(|at| super::arith::later(at, retention) <= self.now(tenant))
+        })
     }
 }
 
@@ -203,6 +209,10 @@ mod tests {
         }
     }
 
+    fn t(name: &str) -> Tenant {
+        Tenant::new("demo", name)
+    }
+
     fn store() -> (TenantStore<u32, &'static str>, Arc<Meter>, Arc<Clock>) {
         let meter = Arc::new(Meter::default());
         let clock = Arc::new(Clock::default());
@@ -212,36 +222,35 @@ mod tests {
     #[test]
     fn tenants_do_not_see_each_other() {
         let (store, meter, _) = store();
-        store.insert("a", 1, "one");
-        store.insert("b", 1, "uno");
-        assert_eq!(store.get("a", &1), Some("one"));
-        assert_eq!(store.get("b", &1), Some("uno"));
-        assert!(meter.tenant("a") > 0);
-        store.reset(Some("a"));
-        assert_eq!(store.get("a", &1), None);
-        assert_eq!(store.get("b", &1), Some("uno"));
-        assert_eq!(meter.tenant("a"), 0);
-        assert_eq!(meter.total(), meter.tenant("b"));
+        store.insert(&t("a"), 1, "one");
+        store.insert(&t("b"), 1, "uno");
+        assert_eq!(store.get(&t("a"), &1), Some("one"));
+        assert_eq!(store.get(&t("b"), &1), Some("uno"));
+        assert!(meter.tenant(&t("a")) > 0);
+        store.reset(&Tenants::only(&t("a")));
+        assert_eq!(store.get(&t("a"), &1), None);
+        assert_eq!(store.get(&t("b"), &1), Some("uno"));
+        assert_eq!(meter.tenant(&t("a")), 0);
+        assert_eq!(meter.total(), meter.tenant(&t("b")));
     }
 
     #[test]
     fn forgets_only_what_finished_before_the_cutoff() {
         let (store, meter, clock) = store();
-        store.insert("a", 1, "open");
-        store.insert("a", 2, "open");
-        store.update("a", &2, |v| *v = "done");
-        let finished = clock.now();
-        assert_eq!(
-            store.forget_finished(finished - time::Duration::seconds(1)),
-            0
-        );
-        assert_eq!(
-            store.forget_finished(finished + time::Duration::seconds(1)),
-            1
-        );
-        assert_eq!(store.get("a", &2), None);
-        assert_eq!(store.get("a", &1), Some("open"));
-        store.reset(None);
+        store.insert(&t("a"), 1, "open");
+        store.insert(&t("a"), 2, "open");
+        store.update(&t("a"), &2, |v| *v = "done");
+        assert_eq!(store.forget_finished(time::Duration::seconds(60)), 0);
+        clock
+            .advance(
+                &super::super::clock::Scope::All,
+                super::super::clock::nanos(61),
+            )
+            .unwrap();
+        assert_eq!(store.forget_finished(time::Duration::seconds(60)), 1);
+        assert_eq!(store.get(&t("a"), &2), None);
+        assert_eq!(store.get(&t("a"), &1), Some("open"));
+        store.reset(&Tenants::all());
         assert_eq!(meter.total(), 0);
     }
 }

@@ -7,6 +7,8 @@
 //! the handler reads. That is what lets the state file save pending timers and a restart
 //! re-arm them: a closure could not be written down.
 
+use super::clock::Clock;
+use super::tenant::{Tenant, Tenants};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -14,12 +16,13 @@ use time::OffsetDateTime;
 
 /// What a kind of timer does when it fires: `(tenant, payload)`. Holds its provider by a
 /// `Weak` reference, since the engine (which holds the handler) outlives no provider.
-pub type Handler = Arc<dyn Fn(&str, &str) + Send + Sync>;
+pub type Handler = Arc<dyn Fn(&Tenant, &str) + Send + Sync>;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timer {
+    /// When it fires, on its tenant's clock.
     pub due: OffsetDateTime,
-    pub tenant: String,
+    pub tenant: Tenant,
     pub kind: String,
     pub payload: String,
 }
@@ -32,7 +35,7 @@ pub struct Timers {
 
 impl Timers {
     /// Registers what timers of `kind` do (`"<slug>.<what>"`). A later call replaces it.
-    pub fn on(&self, kind: &str, handler: impl Fn(&str, &str) + Send + Sync + 'static) {
+    pub fn on(&self, kind: &str, handler: impl Fn(&Tenant, &str) + Send + Sync + 'static) {
         self.handlers
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -46,7 +49,7 @@ impl Timers {
         &self,
         kind: &str,
         model: std::sync::Weak<M>,
-        handler: impl Fn(&M, &str, &str) + Send + Sync + 'static,
+        handler: impl Fn(&M, &Tenant, &str) + Send + Sync + 'static,
     ) {
         self.on(kind, move |tenant, payload| {
             if let Some(model) = model.upgrade() {
@@ -56,33 +59,41 @@ impl Timers {
     }
 
     /// `at` with a payload of several values, as JSON (`read_payload` reads it back).
-    pub fn at_json(&self, due: OffsetDateTime, tenant: &str, kind: &str, payload: &impl Serialize) {
+    pub fn at_json(
+        &self,
+        due: OffsetDateTime,
+        tenant: &Tenant,
+        kind: &str,
+        payload: &impl Serialize,
+    ) {
         match serde_json::to_string(payload) {
             Ok(text) => self.at(due, tenant, kind, text),
             Err(e) => tracing::error!(%kind, "a timer's payload does not encode ({e}); not set"),
         }
     }
 
-    /// Fires the handler of `kind` with `payload` at `due`, unless `tenant` is reset first.
-    pub fn at(&self, due: OffsetDateTime, tenant: &str, kind: &str, payload: impl Into<String>) {
+    /// Fires the handler of `kind` with `payload` when `tenant`'s clock reaches `due`,
+    /// unless the tenant is reset first.
+    pub fn at(&self, due: OffsetDateTime, tenant: &Tenant, kind: &str, payload: impl Into<String>) {
         self.lock().push(Timer {
             due,
-            tenant: tenant.to_owned(),
+            tenant: tenant.clone(),
             kind: kind.to_owned(),
             payload: payload.into(),
         });
     }
 
-    /// Runs every timer due at `now`, earliest first, outside the lock (a handler may set
-    /// another timer). A handler that panics is logged and its timer dropped: the others,
-    /// due now or later, still run. Without the guard one bad handler would unwind through
-    /// the engine's ticker and no timer or webhook would ever fire again.
-    pub fn fire_due(&self, now: OffsetDateTime) {
+    /// Runs every timer due on its tenant's clock, earliest first, outside the lock (a
+    /// handler may set another timer). A handler that panics is logged and its timer
+    /// dropped: the others, due now or later, still run. Without the guard one bad handler
+    /// would unwind through the engine's ticker and no timer or webhook would ever fire
+    /// again.
+    pub fn fire_due(&self, clock: &Clock) {
         let mut due: Vec<Timer> = {
             let mut timers = self.lock();
             let (due, later) = std::mem::take(&mut *timers)
                 .into_iter()
-                .partition(|t| t.due <= now);
+                .partition(|t| t.due <= clock.now_of(&t.tenant.provider, &t.tenant.name));
             *timers = later;
             due
         };
@@ -109,12 +120,23 @@ impl Timers {
         }
     }
 
-    pub fn reset(&self, tenant: Option<&str>) {
-        let mut timers = self.lock();
-        match tenant {
-            Some(tenant) => timers.retain(|t| t.tenant != tenant),
-            None => timers.clear(),
-        }
+    /// How long until the next timer of the tenants `within` picks is due, each on its
+    /// tenant's clock (zero when one is due already); `None` when they have none.
+    pub fn next_due_where(
+        &self,
+        clock: &Clock,
+        within: &dyn Fn(&str, &str) -> bool,
+    ) -> Option<time::Duration> {
+        self.lock()
+            .iter()
+            .filter(|t| within(&t.tenant.provider, &t.tenant.name))
+            .map(|t| t.due - clock.now_of(&t.tenant.provider, &t.tenant.name))
+            .min()
+            .map(|wait| wait.max(time::Duration::ZERO))
+    }
+
+    pub fn reset(&self, tenants: &Tenants) {
+        self.lock().retain(|t| !tenants.includes(&t.tenant));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Timer>> {
@@ -146,12 +168,18 @@ impl super::persist::Persist for Timers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::clock::{nanos, Scope};
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn t(name: &str) -> Tenant {
+        Tenant::new("demo", name)
+    }
 
     #[test]
     fn only_due_timers_fire_in_order() {
         let timers = Timers::default();
-        let now = OffsetDateTime::now_utc();
+        let clock = Clock::default();
+        let now = clock.now();
         let fired = Arc::new(Mutex::new(Vec::new()));
         let log = fired.clone();
         timers.on("test.log", move |_, payload| {
@@ -160,52 +188,79 @@ mod tests {
         for (offset, label) in [(20, "late"), (5, "second"), (1, "first")] {
             timers.at(
                 now + time::Duration::seconds(offset),
-                "t",
+                &t("t"),
                 "test.log",
                 label,
             );
         }
-        timers.fire_due(now + time::Duration::seconds(10));
+        let advance = |s| clock.advance(&Scope::All, nanos(s)).unwrap();
+        advance(10);
+        timers.fire_due(&clock);
         assert_eq!(*fired.lock().unwrap(), vec!["first", "second"]);
-        timers.at(now, "other", "test.log", "reset away");
-        timers.reset(Some("other"));
-        timers.fire_due(now + time::Duration::seconds(30));
+        timers.at(now, &t("other"), "test.log", "reset away");
+        timers.reset(&Tenants::only(&t("other")));
+        advance(20);
+        timers.fire_due(&clock);
         assert_eq!(*fired.lock().unwrap(), vec!["first", "second", "late"]);
     }
 
     #[test]
     fn a_panicking_handler_or_unknown_kind_does_not_stop_the_others() {
         let timers = Timers::default();
-        let now = OffsetDateTime::now_utc();
+        let clock = Clock::default();
+        let now = clock.now();
         let count = Arc::new(AtomicU32::new(0));
         timers.on("test.panic", |_, _| panic!("a bad timer"));
         let c = count.clone();
         timers.on("test.count", move |_, _| {
             c.fetch_add(1, Ordering::SeqCst);
         });
-        timers.at(now, "t", "test.panic", "");
-        timers.at(now, "t", "test.unknown", "");
-        timers.at(now + time::Duration::seconds(1), "t", "test.count", "");
-        timers.fire_due(now + time::Duration::seconds(5));
+        timers.at(now, &t("t"), "test.panic", "");
+        timers.at(now, &t("t"), "test.unknown", "");
+        timers.at(now + time::Duration::seconds(1), &t("t"), "test.count", "");
+        clock.advance(&Scope::All, nanos(5)).unwrap();
+        timers.fire_due(&clock);
         assert_eq!(count.load(Ordering::SeqCst), 1);
     }
 
     #[test]
     fn saved_timers_fire_after_a_restore() {
         use crate::engine::persist::Persist;
-        let now = OffsetDateTime::now_utc();
+        let clock = Clock::default();
         let before = Timers::default();
-        before.at(now, "t", "test.count", "payload");
+        before.at(clock.now(), &t("t"), "test.count", "payload");
         let mut json = Vec::new();
         before.snapshot().encode(&mut json).unwrap();
         let after = Timers::default();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
         after.on("test.count", move |tenant, payload| {
-            s.lock().unwrap().push(format!("{tenant}/{payload}"))
+            s.lock().unwrap().push(format!("{}/{payload}", tenant.name))
         });
         after.restore(std::str::from_utf8(&json).unwrap()).unwrap();
-        after.fire_due(now);
+        after.fire_due(&clock);
         assert_eq!(*seen.lock().unwrap(), vec!["t/payload"]);
+    }
+
+    #[test]
+    fn a_timer_follows_its_own_tenant_clock() {
+        let timers = Timers::default();
+        let clock = Clock::default();
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let log = fired.clone();
+        timers.on("test.log", move |tenant, _| {
+            log.lock().unwrap().push(tenant.name.clone())
+        });
+        let due = clock.now() + time::Duration::days(3);
+        timers.at(due, &t("a"), "test.log", "");
+        timers.at(due, &t("b"), "test.log", "");
+        let a = Scope::Tenants(vec![("demo".into(), "a".into())]);
+        clock.advance(&a, nanos(4 * 86_400)).unwrap();
+        timers.fire_due(&clock);
+        assert_eq!(*fired.lock().unwrap(), vec!["a"]);
+        let wait = timers
+            .next_due_where(&clock, &|_, name| name == "b")
+            .unwrap();
+        assert!(wait > time::Duration::days(2));
     }
 }

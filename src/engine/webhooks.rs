@@ -10,6 +10,7 @@
 
 use super::clock::Clock;
 use super::events::{Event, Events};
+use super::tenant::Tenants;
 use super::webhook_trust::{self, TrustError};
 use bytes::Bytes;
 use rustls::RootCertStore;
@@ -151,20 +152,32 @@ impl Webhooks {
         self.sent.get(id).map(|r| r.value().clone())
     }
 
-    pub fn attempts(&self) -> Vec<Attempt> {
-        lock(&self.attempts).clone()
+    /// The attempts of `tenants`' deliveries, oldest first.
+    pub fn attempts(&self, tenants: &Tenants) -> Vec<Attempt> {
+        lock(&self.attempts)
+            .iter()
+            .filter(|a| tenants.contains(&a.provider, &a.tenant))
+            .cloned()
+            .collect()
     }
 
-    pub fn reset(&self, tenant: Option<&str>) {
-        let keep = |t: &str| tenant.is_some_and(|tenant| tenant != t);
-        lock(&self.pending).retain(|p| keep(&p.request.tenant));
-        lock(&self.attempts).retain(|a| keep(&a.tenant));
-        self.sent.retain(|_, r| keep(&r.tenant));
+    /// Forgets `tenants`' deliveries: pending ones, attempts, and what redelivery needs.
+    /// An attempt in flight meanwhile records nothing when it ends (`finish`).
+    pub fn reset(&self, tenants: &Tenants) {
+        let keep = |r: &WebhookRequest| !tenants.contains(r.provider, &r.tenant);
+        lock(&self.pending).retain(|p| keep(&p.request));
+        lock(&self.attempts).retain(|a| !tenants.contains(&a.provider, &a.tenant));
+        self.sent.retain(|_, r| keep(r));
     }
 
-    /// Starts every delivery that is due and first in line for its resource.
-    pub fn dispatch_due(self: &Arc<Self>) {
-        let now = self.clock.now();
+    /// When `request`'s tenant's clock says it is.
+    fn now_of(&self, request: &WebhookRequest) -> OffsetDateTime {
+        self.clock.now_of(request.provider, &request.tenant)
+    }
+
+    /// Starts every delivery that is due and first in line for its resource; returns the
+    /// tasks, which the ticker leaves to run and a clock advance waits for.
+    pub fn dispatch_due(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
         let due: Vec<(String, Arc<WebhookRequest>, u32)> = {
             let mut pending = lock(&self.pending);
             let mut seen = HashSet::new();
@@ -176,7 +189,7 @@ impl Webhooks {
                     entry.request.resource.clone(),
                 );
                 // Only the oldest pending delivery of a resource may go.
-                if !seen.insert(key) || entry.in_flight || entry.due > now {
+                if !seen.insert(key) || entry.in_flight || entry.due > self.now_of(&entry.request) {
                     continue;
                 }
                 entry.in_flight = true;
@@ -184,13 +197,41 @@ impl Webhooks {
             }
             due
         };
-        for (id, request, attempt) in due {
-            let webhooks = self.clone();
-            tokio::spawn(async move {
-                let outcome = webhooks.post(&request).await;
-                webhooks.finish(&id, &request, attempt, outcome);
-            });
-        }
+        due.into_iter()
+            .map(|(id, request, attempt)| {
+                let webhooks = self.clone();
+                tokio::spawn(async move {
+                    let outcome = webhooks.post(&request).await;
+                    webhooks.finish(&id, &request, attempt, outcome);
+                })
+            })
+            .collect()
+    }
+
+    /// How long until the next delivery of the tenants `within` picks may go, each on its tenant's clock
+    /// (zero when one may go now); `None` when none is waiting. A delivery behind an
+    /// earlier one of its resource waits for that one, so only the first in line counts.
+    pub fn next_due_where(&self, within: &dyn Fn(&str, &str) -> bool) -> Option<Duration> {
+        let pending = lock(&self.pending);
+        let mut seen = HashSet::new();
+        pending
+            .iter()
+            .filter(|p| {
+                let r = &p.request;
+                seen.insert((r.provider, r.tenant.clone(), r.resource.clone()))
+                    && !p.in_flight
+                    && within(r.provider, &r.tenant)
+            })
+            .map(|p| p.due - self.now_of(&p.request))
+            .min()
+            .map(|wait| wait.max(Duration::ZERO))
+    }
+
+    /// Whether a delivery of the tenants `within` picks is being attempted now.
+    pub fn in_flight_where(&self, within: &dyn Fn(&str, &str) -> bool) -> bool {
+        lock(&self.pending)
+            .iter()
+            .any(|p| p.in_flight && within(p.request.provider, &p.request.tenant))
     }
 
     async fn post(&self, request: &WebhookRequest) -> Result<u16, String> {
@@ -213,7 +254,7 @@ impl Webhooks {
         attempt: u32,
         outcome: Result<u16, String>,
     ) {
-        let now = self.clock.now();
+        let now = self.now_of(request);
         let delivered = matches!(outcome, Ok(status) if (200..300).contains(&status));
         let (response_status, error) = match outcome {
             Ok(status) => (
@@ -231,6 +272,12 @@ impl Webhooks {
             "webhook {id} attempt {attempt} to {}: {result}",
             request.url
         );
+        // Under the pending lock until recorded, so a reset cannot land between the check
+        // and the records: a delivery its tenant's reset forgot records nothing.
+        let mut pending = lock(&self.pending);
+        let Some(index) = pending.iter().position(|p| p.id == id) else {
+            return;
+        };
         self.events.push(Event {
             at: now,
             provider: request.provider.to_owned(),
@@ -262,10 +309,6 @@ impl Webhooks {
             delivered,
         };
         super::bounded::push_bounded(&mut lock(&self.attempts), attempt_record);
-        let mut pending = lock(&self.pending);
-        let Some(index) = pending.iter().position(|p| p.id == id) else {
-            return; // forgotten by a reset meanwhile
-        };
         if delivered || attempt >= self.policy.max_attempts {
             pending.remove(index);
         } else {

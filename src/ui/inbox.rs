@@ -52,6 +52,7 @@ async fn inbox(
         channel,
         tenant: given(query.tenant),
     };
+    crate::wire::admin::known_provider(engine, filter.provider.as_deref())?;
     let mut rows = String::new();
     for message in engine.outbox.list(&filter).iter().rev() {
         let link = message
@@ -105,11 +106,13 @@ async fn inbox(
          <form class=\"bar\" method=\"get\" action=\"/_signsim/inbox\">\
          <label>Provider <select name=\"provider\">{providers}</select></label>\
          <label>Channel <select name=\"channel\">{channels}</select></label>\
+         <label>Tenant <input name=\"tenant\" value=\"{tenant}\" placeholder=\"any\"></label>\
          <label>Recipient <input name=\"to\" value=\"{to}\" placeholder=\"any\"></label>\
          <button type=\"submit\">Filter</button></form>\
          <div class=\"scroll\"><table id=\"inbox\"><tr><th>at</th><th>provider</th><th>channel</th>\
          <th>to</th><th>text</th><th>OTP</th><th>link</th></tr>{rows}</table></div>",
         to = escape(filter.to.as_deref().unwrap_or("")),
+        tenant = escape(filter.tenant.as_deref().unwrap_or("")),
     );
     Ok(page("Inbox", &body).into_response())
 }

@@ -10,6 +10,7 @@
 
 use super::{escape, page, query_value, resource_path};
 use crate::engine::events::{EventFilter, Resource};
+use crate::engine::tenant::Tenants;
 use crate::engine::{rfc3339, Engine};
 use crate::providers::{LinksFn, ResourceLinks};
 use crate::wire::admin::{Path, Query};
@@ -70,6 +71,15 @@ pub async fn dashboard(
     let engine = &pages.engine;
     let provider = given(query.provider);
     let tenant = given(query.tenant);
+    if let Some(unknown) = provider.as_deref().filter(|p| !pages.slugs.contains(p)) {
+        let body = format!(
+            "<p class=\"note\">No provider is called {}; the providers are {}.</p>\
+             <p><a href=\"/_signsim\">Back to the dashboard</a></p>",
+            escape(unknown),
+            pages.slugs.join(", ")
+        );
+        return (StatusCode::BAD_REQUEST, page("Unknown provider", &body)).into_response();
+    }
     let resources = engine.events.resources(&EventFilter {
         provider: provider.clone(),
         tenant: tenant.clone(),
@@ -99,6 +109,28 @@ pub async fn dashboard(
 
 fn clock_section(engine: &Engine) -> String {
     let offset = engine.clock.offset_seconds();
+    let own: String = engine
+        .clock
+        .tenants()
+        .iter()
+        .map(|(provider, name, seconds)| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{seconds}</td></tr>",
+                escape(provider),
+                escape(name),
+                escape(&rfc3339(engine.clock.now_of(provider, name)))
+            )
+        })
+        .collect();
+    let own = if own.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p>Tenants with a clock of their own (moved with <code>{{\"tenant\": ...}}</code>):</p>\
+             <table id=\"tenant-clocks\"><tr><th>Provider</th><th>Tenant</th><th>Now</th>\
+             <th>Seconds ahead</th></tr>{own}</table>\n"
+        )
+    };
     let quick: String = [
         ("+1 hour", 3600),
         ("+1 day", 86_400),
@@ -118,8 +150,8 @@ fn clock_section(engine: &Engine) -> String {
          <form class=\"bar\" id=\"clock-form\" method=\"post\" action=\"/_signsim/clock/advance\">\
          <label>Advance by (seconds) <input name=\"seconds\" type=\"number\" min=\"0\" \
          value=\"3600\" required></label><button type=\"submit\">Advance</button></form>\n\
-         <p>{quick}</p>\n",
-        now = escape(&rfc3339(engine.now())),
+         <p>{quick}</p>\n{own}",
+        now = escape(&rfc3339(engine.clock.now())),
     )
 }
 
@@ -139,13 +171,20 @@ fn storage_section(engine: &Engine) -> String {
         .tenants()
         .iter()
         .take(10)
-        .map(|(tenant, used)| format!("<tr><td>{}</td><td>{}</td></tr>", escape(tenant), mb(*used)))
+        .map(|(tenant, used)| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&tenant.provider),
+                escape(&tenant.name),
+                mb(*used)
+            )
+        })
         .collect();
     format!(
         "<h2>Storage</h2>\n<p id=\"storage\">{used} stored of {max} \
          (<code>--max-memory-mb</code>); at most {tenant_max} a tenant \
          (<code>--max-tenant-mb</code>). Retention: {retention}.</p>\n\
-         <table><tr><th>Tenant</th><th>Stored</th></tr>{rows}</table>\n",
+         <table><tr><th>Provider</th><th>Tenant</th><th>Stored</th></tr>{rows}</table>\n",
         used = mb(engine.meter.total()),
         max = mb(caps.process_bytes),
         tenant_max = mb(caps.tenant_bytes),
@@ -248,9 +287,12 @@ pub async fn resource(
     });
     let attempts: Vec<_> = engine
         .webhooks
-        .attempts()
+        .attempts(&Tenants {
+            provider: Some(provider.clone()),
+            name: Some(tenant.clone()),
+        })
         .into_iter()
-        .filter(|a| a.provider == provider && a.tenant == tenant && a.resource == id)
+        .filter(|a| a.resource == id)
         .collect();
     if events.is_empty() && attempts.is_empty() {
         let body = format!(
@@ -462,9 +504,10 @@ fn link_list(title: &str, id: &str, links: &[(String, String)], empty: &str) -> 
     format!("<h2>{title}</h2>\n<ul id=\"{id}\">{items}</ul>\n")
 }
 
-/// Whether a journal entry is a call about resource `id`: a call of its provider (or its
-/// provider's admin calls) with `id` as a whole segment of the path, made by its tenant
-/// or without a known tenant.
+/// Whether a journal entry is a call about resource `id`: a call of its provider and
+/// tenant (its API calls, and the admin and page acts journaled under whom they acted
+/// for) with `id` as a whole segment of the path. A call of another tenant that names
+/// the same id is not about it.
 fn call_touches(
     path: &str,
     entry_provider: &str,
@@ -473,12 +516,10 @@ fn call_touches(
     tenant: &str,
     id: &str,
 ) -> bool {
-    let ours = entry_provider == provider
-        || (entry_provider == "_signsim" && path.starts_with(&format!("/_signsim/{provider}/")));
-    ours && entry_tenant.is_none_or(|t| t == tenant)
-        && path
-            .split('/')
-            .any(|segment| segment == id || segment == query_value(id))
+    let ours = entry_provider == provider && entry_tenant == Some(tenant);
+    ours && path
+        .split('/')
+        .any(|segment| segment == id || segment == query_value(id))
 }
 
 #[cfg(test)]
@@ -511,6 +552,15 @@ mod tests {
             "e1"
         ));
         assert!(touches(
+            "/_signsim/qitech/envelopes/e1/signers/1/sign",
+            "qitech",
+            Some("k"),
+            "qitech",
+            "k",
+            "e1"
+        ));
+        // Journaled without the tenant it acted for: nobody's.
+        assert!(!touches(
             "/_signsim/qitech/envelopes/e1/signers/1/sign",
             "_signsim",
             None,

@@ -3,6 +3,7 @@
 //! extractors whose rejections answer in that shape.
 
 use super::{BodyError, Fields, WrongType};
+use crate::engine::Engine;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -123,4 +124,20 @@ pub async fn receiver_down() -> (StatusCode, &'static str) {
         StatusCode::SERVICE_UNAVAILABLE,
         "receiver down: a scenario aims deliveries here to show them failing",
     )
+}
+
+/// A filter's `provider`, checked: a slug nothing serves (a typo, `qi` for `qitech`) is a
+/// 400 naming the known ones, so that a test never waits on a filter that matches nothing.
+pub fn known_provider(engine: &Engine, provider: Option<&str>) -> Result<(), AdminError> {
+    let Some(provider) = provider else {
+        return Ok(());
+    };
+    let known: Vec<&str> = engine.scenarios.specs().iter().map(|s| s.slug).collect();
+    if known.contains(&provider) {
+        return Ok(());
+    }
+    Err(AdminError::bad_request(format!(
+        "unknown provider '{provider}'; the providers are {}",
+        known.join(", ")
+    )))
 }

@@ -1,7 +1,8 @@
 //! Wire helpers every provider's HTTP layer shares: the lenient body reader ([`Fields`],
 //! whatever the Content-Type says; each provider turns [`BodyError`] into its own error
-//! shape), the `X-Signsim-Tenant` and `X-Signsim-Scenario` headers and their extractors
-//! ([`Tenant`], [`RequestedScenario`]), and [`act_out`], which plays a scenario's effects
+//! shape), the `X-Signsim-Tenant` header ([`tenant_from_headers`]; the provider that
+//! reads it makes its `engine::tenant::Tenant`), the `X-Signsim-Scenario` header
+//! ([`RequestedScenario`]), and [`act_out`], which plays a scenario's effects
 //! on the HTTP answer (latency, a broken connection, a scripted status).
 //!
 //! Beside them: [`admin`], what every admin call shares on the wire (its error shape,
@@ -36,19 +37,6 @@ fn scenario_from_headers(headers: &HeaderMap) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
-}
-
-/// Extracts the tenant named by `X-Signsim-Tenant` (or the default one), for providers
-/// whose real API has no credentials to tell tenants apart.
-#[derive(Debug, Clone)]
-pub struct Tenant(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Tenant {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Tenant, Self::Rejection> {
-        Ok(Tenant(tenant_from_headers(&parts.headers)))
-    }
 }
 
 /// Extracts the scenario named by `X-Signsim-Scenario` on a call that creates a resource.

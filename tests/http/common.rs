@@ -78,6 +78,18 @@ impl Sim {
         self.url(&format!("/uanataca/api/v1/{path}"))
     }
 
+    /// Loads a scenario file (TOML) through `POST /_signsim/scenarios`; it must be accepted.
+    pub async fn load_scenarios(&self, toml: &str) {
+        let loaded = self
+            .post_raw(
+                &self.url("/_signsim/scenarios"),
+                Some("application/toml"),
+                toml.as_bytes().to_vec(),
+            )
+            .await;
+        assert_eq!(loaded.status, 200, "{:?}", loaded.json());
+    }
+
     pub async fn get(&self, url: &str) -> Answer {
         answer(self.http.get(url).send().await.expect("request sent")).await
     }

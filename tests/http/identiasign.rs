@@ -96,11 +96,16 @@ async fn list(sim: &Sim, token: &str, query: &str) -> Answer {
 }
 
 async fn act(sim: &Sim, id: &str, signer: &str, what: &str) -> Answer {
+    act_as(sim, USER, id, signer, what).await
+}
+
+/// A signer's act on a process of entity `username`.
+async fn act_as(sim: &Sim, username: &str, id: &str, signer: &str, what: &str) -> Answer {
     sim.post_json(
         &sim.url(&format!(
             "/_signsim/identiasign/processes/{id}/signers/{signer}/{what}"
         )),
-        json!({ "username": USER }),
+        json!({ "username": username }),
     )
     .await
 }
@@ -878,7 +883,8 @@ async fn two_signers_in_order_sign_and_the_callback_goes_out() {
 
     // The callback: the receiver fails once, the dispatcher retries.
     eventually("the callback", async || {
-        sim.engine_advance_for_retries().await;
+        // Past the dispatcher's backoff, so that the retry is due.
+        advance(&sim, 2).await;
         hook.bodies().len() >= 2
     })
     .await;
@@ -1082,17 +1088,6 @@ async fn scenarios() {
     assert!(hook.bodies().is_empty());
 }
 
-trait Retries {
-    async fn engine_advance_for_retries(&self);
-}
-
-impl Retries for Sim {
-    /// Moves the clock past the dispatcher's backoff so a retry is due.
-    async fn engine_advance_for_retries(&self) {
-        self.running.engine.advance(2).unwrap();
-    }
-}
-
 /// A process with one signer whose scenario the header names; returns its id.
 async fn create_with_scenario(sim: &Sim, token: &str, scenario: &str, doc_id: &str) -> String {
     let created = sim
@@ -1107,17 +1102,6 @@ async fn create_with_scenario(sim: &Sim, token: &str, scenario: &str, doc_id: &s
     let created = answer(created).await;
     assert_eq!(created.status, 201, "{:?}", created.json());
     created.json()["id"].as_str().unwrap().to_owned()
-}
-
-async fn load_scenario(sim: &Sim, file: &str) {
-    let loaded = sim
-        .post_raw(
-            &sim.url("/_signsim/scenarios"),
-            Some("application/toml"),
-            file.as_bytes().to_vec(),
-        )
-        .await;
-    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
 }
 
 /// The process's timeline (`/_signsim/events`).
@@ -1150,8 +1134,7 @@ fn status_moves(events: &[Value]) -> Vec<(Value, Value, Value)> {
 #[tokio::test]
 async fn an_overflowing_scripted_transition_never_fires() {
     let sim = start().await;
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"rejected-never\"\nprovider = \"identiasign\"\n\n\
          [[scenario.effects]]\noperation = \"create\"\n\
          transition = { after_seconds = 18446744073709551615, to = \"rejected\" }\n",
@@ -1223,8 +1206,7 @@ async fn status_events_carry_from_and_to() {
     );
 
     // A scenario's scripted status, and the expiry.
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"rejected-soon\"\nprovider = \"identiasign\"\n\n\
          [[scenario.effects]]\noperation = \"create\"\n\
          transition = { after_seconds = 10, to = \"rejected\" }\n",
@@ -1247,4 +1229,601 @@ async fn status_events_carry_from_and_to() {
             moved("pending", "expired", "pending → expired")
         ]
     );
+}
+
+// The entity as a tenant (issue 20): its own clock, namespace and logs.
+
+/// A login of entity `username`; returns its token.
+async fn login_entity(sim: &Sim, username: &str) -> String {
+    let answered = login_as(sim, username, CLIENT).await;
+    assert_eq!(answered.status, 200, "{:?}", answered.json());
+    answered.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Moves the clock of IdentiaSign's entity `username` alone.
+async fn advance_entity(sim: &Sim, username: &str, seconds: u64) {
+    let moved = sim
+        .post_json(
+            &sim.url("/_signsim/clock/advance"),
+            json!({ "seconds": seconds, "tenant": username, "provider": "identiasign" }),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.json());
+}
+
+/// How far `provider`'s tenant `name`'s clock is ahead of real time.
+async fn offset_of(sim: &Sim, provider: &str, name: &str) -> i64 {
+    let url = sim.url(&format!(
+        "/_signsim/clock?tenant={}&provider={provider}",
+        query_escape(name)
+    ));
+    sim.get(&url).await.json()["offset_seconds"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The rows of an admin view (`requests`, `events`, `outbox`) of IdentiaSign's entity
+/// `username`, each checked to be that entity's.
+async fn rows_of(sim: &Sim, view: &str, username: &str) -> Vec<Value> {
+    let url = sim.url(&format!(
+        "/_signsim/{view}?provider=identiasign&tenant={}",
+        query_escape(username)
+    ));
+    let answered = sim.get(&url).await;
+    assert_eq!(answered.status, 200, "{view}");
+    let rows = answered.json().as_array().cloned().unwrap_or_default();
+    for row in &rows {
+        assert_eq!(row["provider"], "identiasign", "{view}: {row}");
+        assert_eq!(row["tenant"], username, "{view}: {row}");
+    }
+    rows
+}
+
+/// The signing link's code: what follows the process id in `msg`.
+fn link_code(link: &str) -> String {
+    link.rsplit_once('.').unwrap().1.to_owned()
+}
+
+/// A signer's act posted as the signing page's form posts it: naming the link, not the
+/// entity.
+async fn act_by_link(sim: &Sim, id: &str, signer: &str, what: &str, code: &str) -> Answer {
+    sim.post_json(
+        &sim.url(&format!(
+            "/_signsim/identiasign/processes/{id}/signers/{signer}/{what}"
+        )),
+        json!({ "link": code }),
+    )
+    .await
+}
+
+/// A process of one signer with `extra` fields; returns its id and its link (`msg`).
+async fn process_with(sim: &Sim, token: &str, extra: &[(&str, &str)]) -> (String, String) {
+    let created = create_with(
+        sim,
+        token,
+        form(json!([signer("12345678", "a@example.com")]), extra),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let body = created.json();
+    (
+        body["id"].as_str().unwrap().to_owned(),
+        body["msg"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A process's first document URL, as a listing hands it out.
+async fn document_url(sim: &Sim, token: &str, id: &str) -> String {
+    let listed = list(sim, token, &format!("process_id={}", query_escape(id))).await;
+    listed.json()["signatureProcesses"][0]["documents"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Advancing one entity's clock expires its login tokens, signing links, document URLs and
+/// processes; another entity's, made at the same moment, stay as they were.
+#[tokio::test]
+async fn an_entity_clock_advance_expires_its_own_tokens_links_and_processes_alone() {
+    let sim = start().await;
+    let mut made = Vec::new();
+    for entity in ["w1.pe", "w2.pe"] {
+        let token = login_entity(&sim, entity).await;
+        let (id, link) =
+            process_with(&sim, &token, &[("expire", "7200"), ("link_expire", "1800")]).await;
+        let url = document_url(&sim, &token, &id).await;
+        made.push((token, id, link, url));
+    }
+    let (t1, id1, link1, url1) = made[0].clone();
+    let (t2, id2, link2, url2) = made[1].clone();
+
+    // An hour on w1's clock: past its token's hour, its link's half hour and its document
+    // URL's 120 s.
+    advance_entity(&sim, "w1.pe", 3600).await;
+    assert_eq!(list(&sim, &t1, "").await.status, 401, "w1's token expired");
+    assert_eq!(list(&sim, &t2, "").await.status, 200, "w2's token did not");
+    assert_eq!(sim.browse(&link1).await.status, 410, "w1's link expired");
+    assert_eq!(sim.browse(&link2).await.status, 200, "w2's link did not");
+    assert_eq!(
+        sim.get(&url1).await.status,
+        403,
+        "w1's document URL expired"
+    );
+    assert_eq!(
+        sim.get(&url2).await.status,
+        200,
+        "w2's document URL did not"
+    );
+
+    // Another hour: w1's process (expire 7200) has expired; w2's is pending.
+    advance_entity(&sim, "w1.pe", 3600).await;
+    let t1 = login_entity(&sim, "w1.pe").await;
+    assert_eq!(status_of(&sim, &t1, &id1).await, "expired");
+    assert_eq!(status_of(&sim, &t2, &id2).await, "pending");
+    let signed = act_as(&sim, "w2.pe", &id2, "PER:12345678", "sign").await;
+    assert_eq!(signed.status, 200);
+    assert_eq!(offset_of(&sim, "identiasign", "w1.pe").await, 7200);
+    assert_eq!(offset_of(&sim, "identiasign", "w2.pe").await, 0);
+    // The expiry is on w1's timeline, stamped on its clock.
+    let expired = timeline(&sim, &id1).await;
+    assert!(expired.iter().any(|e| e["to"] == "expired"), "{expired:?}");
+    assert!(!timeline(&sim, &id2)
+        .await
+        .iter()
+        .any(|e| e["to"] == "expired"));
+}
+
+/// `AAAAMMDDThh:mm:ss+00:00` (the `+` encoded), `days` from now in real time.
+fn creation_bound(days: i64) -> String {
+    let at = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    format!(
+        "{:04}{:02}{:02}T{:02}:{:02}:{:02}%2B00:00",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+/// A token is minted and checked on its entity's clock, and the dates a listing shows and
+/// filters by are the entity's.
+#[tokio::test]
+async fn an_entity_ahead_mints_tokens_and_dates_processes_on_its_own_clock() {
+    let sim = start().await;
+    advance_entity(&sim, "ahead.pe", 2 * 86_400).await;
+    let ahead = login_entity(&sim, "ahead.pe").await;
+    let today = login_entity(&sim, "today.pe").await;
+    // Minted on the entity's clock and checked on it: valid now (not expired at birth),
+    // an hour later on its clock no longer.
+    let (mine, link) = process_with(&sim, &ahead, &[("link_expire", "600")]).await;
+    let (theirs, _) = process_with(&sim, &today, &[]).await;
+    // Its links and document URLs last their lifetimes from its own now.
+    assert_eq!(sim.browse(&link).await.status, 200);
+    let url = document_url(&sim, &ahead, &mine).await;
+    assert_eq!(sim.get(&url).await.status, 200);
+
+    // Created two days ahead: after tomorrow, for this entity alone.
+    let tomorrow = creation_bound(1);
+    let after = list(&sim, &ahead, &format!("creation_start={tomorrow}")).await;
+    assert_eq!(after.status, 200, "{:?}", after.json());
+    assert_eq!(after.json()["signatureProcesses"][0]["id"], json!(mine));
+    let query = format!("creation_start={tomorrow}");
+    assert_eq!(list(&sim, &today, &query).await.status, 404);
+    let before = list(&sim, &today, &format!("creation_end={tomorrow}")).await;
+    assert_eq!(before.json()["signatureProcesses"][0]["id"], json!(theirs));
+    let query = format!("creation_end={tomorrow}");
+    assert_eq!(list(&sim, &ahead, &query).await.status, 404);
+
+    advance_entity(&sim, "ahead.pe", 3600).await;
+    assert_eq!(list(&sim, &ahead, "").await.status, 401);
+    assert_eq!(list(&sim, &today, "").await.status, 200);
+}
+
+/// `POST /_signsim/reset?tenant=&provider=identiasign` forgets that entity's processes,
+/// links, labels, configuration, journal rows, events and outbox messages, and nothing of
+/// another entity.
+#[tokio::test]
+async fn resetting_an_entity_forgets_everything_of_its_own_alone() {
+    let sim = start().await;
+    let mut made = Vec::new();
+    for entity in ["r1.pe", "r2.pe"] {
+        let configured = sim
+            .post_json(
+                &sim.url("/_signsim/identiasign/config"),
+                json!({ "username": entity, "msg_form": "list" }),
+            )
+            .await;
+        assert_eq!(configured.status, 200);
+        let token = login_entity(&sim, entity).await;
+        let label = call(
+            &sim,
+            Method::POST,
+            &u(&sim, "/api/labels"),
+            &token,
+            Some(Form::new().text("label", "contratos")),
+        )
+        .await;
+        assert_eq!(label.status, 200);
+        let created = create_with(
+            &sim,
+            &token,
+            form(json!([signer("12345678", "a@example.com")]), &[]),
+        )
+        .await;
+        assert_eq!(created.status, 201);
+        let id = created.json()["id"].as_str().unwrap().to_owned();
+        let link = created.json()["msg"][0]["link"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let failed = act_as(&sim, entity, &id, "PER:12345678", "fail-facial").await;
+        assert_eq!(failed.status, 200);
+        for view in ["requests", "events", "outbox"] {
+            assert!(!rows_of(&sim, view, entity).await.is_empty(), "{view}");
+        }
+        made.push((token, id, link));
+    }
+
+    let reset = sim
+        .post_json(
+            &sim.url("/_signsim/reset?tenant=r1.pe&provider=identiasign"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json());
+    for view in ["requests", "events", "outbox"] {
+        let rows = rows_of(&sim, view, "r1.pe").await;
+        assert!(rows.is_empty(), "r1's {view} after its reset: {rows:?}");
+    }
+    let (t1, _, link1) = &made[0];
+    assert_eq!(sim.browse(link1).await.status, 404, "r1's link is gone");
+    assert_eq!(list(&sim, t1, "").await.status, 404, "r1 has no process");
+    let labels = call(&sim, Method::GET, &u(&sim, "/api/labels"), t1, None).await;
+    assert_eq!(labels.json()["labels"], json!([]));
+    // Its configuration too: `msg` is one link again.
+    let (_, link) = process_with(&sim, t1, &[]).await;
+    assert!(link.contains("/ui/signature_processes/"), "{link}");
+
+    // r2 is as it was.
+    let (t2, id2, link2) = &made[1];
+    for view in ["requests", "events", "outbox"] {
+        assert!(
+            !rows_of(&sim, view, "r2.pe").await.is_empty(),
+            "r2's {view}"
+        );
+    }
+    assert_eq!(sim.browse(link2).await.status, 200);
+    assert_eq!(status_of(&sim, t2, id2).await, "pending");
+    let labels = call(&sim, Method::GET, &u(&sim, "/api/labels"), t2, None).await;
+    assert_eq!(labels.json()["labels"][0]["label"], "contratos");
+    let created = create_with(
+        &sim,
+        t2,
+        form(json!([signer("12345678", "a@example.com")]), &[]),
+    )
+    .await;
+    assert!(created.json()["msg"].is_array(), "r2 keeps the list form");
+}
+
+/// The path of a URL the simulator handed out.
+fn path_of(url: &str) -> String {
+    url::Url::parse(url).unwrap().path().to_owned()
+}
+
+/// The admin acts, the configuration, the signing page, its form posts and the document
+/// URLs are journaled under the entity whose process they touch; the process's page lists
+/// them; another entity's view holds none of them.
+#[tokio::test]
+async fn admin_and_page_acts_are_journaled_under_the_entity() {
+    let sim = start().await;
+    let configured = sim
+        .post_json(
+            &sim.url("/_signsim/identiasign/config"),
+            json!({ "username": "j1.pe", "msg_form": "link" }),
+        )
+        .await;
+    assert_eq!(configured.status, 200);
+    let token = login_entity(&sim, "j1.pe").await;
+    let created = create_with(
+        &sim,
+        &token,
+        form(
+            json!([
+                signer("12345678", "a@example.com"),
+                signer("87654321", "b@example.com")
+            ]),
+            &[],
+        ),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let link = created.json()["msg"].as_str().unwrap().to_owned();
+    let acts = format!("/_signsim/identiasign/processes/{id}/signers");
+    let by_name = |path: String, entity: &'static str| {
+        let sim = &sim;
+        async move {
+            sim.post_json(&sim.url(&path), json!({ "username": entity }))
+                .await
+                .status
+        }
+    };
+    // By the entity's name: one that works, one on a process it does not have.
+    let facial = format!("{acts}/PER:12345678/fail-facial");
+    assert_eq!(by_name(facial.clone(), "j1.pe").await, 200);
+    let unknown = "/_signsim/identiasign/processes/nope/signers/PER:12345678/sign".to_owned();
+    assert_eq!(by_name(unknown.clone(), "j1.pe").await, 404);
+    // By its link: the page, and its form.
+    let mine = format!("{link}?signer=PER:87654321");
+    let opened = sim.browse(&mine).await;
+    assert_eq!(opened.status, 200);
+    let signed = sim.submit_form(&mine, &opened, &[]).await;
+    assert_eq!(signed.status, 200);
+    let url = document_url(&sim, &token, &id).await;
+    assert_eq!(sim.get(&url).await.status, 200);
+    // A link that does not exist names nobody.
+    let nobody = act_by_link(&sim, &id, "PER:12345678", "reject", "nope").await;
+    assert_eq!(nobody.status, 404);
+
+    let calls: Vec<(String, u64)> = rows_of(&sim, "requests", "j1.pe")
+        .await
+        .iter()
+        .map(|row| {
+            (
+                row["path"].as_str().unwrap().to_owned(),
+                row["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("/_signsim/identiasign/config".to_owned(), 200),
+        (facial, 200),
+        (unknown, 404),
+        (path_of(&link), 200),
+        (format!("{acts}/PER:87654321/sign"), 200),
+        (path_of(&url), 200),
+    ] {
+        assert!(calls.contains(&expected), "{expected:?} in {calls:?}");
+    }
+    assert!(
+        !calls
+            .iter()
+            .any(|(path, status)| path.ends_with("/reject") && *status == 404),
+        "{calls:?}"
+    );
+
+    // The process's page lists its acts; another entity's calls hold none of them.
+    let page = sim
+        .get(&sim.url(&format!(
+            "/_signsim/resources/identiasign/j1.pe/{}",
+            query_escape(&id)
+        )))
+        .await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.bytes).into_owned();
+    assert!(html.contains("fail-facial"), "{html}");
+    let _other = login_entity(&sim, "j2.pe").await;
+    let theirs = rows_of(&sim, "requests", "j2.pe").await;
+    assert!(!theirs.is_empty());
+    assert!(
+        theirs
+            .iter()
+            .all(|row| row["path"] == "/identiasign/api/auth/login"),
+        "{theirs:?}"
+    );
+}
+
+/// The signer's acts answer by the admin API's one rule: 404 for an unknown process,
+/// signer or link, 409 when the process's or the signer's state does not allow the act,
+/// 410 for a signing link that expired or was used.
+#[tokio::test]
+async fn signer_acts_answer_404_409_and_410_by_one_rule() {
+    let sim = start().await;
+    let token = login(&sim).await;
+    let created = create_with(
+        &sim,
+        &token,
+        form(
+            json!([
+                signer("12345678", "a@example.com"),
+                signer("87654321", "b@example.com")
+            ]),
+            &[("signOrder", "true")],
+        ),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let code = link_code(created.json()["msg"].as_str().unwrap());
+    let (other, other_link) = process_with(&sim, &token, &[]).await;
+
+    // 404: unknown process, signer, link; a link of another process.
+    assert_eq!(act(&sim, "nope", "PER:12345678", "sign").await.status, 404);
+    assert_eq!(act(&sim, &id, "PER:99999999", "sign").await.status, 404);
+    let unknown = act_by_link(&sim, &id, "PER:12345678", "sign", "nope").await;
+    assert_eq!(unknown.status, 404);
+    let foreign = act_by_link(&sim, &id, "PER:12345678", "sign", &link_code(&other_link)).await;
+    assert_eq!(foreign.status, 404);
+
+    // 409: out of order; a signer who has answered; a process no longer pending.
+    assert_eq!(act(&sim, &id, "PER:87654321", "sign").await.status, 409);
+    let early = act_by_link(&sim, &id, "PER:87654321", "sign", &code).await;
+    assert_eq!(early.status, 409, "the link is open, the order is not");
+    assert_eq!(act(&sim, &id, "PER:12345678", "sign").await.status, 200);
+    assert_eq!(act(&sim, &id, "PER:12345678", "reject").await.status, 409);
+    // 410: through the link, that signer has used it.
+    let used = act_by_link(&sim, &id, "PER:12345678", "reject", &code).await;
+    assert_eq!(used.status, 410, "{:?}", used.json());
+    assert_eq!(act(&sim, &id, "PER:87654321", "reject").await.status, 200);
+    assert_eq!(act(&sim, &id, "PER:87654321", "sign").await.status, 409);
+    let concluded = act_by_link(&sim, &id, "PER:87654321", "sign", &code).await;
+    assert_eq!(
+        concluded.status, 410,
+        "the process is rejected: the link is used"
+    );
+
+    // A link expired on the clock (the process is still pending: by name it can act), and
+    // a process that expired before its link did.
+    let (short, short_link) = process_with(&sim, &token, &[("link_expire", "60")]).await;
+    let (brief, brief_link) =
+        process_with(&sim, &token, &[("expire", "60"), ("link_expire", "600")]).await;
+    advance(&sim, 61).await;
+    let late = act_by_link(
+        &sim,
+        &short,
+        "PER:12345678",
+        "sign",
+        &link_code(&short_link),
+    )
+    .await;
+    assert_eq!(late.status, 410);
+    assert_eq!(act(&sim, &short, "PER:12345678", "sign").await.status, 200);
+    let late = act_by_link(
+        &sim,
+        &brief,
+        "PER:12345678",
+        "sign",
+        &link_code(&brief_link),
+    )
+    .await;
+    assert_eq!(late.status, 410);
+    assert_eq!(act(&sim, &brief, "PER:12345678", "sign").await.status, 409);
+    let _ = other;
+}
+
+/// `times = 1` on `create`, the operation that makes a process, counts per entity: its
+/// first create that picks the scenario fails, its retry works, and another entity's
+/// first create fails on its own count.
+#[tokio::test]
+async fn a_times_1_failure_on_create_fails_once_per_entity() {
+    let sim = start().await;
+    sim.load_scenarios(
+        "[[scenario]]\nname = \"gateway-once\"\nprovider = \"identiasign\"\n\n\
+         [[scenario.effects]]\noperation = \"create\"\ntimes = 1\n\
+         respond = { status = 503, body = { msg = \"Servicio no disponible\" } }\n",
+    )
+    .await;
+    let create = |token: String| {
+        let sim = &sim;
+        async move {
+            let sent = sim
+                .http
+                .put(u(sim, "/api/signature_processes"))
+                .header("authorization", format!("jwt-bearer {token}"))
+                .header("x-signsim-scenario", "gateway-once")
+                .multipart(form(json!([signer("12345678", "a@example.com")]), &[]))
+                .send()
+                .await
+                .expect("request sent");
+            answer(sent).await.status
+        }
+    };
+    let first = login_entity(&sim, "once-a.pe").await;
+    let second = login_entity(&sim, "once-b.pe").await;
+    assert_eq!(create(first.clone()).await, 503);
+    assert_eq!(create(first).await, 201, "the retry works");
+    assert_eq!(
+        create(second).await,
+        503,
+        "another entity counts on its own"
+    );
+}
+
+fn qitech_signer() -> Value {
+    json!({
+        "id": "1", "name": "Ana Corp", "email": "ana@example.com",
+        "birthdate": "1992-09-15", "document_number": "111.111.111-11",
+        "phone": {"international_dial_code": "55", "area_code": "11", "number": "988878722"},
+        "document_submission_method": "email", "authentication_submission_method": "sms"
+    })
+}
+
+/// A QI Tech envelope `id` of API key `key`; returns the create's status.
+async fn qitech_envelope(sim: &Sim, key: &str, id: &str) -> u16 {
+    let expires = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+    let sent = sim
+        .http
+        .post(sim.url("/qitech/sign/envelope"))
+        .header("authorization", key)
+        .json(&json!({
+            "id": id, "subject": "Contrato", "expiration_date": expires,
+            "signers": [qitech_signer()]
+        }))
+        .send()
+        .await
+        .expect("request sent");
+    answer(sent).await.status
+}
+
+async fn qitech_envelope_status(sim: &Sim, key: &str, id: &str) -> u16 {
+    let sent = sim
+        .http
+        .get(sim.url(&format!("/qitech/sign/envelope/{id}")))
+        .header("authorization", key)
+        .send()
+        .await
+        .expect("request sent");
+    answer(sent).await.status
+}
+
+/// The IdentiaSign entity `corp` and the QI Tech key `corp` are two tenants: neither's
+/// views list the other's rows, and neither's clock advance or reset reaches the other's
+/// resources.
+#[tokio::test]
+async fn an_entity_and_a_qitech_key_of_the_same_name_are_two_tenants() {
+    let sim = start().await;
+    let token = login_entity(&sim, "corp").await;
+    let (id, _) = process_with(&sim, &token, &[]).await;
+    assert_eq!(qitech_envelope(&sim, "corp", "e1").await, 201);
+
+    // Each provider's `corp` sees its own resources in the views.
+    let events = rows_of(&sim, "events", "corp").await;
+    assert!(events.iter().any(|e| e["id"] == json!(id)));
+    assert!(!events.iter().any(|e| e["id"] == "e1"), "{events:?}");
+    let theirs = sim
+        .get(&sim.url("/_signsim/events?provider=qitech&tenant=corp"))
+        .await
+        .json();
+    let theirs = theirs.as_array().cloned().unwrap_or_default();
+    assert!(theirs.iter().any(|e| e["id"] == "e1"), "{theirs:?}");
+    assert!(!theirs.iter().any(|e| e["id"] == json!(id)), "{theirs:?}");
+
+    // A day on QI Tech's `corp` clock leaves the entity's token (an hour) valid; an hour
+    // on the entity's expires it and leaves QI Tech's clock where it was.
+    let moved = sim
+        .post_json(
+            &sim.url("/_signsim/clock/advance"),
+            json!({ "seconds": 86_400, "tenant": "corp", "provider": "qitech" }),
+        )
+        .await;
+    assert_eq!(moved.status, 200);
+    assert_eq!(list(&sim, &token, "").await.status, 200);
+    advance_entity(&sim, "corp", 3600).await;
+    assert_eq!(list(&sim, &token, "").await.status, 401);
+    assert_eq!(offset_of(&sim, "qitech", "corp").await, 86_400);
+    assert_eq!(offset_of(&sim, "identiasign", "corp").await, 3600);
+
+    // QI Tech's reset of `corp` forgets its envelope, not the entity's process.
+    let reset = sim
+        .post_json(
+            &sim.url("/_signsim/reset?tenant=corp&provider=qitech"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, 200);
+    assert_eq!(qitech_envelope_status(&sim, "corp", "e1").await, 404);
+    let token = login_entity(&sim, "corp").await;
+    assert_eq!(status_of(&sim, &token, &id).await, "pending");
+
+    // And the other way round.
+    assert_eq!(qitech_envelope(&sim, "corp", "e2").await, 201);
+    let reset = sim
+        .post_json(
+            &sim.url("/_signsim/reset?tenant=corp&provider=identiasign"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, 200);
+    assert_eq!(list(&sim, &token, "").await.status, 404);
+    assert_eq!(qitech_envelope_status(&sim, "corp", "e2").await, 200);
 }

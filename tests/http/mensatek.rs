@@ -651,17 +651,6 @@ async fn verify_with_scenario(sim: &Sim, scenario: &str, phone: &str) -> String 
     sent.json()[0]["ID"].as_str().unwrap().to_owned()
 }
 
-async fn load_scenario(sim: &Sim, file: &str) {
-    let loaded = sim
-        .post_raw(
-            &sim.url("/_signsim/scenarios"),
-            Some("application/toml"),
-            file.as_bytes().to_vec(),
-        )
-        .await;
-    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
-}
-
 /// The `[from, to]` of each status event, in order.
 fn status_moves(events: &[Value]) -> Vec<(Value, Value)> {
     events
@@ -700,8 +689,7 @@ async fn mensatek_scenario_by_header_is_on_the_timeline() {
 #[tokio::test]
 async fn mensatek_overflowing_times_never_come() {
     let sim = crate::common::start().await;
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"fails-never\"\nprovider = \"mensatek\"\n\n\
          [[scenario.effects]]\noperation = \"complete\"\n\
          transition = { after_seconds = 18446744073709551615, to = \"failed\" }\n\n\
@@ -775,8 +763,7 @@ async fn mensatek_status_events_carry_from_and_to() {
     assert_eq!(texts[1], "5000 (scheduled) → 5001 (sent)");
 
     // A scenario's scripted status, too.
-    load_scenario(
-        &sim,
+    sim.load_scenarios(
         "[[scenario]]\nname = \"expires-soon\"\nprovider = \"mensatek\"\n\n\
          [[scenario.effects]]\noperation = \"verificar\"\n\
          transition = { after_seconds = 10, to = \"expired\" }\n",
@@ -794,5 +781,454 @@ async fn mensatek_status_events_carry_from_and_to() {
     assert_eq!(
         last["text"],
         "by the scenario: 5001 (sent) → 5030 (expired)"
+    );
+}
+
+// Tenants (issue 20): the API user is a Mensatek tenant, with its own verifications,
+// balance, report URL, clock, journal rows, events and outbox.
+
+/// A `VerificarIdentidad` of API user `user` in JSON: the verification's ID.
+async fn verify_as(sim: &Sim, user: &str, mut body: Value) -> String {
+    body["Resp"] = json!("JSON");
+    let sent = call_as(sim, "VerificarIdentidad", Some(&basic(user, TOKEN)), body).await;
+    assert_eq!(res(&sent), "10", "{:?}", sent.json());
+    sent.json()[0]["ID"].as_str().unwrap().to_owned()
+}
+
+/// `GetCertificadoVerificacion` of API user `user` in JSON: `Res` (-50 unknown, -5 not
+/// yet) or the PDF's answer.
+async fn certificate_as(sim: &Sim, user: &str, id: &str) -> Answer {
+    call_as(
+        sim,
+        "GetCertificadoVerificacion",
+        Some(&basic(user, TOKEN)),
+        json!({ "Id": id, "Resp": "JSON" }),
+    )
+    .await
+}
+
+async fn complete_as(sim: &Sim, user: &str, id: &str, outcome: &str) -> Answer {
+    sim.post_json(
+        &sim.url(&format!("/_signsim/mensatek/verifications/{id}/complete")),
+        json!({ "api_user": user, "outcome": outcome }),
+    )
+    .await
+}
+
+/// The person's act through the link the SMS carried (what the page's form posts).
+async fn complete_by_link(sim: &Sim, code: &str, id: &str) -> Answer {
+    sim.post_json(
+        &sim.url(&format!("/_signsim/mensatek/verifications/{id}/complete")),
+        json!({ "link": code, "outcome": "verified" }),
+    )
+    .await
+}
+
+/// An admin list (`outbox`, `events`, `requests`) filtered to `provider` and `tenant`,
+/// each row checked to be theirs.
+async fn rows_of(sim: &Sim, view: &str, provider: &str, tenant: &str) -> Vec<Value> {
+    let listed = sim
+        .get(&sim.url(&format!(
+            "/_signsim/{view}?provider={provider}&tenant={tenant}"
+        )))
+        .await;
+    assert_eq!(listed.status, 200, "{view}");
+    let rows = listed.json().as_array().cloned().unwrap_or_default();
+    for row in &rows {
+        assert_eq!(row["provider"], provider, "{view}: {row}");
+        assert_eq!(row["tenant"], tenant, "{view}: {row}");
+    }
+    rows
+}
+
+/// Moves the clock of `tenant` in `provider` alone.
+async fn advance_tenant(sim: &Sim, provider: &str, tenant: &str, seconds: u64) {
+    let moved = sim
+        .post_json(
+            &sim.url("/_signsim/clock/advance"),
+            json!({ "seconds": seconds, "tenant": tenant, "provider": provider }),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.json());
+}
+
+async fn reset_tenant(sim: &Sim, provider: &str, tenant: &str) {
+    let reset = sim
+        .post_json(
+            &sim.url(&format!(
+                "/_signsim/reset?tenant={tenant}&provider={provider}"
+            )),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json());
+}
+
+/// The link code of the newest SMS of API user `user`, and the whole link.
+async fn last_link(sim: &Sim, user: &str) -> (String, String) {
+    let messages = rows_of(sim, "outbox", "mensatek", user).await;
+    let link = messages.last().expect("an SMS")["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = link.rsplit('/').next().unwrap().to_owned();
+    (code, link)
+}
+
+/// `Fecha` for noon (Spain's time) `days` after today (real time, UTC).
+fn fecha_in_days(days: i64) -> String {
+    let day = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    format!(
+        "{:04}-{:02}-{:02} 12:00",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
+#[tokio::test]
+async fn mensatek_admin_acts_answer_404_409_410_by_the_one_rule() {
+    let sim = crate::common::start().await;
+    // 404: an unknown verification, an unknown link, a link to another verification.
+    let unknown = complete_as(&sim, USER, "1234567890", "verified").await;
+    assert_eq!(unknown.status, 404, "{:?}", unknown.json());
+    let page = sim.browse(&sim.url("/_signsim/mensatek/v/nope")).await;
+    assert_eq!(page.status, 404);
+    let scheduled = verify_as(
+        &sim,
+        USER,
+        json!({ "Telefono": "34600000001", "Fecha": fecha_in_days(2) }),
+    )
+    .await;
+    let no_link = complete_by_link(&sim, "nope", &scheduled).await;
+    assert_eq!(no_link.status, 404, "{:?}", no_link.json());
+
+    // 409: the verification's state does not allow the act (its SMS is not sent yet).
+    let early = complete_as(&sim, USER, &scheduled, "verified").await;
+    assert_eq!(early.status, 409, "{:?}", early.json());
+
+    // Used: 409 by the API user (the state is over), 410 through the link.
+    let used = verify_as(&sim, USER, json!({ "Telefono": "34600000002" })).await;
+    let (used_code, used_link) = last_link(&sim, USER).await;
+    let elsewhere = complete_by_link(&sim, &used_code, &scheduled).await;
+    assert_eq!(
+        elsewhere.status, 404,
+        "a link leads to its own verification"
+    );
+    let done = complete_by_link(&sim, &used_code, &used).await;
+    assert_eq!(done.status, 200, "{:?}", done.json());
+    let again = complete_as(&sim, USER, &used, "verified").await;
+    assert_eq!(again.status, 409, "{:?}", again.json());
+    let reused = complete_by_link(&sim, &used_code, &used).await;
+    assert_eq!(reused.status, 410, "{:?}", reused.json());
+    assert!(
+        reused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("has been used"),
+        "{:?}",
+        reused.json()
+    );
+    assert_eq!(sim.browse(&used_link).await.status, 410);
+
+    // Expired (72 hours on this API user's clock): 409 by the API user, 410 through the
+    // link and on its page.
+    let expiring = verify_as(&sim, USER, json!({ "Telefono": "34600000003" })).await;
+    let (expired_code, expired_link) = last_link(&sim, USER).await;
+    advance_tenant(&sim, "mensatek", USER, 72 * 3600).await;
+    let late = complete_as(&sim, USER, &expiring, "verified").await;
+    assert_eq!(late.status, 409, "{:?}", late.json());
+    let late_link = complete_by_link(&sim, &expired_code, &expiring).await;
+    assert_eq!(late_link.status, 410, "{:?}", late_link.json());
+    assert!(late_link.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("has expired"));
+    assert_eq!(sim.browse(&expired_link).await.status, 410);
+}
+
+#[tokio::test]
+async fn mensatek_scheduled_fecha_goes_out_on_its_own_tenants_clock() {
+    let sim = crate::common::start().await;
+    let (alpha, beta) = ("alpha", "beta");
+    let hook = receiver::start(0).await;
+    let configured = sim
+        .post_json(
+            &sim.url("/_signsim/mensatek/report-url"),
+            json!({ "api_user": alpha, "url": hook.url }),
+        )
+        .await;
+    assert_eq!(configured.status, 200);
+    let fecha = fecha_in_days(2);
+    let scheduled = verify_as(
+        &sim,
+        alpha,
+        json!({ "Telefono": "34600000001", "Fecha": fecha }),
+    )
+    .await;
+    let sent_now = verify_as(&sim, beta, json!({ "Telefono": "34600000002" })).await;
+
+    // Another API user's three days, and the same name's in another provider: alpha's
+    // Fecha has not come.
+    advance_tenant(&sim, "mensatek", beta, 3 * 86_400).await;
+    advance_tenant(&sim, "qitech", alpha, 3 * 86_400).await;
+    assert!(rows_of(&sim, "outbox", "mensatek", alpha).await.is_empty());
+    // Beta's own link expired on beta's clock.
+    let expired = complete_as(&sim, beta, &sent_now, "verified").await;
+    assert_eq!(expired.status, 409, "{:?}", expired.json());
+
+    // Alpha's own three days: the SMS goes out at Fecha, on alpha's clock.
+    advance_tenant(&sim, "mensatek", alpha, 3 * 86_400).await;
+    let sms = rows_of(&sim, "outbox", "mensatek", alpha).await;
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    let at = time::OffsetDateTime::parse(
+        sms[0]["at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(at > time::OffsetDateTime::now_utc() + time::Duration::days(1));
+    // Its report says it went out at Fecha itself (the timer fired at its due time).
+    eventually("the send report", async || hook.bodies().len() == 1).await;
+    assert_eq!(hook.bodies()[0]["FechaEnvio"], fecha.as_str());
+    assert_eq!(hook.bodies()[0]["Estado"], "5001");
+
+    // Fecha was a day or less ago on alpha's clock: the link is still open.
+    let done = complete_as(&sim, alpha, &scheduled, "verified").await;
+    assert_eq!(done.status, 200, "{:?}", done.json());
+    // The certificate comes a minute later on alpha's clock, not on beta's.
+    advance_tenant(&sim, "mensatek", beta, 3600).await;
+    assert_eq!(res(&certificate_as(&sim, alpha, &scheduled).await), "-5");
+    advance_tenant(&sim, "mensatek", alpha, 60).await;
+    let pdf = certificate_as(&sim, alpha, &scheduled).await;
+    assert_eq!(pdf.content_type, "application/pdf");
+}
+
+#[tokio::test]
+async fn mensatek_reset_of_one_api_user_forgets_only_its_own() {
+    let sim = crate::common::start().await;
+    let (alpha, beta) = ("alpha", "beta");
+    let mut ids = Vec::new();
+    for user in [alpha, beta] {
+        let set = sim
+            .post_json(
+                &sim.url("/_signsim/mensatek/credits"),
+                json!({ "api_user": user, "credits": 10 }),
+            )
+            .await;
+        assert_eq!(set.status, 200);
+        let id = verify_as(&sim, user, json!({ "Telefono": "34600000001" })).await;
+        let done = complete_as(&sim, user, &id, "verified").await;
+        assert_eq!(done.status, 200);
+        ids.push(id);
+    }
+    let (alpha_code, alpha_link) = last_link(&sim, alpha).await;
+    reset_tenant(&sim, "mensatek", alpha).await;
+
+    // Alpha's journal rows, events and SMS are gone; beta's are all there.
+    for view in ["requests", "events", "outbox"] {
+        let gone = rows_of(&sim, view, "mensatek", alpha).await;
+        assert!(gone.is_empty(), "{view} kept {gone:?}");
+        let kept = rows_of(&sim, view, "mensatek", beta).await;
+        assert!(!kept.is_empty(), "beta lost its {view}");
+    }
+    // Alpha's verification, link and balance are forgotten; beta's are kept.
+    assert_eq!(res(&certificate_as(&sim, alpha, &ids[0]).await), "-50");
+    assert_eq!(sim.browse(&alpha_link).await.status, 404);
+    assert_eq!(
+        complete_by_link(&sim, &alpha_code, &ids[0]).await.status,
+        404
+    );
+    assert_eq!(res(&certificate_as(&sim, beta, &ids[1]).await), "-5");
+    let credits = |user: &'static str| {
+        let sim = &sim;
+        async move {
+            call_as(
+                sim,
+                "GetCreditos",
+                Some(&basic(user, TOKEN)),
+                json!({ "Resp": "JSON" }),
+            )
+            .await
+            .json()[0]["Cred"]
+                .clone()
+        }
+    };
+    assert_eq!(credits(alpha).await, "100", "back to the starting balance");
+    assert_eq!(credits(beta).await, "9");
+}
+
+#[tokio::test]
+async fn mensatek_the_same_name_in_another_provider_is_another_tenant() {
+    let sim = crate::common::start().await;
+    let name = "corp";
+    let id = verify_as(&sim, name, json!({ "Telefono": "34600000001" })).await;
+    let envelope = |envelope: &'static str| {
+        let sim = &sim;
+        async move {
+            let expires = time::OffsetDateTime::now_utc().date() + time::Duration::days(5);
+            let created = sim
+                .http
+                .post(sim.url("/qitech/sign/envelope"))
+                .header("authorization", name)
+                .json(&json!({
+                    "id": envelope, "subject": "Contrato", "expiration_date": expires.to_string(),
+                    "signers": [{
+                        "id": "1", "name": "Ana Corp", "email": "ana@example.com",
+                        "birthdate": "1992-09-15", "document_number": "111.111.111-11",
+                        "phone": {"international_dial_code": "55", "area_code": "11", "number": "988878722"},
+                        "document_submission_method": "email",
+                        "authentication_submission_method": "sms"
+                    }]
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(created.status(), 201);
+        }
+    };
+    let envelope_status = |envelope: &'static str| {
+        let sim = &sim;
+        async move {
+            sim.http
+                .get(sim.url(&format!("/qitech/sign/envelope/{envelope}")))
+                .header("authorization", name)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    envelope("e1").await;
+
+    // QI Tech's `corp` is reset and moved 73 hours: Mensatek's `corp` keeps its
+    // verification, SMS and timeline, and its link has not expired.
+    reset_tenant(&sim, "qitech", name).await;
+    assert_eq!(envelope_status("e1").await, 404);
+    advance_tenant(&sim, "qitech", name, 73 * 3600).await;
+    assert_eq!(res(&certificate_as(&sim, name, &id).await), "-5");
+    assert_eq!(rows_of(&sim, "outbox", "mensatek", name).await.len(), 1);
+    assert!(!rows_of(&sim, "events", "mensatek", name).await.is_empty());
+    assert!(
+        rows_of(&sim, "outbox", "qitech", name).await.is_empty(),
+        "Mensatek's SMS is not QI Tech's corp's"
+    );
+    let open = complete_as(&sim, name, &id, "verified").await;
+    assert_eq!(open.status, 200, "{:?}", open.json());
+
+    // Mensatek's `corp` is reset: QI Tech's `corp` keeps its envelope.
+    envelope("e2").await;
+    reset_tenant(&sim, "mensatek", name).await;
+    assert_eq!(res(&certificate_as(&sim, name, &id).await), "-50");
+    assert_eq!(envelope_status("e2").await, 200);
+}
+
+#[tokio::test]
+async fn mensatek_admin_acts_are_journaled_under_their_api_user() {
+    let sim = crate::common::start().await;
+    let hook = receiver::start(0).await;
+    let (alpha, beta) = ("alpha", "beta");
+    let admin = |path: &str| format!("/_signsim/mensatek/{path}");
+    sim.post_json(
+        &sim.url(&admin("report-url")),
+        json!({ "api_user": alpha, "url": hook.url }),
+    )
+    .await;
+    sim.post_json(
+        &sim.url(&admin("credits")),
+        json!({ "api_user": alpha, "credits": 5 }),
+    )
+    .await;
+    let refused = sim
+        .post_json(
+            &sim.url(&admin("credits")),
+            json!({ "api_user": alpha, "credits": "many" }),
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    let id = verify_as(&sim, alpha, json!({ "Telefono": "34600000001" })).await;
+    let (code, link) = last_link(&sim, alpha).await;
+    assert_eq!(sim.browse(&link).await.status, 200);
+    assert_eq!(complete_by_link(&sim, &code, &id).await.status, 200);
+    assert_eq!(complete_by_link(&sim, &code, &id).await.status, 410);
+    assert_eq!(
+        complete_as(&sim, alpha, "1234567890", "verified")
+            .await
+            .status,
+        404
+    );
+    advance_tenant(&sim, "mensatek", alpha, 60).await;
+    let certificate = sim
+        .get(&sim.url(&format!(
+            "{}?api_user={alpha}",
+            admin(&format!("verifications/{id}/certificate"))
+        )))
+        .await;
+    assert_eq!(certificate.status, 200);
+
+    // Every act is listed under alpha, with its answer's status.
+    let journaled: Vec<(String, u64)> = rows_of(&sim, "requests", "mensatek", alpha)
+        .await
+        .iter()
+        .map(|row| {
+            (
+                row["path"].as_str().unwrap().to_owned(),
+                row["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let complete = admin(&format!("verifications/{id}/complete"));
+    for act in [
+        (admin("report-url"), 200),
+        (admin("credits"), 200),
+        (admin("credits"), 400),
+        (admin(&format!("v/{code}")), 200),
+        (complete.clone(), 200),
+        (complete, 410),
+        (admin("verifications/1234567890/complete"), 404),
+        (admin(&format!("verifications/{id}/certificate")), 200),
+    ] {
+        assert!(
+            journaled.contains(&act),
+            "{act:?} is not journaled under {alpha}: {journaled:?}"
+        );
+    }
+    // None of them under another API user.
+    assert!(rows_of(&sim, "requests", "mensatek", beta).await.is_empty());
+}
+
+#[tokio::test]
+async fn mensatek_times_1_on_verificar_counts_per_api_user() {
+    let sim = crate::common::start().await;
+    sim.load_scenarios(
+        "[[scenario]]\nname = \"gateway-once\"\nprovider = \"mensatek\"\n\n\
+         [[scenario.effects]]\noperation = \"verificar\"\ntimes = 1\n\
+         respond = { status = 503, body = { error = \"down\" } }\n",
+    )
+    .await;
+    let create = |user: &'static str| {
+        let sim = &sim;
+        async move {
+            answer(
+                sim.http
+                    .post(m(sim, "VerificarIdentidad"))
+                    .header("authorization", basic(user, TOKEN))
+                    .header("x-signsim-scenario", "gateway-once")
+                    .json(&json!({ "Telefono": "34600000001", "Resp": "JSON" }))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    assert_eq!(create("alpha").await.status, 503);
+    let retried = create("alpha").await;
+    assert_eq!(retried.status, 200);
+    assert_eq!(res(&retried), "10", "the retry works");
+    assert_eq!(
+        create("beta").await.status,
+        503,
+        "another API user counts on its own"
     );
 }

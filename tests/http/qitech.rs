@@ -581,9 +581,9 @@ async fn errors_of_the_status_table() {
     .await;
     assert_eq!(missing_signer.status, 404);
 
-    // Signing needs a submitted envelope.
+    // Signing needs a submitted envelope: any other state refuses the act with 409.
     let early = sign(&sim, "e", "1", json!({})).await;
-    assert_eq!(early.status, 400);
+    assert_eq!(early.status, 409);
     assert_eq!(
         early.json()["error"],
         "Envelope in status created cannot be signed"
@@ -604,7 +604,7 @@ async fn errors_of_the_status_table() {
         get(&sim, "/sign/envelope/e").await.json()["status"],
         "canceled"
     );
-    assert_eq!(sign(&sim, "e", "1", json!({})).await.status, 400);
+    assert_eq!(sign(&sim, "e", "1", json!({})).await.status, 409);
     let bad_value = sign(&sim, "e", "1", json!({ "liveness": "maybe" })).await;
     assert_eq!(
         bad_value.json()["error"],

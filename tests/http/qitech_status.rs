@@ -39,17 +39,6 @@ async fn status_events(sim: &Sim, id: &str) -> Vec<(Value, Value, String)> {
         .collect()
 }
 
-async fn load_scenarios(sim: &Sim, toml: &str) {
-    let loaded = sim
-        .post_raw(
-            &sim.url("/_signsim/scenarios"),
-            Some("application/toml"),
-            toml.into(),
-        )
-        .await;
-    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
-}
-
 async fn create_with_scenario(sim: &Sim, id: &str, scenario: &str) {
     let created = sim
         .http
@@ -102,8 +91,7 @@ async fn an_overflowing_scripted_transition_never_fires() {
     // The same transition twice, once overflowing and once a minute later, so the test
     // can tell a transition that fires from one that does not. A created envelope never
     // expires (only a submitted one does), so nothing else moves it.
-    load_scenarios(
-        &sim,
+    sim.load_scenarios(
         r#"
 [[scenario]]
 name = "qi-cancel-never"

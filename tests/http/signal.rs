@@ -22,7 +22,7 @@ fn jpeg() -> Vec<u8> {
 }
 
 /// The create body of the docs' example, with real payloads.
-fn create_body(phone: &str, pdf: &[u8]) -> Value {
+pub(crate) fn create_body(phone: &str, pdf: &[u8]) -> Value {
     json!({
         "given_name": "Maria",
         "surname_1": "Garcia",
@@ -585,8 +585,10 @@ async fn biometric_link_opens_a_page_that_records_the_outcome() {
         .post_json(&format!("{link}/complete"), json!({ "outcome": "failed" }))
         .await;
     assert_eq!(again.status, 410);
-    let html = String::from_utf8_lossy(&sim.get(&link).await.bytes).into_owned();
-    assert!(html.contains("passed"));
+    // The link is used: its page says how the check ended, with 410.
+    let used = sim.get(&link).await;
+    assert_eq!(used.status, 410);
+    assert!(String::from_utf8_lossy(&used.bytes).contains("passed"));
 
     sim.post_json(
         &sim.url("/_signsim/clock/advance"),
@@ -697,4 +699,212 @@ async fn signed_download_passes_pyhanko_and_qpdf() {
     let signed = post(&sim, "/sign/download", file_body(pk, "signed", &uid)).await;
     assert_eq!(signed.status, 200);
     crate::validators::check_pdfs(&sim, &[("signed.pdf", signed.bytes)]).await;
+}
+
+/// `view` (`requests`, `events`, `outbox`) rows of Signal tenant `tenant`.
+async fn rows(sim: &Sim, view: &str, tenant: &str) -> Vec<Value> {
+    let listed = sim
+        .get(&sim.url(&format!("/_signsim/{view}?provider=signal&tenant={tenant}")))
+        .await
+        .json();
+    listed.as_array().cloned().unwrap_or_default()
+}
+
+/// A retrieve link and a biometric link of the tenant of `token`, with its request.
+async fn links_of(sim: &Sim, token: &str, phone: &str) -> (u64, String, String) {
+    let created = call(
+        sim,
+        Some(token),
+        "POST",
+        "/sign/request",
+        Some(create_body(phone, &sample_pdf("To sign"))),
+    )
+    .await;
+    assert_eq!(created.status, 200, "{:?}", created.json());
+    let pk = created.json()["pk"].as_u64().unwrap();
+    let uid = created.json()["uid"].as_str().unwrap().to_owned();
+    let retrieved = call(
+        sim,
+        Some(token),
+        "POST",
+        "/sign/retrieve",
+        Some(file_body(pk, "original", &uid)),
+    )
+    .await;
+    assert_eq!(retrieved.status, 200, "{:?}", retrieved.json());
+    let biometric = call(sim, Some(token), "POST", "/biometric", Some(json!({}))).await;
+    assert_eq!(biometric.status, 200, "{:?}", biometric.json());
+    (
+        pk,
+        retrieved.json()["url"].as_str().unwrap().to_owned(),
+        biometric.json()["url"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_tenants_clock_expires_its_links_and_otp_alone() {
+    let sim = start().await;
+    let (mine, file, check) = links_of(&sim, TOKEN, "+593991000101").await;
+    let mine_otp = last_otp(&sim).await;
+    let (theirs, their_file, their_check) = links_of(&sim, OTHER_TOKEN, "+593991000102").await;
+    let their_otp = last_otp(&sim).await;
+
+    // An hour and a minute on this tenant's clock: its file link (an hour), biometric link
+    // (30 minutes) and OTP (10 minutes) expire; the other tenant's do not.
+    let moved = sim
+        .post_json(
+            &sim.url("/_signsim/clock/advance"),
+            json!({ "seconds": 3660, "tenant": TOKEN, "provider": "signal" }),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.json());
+    assert_eq!(sim.get(&file).await.status, 410);
+    assert_eq!(sim.get(&check).await.status, 410);
+    let refused = post(&sim, "/sign", json!({ "secret": mine_otp, "pk": mine })).await;
+    assert_eq!(refused.status, 403, "{:?}", refused.json());
+
+    assert_eq!(sim.get(&their_file).await.status, 200);
+    assert_eq!(sim.get(&their_check).await.status, 200);
+    let signed = call(
+        &sim,
+        Some(OTHER_TOKEN),
+        "POST",
+        "/sign",
+        Some(json!({ "secret": their_otp, "pk": theirs })),
+    )
+    .await;
+    assert_eq!(signed.status, 200, "{:?}", signed.json());
+}
+
+#[tokio::test]
+async fn a_tenants_reset_forgets_it_alone() {
+    let sim = start().await;
+    let (mine, file, check) = links_of(&sim, TOKEN, "+593991000103").await;
+    let (theirs, their_file, their_check) = links_of(&sim, OTHER_TOKEN, "+593991000104").await;
+    for view in ["requests", "events", "outbox"] {
+        assert!(!rows(&sim, view, TOKEN).await.is_empty(), "{view}");
+    }
+
+    let reset = sim
+        .post_json(
+            &sim.url(&format!("/_signsim/reset?tenant={TOKEN}&provider=signal")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json());
+    for view in ["events", "outbox"] {
+        assert_eq!(rows(&sim, view, TOKEN).await, Vec::<Value>::new(), "{view}");
+    }
+    assert_eq!(rows(&sim, "requests", TOKEN).await, Vec::<Value>::new());
+    assert_eq!(get(&sim, &format!("/sign/{mine}")).await.status, 404);
+    assert_eq!(sim.get(&file).await.status, 404, "its links are forgotten");
+    assert_eq!(sim.get(&check).await.status, 404);
+
+    for view in ["requests", "events", "outbox"] {
+        assert!(!rows(&sim, view, OTHER_TOKEN).await.is_empty(), "{view}");
+    }
+    let kept = call(
+        &sim,
+        Some(OTHER_TOKEN),
+        "GET",
+        &format!("/sign/{theirs}"),
+        None,
+    )
+    .await;
+    assert_eq!(kept.status, 200);
+    assert_eq!(sim.get(&their_file).await.status, 200);
+    assert_eq!(sim.get(&their_check).await.status, 200);
+}
+
+#[tokio::test]
+async fn link_acts_are_journaled_under_the_links_tenant_and_answer_404_410() {
+    let sim = start().await;
+    let login = call(
+        &sim,
+        None,
+        "POST",
+        "/auth/login",
+        Some(json!({ "username": "journaled", "password": "x" })),
+    )
+    .await;
+    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let (_, file, check) = links_of(&sim, &token, "+593991000105").await;
+    assert_eq!(sim.get(&file).await.status, 200);
+    assert_eq!(sim.get(&check).await.status, 200);
+    let done = sim
+        .post_json(&format!("{check}/complete"), json!({ "outcome": "failed" }))
+        .await;
+    assert_eq!(done.status, 200, "{:?}", done.json());
+    // Used: the page and another completion answer 410, also journaled under the tenant.
+    assert_eq!(sim.get(&check).await.status, 410);
+    let again = sim
+        .post_json(&format!("{check}/complete"), json!({ "outcome": "passed" }))
+        .await;
+    assert_eq!(again.status, 410);
+    // Unknown links are 404 (and nobody's).
+    let unknown = sim.url("/_signsim/signal/biometric/nope");
+    assert_eq!(sim.get(&unknown).await.status, 404);
+    let unknown_complete = sim
+        .post_json(
+            &format!("{unknown}/complete"),
+            json!({ "outcome": "passed" }),
+        )
+        .await;
+    assert_eq!(unknown_complete.status, 404);
+
+    let journal = rows(&sim, "requests", "journaled").await;
+    let path = |url: &str| url.trim_start_matches(&sim.url("")).to_owned();
+    let listed: Vec<(String, u64)> = journal
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_owned(),
+                e["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for wanted in [
+        (path(&file), 200),
+        (path(&check), 200),
+        (format!("{}/complete", path(&check)), 200),
+        (path(&check), 410),
+        (format!("{}/complete", path(&check)), 410),
+    ] {
+        assert!(listed.contains(&wanted), "{wanted:?} in {listed:?}");
+    }
+    assert!(journal.iter().all(|e| e["provider"] == "signal"));
+}
+
+#[tokio::test]
+async fn times_on_request_create_count_per_tenant() {
+    let sim = start().await;
+    let file = "[[scenario]]\nname = \"signal-gateway-once\"\nprovider = \"signal\"\n\n\
+                [[scenario.effects]]\noperation = \"request.create\"\ntimes = 1\n\
+                respond = { status = 503, body = { status = false, code = 503, message = \"try again\" } }\n";
+    let loaded = sim
+        .post_raw(
+            &sim.url("/_signsim/scenarios"),
+            Some("application/toml"),
+            file.into(),
+        )
+        .await;
+    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
+    let create = async |token: &str| {
+        let answered = sim
+            .http
+            .post(url(&sim, "/sign/request"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("x-signsim-scenario", "signal-gateway-once")
+            .json(&create_body("+593991000106", &sample_pdf("To sign")))
+            .send()
+            .await
+            .unwrap();
+        answered.status().as_u16()
+    };
+    // The gateway fails once per tenant; the retry works.
+    assert_eq!(create(TOKEN).await, 503);
+    assert_eq!(create(TOKEN).await, 200);
+    assert_eq!(create(TOKEN).await, 200);
+    assert_eq!(create(OTHER_TOKEN).await, 503);
+    assert_eq!(create(OTHER_TOKEN).await, 200);
 }

@@ -298,6 +298,16 @@ async fn state_survives_a_kill() {
         .post("/_signsim/clock/advance", json!({ "seconds": 60 }))
         .await;
     let clock_before = first.get("/_signsim/clock").await["offset_seconds"].clone();
+    // A tenant's own clock is kept too.
+    first
+        .post(
+            "/_signsim/clock/advance",
+            json!({ "seconds": 3600, "tenant": "own-clock", "provider": "qitech" }),
+        )
+        .await;
+    let own_clock = "/_signsim/clock?tenant=own-clock&provider=qitech";
+    let own_before = first.get(own_clock).await["offset_seconds"].clone();
+    assert_eq!(own_before, clock_before.as_i64().unwrap() + 3600);
 
     // The first attempt has failed (the receiver is down); the next is an hour away.
     until("the failed first attempt", async || {
@@ -321,6 +331,7 @@ async fn state_survives_a_kill() {
         second.get("/_signsim/clock").await["offset_seconds"],
         clock_before
     );
+    assert_eq!(second.get(own_clock).await["offset_seconds"], own_before);
     assert_eq!(second.get("/_signsim/outbox").await, outbox_before);
     let request = second.get(&format!("/uanataca/api/v1/request/{pk}")).await;
     assert!(request.to_string().contains("Restarted"), "{request}");

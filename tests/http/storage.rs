@@ -85,7 +85,12 @@ async fn a_full_tenant_is_refused_in_the_providers_shape_and_keeps_what_it_has()
 
     // Health names the full tenant; a reset of it frees the space.
     let health = sim.get(&sim.url("/_signsim/health")).await.json();
-    assert!(health["storage"]["tenants"]["default"].as_u64().unwrap() > 200 * 1024);
+    assert!(
+        health["storage"]["tenants"]["uanataca/default"]
+            .as_u64()
+            .unwrap()
+            > 200 * 1024
+    );
     assert_eq!(health["storage"]["max_tenant_bytes"], 300 * 1024);
     let reset = sim
         .post_raw(&sim.url("/_signsim/reset?tenant=default"), None, vec![])
@@ -122,7 +127,12 @@ async fn qitech_answers_a_full_tenant_in_its_error_shape() {
         envelope.json()
     );
     let health = sim.get(&sim.url("/_signsim/health")).await.json();
-    assert!(health["storage"]["tenants"][KEY].as_u64().unwrap() > 0);
+    assert!(
+        health["storage"]["tenants"][format!("qitech/{KEY}")]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
 }
 
 #[tokio::test]

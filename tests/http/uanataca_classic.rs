@@ -481,18 +481,6 @@ async fn tenants_are_isolated_by_header() {
     assert_eq!(mine.status, 200);
 }
 
-/// Loads a scenario file at run time (`POST /_signsim/scenarios`, TOML).
-async fn load_scenario(sim: &Sim, file: &str) {
-    let loaded = sim
-        .post_raw(
-            &sim.url("/_signsim/scenarios"),
-            Some("application/toml"),
-            file.as_bytes().to_vec(),
-        )
-        .await;
-    assert_eq!(loaded.status, 200, "{:?}", loaded.json());
-}
-
 /// A scenario whose every new request moves to `to` `after_seconds` after creation.
 fn moved_after(name: &str, after_seconds: &str, to: &str) -> String {
     format!(
@@ -545,13 +533,15 @@ async fn advance(sim: &Sim, seconds: u64) {
 #[tokio::test]
 async fn an_overflowing_scripted_transition_never_fires() {
     let sim = start().await;
-    load_scenario(
-        &sim,
-        &moved_after("refused-never", "18446744073709551615", "REFUSED"),
-    )
+    sim.load_scenarios(&moved_after(
+        "refused-never",
+        "18446744073709551615",
+        "REFUSED",
+    ))
     .await;
     // The same transition a minute out, to show the clock does fire scripted transitions.
-    load_scenario(&sim, &moved_after("refused-soon", "60", "REFUSED")).await;
+    sim.load_scenarios(&moved_after("refused-soon", "60", "REFUSED"))
+        .await;
     let never = create_under(&sim, "refused-never").await;
     let soon = create_under(&sim, "refused-soon").await;
 

@@ -47,9 +47,9 @@ impl Persist for Counter {
 }
 
 impl Resettable for Counter {
-    fn reset(&self, _: Option<&str>) {}
+    fn reset(&self, _: &super::tenant::Tenants) {}
 
-    fn forget_finished(&self, _: time::OffsetDateTime) -> usize {
+    fn forget_finished(&self, _: time::Duration) -> usize {
         0
     }
 }
@@ -148,7 +148,7 @@ mod tests {
         for i in 0..1000u32 {
             let bytes: Vec<u8> = (0..100 * 1024).map(|j| (j as u32 ^ i) as u8).collect();
             store.insert(
-                "t",
+                &crate::engine::tenant::Tenant::new("demo", "t"),
                 format!("id-{i}"),
                 Doc {
                     name: format!("doc {i}"),
@@ -175,7 +175,8 @@ mod tests {
             encoded - copied,
             written - encoded,
         );
-        assert_eq!(restored.entries("t").len(), 1000);
+        let t = crate::engine::tenant::Tenant::new("demo", "t");
+        assert_eq!(restored.entries(&t).len(), 1000);
         std::fs::remove_file(&path).ok();
     }
 }

@@ -1,10 +1,19 @@
 //! Admin calls and pages under `/_signsim/identiasign`: an entity's configuration, the
 //! signer's acts (JSON for tests, a page behind `msg` for people), the document URLs the
 //! listing hands out, and a callback receiver that is always down.
+//!
+//! Each call that names an entity's process (by the body's `username`, or by a link whose
+//! owner is the entity) files its answer under that entity with `ActedFor`, so that the
+//! journal lists it with the entity's own calls, and the entity's reset forgets it.
+//! Statuses follow the admin API's one rule: 404 for an unknown process, signer or link,
+//! 409 when the process's or signer's state does not allow the act, 410 for a signing link
+//! that expired or was used.
 
-use super::model::{EntityConfig, ModelError, Nat, Process, Signer, Status};
+use super::model::{EntityConfig, FileLink, LinkTarget, ModelError, Nat, Process, Signer, Status};
 use super::{IdentiaSign, SLUG};
+use crate::engine::journal::ActedFor;
 use crate::engine::rfc3339;
+use crate::engine::tenant::Tenant;
 use crate::ui::{escape, page, Caller};
 use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path, Query};
 use crate::wire::Fields;
@@ -44,14 +53,32 @@ pub fn router(state: Arc<IdentiaSign>) -> Router {
         .with_state(state)
 }
 
+/// Files `response` under the entity an act was for, when it is known (see the module's
+/// doc).
+fn acted_for(mut response: Response, tenant: Option<&Tenant>) -> Response {
+    if let Some(tenant) = tenant {
+        response.extensions_mut().insert(ActedFor(tenant.clone()));
+    }
+    response
+}
+
 /// `{username, msg_form?: "link"|"list", refused_nats?: [...], password?}`: what an entity
 /// has contracted and set up.
 async fn configure(
     State(state): State<Arc<IdentiaSign>>,
     AdminBody(fields): AdminBody,
-) -> AdminResult<Json<Value>> {
-    let username = fields.required("username", "entidad.pe")?;
-    let mut config = state.config(&username);
+) -> Response {
+    let username = match fields.required("username", "entidad.pe") {
+        Ok(username) => username,
+        Err(refused) => return refused.into_response(),
+    };
+    let tenant = Tenant::new(SLUG, username);
+    let answer = configure_entity(&state, &tenant, &fields).map(Json);
+    acted_for(answer.into_response(), Some(&tenant))
+}
+
+fn configure_entity(state: &IdentiaSign, tenant: &Tenant, fields: &Fields) -> AdminResult<Value> {
+    let mut config = state.config(tenant);
     if let Some(form) = fields.text("msg_form")? {
         config.msg_list = match form.as_str() {
             "link" => false,
@@ -63,15 +90,15 @@ async fn configure(
             }
         };
     }
-    if let Some(refused) = refused_nats(&fields)? {
+    if let Some(refused) = refused_nats(fields)? {
         config.refused_nats = refused;
     }
     if fields.values.contains_key("password") {
         config.password = fields.text("password")?;
     }
-    let body = describe(&username, &config);
-    state.set_config(&username, config);
-    Ok(Json(body))
+    let body = describe(&tenant.name, &config);
+    state.set_config(tenant, config);
+    Ok(body)
 }
 
 /// `refused_nats`: a list (or comma-separated text) of the starred ID types.
@@ -125,30 +152,61 @@ fn refusal(error: ModelError) -> AdminError {
     };
     let status = match error {
         ModelError::ProcessNotFound(_) | ModelError::SignerNotFound(_) => StatusCode::NOT_FOUND,
+        // The process's or the signer's state does not allow the act.
+        ModelError::WrongStatus { .. }
+        | ModelError::AlreadyActed(_)
+        | ModelError::OutOfOrder { .. }
+        | ModelError::SignedSignerRemoved(_)
+        | ModelError::Concurrent => StatusCode::CONFLICT,
         ModelError::FacialFailed => StatusCode::UNPROCESSABLE_ENTITY,
         ModelError::Pdf(_) => StatusCode::INTERNAL_SERVER_ERROR,
         ModelError::NoSignersLeft => StatusCode::BAD_REQUEST,
-        _ => StatusCode::CONFLICT,
     };
     AdminError::new(status, message)
 }
 
+/// A refused act, with the entity it was for when that is known by then.
+type Refused = (Option<Tenant>, AdminError);
+
 /// The tenant of a signer's act: the `username` a test gives, or the owner of the signing
-/// link the page was opened from (which must lead to this process and signer, and be open).
-fn act_tenant(state: &IdentiaSign, id: &str, signer: &str, fields: &Fields) -> AdminResult<String> {
-    if let Some(username) = fields.text("username")? {
-        return Ok(username);
+/// link the page was opened from. A link must lead to this process and signer, and still
+/// be open: a link that expired (or whose process did) or was used (the signer has
+/// answered, or the process is no longer pending) is gone, 410, as its page says.
+fn act_tenant(
+    state: &IdentiaSign,
+    id: &str,
+    signer: &str,
+    fields: &Fields,
+) -> Result<Tenant, Refused> {
+    let unknown = |e: AdminError| (None, e);
+    if let Some(username) = fields.text("username").map_err(|e| unknown(e.into()))? {
+        return Ok(Tenant::new(SLUG, username));
     }
-    let Some(code) = fields.text("link")? else {
-        return fields.required("username", "entidad.pe");
+    let Some(code) = fields.text("link").map_err(|e| unknown(e.into()))? else {
+        return Err(unknown(AdminError::bad_request(
+            "missing 'username' (e.g. \"username\": \"entidad.pe\")",
+        )));
     };
-    let (tenant, _) = state
+    let (tenant, target) = state
         .link_target(&code)
-        .filter(|(_, t)| t.process == id && t.signer.as_deref().is_none_or(|s| s == signer))
-        .ok_or_else(|| AdminError::not_found("this signing link does not exist"))?;
-    let process = state.get(&tenant, id).map_err(refusal)?;
-    if !process.link_open(&code, state.engine().now()) {
-        return Err(AdminError::gone("this signing link has expired"));
+        .ok_or_else(|| unknown(AdminError::not_found("this signing link does not exist")))?;
+    let refused = |e: AdminError| (Some(tenant.clone()), e);
+    if target.process != id || target.signer.as_deref().is_some_and(|s| s != signer) {
+        return Err(refused(AdminError::not_found(
+            "this signing link is not this signer's",
+        )));
+    }
+    let process = state.get(&tenant, id).map_err(|e| refused(refusal(e)))?;
+    let now = state.engine().now(&tenant);
+    if process.status == Status::Expired || !process.link_open(&code, now) {
+        return Err(refused(AdminError::gone("this signing link has expired")));
+    }
+    let answered = process.signer(signer).is_ok_and(|s| s.act.is_some());
+    if process.status != Status::Pending || answered {
+        return Err(refused(AdminError::gone(format!(
+            "this signing link was used: the process is {}",
+            process.status
+        ))));
     }
     Ok(tenant)
 }
@@ -182,11 +240,12 @@ enum Act {
     Reject,
 }
 
+/// The act itself, on the process of `tenant`.
 async fn act(
     state: &IdentiaSign,
+    tenant: &Tenant,
     id: &str,
     signer: &str,
-    fields: &Fields,
     act: Act,
 ) -> Result<(Value, String, String), Response> {
     let refused = |e: AdminError| e.into_response();
@@ -195,23 +254,22 @@ async fn act(
             "name the signer as {nat}:{doc_id}, e.g. PER:12345678",
         )));
     }
-    let tenant = act_tenant(state, id, signer, fields).map_err(refused)?;
-    state.get(&tenant, id).map_err(|e| refused(refusal(e)))?;
+    state.get(tenant, id).map_err(|e| refused(refusal(e)))?;
     let status = match act {
         Act::Sign => {
             let applied = state
-                .script(&tenant, id, "sign")
+                .script(tenant, id, "sign")
                 .await
                 .map_err(IntoResponse::into_response)?;
             // A scenario's `values = { facial = "fail" }` makes the challenge fail.
             let passes = applied.values.get("facial").and_then(Value::as_str) != Some("fail");
             state
-                .sign(&tenant, id, signer, passes)
+                .sign(tenant, id, signer, passes)
                 .map_err(|e| refused(refusal(e)))?;
             "signed"
         }
         Act::FailFacial => {
-            match state.sign(&tenant, id, signer, false) {
+            match state.sign(tenant, id, signer, false) {
                 Err(ModelError::FacialFailed) => {}
                 Err(other) => return Err(refused(refusal(other))),
                 Ok(_) => {}
@@ -220,12 +278,12 @@ async fn act(
         }
         Act::Reject => {
             state
-                .reject(&tenant, id, Some(signer))
+                .reject(tenant, id, Some(signer))
                 .map_err(|e| refused(refusal(e)))?;
             "rejected"
         }
     };
-    let process = state.get(&tenant, id).map_err(|e| refused(refusal(e)))?;
+    let process = state.get(tenant, id).map_err(|e| refused(refusal(e)))?;
     let (mut json, html) = acted(&process, signer, status);
     if let (Some(map), Ok(s)) = (json.as_object_mut(), process.signer(signer)) {
         if let Some((_, at)) = s.act {
@@ -235,6 +293,8 @@ async fn act(
     Ok((json, "IdentiaSign".to_owned(), html))
 }
 
+/// A signer's act, answered as JSON or a page (`Caller`), filed under the entity it was
+/// for.
 async fn respond(
     state: &IdentiaSign,
     id: &str,
@@ -243,7 +303,14 @@ async fn respond(
     fields: Fields,
     which: Act,
 ) -> Response {
-    match act(state, id, signer, &fields, which).await {
+    let (tenant, outcome) = match act_tenant(state, id, signer, &fields) {
+        Ok(tenant) => {
+            let outcome = act(state, &tenant, id, signer, which).await;
+            (Some(tenant), outcome)
+        }
+        Err((tenant, refused)) => (tenant, Err(refused.into_response())),
+    };
+    let response = match outcome {
         Ok((json, title, html)) => caller.done(json, &title, &html),
         Err(response) if caller == Caller::Browser => {
             // A browser gets a page that says what went wrong, with the same status.
@@ -259,7 +326,8 @@ async fn respond(
             caller.failed(AdminError::new(status, message))
         }
         Err(response) => response,
-    }
+    };
+    acted_for(response, tenant.as_ref())
 }
 
 /// `{username | link}`: the signer passes the facial challenge and signs.
@@ -314,14 +382,31 @@ async fn signing_page(
     let Some((id, code)) = link.split_once('.') else {
         return not_a_link();
     };
-    let Some((tenant, target)) = state.link_target(code).filter(|(_, t)| t.process == id) else {
+    let Some((tenant, target)) = state.link_target(code) else {
         return not_a_link();
     };
-    let Ok(process) = state.get(&tenant, id) else {
+    let page = if target.process == id {
+        signing_page_of(&state, &tenant, target, code, &query)
+    } else {
+        not_a_link()
+    };
+    acted_for(page, Some(&tenant))
+}
+
+/// The signing page of link `code` of `tenant`, which leads to `target`.
+fn signing_page_of(
+    state: &IdentiaSign,
+    tenant: &Tenant,
+    target: LinkTarget,
+    code: &str,
+    query: &HashMap<String, String>,
+) -> Response {
+    let id = target.process.as_str();
+    let Ok(process) = state.get(tenant, id) else {
         return not_a_link();
     };
     let title = format!("Firma: {}", process.description);
-    if process.status == Status::Expired || !process.link_open(code, state.engine().now()) {
+    if process.status == Status::Expired || !process.link_open(code, state.engine().now(tenant)) {
         let body = "<p>Este enlace de firma ha <strong>expirado</strong>. Pida uno nuevo a quien le envió los documentos.</p>";
         return (StatusCode::GONE, page("Enlace expirado", body)).into_response();
     }
@@ -330,7 +415,7 @@ async fn signing_page(
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let url = state.file_url(&tenant, &process, i).unwrap_or_default();
+            let url = state.file_url(tenant, &process, i).unwrap_or_default();
             format!(
                 "<li><a href=\"{}\">{}</a> ({} páginas)</li>",
                 escape(&url),
@@ -432,19 +517,25 @@ fn signer_forms(process: &Process, signer: &Signer, code: &str) -> String {
     )
 }
 
-/// A document while its URL is valid (120 s of the virtual clock).
+/// A document while its URL is valid (120 s of its entity's virtual clock). It fails as
+/// the storage it stands for does (403 once expired, 404 unknown), not in the admin API's
+/// shape (the README's conventions say so).
 async fn file(State(state): State<Arc<IdentiaSign>>, Path(token): Path<String>) -> Response {
     let Some((tenant, link)) = state.file_link(&token) else {
         return (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response();
     };
-    if state.engine().now() >= link.expires_at {
+    acted_for(document(&state, &tenant, &link), Some(&tenant))
+}
+
+fn document(state: &IdentiaSign, tenant: &Tenant, link: &FileLink) -> Response {
+    if state.engine().now(tenant) >= link.expires_at {
         return (
             StatusCode::FORBIDDEN,
             "AccessDenied: Request has expired (document links are valid for 120 seconds)",
         )
             .into_response();
     }
-    match state.file(&tenant, &link) {
+    match state.file(tenant, link) {
         Some((bytes, name)) => (
             [
                 (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -476,7 +567,8 @@ fn ascii_name(name: &str) -> String {
 /// What the resource page links for a process: its documents (signed in place as the
 /// signers sign) and the signing pages behind `msg`, one per signer.
 pub fn resource_links(state: Arc<IdentiaSign>) -> crate::providers::LinksFn {
-    Arc::new(move |tenant: &str, id: &str| {
+    Arc::new(move |name: &str, id: &str| {
+        let tenant = &Tenant::new(SLUG, name);
         let Ok(process) = state.get(tenant, id) else {
             return Default::default();
         };

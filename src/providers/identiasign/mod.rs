@@ -2,8 +2,11 @@
 //! notifications and the `urlCallback`, at the API's own paths (`/api/...`).
 //!
 //! `POST /api/auth/login` hands out a JWT; every other call carries
-//! `Authorization: jwt-bearer <token>`. The token's `username` (the entity) is the tenant:
-//! every client name of one entity sees the same processes.
+//! `Authorization: jwt-bearer <token>`. The token's `username` (the entity) is the tenant,
+//! `Tenant::new(SLUG, username)`: every client name of one entity sees the same processes,
+//! and everything time-based about them (the token's expiry, process and link expiry,
+//! document URLs, the dates in listings, callbacks and signatures) reads the entity's own
+//! clock, so that one entity's clock advance leaves every other's as it was.
 
 mod admin;
 mod handlers;
@@ -16,6 +19,7 @@ use handlers::{labels, login, processes};
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
+use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -65,6 +69,9 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     ],
     states: model::STATUS_NAMES,
     match_fields: &["username", "clientname", "description", "doc_id", "contact"],
+    // A process is made by `create` (its scenario bound just before), so `times = N` there
+    // counts the entity's first N creates that pick the scenario.
+    creates: &["create"],
 };
 
 /// The resource that an entity's own operations (login, lists) bind scenarios to.
@@ -116,10 +123,8 @@ impl IdentiaSign {
 
     /// Applies the resource's scenario for `operation`: latency, a broken connection or a
     /// scripted answer (as the error), and a scripted status later on the virtual clock.
-    async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, IError> {
-        let applied = self
-            .engine
-            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
+    async fn script(&self, tenant: &Tenant, id: &str, operation: &str) -> Result<Applied, IError> {
+        let applied = self.engine.scripted(tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(|scripted| IError::Scripted(Box::new(scripted)))?;
@@ -128,7 +133,11 @@ impl IdentiaSign {
 
     /// Gives the entity (`ENTITY`) the scenario a listing call names by header, so that
     /// its `list` and `labels.list` act it out (a login gives it by `match` too).
-    fn assign_entity_scenario(&self, tenant: &str, requested: Option<&str>) -> Result<(), IError> {
+    fn assign_entity_scenario(
+        &self,
+        tenant: &Tenant,
+        requested: Option<&str>,
+    ) -> Result<(), IError> {
         if requested.is_none() {
             return Ok(());
         }
@@ -137,16 +146,15 @@ impl IdentiaSign {
             .scenarios
             .choose(SLUG, requested, |_| None)
             .map_err(IError::bad_request)?;
-        self.engine.assign_scenario(SLUG, tenant, ENTITY, chosen);
+        self.engine.assign_scenario(tenant, ENTITY, chosen);
         Ok(())
     }
 }
 
-/// The call's entity, read as the `jwt-bearer` extractor reads it, for the journal.
+/// The call's entity, read from its `jwt-bearer` token as the extractor reads it (expired
+/// or not), for the journal and the storage caps.
 fn journal_tenant(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Option<String> {
-    wire::session(state, headers)
-        .ok()
-        .map(|session| session.tenant)
+    wire::entity(state, headers).map(|tenant| tenant.name)
 }
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to

@@ -7,6 +7,8 @@ use super::service::MAX_CREDITS;
 use super::wire::report::minutes;
 use super::wire::Refusal;
 use super::{Mensatek, SLUG};
+use crate::engine::journal::ActedFor;
+use crate::engine::tenant::Tenant;
 use crate::ui::{escape, page, Caller};
 use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path, Query};
 use crate::wire::Fields;
@@ -38,13 +40,34 @@ pub fn router(state: Arc<Mensatek>) -> Router {
         .with_state(state)
 }
 
+/// `response`, journaled under `tenant`: the API user whose account or verification the
+/// call acted on, which the path alone does not name (`ActedFor`). Every call below that
+/// learns its tenant answers through this, failures included.
+fn acted_for(tenant: &Tenant, mut response: Response) -> Response {
+    response.extensions_mut().insert(ActedFor(tenant.clone()));
+    response
+}
+
+/// The account an account call names by `api_user`.
+fn account(fields: &Fields) -> AdminResult<Tenant> {
+    Ok(Tenant::new(
+        SLUG,
+        fields.required("api_user", "my-api-user")?,
+    ))
+}
+
 /// `{api_user, url, username?, password?, format: "json" | "form"}`: where the account's
 /// status reports go, with Basic auth when `username` is given.
-async fn report_url(
-    State(state): State<Arc<Mensatek>>,
-    AdminBody(fields): AdminBody,
-) -> AdminResult<Json<Value>> {
-    let api_user = fields.required("api_user", "my-api-user")?;
+async fn report_url(State(state): State<Arc<Mensatek>>, AdminBody(fields): AdminBody) -> Response {
+    let tenant = match account(&fields) {
+        Ok(tenant) => tenant,
+        Err(error) => return error.into_response(),
+    };
+    let answer = set_report_url(&state, &tenant, &fields).into_response();
+    acted_for(&tenant, answer)
+}
+
+fn set_report_url(state: &Mensatek, tenant: &Tenant, fields: &Fields) -> AdminResult<Json<Value>> {
     let url = fields.required("url", "https://example.com/mensatek/report")?;
     if url::Url::parse(&url).is_err() {
         return Err(AdminError::bad_request(format!(
@@ -68,13 +91,13 @@ async fn report_url(
     };
     let body = json!({
         "status": "ok",
-        "api_user": api_user,
+        "api_user": tenant.name,
         "url": url,
         "format": format.as_str(),
         "basic_auth": basic_auth.is_some(),
     });
     state.set_report(
-        &api_user,
+        tenant,
         ReportConfig {
             url,
             basic_auth,
@@ -85,11 +108,16 @@ async fn report_url(
 }
 
 /// `{api_user, credits}`: sets the account's balance (0 to 1 000 000 000).
-async fn credits(
-    State(state): State<Arc<Mensatek>>,
-    AdminBody(fields): AdminBody,
-) -> AdminResult<Json<Value>> {
-    let api_user = fields.required("api_user", "my-api-user")?;
+async fn credits(State(state): State<Arc<Mensatek>>, AdminBody(fields): AdminBody) -> Response {
+    let tenant = match account(&fields) {
+        Ok(tenant) => tenant,
+        Err(error) => return error.into_response(),
+    };
+    let answer = set_credits(&state, &tenant, &fields).into_response();
+    acted_for(&tenant, answer)
+}
+
+fn set_credits(state: &Mensatek, tenant: &Tenant, fields: &Fields) -> AdminResult<Json<Value>> {
     let raw = fields.required("credits", "100")?;
     let credits = raw
         .parse::<u64>()
@@ -100,9 +128,9 @@ async fn credits(
                 "'credits' must be a whole number from 0 to {MAX_CREDITS}, not {raw}"
             ))
         })?;
-    state.set_credits(&api_user, credits);
+    state.set_credits(tenant, credits);
     Ok(Json(
-        json!({ "status": "ok", "api_user": api_user, "credits": credits }),
+        json!({ "status": "ok", "api_user": tenant.name, "credits": credits }),
     ))
 }
 
@@ -115,7 +143,11 @@ async fn complete_call(
     caller: Caller,
     AdminBody(fields): AdminBody,
 ) -> Response {
-    match complete(&state, &id, &fields).await {
+    let actor = match actor(&state, &id, &fields) {
+        Ok(actor) => actor,
+        Err(error) => return caller.failed(error),
+    };
+    let answer = match complete(&state, &id, &actor, &fields).await {
         Ok(done) => {
             let json = json!({
                 "status": done.status.as_str(),
@@ -133,7 +165,8 @@ async fn complete_call(
         }
         Err(NotDone::Refused(error)) => caller.failed(error),
         Err(NotDone::Scripted(response)) => response,
-    }
+    };
+    acted_for(&actor.tenant, answer)
 }
 
 /// Why the act did not happen: an admin error, or the scenario's scripted answer.
@@ -148,13 +181,38 @@ impl<E: Into<AdminError>> From<E> for NotDone {
     }
 }
 
-fn refusal(error: ModelError) -> AdminError {
+/// Who acts on a verification: its tenant, and whether through the link the SMS carried
+/// (the page's form) rather than by `api_user` (a test).
+struct Actor {
+    tenant: Tenant,
+    by_link: bool,
+}
+
+/// The admin API's one rule: 404 for an unknown verification; through the link, 410 once
+/// the link expired or was used (the verification is over for the person); otherwise 409,
+/// the verification's state does not allow the act (not sent yet, or over, named by
+/// `api_user`).
+fn refusal(error: ModelError, by_link: bool) -> AdminError {
     match error {
         ModelError::NotFound(id) => AdminError::not_found(format!("no verification {id}")),
+        ModelError::WrongStatus { status, .. } if by_link && status != Status::Scheduled => {
+            AdminError::gone(format!(
+                "the verification is {status}: {}",
+                link_gone(status)
+            ))
+        }
         ModelError::WrongStatus { status, .. } => AdminError::conflict(format!(
             "the verification is {status}: the person cannot act on it now"
         )),
         other => AdminError::conflict(format!("{other:?}")),
+    }
+}
+
+/// Why a link the person can no longer act on is gone.
+fn link_gone(status: Status) -> &'static str {
+    match status {
+        Status::Expired => "this link has expired: it was not opened in time",
+        _ => "this link has been used: there is nothing more to do",
     }
 }
 
@@ -167,26 +225,34 @@ fn scripted(refusal: Refusal) -> NotDone {
 
 /// The tenant of an act: the `api_user` a test gives, or the owner of the page's link
 /// (which must lead to this verification).
-fn act_tenant(state: &Mensatek, id: &str, fields: &Fields) -> AdminResult<String> {
-    if let Some(api_user) = fields.text("api_user")? {
-        return Ok(api_user);
+fn actor(state: &Mensatek, id: &str, fields: &Fields) -> AdminResult<Actor> {
+    if fields.text("api_user")?.is_none() {
+        if let Some(code) = fields.text("link")? {
+            return state
+                .link_target(&code)
+                .filter(|(_, target)| target == id)
+                .map(|(tenant, _)| Actor {
+                    tenant,
+                    by_link: true,
+                })
+                .ok_or_else(|| AdminError::not_found("this verification link does not exist"));
+        }
     }
-    let Some(code) = fields.text("link")? else {
-        return fields.required("api_user", "my-api-user");
-    };
-    state
-        .link_target(&code)
-        .filter(|(_, target)| target == id)
-        .map(|(tenant, _)| tenant)
-        .ok_or_else(|| AdminError::not_found("this verification link does not exist"))
+    // By `api_user` (when it is missing too, the error names it).
+    Ok(Actor {
+        tenant: account(fields)?,
+        by_link: false,
+    })
 }
 
 async fn complete(
     state: &Mensatek,
     id: &str,
+    actor: &Actor,
     fields: &Fields,
 ) -> Result<super::model::Verification, NotDone> {
-    let tenant = act_tenant(state, id, fields)?;
+    let tenant = &actor.tenant;
+    let refused = |error| refusal(error, actor.by_link);
     let given = fields.required("outcome", "verified")?;
     let chosen = Outcome::parse(&given).ok_or_else(|| {
         AdminError::bad_request(format!(
@@ -201,9 +267,9 @@ async fn complete(
     {
         return Err(AdminError::bad_request("'dni' must be letters and digits, at most 20").into());
     }
-    state.get(&tenant, id).map_err(refusal)?;
+    state.get(tenant, id).map_err(refused)?;
     let applied = state
-        .script(&tenant, id, "complete")
+        .script(tenant, id, "complete")
         .await
         .map_err(scripted)?;
     // A scenario's outcome wins over the person's choice (the check fails whatever they do).
@@ -214,8 +280,8 @@ async fn complete(
         .and_then(Outcome::parse)
         .unwrap_or(chosen);
     Ok(state
-        .complete(&tenant, id, Act { outcome, dni })
-        .map_err(refusal)?)
+        .complete(tenant, id, Act { outcome, dni })
+        .map_err(refused)?)
 }
 
 fn not_a_link() -> Response {
@@ -236,33 +302,32 @@ async fn verification_page(
     State(state): State<Arc<Mensatek>>,
     Path(code): Path<String>,
 ) -> Response {
+    // The link's owner is the tenant the page acts for.
     let Some((tenant, id)) = state.link_target(&code) else {
         return not_a_link();
     };
-    let Ok(current) = state.get(&tenant, &id) else {
+    let answer = open_page(&state, &tenant, &id, &code).await;
+    acted_for(&tenant, answer)
+}
+
+async fn open_page(state: &Mensatek, tenant: &Tenant, id: &str, code: &str) -> Response {
+    let Ok(current) = state.get(tenant, id) else {
         return not_a_link();
     };
     let title = "Identity verification";
     if current.status == Status::Sent {
-        if let Err(refused) = state.script(&tenant, &id, "open").await {
+        if let Err(refused) = state.script(tenant, id, "open").await {
             return refused.render(super::wire::Format::Legacy);
         }
     }
-    let Ok(verification) = state.open(&tenant, &id) else {
+    let Ok(verification) = state.open(tenant, id) else {
         return not_a_link();
     };
     if !verification.status.open_to_person() {
         // An expired link, or one the person has gone through, says so with 410 Gone.
         let (status, what) = match verification.status {
             Status::Scheduled => (StatusCode::OK, "the message has not been sent yet"),
-            Status::Expired => (
-                StatusCode::GONE,
-                "this link has expired: it was not opened in time",
-            ),
-            _ => (
-                StatusCode::GONE,
-                "this link has been used: there is nothing more to do",
-            ),
+            gone => (StatusCode::GONE, link_gone(gone)),
         };
         let body = format!(
             "<p class=\"note\">This verification is <strong>{}</strong>: {what}.</p>",
@@ -305,7 +370,7 @@ async fn verification_page(
             "/_signsim/{SLUG}/verifications/{}/complete",
             verification.id
         )),
-        code = escape(&code),
+        code = escape(code),
     );
     page(title, &body).into_response()
 }
@@ -317,10 +382,11 @@ async fn certificate(
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(tenant) = query.get("api_user") else {
+    let Some(api_user) = query.get("api_user") else {
         return AdminError::bad_request("give the verification's 'api_user'").into_response();
     };
-    match state.certificate(tenant, &id) {
+    let tenant = Tenant::new(SLUG, api_user.as_str());
+    let answer = match state.certificate(&tenant, &id) {
         Ok(pdf) => (
             [
                 (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -340,25 +406,28 @@ async fn certificate(
         Err(super::model::ModelError::NotFound(_)) => {
             AdminError::not_found(format!("no verification {id}")).into_response()
         }
+        // Not made yet: the document does not exist (yet), as its link says.
         Err(_) => AdminError::not_found("the certificate is not available (yet)").into_response(),
-    }
+    };
+    acted_for(&tenant, answer)
 }
 
 /// What the resource page links for a verification: its certificate once available, and
 /// the page behind `[LINK]`.
 pub fn resource_links(state: Arc<Mensatek>) -> crate::providers::LinksFn {
-    Arc::new(move |tenant: &str, id: &str| {
-        let Ok(verification) = state.get(tenant, id) else {
+    Arc::new(move |api_user: &str, id: &str| {
+        let tenant = Tenant::new(SLUG, api_user);
+        let Ok(verification) = state.get(&tenant, id) else {
             return Default::default();
         };
         let mut documents = Vec::new();
-        if state.certificate(tenant, id).is_ok() {
+        if state.certificate(&tenant, id).is_ok() {
             documents.push((
                 "verification certificate (PDF)".to_owned(),
                 format!(
                     "/_signsim/{SLUG}/verifications/{}/certificate?api_user={}",
                     crate::ui::query_value(&verification.id),
-                    crate::ui::query_value(tenant)
+                    crate::ui::query_value(api_user)
                 ),
             ));
         }

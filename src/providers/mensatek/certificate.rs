@@ -3,6 +3,7 @@
 
 use super::model::Verification;
 use super::wire::report::{minutes, SERVICE};
+use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
 use crate::pki::{text_pdf, SignerIdentity};
 
@@ -78,13 +79,17 @@ fn lines(verification: &Verification) -> Vec<(String, String)> {
     lines
 }
 
-/// The signed certificate of a verified verification.
-pub fn build(engine: &Engine, verification: &Verification) -> Result<Vec<u8>, String> {
+/// The signed certificate of a verified verification, signed at `tenant`'s time.
+pub fn build(
+    engine: &Engine,
+    tenant: &Tenant,
+    verification: &Verification,
+) -> Result<Vec<u8>, String> {
     let pdf = text_pdf(
         "Certificado de verificacion de identidad",
         &lines(verification),
     );
-    let now = engine.now();
+    let now = engine.now(tenant);
     let cert = engine
         .pki
         .issue_signer(&issuer(), now)

@@ -2,7 +2,7 @@
 //! person an SMS with a link, status reports go to the account's report URL at every
 //! change, `GetCertificadoVerificacion` hands out the signed certificate and `GetCreditos`
 //! the balance. Every call is a POST with HTTP Basic `APIUser:APIToken`; the API user is
-//! the tenant.
+//! the tenant (`ApiUser`): its verifications, balance, report URL and clock are its own.
 
 mod admin;
 mod certificate;
@@ -14,9 +14,11 @@ mod wire;
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
+use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -60,6 +62,8 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     ],
     states: model::STATUS_NAMES,
     match_fields: &["telefono", "dni", "remitente"],
+    // `VerificarIdentidad` makes the verification its scenario is chosen for.
+    creates: &["verificar"],
 };
 
 /// The calls carry a few short parameters; nothing larger is read.
@@ -101,10 +105,8 @@ impl Mensatek {
 
     /// Applies the verification's scenario for `operation`: latency, a broken connection
     /// or a scripted answer (as the refusal), and a scripted status later on the clock.
-    async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, Refusal> {
-        let applied = self
-            .engine
-            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
+    async fn script(&self, tenant: &Tenant, id: &str, operation: &str) -> Result<Applied, Refusal> {
+        let applied = self.engine.scripted(tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(Refusal::Scripted)?;
@@ -112,7 +114,22 @@ impl Mensatek {
     }
 }
 
-/// The call's API user, for the journal.
+/// A call's tenant: the API user of its Basic credentials, under Mensatek (`None` when
+/// they are missing or malformed; the handler answers -1 in the format the call asks for).
+pub struct ApiUser(pub Option<Tenant>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ApiUser, Self::Rejection> {
+        Ok(ApiUser(
+            wire::api_user(&parts.headers).map(|user| Tenant::new(SLUG, user)),
+        ))
+    }
+}
+
+/// The call's API user, for the journal and the storage caps (the dispatch service makes
+/// it a Mensatek tenant).
 fn journal_tenant(_: &Mensatek, headers: &axum::http::HeaderMap) -> Option<String> {
     wire::api_user(headers)
 }

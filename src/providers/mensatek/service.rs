@@ -10,6 +10,7 @@ use super::wire::report;
 use super::{certificate, Mensatek, SLUG};
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::{Channel, Outgoing};
+use crate::engine::tenant::Tenant;
 use crate::engine::{add_seconds, seconds, Engine};
 use fake::faker::name::raw::{FirstName, LastName};
 use fake::locales::PT_PT;
@@ -62,26 +63,26 @@ impl Mensatek {
     }
 
     /// The API user's balance (the starting one until they spend or an admin sets it).
-    pub fn credits(&self, tenant: &str) -> u64 {
+    pub fn credits(&self, tenant: &Tenant) -> u64 {
         self.credits.get(tenant, &()).unwrap_or(STARTING_CREDITS)
     }
 
-    pub fn set_credits(&self, tenant: &str, credits: u64) {
+    pub fn set_credits(&self, tenant: &Tenant, credits: u64) {
         self.credits.insert(tenant, (), credits.min(MAX_CREDITS));
     }
 
-    pub fn set_report(&self, tenant: &str, config: ReportConfig) {
+    pub fn set_report(&self, tenant: &Tenant, config: ReportConfig) {
         self.reports.insert(tenant, (), config);
     }
 
-    pub fn get(&self, tenant: &str, id: &str) -> Result<Verification, ModelError> {
+    pub fn get(&self, tenant: &Tenant, id: &str) -> Result<Verification, ModelError> {
         self.verifications
             .get(tenant, &id.to_owned())
             .ok_or_else(|| ModelError::NotFound(id.to_owned()))
     }
 
     /// The tenant and verification id behind a link code.
-    pub fn link_target(&self, code: &str) -> Option<(String, String)> {
+    pub fn link_target(&self, code: &str) -> Option<(Tenant, String)> {
         self.links.get(code)
     }
 
@@ -90,7 +91,7 @@ impl Mensatek {
     }
 
     /// Spends the credits, so that two calls cannot both spend the last one.
-    fn spend(&self, tenant: &str) -> Result<u64, ModelError> {
+    fn spend(&self, tenant: &Tenant) -> Result<u64, ModelError> {
         self.credits.insert_new(tenant, (), STARTING_CREDITS);
         self.credits
             .update(tenant, &(), |balance| {
@@ -104,7 +105,7 @@ impl Mensatek {
     }
 
     /// A fresh ten-digit id, unused by this tenant.
-    pub fn new_id(&self, tenant: &str) -> String {
+    pub fn new_id(&self, tenant: &Tenant) -> String {
         loop {
             let id = self
                 .engine
@@ -121,12 +122,12 @@ impl Mensatek {
     /// now or when `send_at` comes. Answers the verification and the balance left.
     pub fn create(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: String,
         new: NewVerification,
     ) -> Result<(Verification, u64), ModelError> {
         let left = self.spend(tenant)?;
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         let link = self.engine.ids.hex(16);
         let verification = Verification {
             id: id.clone(),
@@ -150,7 +151,6 @@ impl Mensatek {
         // Kind `status` (not `created`), as the timeline has always shown it. A status is
         // recorded as the reports name it, the `Estado` with its name: `5000 (scheduled)`.
         self.engine.record_status(
-            SLUG,
             tenant,
             &id,
             StatusChange::created(&Status::Scheduled.to_string()),
@@ -169,20 +169,20 @@ impl Mensatek {
     }
 
     /// Sets the timer `kind` (one of `timer_kinds`) on verification `id`, due at `due` on
-    /// the virtual clock.
-    fn set_timer(&self, tenant: &str, id: &str, due: OffsetDateTime, kind: &str) {
+    /// the tenant's clock (another tenant's advance does not bring it closer).
+    fn set_timer(&self, tenant: &Tenant, id: &str, due: OffsetDateTime, kind: &str) {
         self.engine.timers.at(due, tenant, kind, id);
     }
 
     /// Moves by the table and reports the change; answers the verification after it.
     fn step(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         event: Event,
         change: impl FnOnce(&mut Verification),
     ) -> Result<Verification, ModelError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         let (from, moved) = self
             .verifications
             .update(tenant, &id.to_owned(), |v| {
@@ -193,7 +193,6 @@ impl Mensatek {
             })
             .ok_or_else(|| ModelError::NotFound(id.to_owned()))??;
         self.engine.record_status(
-            SLUG,
             tenant,
             id,
             StatusChange::moved(&from.to_string(), &moved.status.to_string()),
@@ -204,9 +203,9 @@ impl Mensatek {
     }
 
     /// The SMS goes out (unless a scenario holds it back) and the link's lifetime starts.
-    fn send(&self, tenant: &str, id: &str) {
-        let applied = self.engine.scenarios.on(SLUG, tenant, id, "send");
-        let now = self.engine.now();
+    fn send(&self, tenant: &Tenant, id: &str) {
+        let applied = self.engine.scenarios.on(tenant, id, "send");
+        let now = self.engine.now(tenant);
         let Ok(sent) = self.step(tenant, id, Event::Send, |v| v.sent_at = Some(now)) else {
             return;
         };
@@ -215,8 +214,7 @@ impl Mensatek {
             self.engine.send_about(
                 id,
                 Outgoing {
-                    provider: SLUG,
-                    tenant: tenant.to_owned(),
+                    tenant: tenant.clone(),
                     channel: Channel::Sms,
                     to: sent.phone.clone(),
                     text: sent.message.replace("[LINK]", &link),
@@ -233,18 +231,23 @@ impl Mensatek {
 
     /// The person opens the link: where and from what is recorded (made up, seeded).
     /// Opening again changes nothing.
-    pub fn open(&self, tenant: &str, id: &str) -> Result<Verification, ModelError> {
+    pub fn open(&self, tenant: &Tenant, id: &str) -> Result<Verification, ModelError> {
         let current = self.get(tenant, id)?;
         if current.status != Status::Sent {
             return Ok(current);
         }
-        let access = self.fake_access();
+        let access = self.fake_access(tenant);
         self.step(tenant, id, Event::Open, |v| v.access = Some(access))
     }
 
     /// The person goes through the verification: opens the link if not yet, shows the
     /// document, takes the selfie and finishes with `act.outcome`. Each step is reported.
-    pub fn complete(&self, tenant: &str, id: &str, act: Act) -> Result<Verification, ModelError> {
+    pub fn complete(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        act: Act,
+    ) -> Result<Verification, ModelError> {
         let opened = self.open(tenant, id)?;
         if !opened.status.open_to_person() {
             return Err(ModelError::WrongStatus {
@@ -252,7 +255,7 @@ impl Mensatek {
                 event: Event::Pass,
             });
         }
-        let findings = self.findings(&opened, &act);
+        let findings = self.findings(tenant, &opened, &act);
         if opened.status == Status::Opened {
             let shown = findings.clone();
             self.step(tenant, id, Event::ShowDocument, |v| {
@@ -265,18 +268,20 @@ impl Mensatek {
         };
         let done = self.step(tenant, id, event, |v| v.findings = Some(findings))?;
         if done.status == Status::Verified {
-            let due = self.engine.after(seconds(CERTIFICATE_DELAY_SECONDS));
+            let due = self
+                .engine
+                .after(tenant, seconds(CERTIFICATE_DELAY_SECONDS));
             self.set_timer(tenant, id, due, CERTIFY_TIMER);
         }
         Ok(done)
     }
 
     /// The certificate is made and signed; then the status says so.
-    fn certify(&self, tenant: &str, id: &str) {
+    fn certify(&self, tenant: &Tenant, id: &str) {
         let Ok(verification) = self.get(tenant, id) else {
             return;
         };
-        match certificate::build(&self.engine, &verification) {
+        match certificate::build(&self.engine, tenant, &verification) {
             Ok(pdf) => {
                 self.step(tenant, id, Event::Certify, |v| {
                     v.certificate = Some(pdf.into())
@@ -290,8 +295,8 @@ impl Mensatek {
     }
 
     /// A scenario's scripted status, reported like any other change.
-    pub fn force_status(&self, tenant: &str, id: &str, to: Status) {
-        let now = self.engine.now();
+    pub fn force_status(&self, tenant: &Tenant, id: &str, to: Status) {
+        let now = self.engine.now(tenant);
         let moved = self.verifications.update(tenant, &id.to_owned(), |v| {
             let from = v.status;
             v.status = to;
@@ -300,7 +305,6 @@ impl Mensatek {
         });
         if let Some((from, moved)) = moved {
             self.engine.record_status(
-                SLUG,
                 tenant,
                 id,
                 StatusChange::moved(&from.to_string(), &to.to_string()),
@@ -311,7 +315,7 @@ impl Mensatek {
     }
 
     /// `GetCertificadoVerificacion`: the signed PDF once the status is 5100.
-    pub fn certificate(&self, tenant: &str, id: &str) -> Result<bytes::Bytes, ModelError> {
+    pub fn certificate(&self, tenant: &Tenant, id: &str) -> Result<bytes::Bytes, ModelError> {
         let verification = self.get(tenant, id)?;
         match (verification.status, verification.certificate) {
             (Status::CertificateAvailable, Some(pdf)) => Ok(pdf),
@@ -321,14 +325,11 @@ impl Mensatek {
 
     /// Queues the status report, when the account has a report URL. A scenario that holds
     /// `report` back aims it at a receiver that always fails.
-    fn report(&self, tenant: &str, verification: &Verification) {
+    fn report(&self, tenant: &Tenant, verification: &Verification) {
         let Some(config) = self.reports.get(tenant, &()) else {
             return;
         };
-        let applied = self
-            .engine
-            .scenarios
-            .on(SLUG, tenant, &verification.id, "report");
+        let applied = self.engine.scenarios.on(tenant, &verification.id, "report");
         let down = (!applied.deliver)
             .then(|| self.engine.link(&format!("/_signsim/{SLUG}/receiver-down")));
         let request = report::request(tenant, verification, &config, down);
@@ -336,8 +337,8 @@ impl Mensatek {
     }
 
     /// Where and from what the link was opened.
-    fn fake_access(&self) -> Access {
-        let at = self.engine.now();
+    fn fake_access(&self, tenant: &Tenant) -> Access {
+        let at = self.engine.now(tenant);
         self.engine.ids.with_rng(|rng| {
             let street: String = LastName(PT_PT).fake_with_rng(rng);
             Access {
@@ -373,8 +374,8 @@ impl Mensatek {
     }
 
     /// What the checks find for `act` on `verification`.
-    fn findings(&self, verification: &Verification, act: &Act) -> Findings {
-        let now = self.engine.now();
+    fn findings(&self, tenant: &Tenant, verification: &Verification, act: &Act) -> Findings {
+        let now = self.engine.now(tenant);
         let invented = self.fake_dni();
         let other = self.fake_dni();
         let shown = act

@@ -1,12 +1,21 @@
 //! Admin calls and pages under `/_signsim/qitech`: the webhook set-up support would do,
 //! the signer's act (JSON for tests, a page behind `signature_url` for people), the file
 //! URLs the API hands out, and a receiver that is always down.
+//!
+//! Each call that names an envelope or a key says whose it is (`ActedFor`, for the
+//! journal) once it knows: the body's `api_key`, or the owner of the link it came by.
+//! A signer act answers 404 for an unknown envelope, signer or link, 409 when the
+//! envelope's state does not allow it (not out for signature, or the signer already
+//! signed), and 410 for the same refusals through the signing page's link: that link
+//! expired with its envelope or was used, as the page itself says with 410.
 
 use super::model::{CheckOverrides, ModelError};
-use super::service::signing::{SignInput, Signed};
+use super::service::signing::{LinkTarget, SignInput, Signed};
 use super::wire::webhook::{EndpointForm, HookConfig};
 use super::wire::QError;
 use super::{QiTech, SLUG};
+use crate::engine::journal::ActedFor;
+use crate::engine::tenant::Tenant;
 use crate::ui::{escape, page, Caller};
 use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path};
 use crate::wire::Fields;
@@ -38,14 +47,33 @@ pub fn router(state: Arc<QiTech>) -> Router {
         .with_state(state)
 }
 
+/// `response`, journaled as an act for `tenant`.
+fn acted_for(mut response: Response, tenant: Tenant) -> Response {
+    response.extensions_mut().insert(ActedFor(tenant));
+    response
+}
+
 /// `{api_key, url, signature_key, endpoint?}`: where and how the `envelope_completed`
 /// webhook of that key goes. `endpoint` says what the HMAC's `endpoint` is: `path`
 /// (default) or `url`.
 async fn configure_webhook(
     State(state): State<Arc<QiTech>>,
     AdminBody(fields): AdminBody,
-) -> AdminResult<Json<Value>> {
-    let api_key = fields.required("api_key", "EXAMPLE_API_KEY")?;
+) -> Response {
+    let api_key = match fields.required("api_key", "EXAMPLE_API_KEY") {
+        Ok(api_key) => api_key,
+        Err(error) => return error.into_response(),
+    };
+    let tenant = Tenant::new(SLUG, api_key);
+    let response = match set_up_webhook(&state, &tenant, &fields) {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_response(),
+    };
+    acted_for(response, tenant)
+}
+
+/// The rest of `configure_webhook`, once the key is read.
+fn set_up_webhook(state: &QiTech, tenant: &Tenant, fields: &Fields) -> AdminResult<Value> {
     let url = fields.required("url", "https://example.com/hooks/qitech")?;
     if url::Url::parse(&url).is_err() {
         return Err(AdminError::bad_request(format!(
@@ -66,13 +94,13 @@ async fn configure_webhook(
     };
     let body = json!({
         "status": "ok",
-        "api_key": api_key,
+        "api_key": tenant.name,
         "url": config.url,
         "endpoint": endpoint.as_str(),
         "signed_endpoint": config.endpoint(),
     });
-    state.set_webhook(&api_key, config);
-    Ok(Json(body))
+    state.set_webhook(tenant, config);
+    Ok(body)
 }
 
 /// The identity-check results a sign call gives, checked; unset ones are left to the
@@ -131,7 +159,11 @@ async fn sign_call(
     caller: Caller,
     AdminBody(fields): AdminBody,
 ) -> Response {
-    match sign(&state, &id, &signer_id, &fields).await {
+    let actor = match act_tenant(&state, &id, &signer_id, &fields) {
+        Ok(actor) => actor,
+        Err(error) => return caller.failed(error),
+    };
+    let response = match sign(&state, &actor, &id, &signer_id, &fields).await {
         Ok(signed) => {
             let envelope_status = if signed.completed {
                 "completed"
@@ -154,55 +186,81 @@ async fn sign_call(
         }
         Err(NotSigned::Refused(error)) => caller.failed(error),
         Err(NotSigned::Scripted(response)) => response,
-    }
+    };
+    acted_for(response, actor.tenant)
+}
+
+/// Who makes a signer act: a test naming the tenant by `api_key`, or the signer through
+/// the signing page's form, whose `link` names it.
+struct Actor {
+    tenant: Tenant,
+    by_link: bool,
 }
 
 /// The tenant of a signer act: the `api_key` a test gives, or the owner of the signing
 /// link the page was opened from (which must be this signer's).
-fn act_tenant(state: &QiTech, id: &str, signer_id: &str, fields: &Fields) -> AdminResult<String> {
-    if let Some(api_key) = fields.text("api_key")? {
-        return Ok(api_key);
-    }
-    let Some(code) = fields.text("link")? else {
-        return fields.required("api_key", "EXAMPLE_API_KEY");
+fn act_tenant(state: &QiTech, id: &str, signer_id: &str, fields: &Fields) -> AdminResult<Actor> {
+    let code = match fields.text("link")? {
+        Some(code) if fields.text("api_key")?.is_none() => code,
+        // The key a test gives wins; with neither, the error asks for the key.
+        _ => {
+            let api_key = fields.required("api_key", "EXAMPLE_API_KEY")?;
+            return Ok(Actor {
+                tenant: Tenant::new(SLUG, api_key),
+                by_link: false,
+            });
+        }
     };
     state
         .link_target(&code)
         .filter(|(_, target)| target.envelope == id && target.signer == signer_id)
-        .map(|(tenant, _)| tenant)
+        .map(|(tenant, _)| Actor {
+            tenant,
+            by_link: true,
+        })
         .ok_or_else(|| AdminError::not_found("this signature link does not exist"))
 }
 
 async fn sign(
     state: &QiTech,
+    actor: &Actor,
     id: &str,
     signer_id: &str,
     fields: &Fields,
 ) -> Result<Signed, NotSigned> {
-    let tenant = act_tenant(state, id, signer_id, fields)?;
+    let tenant = &actor.tenant;
     let input = SignInput {
         cpf: fields.text("cpf")?,
         token: fields.text("token")?,
         checks: check_overrides(fields)?,
     };
     let applied = state
-        .script(&tenant, id, "sign")
+        .script(tenant, id, "sign")
         .await
         .map_err(|e| NotSigned::Scripted(e.into_response()))?;
     Ok(state
-        .sign(&tenant, id, signer_id, input, &applied)
-        .map_err(refusal)?)
+        .sign(tenant, id, signer_id, input, &applied)
+        .map_err(|error| refusal(error, actor.by_link))?)
 }
 
-/// A model error as the admin call reports it: the status QI Tech would answer, and its
-/// description.
-fn refusal(error: ModelError) -> AdminError {
+/// Why a signer act was refused, by the admin API's rule: when the envelope is no longer
+/// out for signature or the signer already signed, 409 for a test naming the key (the
+/// state does not allow the act) and 410 through the signing page's link (the link
+/// expired or was used, as the page says when opened). The other refusals keep the status
+/// QI Tech would answer (400 for a wrong CPF or token, 404 for an unknown envelope or
+/// signer).
+fn refusal(error: ModelError, by_link: bool) -> AdminError {
+    let override_status = match &error {
+        ModelError::NotSignable(_) | ModelError::AlreadySigned if by_link => Some(StatusCode::GONE),
+        ModelError::NotSignable(_) | ModelError::AlreadySigned => Some(StatusCode::CONFLICT),
+        _ => None,
+    };
     match QError::from(error) {
         QError::Api {
             status,
             description,
             ..
-        } => AdminError::new(status, description),
+        } => AdminError::new(override_status.unwrap_or(status), description),
         QError::Scripted(_) => AdminError::conflict("the scenario refused the signature"),
     }
 }
@@ -218,12 +276,19 @@ fn not_a_link() -> Response {
         .into_response()
 }
 
-/// The signer opens the link: the authentication token is sent, the form shown.
+/// The signer opens the link: the authentication token is sent, the form shown. The
+/// link's owner is the tenant it acts for.
 async fn signing_page(State(state): State<Arc<QiTech>>, Path(code): Path<String>) -> Response {
     let Some((tenant, target)) = state.link_target(&code) else {
         return not_a_link();
     };
-    let Ok((envelope, signer)) = state.open_link(&tenant, &target) else {
+    let response = signing_form(&state, &tenant, &code, &target);
+    acted_for(response, tenant)
+}
+
+/// The page behind link `code` of `tenant`: the form, or why the link no longer signs.
+fn signing_form(state: &QiTech, tenant: &Tenant, code: &str, target: &LinkTarget) -> Response {
+    let Ok((envelope, signer)) = state.open_link(tenant, target) else {
         return not_a_link();
     };
     let title = format!("Sign: {}", envelope.subject);
@@ -274,7 +339,7 @@ async fn signing_page(State(state): State<Arc<QiTech>>, Path(code): Path<String>
             "/_signsim/{SLUG}/envelopes/{}/signers/{}/sign",
             target.envelope, target.signer
         )),
-        code = escape(&code),
+        code = escape(code),
         name = escape(&signer.name),
         method = signer.authentication_submission_method.as_str(),
         sent_to = escape(&sent_to),
@@ -288,25 +353,29 @@ async fn file(State(state): State<Arc<QiTech>>, Path(name): Path<String>) -> Res
     let Some((tenant, link)) = state.file_link(token) else {
         return (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response();
     };
-    if state.engine().now() > link.expires_at {
-        return (
+    // The URL lives 24 hours of its tenant's clock.
+    let response = if state.engine().now(&tenant) > link.expires_at {
+        (
             StatusCode::FORBIDDEN,
             "AccessDenied: Request has expired (links are valid for 24 hours)",
         )
-            .into_response();
-    }
-    match state.file(&tenant, &link) {
-        Some((bytes, content_type)) => {
-            ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+            .into_response()
+    } else {
+        match state.file(&tenant, &link) {
+            Some((bytes, content_type)) => {
+                ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+            }
+            None => (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response(),
         }
-        None => (StatusCode::NOT_FOUND, "NoSuchKey: the file does not exist").into_response(),
-    }
+    };
+    acted_for(response, tenant)
 }
 /// What the resource page links for an envelope: each original and each dossier, by a
 /// file URL valid for 24 hours (as the API's own URLs), and each signer's signing page.
 pub fn resource_links(state: Arc<QiTech>) -> crate::providers::LinksFn {
     use super::service::files::FileKind;
-    Arc::new(move |tenant: &str, id: &str| {
+    Arc::new(move |name: &str, id: &str| {
+        let tenant = &Tenant::new(SLUG, name);
         let Ok(envelope) = state.get(tenant, id) else {
             return Default::default();
         };

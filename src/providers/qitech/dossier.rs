@@ -7,9 +7,15 @@ use super::wire::render::timestamp;
 use crate::engine::Engine;
 use crate::pki::{text_pdf, SignerIdentity};
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
-/// One dossier per document of a completed envelope.
-pub fn build(engine: &Engine, envelope: &Envelope) -> Result<Vec<Dossier>, String> {
+/// One dossier per document of a completed envelope, its certificates issued and its
+/// signatures made at `now` (the envelope's tenant's time).
+pub fn build(
+    engine: &Engine,
+    envelope: &Envelope,
+    now: OffsetDateTime,
+) -> Result<Vec<Dossier>, String> {
     envelope
         .documents
         .iter()
@@ -17,7 +23,6 @@ pub fn build(engine: &Engine, envelope: &Envelope) -> Result<Vec<Dossier>, Strin
             let merged = crate::pki::append_pages(&document.bytes, &evidence(envelope, document))
                 .map_err(|e| e.to_string())?;
             let mut signed = merged;
-            let now = engine.now();
             for signer in &envelope.signers {
                 let cert = engine
                     .pki

@@ -24,6 +24,7 @@ use handlers::{documents, envelopes, reports, signers};
 use crate::engine::links::Links;
 use crate::engine::scenarios::{Applied, ProviderSpec};
 use crate::engine::store::TenantStore;
+use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
 use crate::providers::{Mounted, Provider};
 use axum::extract::DefaultBodyLimit;
@@ -76,6 +77,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         "webhook",
     ],
     states: model::STATUS_NAMES,
+    creates: &["envelope.create"],
     match_fields: &["subject", "name", "email", "phone", "document_number"],
 };
 
@@ -119,10 +121,8 @@ impl QiTech {
 
     /// Applies the envelope's scenario for `operation`: latency, a broken connection or a
     /// scripted answer (as the error), and a scripted status later on the virtual clock.
-    async fn script(&self, tenant: &str, id: &str, operation: &str) -> Result<Applied, QError> {
-        let applied = self
-            .engine
-            .scripted(SLUG, tenant, id, operation, STATUS_TIMER);
+    async fn script(&self, tenant: &Tenant, id: &str, operation: &str) -> Result<Applied, QError> {
+        let applied = self.engine.scripted(tenant, id, operation, STATUS_TIMER);
         crate::wire::act_out(&self.engine, &applied)
             .await
             .map_err(|scripted| QError::Scripted(Box::new(scripted)))?;
@@ -130,9 +130,9 @@ impl QiTech {
     }
 }
 
-/// The call's API key, for the journal.
+/// The call's API key, the name of its tenant (for the journal and the storage caps).
 fn journal_tenant(_: &QiTech, headers: &HeaderMap) -> Option<String> {
-    wire::api_key::tenant(headers).ok()
+    wire::api_key::key(headers).ok()
 }
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to

@@ -67,6 +67,9 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     ],
     states: STATUS_NAMES,
     match_fields: MATCH_FIELDS,
+    // `POST /sign/request` makes the request (and generates its first OTP, which counts
+    // per request as `otp.generate`).
+    creates: &["request.create"],
 };
 
 /// The call's tenant as `wire::tenant_of` reads its Bearer token, for the journal.

@@ -39,7 +39,9 @@ impl Signal {
             email: None,
         };
         let rao_certificate =
-            IssuedCertificate::from(&engine.pki.issue_operator(&rao, engine.now())?);
+            // The RAO is no tenant's: its certificate is dated by the shared clock (the PKI
+            // makes it outlast every tenant's).
+            IssuedCertificate::from(&engine.pki.issue_operator(&rao, engine.clock.now())?);
         Ok(Signal {
             rao_certificate,
             residences: engine.new_store("signal.residences"),

@@ -1,14 +1,23 @@
 //! What the person does behind `videoid_link`: an admin call for tests and a page for
-//! people, both ending the video identification as a success, incomplete or an error.
+//! people, both ending the video identification as a success, incomplete or an error;
+//! and the downloads the resource page links (documents, the certificate).
+//!
+//! Every path names its request's tenant in its query (`?tenant=`, `default` without
+//! one; `complete` also takes the body's `tenant` or `X-Signsim-Tenant`): always a
+//! Uanataca tenant, and each answer says so (`ActedFor`) for the journal.
 
 use super::service::{Uanataca, SLUG};
-use super::wire::parse_pk;
-use crate::providers::shared::oneshot::{PersonPatch, Status, VideoOutcome};
+use super::wire::{parse_pk, tenant_named, tenant_of};
+use crate::engine::journal::ActedFor;
+use crate::engine::tenant::Tenant;
+use crate::providers::shared::oneshot::{
+    DocumentKind, OneShotError, PersonPatch, SignatureRequest, Status, VideoOutcome,
+};
 use crate::ui::{escape, page, Caller};
 use crate::wire::admin::{AdminBody, AdminError, AdminResult, Path, Query};
-use crate::wire::{tenant_from_headers, Fields};
+use crate::wire::Fields;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -41,16 +50,21 @@ struct DocumentQuery {
     signed: bool,
 }
 
-fn request_in(
-    state: &Uanataca,
-    tenant: Option<String>,
-    pk: &str,
-) -> AdminResult<(String, crate::providers::shared::oneshot::SignatureRequest)> {
-    let tenant = tenant.unwrap_or_else(|| crate::engine::DEFAULT_TENANT.to_owned());
-    let found = parse_pk(pk)
-        .and_then(|pk| state.oneshot.get(&tenant, pk).ok())
-        .ok_or_else(|| AdminError::not_found(format!("no request {pk} in tenant '{tenant}'")))?;
-    Ok((tenant, found))
+/// `response`, journaled as an act for `tenant` (`ActedFor`): the admin paths name a
+/// request's tenant only in their query or body.
+fn acted_for(mut response: Response, tenant: Tenant) -> Response {
+    response.extensions_mut().insert(ActedFor(tenant));
+    response
+}
+
+/// Request `pk` of `tenant`: 404 when `tenant` has none (another surface's request of
+/// the same number and name is another tenant's, so it is not found either).
+fn request_in(state: &Uanataca, tenant: &Tenant, pk: &str) -> AdminResult<SignatureRequest> {
+    parse_pk(pk)
+        .and_then(|pk| state.oneshot.get(tenant, pk).ok())
+        .ok_or_else(|| {
+            AdminError::not_found(format!("no request {pk} in tenant '{}'", tenant.name))
+        })
 }
 
 /// `GET /_signsim/uanataca/requests/{pk}/documents/{uid}?tenant=&signed=`: a document of
@@ -59,12 +73,26 @@ async fn document(
     State(state): State<Arc<Uanataca>>,
     Path((pk, uid)): Path<(String, String)>,
     Query(query): Query<DocumentQuery>,
+) -> Response {
+    let tenant = tenant_named(query.tenant);
+    let answer = document_of(&state, &tenant, &pk, &uid, query.signed).into_response();
+    acted_for(answer, tenant)
+}
+
+fn document_of(
+    state: &Uanataca,
+    tenant: &Tenant,
+    pk: &str,
+    uid: &str,
+    signed: bool,
 ) -> AdminResult {
-    let (_, found) = request_in(&state, query.tenant, &pk)?;
+    let found = request_in(state, tenant, pk)?;
     let document = found
-        .document(&uid)
+        .document(uid)
         .ok_or_else(|| AdminError::not_found(format!("request {pk} has no document {uid}")))?;
-    let bytes = if query.signed {
+    // A signature not made yet is a file that does not exist (yet): 404, as for any
+    // download of nothing.
+    let bytes = if signed {
         document
             .signed
             .clone()
@@ -72,12 +100,12 @@ async fn document(
     } else {
         document.original.clone()
     };
-    let content_type = match (&document.kind, query.signed) {
-        (crate::providers::shared::oneshot::DocumentKind::Pdf, _) => "application/pdf",
+    let content_type = match (&document.kind, signed) {
+        (DocumentKind::Pdf, _) => "application/pdf",
         (_, true) => "application/pkcs7-signature",
         (_, false) => "application/octet-stream",
     };
-    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
 /// `GET /_signsim/uanataca/requests/{pk}/certificate?tenant=`: the request's single-use
@@ -86,13 +114,18 @@ async fn certificate(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
     Query(query): Query<TenantQuery>,
-) -> AdminResult {
-    let (_, found) = request_in(&state, query.tenant, &pk)?;
-    let certificate = found
+) -> Response {
+    let tenant = tenant_named(query.tenant);
+    let answer = certificate_of(&state, &tenant, &pk).into_response();
+    acted_for(answer, tenant)
+}
+
+fn certificate_of(state: &Uanataca, tenant: &Tenant, pk: &str) -> AdminResult {
+    let certificate = request_in(state, tenant, pk)?
         .certificate
         .ok_or_else(|| AdminError::not_found(format!("request {pk} has no certificate yet")))?;
     Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/pkix-cert")],
+        [(header::CONTENT_TYPE, "application/pkix-cert")],
         certificate.der,
     )
         .into_response())
@@ -101,11 +134,12 @@ async fn certificate(
 /// What the resource page links for a request: its documents, certificate and, for a
 /// video identification, the page behind `videoid_link`.
 pub fn resource_links(state: Arc<Uanataca>) -> crate::providers::LinksFn {
-    Arc::new(move |tenant: &str, id: &str| {
-        let Some(found) = parse_pk(id).and_then(|pk| state.oneshot.get(tenant, pk).ok()) else {
+    Arc::new(move |name: &str, id: &str| {
+        let tenant = Tenant::new(SLUG, name);
+        let Some(found) = parse_pk(id).and_then(|pk| state.oneshot.get(&tenant, pk).ok()) else {
             return Default::default();
         };
-        let tenant_query = crate::ui::query_value(tenant);
+        let tenant_query = crate::ui::query_value(name);
         let base = format!("/_signsim/{}/requests/{}", SLUG, found.pk);
         let mut links = Vec::new();
         for document in &found.documents {
@@ -131,7 +165,7 @@ pub fn resource_links(state: Arc<Uanataca>) -> crate::providers::LinksFn {
         if found.video.is_some() {
             acts.push((
                 "video identification page (videoid_link)".to_owned(),
-                state.videoid_link(tenant, found.pk),
+                state.videoid_link(&tenant, found.pk),
             ));
         }
         crate::providers::ResourceLinks {
@@ -146,22 +180,30 @@ struct TenantQuery {
     tenant: Option<String>,
 }
 
+/// `GET /_signsim/uanataca/videoid/{pk}?tenant=`: the page `videoid_link` opens. 404 for
+/// an unknown request (or one without video identification), 410 once the person went
+/// through the video: the link is used.
 async fn video_page(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
     Query(query): Query<TenantQuery>,
 ) -> Response {
-    let tenant = query
-        .tenant
-        .unwrap_or_else(|| crate::engine::DEFAULT_TENANT.to_owned());
-    let Some(found) = parse_pk(&pk).and_then(|pk| state.oneshot.get(&tenant, pk).ok()) else {
-        return (
-            StatusCode::NOT_FOUND,
-            page("Video identification", "<p>No such request.</p>"),
-        )
-            .into_response();
+    let tenant = tenant_named(query.tenant);
+    let answer = video_page_of(&state, &tenant, &pk);
+    acted_for(answer, tenant)
+}
+
+fn video_page_of(state: &Uanataca, tenant: &Tenant, pk: &str) -> Response {
+    let found = match request_in(state, tenant, pk) {
+        Ok(found) if found.video.is_some() => found,
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                page("Video identification", "<p>No such request.</p>"),
+            )
+                .into_response()
+        }
     };
-    // Once the person went through the video the link is used: say so, with 410 Gone.
     if found.status != Status::VideoPending {
         let body = format!(
             "<p class=\"note\">Request {} is <b>{}</b>: this video identification is over.</p>",
@@ -172,7 +214,7 @@ async fn video_page(
     let action = escape(&format!(
         "/_signsim/uanataca/videoid/{}/complete?tenant={}",
         found.pk,
-        crate::ui::query_value(&tenant)
+        crate::ui::query_value(&tenant.name)
     ));
     let body = format!(
         r#"<p class="note">Request {pk} · {phone} · {email} · status <b>{status}</b></p>
@@ -192,7 +234,10 @@ VIDEOINCOMPLETE or VIDEOERROR and the webhook is sent.</p>
 }
 
 /// `{"outcome": "review" | "incomplete" | "error", "tenant"?}`: the person finishes the
-/// video identification. The page's form posts here too and gets a page back.
+/// video identification. The page's form posts here too and gets a page back. The
+/// tenant is the query's `tenant`, else the body's, else `X-Signsim-Tenant`. 404 for an
+/// unknown request or one without video identification, 409 when the video is over
+/// (reviewed, failed, refused...).
 async fn complete(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
@@ -202,28 +247,34 @@ async fn complete(
     AdminBody(fields): AdminBody,
 ) -> Response {
     let tenant = match query.tenant {
-        Some(tenant) => tenant,
+        Some(name) => Tenant::new(SLUG, name),
         None => match fields.text("tenant") {
-            Ok(tenant) => tenant.unwrap_or_else(|| tenant_from_headers(&headers)),
+            Ok(Some(name)) => Tenant::new(SLUG, name),
+            Ok(None) => tenant_of(&headers),
             Err(e) => return caller.failed(e.into()),
         },
     };
-    caller.answer(
-        complete_video(&state, &tenant, &pk, &fields).map(|(pk, status)| {
+    let answer = caller.answer(complete_video(&state, &tenant, &pk, &fields).map(
+        |(pk, status)| {
             let json = json!({ "status": "ok", "request": pk, "request_status": status.as_str() });
             let html = format!(
                 "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">See the \
                  request's timeline</a></p>",
-                escape(&crate::ui::resource_path(SLUG, &tenant, &pk.to_string()))
+                escape(&crate::ui::resource_path(
+                    SLUG,
+                    &tenant.name,
+                    &pk.to_string()
+                ))
             );
             (json, "Video identification".to_owned(), html)
-        }),
-    )
+        },
+    ));
+    acted_for(answer, tenant)
 }
 
 fn complete_video(
     state: &Uanataca,
-    tenant: &str,
+    tenant: &Tenant,
     pk: &str,
     fields: &Fields,
 ) -> AdminResult<(u64, Status)> {
@@ -238,20 +289,29 @@ fn complete_video(
             )));
         }
     };
-    let found = parse_pk(pk)
-        .and_then(|pk| state.oneshot.get(tenant, pk).ok())
-        .ok_or_else(|| AdminError::not_found(format!("no request {pk} in tenant '{tenant}'")))?;
+    let found = request_in(state, tenant, pk)?;
     // A successful video reads the identity document: fill in what nobody gave yet.
     let patch = if outcome == VideoOutcome::Review {
         state.document_reading(&found.person)
     } else {
         PersonPatch::default()
     };
-    let status = state
+    state
         .oneshot
         .video_outcome(tenant, found.pk, outcome, patch)
-        .map_err(|e| AdminError::conflict(format!("cannot complete the video: {e:?}")))?;
-    Ok((found.pk, status))
+        .map(|status| (found.pk, status))
+        .map_err(|error| match error {
+            OneShotError::RequestNotFound(_) => {
+                AdminError::not_found(format!("no request {pk} in tenant '{}'", tenant.name))
+            }
+            OneShotError::NotVideo => {
+                AdminError::not_found(format!("request {pk} has no video identification"))
+            }
+            OneShotError::WrongStatus { status, .. } => AdminError::conflict(format!(
+                "cannot complete the video of request {pk}: it is {status}"
+            )),
+            other => AdminError::conflict(format!("cannot complete the video: {other:?}")),
+        })
 }
 
 impl Uanataca {

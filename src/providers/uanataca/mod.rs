@@ -1,7 +1,8 @@
 //! Uanataca One-Shot Optimizer (`/api/v1/...`).
 //!
 //! The real API has no HTTP authentication: the RAO's token or username/password/pin travel
-//! in the body. State is global unless the caller sends `X-Signsim-Tenant`.
+//! in the body. The caller's tenant is the Uanataca tenant `X-Signsim-Tenant` names
+//! (`default` without one; `wire::TenantHeader`), never another provider's.
 //!
 //! This file is the top of the surface: the registry entry, the routes and the admission. Below
 //! it, each layer uses only the ones under it: `admin` and `handlers` (one file per
@@ -76,6 +77,8 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     ],
     states: STATUS_NAMES,
     match_fields: MATCH_FIELDS,
+    // Both calls that make a request: `POST /request` and `POST /videoid`.
+    creates: &["request.create", "videoid.create"],
 };
 
 /// The provider's tenant reading and storage caps, which the dispatch service applies to

@@ -6,6 +6,7 @@
 
 use super::model::{default_settings, Image, Metadata, Token, DEMO_TOKEN};
 use crate::engine::store::TenantStore;
+use crate::engine::tenant::Tenant;
 use crate::engine::webhooks::WebhookRequest;
 use crate::pki::{PkiError, SignerIdentity};
 use crate::providers::shared::oneshot::{IssuedCertificate, OneShot, StatusNotice};
@@ -39,7 +40,9 @@ impl Uanataca {
             email: Some("operator@signsim.invalid".into()),
         };
         let rao_certificate =
-            IssuedCertificate::from(&engine.pki.issue_operator(&operator, engine.now())?);
+            // The operator is no tenant's: its certificate is dated by the shared clock (the
+        // PKI makes it outlast every tenant's).
+        IssuedCertificate::from(&engine.pki.issue_operator(&operator, engine.clock.now())?);
         let notifier = Arc::downgrade(&oneshot);
         oneshot.on_status_change(SLUG, move |change| {
             if let Some(oneshot) = notifier.upgrade() {
@@ -58,14 +61,14 @@ impl Uanataca {
     }
 
     /// The tenant's settings.ini, the default one until it is saved.
-    pub(crate) fn settings_of(&self, tenant: &str) -> Value {
+    pub(crate) fn settings_of(&self, tenant: &Tenant) -> Value {
         self.settings
             .get(tenant, &())
             .unwrap_or_else(default_settings)
     }
 
     /// One value of settings.ini as text (`setting("request", "default_ra")`).
-    pub(crate) fn setting(&self, tenant: &str, section: &str, key: &str) -> Option<String> {
+    pub(crate) fn setting(&self, tenant: &Tenant, section: &str, key: &str) -> Option<String> {
         match &self.settings_of(tenant)[section][key] {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -74,7 +77,7 @@ impl Uanataca {
     }
 
     /// The stored token `uid` (the demo token always).
-    pub(crate) fn token(&self, tenant: &str, uid: &str) -> Option<Token> {
+    pub(crate) fn token(&self, tenant: &Tenant, uid: &str) -> Option<Token> {
         if uid == DEMO_TOKEN {
             return Some(Token::demo());
         }
@@ -90,11 +93,11 @@ impl Uanataca {
     }
 
     /// The page the person opens to do the video identification.
-    pub(crate) fn videoid_link(&self, tenant: &str, pk: u64) -> String {
-        let query = if tenant == crate::engine::DEFAULT_TENANT {
+    pub(crate) fn videoid_link(&self, tenant: &Tenant, pk: u64) -> String {
+        let query = if tenant.name == crate::engine::DEFAULT_TENANT {
             String::new()
         } else {
-            format!("?tenant={tenant}")
+            format!("?tenant={}", crate::ui::query_value(&tenant.name))
         };
         self.oneshot
             .engine()
@@ -123,7 +126,7 @@ fn notify_status(engine: &crate::engine::Engine, change: StatusNotice) {
     engine.webhook(
         WebhookRequest {
             provider: SLUG,
-            tenant: change.tenant,
+            tenant: change.tenant.name,
             resource: change.pk.to_string(),
             url,
             headers: vec![("content-type".into(), "application/json".into())],

@@ -1,23 +1,38 @@
 //! `POST /api/auth/login`: the entity's access token (a JWT) for a client name.
 
+use crate::engine::journal::ActedFor;
 use crate::engine::jwt::Claims;
+use crate::engine::tenant::Tenant;
 use crate::providers::identiasign::wire::{self, Body, IError, IResult};
 use crate::providers::identiasign::{IdentiaSign, ENTITY, SLUG};
-use crate::wire::RequestedScenario;
+use crate::wire::{Fields, RequestedScenario};
 use axum::extract::State;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map};
 use std::sync::Arc;
 
-/// How long an access token is valid, on the virtual clock.
+/// How long an access token is valid, on the entity's virtual clock.
 pub const TOKEN_SECONDS: i64 = 3600;
 
+/// The login is the entity's call, but it carries no token to read the entity from before
+/// the call (`wire::entity`): its answer names the entity (`ActedFor`), so that the journal
+/// lists it with the entity's other calls and the entity's reset forgets it.
 pub async fn login(
     State(state): State<Arc<IdentiaSign>>,
     RequestedScenario(requested): RequestedScenario,
     Body(fields): Body,
-) -> IResult {
+) -> Response {
+    let entity = fields.text("username").ok().flatten();
+    let mut answer = log_in(&state, requested, &fields).await.into_response();
+    if let Some(username) = entity {
+        let tenant = Tenant::new(SLUG, username);
+        answer.extensions_mut().insert(ActedFor(tenant));
+    }
+    answer
+}
+
+async fn log_in(state: &IdentiaSign, requested: Option<String>, fields: &Fields) -> IResult {
     let refused = || IError::not_found("Credenciales incorrectas o inexistentes");
     let text = |name: &str| fields.text(name).ok().flatten();
     let (Some(username), Some(clientname), Some(password)) =
@@ -34,16 +49,19 @@ pub async fn login(
             _ => None,
         })
         .map_err(IError::bad_request)?;
+    // The entity is the tenant: the token's `iat` and `exp` are on its clock, which is
+    // the one `wire::session` checks them on.
+    let tenant = Tenant::new(SLUG, username.clone());
     let session = format!("login:{clientname}");
-    engine.assign_scenario(SLUG, &username, &session, chosen.clone());
-    engine.assign_scenario(SLUG, &username, ENTITY, chosen);
-    state.script(&username, &session, "login").await?;
-    if let Some(expected) = state.config(&username).password {
+    engine.assign_scenario(&tenant, &session, chosen.clone());
+    engine.assign_scenario(&tenant, ENTITY, chosen);
+    state.script(&tenant, &session, "login").await?;
+    if let Some(expected) = state.config(&tenant).password {
         if expected != password {
             return Err(refused());
         }
     }
-    let issued_at = engine.now().unix_timestamp();
+    let issued_at = engine.now(&tenant).unix_timestamp();
     let mut extra = Map::new();
     extra.insert("clientname".into(), json!(clientname));
     let token = engine.jwt.mint(&Claims {
@@ -54,8 +72,7 @@ pub async fn login(
         extra,
     });
     engine.record(
-        SLUG,
-        &username,
+        &tenant,
         &session,
         "login",
         format!("token issued to {clientname}"),

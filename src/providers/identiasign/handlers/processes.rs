@@ -68,7 +68,7 @@ pub async fn create(
     }
 
     let id = format!("{}:{}", engine.ids.hex(16), engine.ids.hex(8));
-    let now = engine.now();
+    let now = engine.now(&tenant);
     let process = Process {
         id: id.clone(),
         seq: state.next_seq(),
@@ -100,7 +100,7 @@ pub async fn create(
             break;
         }
     }
-    engine.assign_scenario(SLUG, &tenant, &id, chosen);
+    engine.assign_scenario(&tenant, &id, chosen);
     let applied = state.script(&tenant, &id, "create").await?;
     let handed = state.create(&tenant, process, link_expire, &applied)?;
     Ok((
@@ -218,7 +218,7 @@ pub async fn notify(
     }
     let applied = state.script(&tenant, &id, "notify").await?;
     // By default the link lasts as long as the process.
-    let remaining = (process.expires_at - state.engine().now()).whole_seconds();
+    let remaining = (process.expires_at - state.engine().now(&tenant)).whole_seconds();
     let link_expire = link_expire.unwrap_or_else(|| u64::try_from(remaining).unwrap_or(1).max(1));
     let handed = state.hand_out(&tenant, &id, link_expire, applied.deliver)?;
     Ok(Json(json!({ "msg": msg(&state.config(&tenant), &handed) })).into_response())

@@ -1,6 +1,7 @@
 //! The process operations with their engine effects: links to the outbox, expiry on the
-//! virtual clock, short-lived document URLs, stable paging and labels. The signer's act is
-//! in `signing.rs`.
+//! entity's virtual clock, short-lived document URLs, stable paging and labels. Every
+//! operation takes the entity (`Tenant`) whose process it is; its time is that tenant's
+//! (`Engine::now(tenant)`). The signer's act is in `signing.rs`.
 
 mod signing;
 
@@ -12,6 +13,7 @@ use super::{IdentiaSign, EXPIRY_TIMER, SLUG};
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::Outgoing;
 use crate::engine::scenarios::Applied;
+use crate::engine::tenant::Tenant;
 use crate::engine::{add_seconds, seconds, Engine};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -47,11 +49,11 @@ impl IdentiaSign {
         &self.engine
     }
 
-    pub fn config(&self, tenant: &str) -> EntityConfig {
+    pub fn config(&self, tenant: &Tenant) -> EntityConfig {
         self.configs.get(tenant, &()).unwrap_or_default()
     }
 
-    pub fn set_config(&self, tenant: &str, config: EntityConfig) {
+    pub fn set_config(&self, tenant: &Tenant, config: EntityConfig) {
         self.configs.insert(tenant, (), config);
     }
 
@@ -61,18 +63,18 @@ impl IdentiaSign {
     }
 
     /// The process, after moving it to `expired` if its time is up.
-    pub fn get(&self, tenant: &str, id: &str) -> Result<Process, ModelError> {
+    pub fn get(&self, tenant: &Tenant, id: &str) -> Result<Process, ModelError> {
         self.update(tenant, id, |process| Ok(process.clone()))
     }
 
     /// Runs `f` under the process's lock, after the expiry check.
     pub fn update<R>(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         f: impl FnOnce(&mut Process) -> Result<R, ModelError>,
     ) -> Result<R, ModelError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         let (expired, result) = self
             .processes
             .update(tenant, &id.to_owned(), |process| {
@@ -83,7 +85,7 @@ impl IdentiaSign {
         if expired {
             let change = StatusChange::moved(Status::Pending.as_str(), Status::Expired.as_str());
             self.engine
-                .record_status(SLUG, tenant, id, change, "pending → expired");
+                .record_status(tenant, id, change, "pending → expired");
         }
         result
     }
@@ -92,12 +94,12 @@ impl IdentiaSign {
     /// holds messages back). `link_expire` is in seconds from now.
     pub fn create(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         mut process: Process,
         link_expire: u64,
         applied: &Applied,
     ) -> Result<Handed, ModelError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         if let Some(after) = applied.expiry_seconds {
             process.expires_at = add_seconds(now, after);
         }
@@ -106,7 +108,6 @@ impl IdentiaSign {
         self.processes.insert(tenant, id.clone(), process);
         // Kind `status` (not `created`), as the timeline has always shown it.
         self.engine.record_status(
-            SLUG,
             tenant,
             &id,
             StatusChange::created(Status::Pending.as_str()),
@@ -120,12 +121,12 @@ impl IdentiaSign {
     /// contact information who has not acted yet.
     pub fn hand_out(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         link_expire: u64,
         deliver: bool,
     ) -> Result<Handed, ModelError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         let expires_at = add_seconds(now, link_expire);
         let shared = self.engine.ids.hex(8);
         let process = self.update(tenant, id, |process| {
@@ -172,8 +173,7 @@ impl IdentiaSign {
             self.engine.send_about(
                 id,
                 Outgoing {
-                    provider: SLUG,
-                    tenant: tenant.to_owned(),
+                    tenant: tenant.clone(),
                     channel: contact.channel,
                     to: contact.value.clone(),
                     text: format!(
@@ -205,12 +205,12 @@ impl IdentiaSign {
 
     /// Fires the expiry when the clock passes it, so that it shows in the timeline even if
     /// nobody reads the process.
-    fn set_expiry_timer(&self, tenant: &str, id: &str, at: OffsetDateTime) {
+    fn set_expiry_timer(&self, tenant: &Tenant, id: &str, at: OffsetDateTime) {
         self.engine.timers.at(at, tenant, EXPIRY_TIMER, id);
     }
 
     /// A scenario's scripted status; `signed` needs signatures and is not forced.
-    pub fn force_status(&self, tenant: &str, id: &str, to: Status) {
+    pub fn force_status(&self, tenant: &Tenant, id: &str, to: Status) {
         if to == Status::Signed {
             return;
         }
@@ -222,7 +222,7 @@ impl IdentiaSign {
         if let Ok(from) = moved {
             let change = StatusChange::moved(from.as_str(), to.as_str());
             let text = format!("by the scenario: {from} → {to}");
-            self.engine.record_status(SLUG, tenant, id, change, text);
+            self.engine.record_status(tenant, id, change, text);
         }
     }
 
@@ -233,12 +233,12 @@ impl IdentiaSign {
     }
 
     /// The tenant and target of a signing link code.
-    pub fn link_target(&self, code: &str) -> Option<(String, LinkTarget)> {
+    pub fn link_target(&self, code: &str) -> Option<(Tenant, LinkTarget)> {
         self.links.get(code)
     }
 
     /// One page of the tenant's processes in creation order, at most `limit` long.
-    pub fn list(&self, tenant: &str, filter: &Filter, limit: usize) -> Page {
+    pub fn list(&self, tenant: &Tenant, filter: &Filter, limit: usize) -> Page {
         let mut all: Vec<Process> = self
             .processes
             .entries(tenant)
@@ -273,7 +273,7 @@ impl IdentiaSign {
     /// The description or signers change; only while pending.
     pub fn modify(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         description: Option<String>,
         changes: Vec<SignerChange>,
@@ -318,7 +318,7 @@ impl IdentiaSign {
             Ok(process.all_signed())
         })?;
         self.engine
-            .record(SLUG, tenant, id, "modified", "process modified");
+            .record(tenant, id, "modified", "process modified");
         // Removing the only signer still to sign completes the process.
         if completed {
             self.complete(tenant, id)?;
@@ -327,8 +327,8 @@ impl IdentiaSign {
     }
 
     /// `DELETE /api/signature_processes`, or a signer's rejection.
-    pub fn reject(&self, tenant: &str, id: &str, by: Option<&str>) -> Result<(), ModelError> {
-        let now = self.engine.now();
+    pub fn reject(&self, tenant: &Tenant, id: &str, by: Option<&str>) -> Result<(), ModelError> {
+        let now = self.engine.now(tenant);
         let process = self.update(tenant, id, |process| {
             if let Some(key) = by {
                 if process.signer(key)?.act.is_some() {
@@ -343,7 +343,6 @@ impl IdentiaSign {
         })?;
         let who = by.map_or("the client".to_owned(), |key| format!("signer {key}"));
         self.engine.record_status(
-            SLUG,
             tenant,
             id,
             StatusChange::moved(Status::Pending.as_str(), Status::Rejected.as_str()),
@@ -358,7 +357,7 @@ impl IdentiaSign {
 
     /// A URL for a document of a process, valid 120 s of the virtual clock; none once the
     /// process has expired ("only while the folio is still available").
-    pub fn file_url(&self, tenant: &str, process: &Process, index: usize) -> Option<String> {
+    pub fn file_url(&self, tenant: &Tenant, process: &Process, index: usize) -> Option<String> {
         if process.status == Status::Expired {
             return None;
         }
@@ -369,7 +368,7 @@ impl IdentiaSign {
             FileLink {
                 process: process.id.clone(),
                 index,
-                expires_at: self.engine.after(seconds(FILE_URL_SECONDS)),
+                expires_at: self.engine.after(tenant, seconds(FILE_URL_SECONDS)),
             },
         );
         Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
@@ -378,12 +377,20 @@ impl IdentiaSign {
     /// `file_url` for the resource page: the same URL for the same document while it is
     /// valid (its token is derived, not drawn from the seeded ids, so that looking at a
     /// page does not change what a seeded run hands out next).
-    pub fn page_file_url(&self, tenant: &str, process: &Process, index: usize) -> Option<String> {
+    pub fn page_file_url(
+        &self,
+        tenant: &Tenant,
+        process: &Process,
+        index: usize,
+    ) -> Option<String> {
         use sha2::Digest;
         if process.status == Status::Expired || index >= process.documents.len() {
             return None;
         }
-        let digest = sha2::Sha256::digest(format!("page-file\0{tenant}\0{}\0{index}", process.id));
+        let digest = sha2::Sha256::digest(format!(
+            "page-file\0{}\0{}\0{index}",
+            tenant.name, process.id
+        ));
         let token = hex::encode(&digest[..16]);
         self.files.insert_as(
             tenant,
@@ -391,25 +398,25 @@ impl IdentiaSign {
             FileLink {
                 process: process.id.clone(),
                 index,
-                expires_at: self.engine.after(seconds(FILE_URL_SECONDS)),
+                expires_at: self.engine.after(tenant, seconds(FILE_URL_SECONDS)),
             },
         );
         Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
     }
 
     /// The tenant and document a document URL's token leads to.
-    pub fn file_link(&self, token: &str) -> Option<(String, FileLink)> {
+    pub fn file_link(&self, token: &str) -> Option<(Tenant, FileLink)> {
         self.files.get(token)
     }
 
     /// The current bytes and name of a document.
-    pub fn file(&self, tenant: &str, link: &FileLink) -> Option<(Bytes, String)> {
+    pub fn file(&self, tenant: &Tenant, link: &FileLink) -> Option<(Bytes, String)> {
         let process = self.get(tenant, &link.process).ok()?;
         let document = process.documents.get(link.index)?;
         Some((document.bytes.clone(), document.name.clone()))
     }
 
-    pub fn labels(&self, tenant: &str) -> Vec<Label> {
+    pub fn labels(&self, tenant: &Tenant) -> Vec<Label> {
         let mut labels: Vec<Label> = self
             .labels
             .entries(tenant)
@@ -421,18 +428,18 @@ impl IdentiaSign {
         labels
     }
 
-    pub fn label_exists(&self, tenant: &str, label: &str) -> bool {
+    pub fn label_exists(&self, tenant: &Tenant, label: &str) -> bool {
         self.labels.contains(tenant, &label.to_owned())
     }
 
     /// Creates the label, or changes it when it exists; true when it was created.
-    pub fn put_label(&self, tenant: &str, label: Label) -> bool {
+    pub fn put_label(&self, tenant: &Tenant, label: Label) -> bool {
         let created = !self.label_exists(tenant, &label.label);
         self.labels.insert(tenant, label.label.clone(), label);
         created
     }
 
-    pub fn delete_label(&self, tenant: &str, label: &str) -> bool {
+    pub fn delete_label(&self, tenant: &Tenant, label: &str) -> bool {
         self.labels.remove(tenant, &label.to_owned()).is_some()
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::Channel;
+use crate::engine::tenant::Tenant;
 use crate::pki::{Appearance, SignerIdentity};
 use crate::providers::identiasign::model::{
     Act, Event, Facial, ModelError, Nat, Process, Signer, Status,
@@ -17,12 +18,12 @@ impl IdentiaSign {
     /// in, with a certificate of their own; the last one completes the process.
     pub fn sign(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         key: &str,
         facial_passes: bool,
     ) -> Result<(Signer, bool), ModelError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         let facial = Facial {
             result: facial_passes,
             id: self.engine.ids.hex(12),
@@ -49,7 +50,7 @@ impl IdentiaSign {
         let (signer, position, before) = match checked {
             Err(ModelError::FacialFailed) => {
                 let text = format!("signer {key} failed the facial challenge");
-                self.engine.record(SLUG, tenant, id, "facial", text);
+                self.engine.record(tenant, id, "facial", text);
                 return Err(ModelError::FacialFailed);
             }
             other => other?,
@@ -95,13 +96,8 @@ impl IdentiaSign {
             Ok((signer, process.all_signed()))
         });
         let (signer, all_signed) = result?;
-        self.engine.record(
-            SLUG,
-            tenant,
-            id,
-            "signature",
-            format!("signer {key} signed"),
-        );
+        self.engine
+            .record(tenant, id, "signature", format!("signer {key} signed"));
         if all_signed {
             self.complete(tenant, id)?;
         }
@@ -109,24 +105,23 @@ impl IdentiaSign {
     }
 
     /// Everyone has signed: the process is `signed` and the callback goes out.
-    pub(super) fn complete(&self, tenant: &str, id: &str) -> Result<(), ModelError> {
+    pub(super) fn complete(&self, tenant: &Tenant, id: &str) -> Result<(), ModelError> {
         let process = self.update(tenant, id, |process| {
             process.apply(Event::Complete)?;
             Ok(process.clone())
         })?;
         let change = StatusChange::moved(Status::Pending.as_str(), Status::Signed.as_str());
         self.engine
-            .record_status(SLUG, tenant, id, change, "pending → signed");
+            .record_status(tenant, id, change, "pending → signed");
         self.callback(tenant, &process);
         Ok(())
     }
 
     /// POSTs the documented payload to `urlCallback`, if the process has one, through the
     /// webhook dispatcher (retries, delivery log).
-    pub(super) fn callback(&self, tenant: &str, process: &Process) {
+    pub(super) fn callback(&self, tenant: &Tenant, process: &Process) {
         let Some(url) = &process.url_callback else {
             self.engine.record(
-                SLUG,
                 tenant,
                 &process.id,
                 "callback",
@@ -134,10 +129,7 @@ impl IdentiaSign {
             );
             return;
         };
-        let applied = self
-            .engine
-            .scenarios
-            .on(SLUG, tenant, &process.id, "callback");
+        let applied = self.engine.scenarios.on(tenant, &process.id, "callback");
         let url = if applied.deliver {
             url.clone()
         } else {
@@ -160,7 +152,7 @@ impl IdentiaSign {
         self.engine.webhook(
             crate::engine::webhooks::WebhookRequest {
                 provider: SLUG,
-                tenant: tenant.to_owned(),
+                tenant: tenant.name.clone(),
                 resource: process.id.clone(),
                 url,
                 headers: vec![("content-type".into(), "application/json".into())],

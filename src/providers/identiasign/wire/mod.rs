@@ -6,8 +6,8 @@ pub mod fields;
 pub mod paging;
 
 use super::model::{ModelError, Process, Signer};
-use super::IdentiaSign;
-use crate::engine::jwt::JwtError;
+use super::{IdentiaSign, SLUG};
+use crate::engine::tenant::Tenant;
 use crate::wire::{BodyError, Fields, WrongType};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -127,7 +127,7 @@ impl From<ModelError> for IError {
 
 /// Who is calling: the entity (`username`, the tenant) and the client name of the token.
 pub struct Session {
-    pub tenant: String,
+    pub tenant: Tenant,
     pub clientname: String,
 }
 
@@ -146,8 +146,34 @@ impl FromRequestParts<Arc<IdentiaSign>> for Session {
 }
 
 /// The session of a call's `Authorization: jwt-bearer <token>`; 401 when there is none
-/// it accepts. The journal names the call's tenant by the same reading.
+/// it accepts.
+///
+/// A token's `exp` is judged on its entity's clock (the one it was minted on), so one
+/// entity's clock advance expires its own tokens and no other's.
 pub fn session(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Result<Session, IError> {
+    let presented = presented(state, bearer(headers)?)?;
+    let now = state.engine().now(&presented.tenant);
+    if presented.exp.is_some_and(|exp| now.unix_timestamp() >= exp) {
+        return Err(IError::unauthorized("Token expirado"));
+    }
+    Ok(Session {
+        tenant: presented.tenant,
+        clientname: presented.clientname,
+    })
+}
+
+/// The entity a call's token names, expired or not: whom the journal files the call under
+/// (an entity's call with its expired token is still its call), and whose storage caps it
+/// meets.
+pub fn entity(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Option<Tenant> {
+    let token = bearer(headers).ok()?;
+    presented(state, token)
+        .ok()
+        .map(|presented| presented.tenant)
+}
+
+/// The token of `Authorization: jwt-bearer <token>`.
+fn bearer(headers: &axum::http::HeaderMap) -> Result<&str, IError> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -158,50 +184,52 @@ pub fn session(state: &IdentiaSign, headers: &axum::http::HeaderMap) -> Result<S
             "Falta el encabezado Authorization: jwt-bearer <access_token>",
         ));
     }
-    let token = header
+    header
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(SCHEME))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
         .ok_or_else(|| {
             IError::unauthorized("Encabezado Authorization inválido: use jwt-bearer <token>")
-        })?;
-    let engine = state.engine();
-    match engine.jwt.check(token, engine.now()) {
-        Ok(claims) => Ok(Session {
+        })
+}
+
+/// What a token says, before its expiry is judged.
+struct Presented {
+    tenant: Tenant,
+    clientname: String,
+    /// Its `exp` (Unix seconds), if it has one.
+    exp: Option<i64>,
+}
+
+/// The claims of a token this simulator signed; else those of a token the user holds for
+/// the real service. That one cannot be verified here, so a well-formed JWT is accepted as
+/// it is (refusing it would make a client fail here that works against the real service),
+/// its entity its `username` (or `sub`) claim, else the token itself, and its own `exp`
+/// judged like ours.
+fn presented(state: &IdentiaSign, token: &str) -> Result<Presented, IError> {
+    if let Ok(claims) = state.engine().jwt.verify(token) {
+        return Ok(Presented {
             clientname: claims
                 .extra
                 .get("clientname")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
-            tenant: claims.sub,
-        }),
-        Err(JwtError::Expired) => Err(IError::unauthorized("Token expirado")),
-        Err(JwtError::Invalid) => foreign_session(token, engine.now()),
+            tenant: Tenant::new(SLUG, claims.sub),
+            exp: Some(claims.exp),
+        });
     }
-}
-
-/// A token the simulator did not sign: one the user holds for the real service. It cannot
-/// be verified here, so a well-formed JWT is accepted as it is (refusing it would make a
-/// client fail here that works against the real service), unless its own `exp` has passed
-/// on the virtual clock. Its entity is its `username` (or `sub`) claim, else the token.
-fn foreign_session(token: &str, now: time::OffsetDateTime) -> Result<Session, IError> {
     let claims = crate::engine::jwt::foreign_claims(token)
         .ok_or_else(|| IError::unauthorized("Token inválido: no es un JWT"))?;
-    let expired = claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .is_some_and(|exp| now.unix_timestamp() >= exp);
-    if expired {
-        return Err(IError::unauthorized("Token expirado"));
-    }
     let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_owned);
-    Ok(Session {
-        tenant: text("username")
-            .or_else(|| text("sub"))
-            .unwrap_or_else(|| token.to_owned()),
+    let name = text("username")
+        .or_else(|| text("sub"))
+        .unwrap_or_else(|| token.to_owned());
+    Ok(Presented {
+        tenant: Tenant::new(SLUG, name),
         clientname: text("clientname").unwrap_or_default(),
+        exp: claims.get("exp").and_then(Value::as_i64),
     })
 }
 

@@ -1,7 +1,7 @@
 //! `POST /GetCertificadoVerificacion`: the signed certificate of a verification.
 
-use crate::providers::mensatek::wire::{Call, Credentials, MError, Refusal};
-use crate::providers::mensatek::Mensatek;
+use crate::providers::mensatek::wire::{Call, MError, Refusal};
+use crate::providers::mensatek::{ApiUser, Mensatek};
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// `POST /GetCertificadoVerificacion {Id, Resp?}`: the PDF itself once the status is 5100.
 pub async fn get_certificado(
     State(state): State<Arc<Mensatek>>,
-    Credentials(credentials): Credentials,
+    ApiUser(credentials): ApiUser,
     request: Request,
 ) -> Response {
     let call = match Call::read(request, credentials, state.body_limit).await {
@@ -24,7 +24,7 @@ pub async fn get_certificado(
 }
 
 async fn certificate(state: &Mensatek, call: &Call) -> Result<Response, Refusal> {
-    let tenant = call.tenant.as_str();
+    let tenant = &call.tenant;
     let id = call
         .params
         .text("Id")?

@@ -1,7 +1,7 @@
 //! `POST /GetCreditos`: the API user's balance.
 
-use crate::providers::mensatek::wire::{Call, Credentials, Reply};
-use crate::providers::mensatek::Mensatek;
+use crate::providers::mensatek::wire::{Call, Reply};
+use crate::providers::mensatek::{ApiUser, Mensatek};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 /// `POST /GetCreditos {Resp?}`: `Res` and `Cred`.
 pub async fn get_creditos(
     State(state): State<Arc<Mensatek>>,
-    Credentials(credentials): Credentials,
+    ApiUser(credentials): ApiUser,
     request: Request,
 ) -> Response {
     let call = match Call::read(request, credentials, state.body_limit).await {

@@ -1,8 +1,8 @@
 //! `POST /VerificarIdentidad`: a new verification, its scenario, and the SMS.
 
 use crate::providers::mensatek::wire::verification::new_verification;
-use crate::providers::mensatek::wire::{Call, Credentials, MError, Refusal, Reply};
-use crate::providers::mensatek::{Mensatek, SLUG};
+use crate::providers::mensatek::wire::{Call, MError, Refusal, Reply};
+use crate::providers::mensatek::{ApiUser, Mensatek, SLUG};
 use crate::wire::RequestedScenario;
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// `POST /VerificarIdentidad {Telefono, Mensaje?, Dni?, Fecha?, Remitente?, Resp?}`.
 pub async fn verificar_identidad(
     State(state): State<Arc<Mensatek>>,
-    Credentials(credentials): Credentials,
+    ApiUser(credentials): ApiUser,
     RequestedScenario(requested): RequestedScenario,
     request: Request,
 ) -> Response {
@@ -27,8 +27,10 @@ pub async fn verificar_identidad(
 
 async fn verify(state: &Mensatek, call: &Call, requested: Option<&str>) -> Result<Reply, Refusal> {
     let engine = state.engine();
-    let new = new_verification(&call.params, engine.now())?;
-    let tenant = call.tenant.as_str();
+    let tenant = &call.tenant;
+    // A past `Fecha` is now, and the SMS goes out when `Fecha` comes, on this API user's
+    // clock.
+    let new = new_verification(&call.params, engine.now(tenant))?;
     let scenario = engine
         .scenarios
         .choose(SLUG, requested, |field| match field {
@@ -39,7 +41,7 @@ async fn verify(state: &Mensatek, call: &Call, requested: Option<&str>) -> Resul
         })
         .map_err(MError::Invalid)?;
     let id = state.new_id(tenant);
-    engine.assign_scenario(SLUG, tenant, &id, scenario);
+    engine.assign_scenario(tenant, &id, scenario);
     let applied = state.script(tenant, &id, "verificar").await?;
     // A scenario may set the account's balance first (`credits = 0`: out of credits).
     if let Some(credits) = applied.values.get("credits").and_then(|v| v.as_u64()) {

@@ -7,9 +7,9 @@
 pub mod report;
 pub mod verification;
 
+use crate::engine::tenant::Tenant;
 use crate::wire::{BodyError, Fields};
-use axum::extract::{FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -63,16 +63,16 @@ impl Params {
 pub struct Call {
     pub params: Params,
     pub format: Format,
-    pub tenant: String,
+    pub tenant: Tenant,
 }
 
 impl Call {
-    /// Reads the parameters, then the tenant of `credentials` (`Credentials`). A body that
-    /// cannot be read answers -3 in the legacy form (its `Resp` is unknown); missing
-    /// credentials answer -1 in the format asked for.
+    /// Reads the parameters, then takes the tenant its credentials name (`super::ApiUser`).
+    /// A body that cannot be read answers -3 in the legacy form (its `Resp` is unknown);
+    /// missing credentials answer -1 in the format asked for.
     pub async fn read(
         request: Request,
-        credentials: Option<String>,
+        credentials: Option<Tenant>,
         limit: usize,
     ) -> Result<Call, Response> {
         let params = Params::read(request, limit)
@@ -109,19 +109,9 @@ impl Format {
     }
 }
 
-/// The API user and token of `Authorization: Basic`, when they are there and well formed.
-/// The handler checks it after reading `Resp`, so that -1 comes in the format asked for.
-pub struct Credentials(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Credentials {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Credentials, Self::Rejection> {
-        Ok(Credentials(api_user(&parts.headers)))
-    }
-}
-
-/// The API user (the tenant) of a Basic header whose user and token are both non-empty.
+/// The API user (the tenant's name) of a Basic header whose user and token are both
+/// non-empty. The handler checks it after reading `Resp`, so that -1 comes in the format
+/// asked for.
 pub fn api_user(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, encoded) = value.split_once(' ')?;

@@ -3,6 +3,7 @@
 //! as PHP's `json_encode` writes them, like the sample). JSON or a URL-encoded form, with
 //! Basic auth when the panel sets a user.
 
+use crate::engine::tenant::Tenant;
 use crate::engine::timefmt::offset_at;
 use crate::engine::webhooks::WebhookRequest;
 use crate::providers::mensatek::model::{Findings, ReportConfig, ReportFormat, Verification};
@@ -168,7 +169,7 @@ pub fn fields(verification: &Verification) -> Vec<(&'static str, String)> {
 /// The delivery of one report to `config`'s URL (or to `url_override`, for a scenario's
 /// failing receiver).
 pub fn request(
-    tenant: &str,
+    tenant: &Tenant,
     verification: &Verification,
     config: &ReportConfig,
     url_override: Option<String>,
@@ -197,7 +198,7 @@ pub fn request(
     }
     WebhookRequest {
         provider: SLUG,
-        tenant: tenant.to_owned(),
+        tenant: tenant.name.clone(),
         resource: verification.id.clone(),
         url: url_override.unwrap_or_else(|| config.url.clone()),
         headers,

@@ -17,7 +17,7 @@ const MAX_SCHEDULE_DAYS: i64 = 366;
 pub const DEFAULT_MESSAGE: &str =
     "Necesitamos verificar su identidad. Pulse el siguiente enlace para comenzar: [LINK]";
 
-/// The parameters of `VerificarIdentidad`, checked; `now` is the virtual clock's (a
+/// The parameters of `VerificarIdentidad`, checked; `now` is the API user's clock's (a
 /// `Fecha` in the past means now).
 pub fn new_verification(params: &Params, now: OffsetDateTime) -> Result<NewVerification, MError> {
     let phone = params

@@ -1,6 +1,6 @@
 //! `POST /sign/envelope/{id}/document`: a PDF added to an envelope not yet sent.
 
-use crate::providers::qitech::wire::api_key::ApiKey;
+use crate::providers::qitech::handlers::ApiKey;
 use crate::providers::qitech::wire::render::timestamp;
 use crate::providers::qitech::wire::{request, Path, QResult};
 use crate::providers::qitech::QiTech;
@@ -22,7 +22,8 @@ pub async fn add_document(
     state.get(&tenant, &id)?;
     state.script(&tenant, &id, "document.add").await?;
     let engine = state.engine();
-    let document = request::parse_document(&fields.values, engine.now(), || engine.ids.uuid())?;
+    let document =
+        request::parse_document(&fields.values, engine.now(&tenant), || engine.ids.uuid())?;
     let added = state.add_document(&tenant, &id, document)?;
     Ok((
         StatusCode::CREATED,

@@ -1,8 +1,8 @@
 //! `/sign/envelope` and `/sign/envelope/{id}`: create an envelope (choosing and assigning
 //! its scenario), read it, and submit or cancel it.
 
+use crate::providers::qitech::handlers::ApiKey;
 use crate::providers::qitech::model::{Envelope, ModelError, Phone, Signer};
-use crate::providers::qitech::wire::api_key::ApiKey;
 use crate::providers::qitech::wire::QError;
 use crate::providers::qitech::wire::{render, request, Path, QResult};
 use crate::providers::qitech::{QiTech, SLUG};
@@ -35,7 +35,7 @@ pub async fn create(
     request: Request,
 ) -> QResult {
     let fields = Fields::read_json(request, state.body_limit).await?;
-    let envelope = request::parse_envelope(state.engine().now(), &fields.values)?;
+    let envelope = request::parse_envelope(state.engine().now(&tenant), &fields.values)?;
     if state.envelopes.contains(&tenant, &envelope.id) {
         return Err(ModelError::DuplicateEnvelope(envelope.id).into());
     }
@@ -54,7 +54,7 @@ pub async fn create(
         }
     }
     let id = envelope.id.clone();
-    engine.assign_scenario(SLUG, &tenant, &id, scenario);
+    engine.assign_scenario(&tenant, &id, scenario);
     state.script(&tenant, &id, "envelope.create").await?;
     state.create(&tenant, envelope)?;
     Ok((

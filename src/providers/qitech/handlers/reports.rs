@@ -1,9 +1,9 @@
 //! `/sign/envelope/{id}/report` and `.../document/{document_id}/report`: the signed
 //! dossiers of a completed envelope, as file URLs (and inline for one document).
 
+use crate::providers::qitech::handlers::ApiKey;
 use crate::providers::qitech::model::ModelError;
 use crate::providers::qitech::service::files::FileKind;
-use crate::providers::qitech::wire::api_key::ApiKey;
 use crate::providers::qitech::wire::{render, Path, QResult};
 use crate::providers::qitech::QiTech;
 use axum::extract::State;

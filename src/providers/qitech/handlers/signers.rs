@@ -1,8 +1,8 @@
 //! `/sign/envelope/{id}/signer/{signer_id}...`: a signer's status, their face image once
 //! signed, and their identification documents (added and read back as file URLs).
 
+use crate::providers::qitech::handlers::ApiKey;
 use crate::providers::qitech::service::files::FileKind;
-use crate::providers::qitech::wire::api_key::ApiKey;
 use crate::providers::qitech::wire::render::timestamp;
 use crate::providers::qitech::wire::{request, Path, QError, QResult};
 use crate::providers::qitech::QiTech;
@@ -45,7 +45,7 @@ pub async fn add_personal_document(
     let fields = Fields::read_json(request, state.body_limit).await?;
     state.get(&tenant, &id)?.signer(&signer_id)?;
     state.script(&tenant, &id, "personal_document.add").await?;
-    let document = request::parse_personal_document(&fields.values, state.engine().now())?;
+    let document = request::parse_personal_document(&fields.values, state.engine().now(&tenant))?;
     let added = state.add_personal_document(&tenant, &id, &signer_id, document)?;
     Ok((
         StatusCode::CREATED,

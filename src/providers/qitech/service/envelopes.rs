@@ -3,26 +3,27 @@
 //! status.
 
 use crate::engine::acts::StatusChange;
+use crate::engine::tenant::Tenant;
 use crate::providers::qitech::model::{
     Document, Envelope, Event, ModelError, PersonalDocument, Status,
 };
-use crate::providers::qitech::{QiTech, SLUG};
+use crate::providers::qitech::QiTech;
 
 impl QiTech {
-    pub fn create(&self, tenant: &str, envelope: Envelope) -> Result<(), ModelError> {
+    pub fn create(&self, tenant: &Tenant, envelope: Envelope) -> Result<(), ModelError> {
         let id = envelope.id.clone();
         if !self.envelopes.insert_new(tenant, id.clone(), envelope) {
             return Err(ModelError::DuplicateEnvelope(id));
         }
         let change = StatusChange::created(Status::Created.as_str());
         self.engine
-            .record_status(SLUG, tenant, &id, change, "envelope created");
+            .record_status(tenant, &id, change, "envelope created");
         Ok(())
     }
 
     pub fn add_document(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         document: Document,
     ) -> Result<Document, ModelError> {
@@ -37,7 +38,6 @@ impl QiTech {
             Ok(document)
         })?;
         self.engine.record(
-            SLUG,
             tenant,
             id,
             "document",
@@ -49,7 +49,7 @@ impl QiTech {
     /// Adds (or replaces) a signer's identification document of one template.
     pub fn add_personal_document(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         signer_id: &str,
         document: PersonalDocument,
@@ -70,7 +70,6 @@ impl QiTech {
             Ok(document)
         })?;
         self.engine.record(
-            SLUG,
             tenant,
             id,
             "document",
@@ -79,7 +78,7 @@ impl QiTech {
         Ok(added)
     }
 
-    pub fn cancel(&self, tenant: &str, id: &str) -> Result<(), ModelError> {
+    pub fn cancel(&self, tenant: &Tenant, id: &str) -> Result<(), ModelError> {
         let from = self.update(tenant, id, |envelope| {
             let from = envelope.status;
             envelope.apply(Event::Cancel)?;
@@ -87,12 +86,12 @@ impl QiTech {
         })?;
         let change = StatusChange::moved(from.as_str(), Status::Canceled.as_str());
         self.engine
-            .record_status(SLUG, tenant, id, change, format!("{from} → canceled"));
+            .record_status(tenant, id, change, format!("{from} → canceled"));
         Ok(())
     }
 
     /// A scenario's scripted status; `completed` needs signatures and is not forced.
-    pub fn force_status(&self, tenant: &str, id: &str, to: Status) {
+    pub fn force_status(&self, tenant: &Tenant, id: &str, to: Status) {
         if to == Status::Completed {
             return;
         }
@@ -104,7 +103,7 @@ impl QiTech {
         if let Ok(from) = moved {
             let change = StatusChange::moved(from.as_str(), to.as_str());
             let text = format!("{from} → {to} (scenario)");
-            self.engine.record_status(SLUG, tenant, id, change, text);
+            self.engine.record_status(tenant, id, change, text);
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The file URLs the API hands out and the resource page links: dossiers, identification
 //! images, the signer's face (`face.jpg`) and the documents as added, each behind a token
-//! valid for 24 hours of the virtual clock.
+//! valid for 24 hours of its tenant's clock.
 
 use crate::engine::seconds;
+use crate::engine::tenant::Tenant;
 use crate::providers::qitech::{QiTech, SLUG};
 use bytes::Bytes;
 use time::OffsetDateTime;
@@ -30,8 +31,8 @@ pub struct FileLink {
 }
 
 impl QiTech {
-    /// A URL for a file of an envelope, valid for 24 hours of the virtual clock.
-    pub fn file_url(&self, tenant: &str, envelope: &str, kind: FileKind, ext: &str) -> String {
+    /// A URL for a file of an envelope, valid for 24 hours of the tenant's clock.
+    pub fn file_url(&self, tenant: &Tenant, envelope: &str, kind: FileKind, ext: &str) -> String {
         let token = self.engine.ids.uuid();
         self.files.insert_as(
             tenant,
@@ -39,7 +40,7 @@ impl QiTech {
             FileLink {
                 envelope: envelope.to_owned(),
                 kind,
-                expires_at: self.engine.after(seconds(URL_LIFETIME_SECONDS)),
+                expires_at: self.engine.after(tenant, seconds(URL_LIFETIME_SECONDS)),
             },
         );
         self.engine
@@ -50,9 +51,16 @@ impl QiTech {
     /// its token is derived from the tenant, envelope and file instead of drawn from the
     /// seeded ids, so looking at a page does not change the ids a seeded run hands out
     /// next. Opening the page again renews the same URL.
-    pub fn page_file_url(&self, tenant: &str, envelope: &str, kind: FileKind, ext: &str) -> String {
+    pub fn page_file_url(
+        &self,
+        tenant: &Tenant,
+        envelope: &str,
+        kind: FileKind,
+        ext: &str,
+    ) -> String {
         use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("page-file\0{tenant}\0{envelope}\0{kind:?}"));
+        let digest =
+            sha2::Sha256::digest(format!("page-file\0{}\0{envelope}\0{kind:?}", tenant.name));
         let token = hex::encode(&digest[..16]);
         self.files.insert_as(
             tenant,
@@ -60,7 +68,7 @@ impl QiTech {
             FileLink {
                 envelope: envelope.to_owned(),
                 kind,
-                expires_at: self.engine.after(seconds(URL_LIFETIME_SECONDS)),
+                expires_at: self.engine.after(tenant, seconds(URL_LIFETIME_SECONDS)),
             },
         );
         self.engine
@@ -68,12 +76,12 @@ impl QiTech {
     }
 
     /// The tenant and file a file URL's token leads to.
-    pub fn file_link(&self, token: &str) -> Option<(String, FileLink)> {
+    pub fn file_link(&self, token: &str) -> Option<(Tenant, FileLink)> {
         self.files.get(token)
     }
 
     /// The bytes and content type a file link serves, if they still exist.
-    pub fn file(&self, tenant: &str, link: &FileLink) -> Option<(Bytes, String)> {
+    pub fn file(&self, tenant: &Tenant, link: &FileLink) -> Option<(Bytes, String)> {
         let envelope = self.get(tenant, &link.envelope).ok()?;
         match &link.kind {
             FileKind::Original(document) => envelope

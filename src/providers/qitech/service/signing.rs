@@ -6,6 +6,7 @@
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::{Channel, Outgoing};
 use crate::engine::scenarios::Applied;
+use crate::engine::tenant::Tenant;
 use crate::engine::webhooks::WebhookRequest;
 use crate::providers::qitech::model::{
     self, CheckOverrides, Envelope, Event, ModelError, Signer, Status,
@@ -38,8 +39,8 @@ pub struct Signed {
 impl QiTech {
     /// Sends the envelope: each signer gets the signature link by their
     /// `document_submission_method` (unless the scenario holds messages back).
-    pub fn submit(&self, tenant: &str, id: &str, applied: &Applied) -> Result<(), ModelError> {
-        let now = self.engine.now();
+    pub fn submit(&self, tenant: &Tenant, id: &str, applied: &Applied) -> Result<(), ModelError> {
+        let now = self.engine.now(tenant);
         let envelope = self.update(tenant, id, |envelope| {
             if envelope.status == Status::Created && envelope.expires_at <= now {
                 return Err(ModelError::DeadlinePassed);
@@ -58,7 +59,7 @@ impl QiTech {
         })?;
         let change = StatusChange::moved(Status::Created.as_str(), Status::Submitted.as_str());
         self.engine
-            .record_status(SLUG, tenant, id, change, "created → submitted");
+            .record_status(tenant, id, change, "created → submitted");
         for signer in &envelope.signers {
             let Some(code) = &signer.link_code else {
                 continue;
@@ -93,7 +94,7 @@ impl QiTech {
     }
 
     /// The tenant and signer a signature link leads to.
-    pub fn link_target(&self, code: &str) -> Option<(String, LinkTarget)> {
+    pub fn link_target(&self, code: &str) -> Option<(Tenant, LinkTarget)> {
         self.links.get(code)
     }
 
@@ -102,7 +103,7 @@ impl QiTech {
     /// envelope is no longer out for signature.
     pub fn open_link(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         target: &LinkTarget,
     ) -> Result<(Envelope, Signer), ModelError> {
         let token = self.engine.ids.otp(6);
@@ -132,7 +133,7 @@ impl QiTech {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn message(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         envelope: &str,
         signer: &Signer,
         channel: Channel,
@@ -146,8 +147,7 @@ impl QiTech {
         self.engine.send_about(
             envelope,
             Outgoing {
-                provider: SLUG,
-                tenant: tenant.to_owned(),
+                tenant: tenant.clone(),
                 channel,
                 to,
                 text,
@@ -161,13 +161,13 @@ impl QiTech {
     /// the envelope (dossiers, webhook) when they were the last one.
     pub fn sign(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         id: &str,
         signer_id: &str,
         input: SignInput,
         applied: &Applied,
     ) -> Result<Signed, ModelError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         // What the signer act says wins; the scenario fills the rest, defaults the remainder.
         let checks = input
             .checks
@@ -199,7 +199,6 @@ impl QiTech {
             Ok((signer, envelope.all_signed(), previous_token))
         })?;
         self.engine.record(
-            SLUG,
             tenant,
             id,
             "signature",
@@ -220,7 +219,7 @@ impl QiTech {
                     Ok(())
                 })?;
                 let text = format!("signer {signer_id}'s signature undone: the dossier failed");
-                self.engine.record(SLUG, tenant, id, "signature", text);
+                self.engine.record(tenant, id, "signature", text);
                 return Err(error);
             }
         }
@@ -231,10 +230,11 @@ impl QiTech {
     }
 
     /// Builds the dossiers, moves the envelope to `completed` and sends the webhook.
-    fn complete(&self, tenant: &str, id: &str) -> Result<(), ModelError> {
+    fn complete(&self, tenant: &Tenant, id: &str) -> Result<(), ModelError> {
         let snapshot = self.get(tenant, id)?;
-        let dossiers = dossier::build(&self.engine, &snapshot).map_err(ModelError::Dossier)?;
-        let now = self.engine.now();
+        // The dossier's certificates and signing times are on the tenant's clock.
+        let now = self.engine.now(tenant);
+        let dossiers = dossier::build(&self.engine, &snapshot, now).map_err(ModelError::Dossier)?;
         let envelope = self.update(tenant, id, |envelope| {
             envelope.apply(Event::Complete)?;
             envelope.dossiers = dossiers;
@@ -243,18 +243,15 @@ impl QiTech {
         })?;
         let change = StatusChange::moved(Status::Submitted.as_str(), Status::Completed.as_str());
         self.engine
-            .record_status(SLUG, tenant, id, change, "submitted → completed");
+            .record_status(tenant, id, change, "submitted → completed");
         // Like every operation's, the webhook's scripted transition is set on the clock.
-        let applied = self
-            .engine
-            .scripted(SLUG, tenant, id, "webhook", STATUS_TIMER);
+        let applied = self.engine.scripted(tenant, id, "webhook", STATUS_TIMER);
         if let Some(config) = self.hooks.get(tenant, &()) {
             let down = (!applied.deliver)
                 .then(|| self.engine.link(&format!("/_signsim/{SLUG}/receiver-down")));
             self.send_webhook(tenant, &envelope, &config, down);
         } else {
             self.engine.record(
-                SLUG,
                 tenant,
                 id,
                 "webhook",
@@ -264,7 +261,7 @@ impl QiTech {
         Ok(())
     }
 
-    pub fn set_webhook(&self, tenant: &str, config: HookConfig) {
+    pub fn set_webhook(&self, tenant: &Tenant, config: HookConfig) {
         self.hooks.insert(tenant, (), config);
     }
 
@@ -272,7 +269,7 @@ impl QiTech {
     /// `webhook-receiver-down`); the signature is still computed for the configured URL.
     fn send_webhook(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         envelope: &Envelope,
         config: &HookConfig,
         down: Option<String>,
@@ -283,7 +280,7 @@ impl QiTech {
         self.engine.webhook(
             WebhookRequest {
                 provider: SLUG,
-                tenant: tenant.to_owned(),
+                tenant: tenant.name.clone(),
                 resource: envelope.id.clone(),
                 url: down.unwrap_or_else(|| config.url.clone()),
                 headers: vec![

@@ -1,25 +1,13 @@
-//! The API key every call carries in `Authorization` (the plain key, no scheme): it is the
-//! tenant, so each key sees only its own envelopes.
+//! The API key every call carries in `Authorization` (the plain key, no scheme): it names
+//! the tenant, so each key sees only its own envelopes. The extractor that makes it a
+//! tenant is the handlers' (`handlers::ApiKey`).
 
 use super::QError;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
-/// Extracts the API key, which is the tenant; a call without one answers 401.
-pub struct ApiKey(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
-    type Rejection = QError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ApiKey, QError> {
-        tenant(&parts.headers).map(ApiKey)
-    }
-}
-
-/// The API key is the tenant. The manual sends it bare; a scheme in front of it is a
-/// client bug the real service would reject, so it is refused here too.
-pub fn tenant(headers: &HeaderMap) -> Result<String, QError> {
+/// The call's API key. The manual sends it bare; a scheme in front of it is a client bug
+/// the real service would reject, so it is refused here too.
+pub fn key(headers: &HeaderMap) -> Result<String, QError> {
     let key = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -1,6 +1,9 @@
 //! The one-shot signature model: requests for a single-use certificate, their documents,
 //! OTPs and the signature that issues the certificate.
 //!
+//! Each request belongs to a `Tenant` of the surface it came through; every operation
+//! takes that tenant, reads the tenant's clock and records under it.
+//!
 //! It speaks in domain terms only. The Uanataca surface (and the Signal facade over it) turn
 //! these values and errors into their own wire shapes. This file holds the handle
 //! (`OneShot`) and its construction; the parts:
@@ -45,12 +48,16 @@ pub struct OneShot {
     engine: Arc<Engine>,
     /// Video identifications have their own numbering.
     next_videoid: Arc<crate::engine::state::Counter>,
+    /// Every surface's requests, each under its tenant: a `Tenant` carries its surface
+    /// (`uanataca`, `signal`), so one surface's calls never name another's requests, even
+    /// under the same name.
     requests: Arc<TenantStore<u64, SignatureRequest>>,
     /// Per surface (provider slug), who hears about status changes.
     listeners: dashmap::DashMap<&'static str, StatusListener>,
-    /// Status changes made under a request's lock, told to the listeners once `update`
-    /// has let go of it: a listener that reads the store would otherwise deadlock.
-    changes: std::sync::Mutex<Vec<(&'static str, StatusNotice)>>,
+    /// Status changes made under a request's lock, told to the listeners (the one of the
+    /// tenant's surface) once `update` has let go of it: a listener that reads the store
+    /// would otherwise deadlock.
+    changes: std::sync::Mutex<Vec<StatusNotice>>,
 }
 
 impl OneShot {
@@ -78,7 +85,7 @@ impl OneShot {
         })
     }
 
-    /// `listener` hears every status change of the requests created through `provider`.
+    /// `listener` hears every status change of the requests of `provider`'s tenants.
     pub fn on_status_change(
         &self,
         provider: &'static str,

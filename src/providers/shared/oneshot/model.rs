@@ -6,6 +6,7 @@
 use super::appearance::{SignatureText, VisibleSignature};
 use super::otp::Otp;
 use super::status::{self, Event, Status};
+use crate::engine::tenant::Tenant;
 use crate::pki::{SignedAttribute, SignerCert};
 use bytes::Bytes;
 use time::OffsetDateTime;
@@ -92,9 +93,6 @@ pub struct IdImages {
 
 #[derive(Debug, Clone)]
 pub struct NewRequest {
-    /// The surface (provider slug) the request came through; its events and messages
-    /// carry this name.
-    pub provider: &'static str,
     pub person: Person,
     pub profile: String,
     pub registration_authority: u64,
@@ -205,7 +203,8 @@ pub enum AsyncSigning {
 /// typed `acts::StatusChange`.
 #[derive(Debug, Clone)]
 pub struct StatusNotice {
-    pub tenant: String,
+    /// Whose request: its provider is the surface whose listener is told.
+    pub tenant: Tenant,
     pub pk: u64,
     pub registration_authority: u64,
     pub from: Status,
@@ -226,11 +225,11 @@ pub struct IssuedCertificate {
     pub valid_to: OffsetDateTime,
 }
 
+/// A request, as the store keeps it under its tenant (whose provider is the surface it
+/// came through).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SignatureRequest {
     pub pk: u64,
-    #[serde(with = "crate::engine::state::blob::slug")]
-    pub provider: crate::engine::state::blob::Slug,
     pub status: Status,
     pub person: Person,
     pub profile: String,

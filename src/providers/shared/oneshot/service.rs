@@ -15,14 +15,16 @@ use super::{OneShot, STATUS_TIMER};
 use crate::engine::acts::StatusChange;
 use crate::engine::outbox::Outgoing;
 use crate::engine::scenarios::Applied;
+use crate::engine::tenant::Tenant;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 impl OneShot {
-    pub fn create(&self, tenant: &str, new: NewRequest) -> SignatureRequest {
+    /// Creates a request of `tenant`, dated by the tenant's clock.
+    pub fn create(&self, tenant: &Tenant, new: NewRequest) -> SignatureRequest {
         let pk = self.engine.ids.next_pk();
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         let status = match (&new.video, &new.approved_by) {
             (Some(_), _) => Status::VideoPending,
             (None, Some(_)) => Status::EnrollReady,
@@ -37,7 +39,6 @@ impl OneShot {
         let contract = Bytes::from(contract_pdf(pk, &new, now));
         let request = SignatureRequest {
             pk,
-            provider: new.provider,
             status,
             scratchcard: self.engine.ids.number(1_000_000, 10_000_000).to_string(),
             person: new.person,
@@ -60,7 +61,6 @@ impl OneShot {
         };
         self.requests.insert(tenant, pk, request.clone());
         self.engine.record_created(
-            request.provider,
             tenant,
             &pk.to_string(),
             status.as_str(),
@@ -74,41 +74,35 @@ impl OneShot {
     /// else the default. An unknown name creates nothing and says which names exist.
     pub fn create_with_scenario(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         new: NewRequest,
         requested: Option<&str>,
     ) -> Result<SignatureRequest, String> {
-        let provider = new.provider;
         let scenario = self
             .engine
             .scenarios
-            .choose(provider, requested, |field| new.person.field(field))?;
+            .choose(&tenant.provider, requested, |field| new.person.field(field))?;
         let created = self.create(tenant, new);
         self.engine
-            .assign_scenario(provider, tenant, &created.pk.to_string(), scenario);
+            .assign_scenario(tenant, &created.pk.to_string(), scenario);
         Ok(created)
     }
 
     pub(super) fn record(
         &self,
         request: &SignatureRequest,
-        tenant: &str,
+        tenant: &Tenant,
         kind: &str,
         text: String,
     ) {
-        self.engine.record(
-            request.provider,
-            tenant,
-            &request.pk.to_string(),
-            kind,
-            text,
-        );
+        self.engine
+            .record(tenant, &request.pk.to_string(), kind, text);
     }
 
     /// Moves `request` by `event` as the transition table allows, recording the change.
     pub(super) fn apply(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         request: &mut SignatureRequest,
         event: Event,
     ) -> Result<(), OneShotError> {
@@ -119,39 +113,39 @@ impl OneShot {
 
     /// Sets the status, records it and queues the change for the surface's listener
     /// (called under the request's lock; `update` tells the listener after it).
-    fn set_status(&self, tenant: &str, request: &mut SignatureRequest, to: Status) {
+    fn set_status(&self, tenant: &Tenant, request: &mut SignatureRequest, to: Status) {
         let from = request.status;
         if to == from {
             return;
         }
         request.status = to;
         self.engine.record_status(
-            request.provider,
             tenant,
             &request.pk.to_string(),
             StatusChange::moved(from.as_str(), to.as_str()),
             format!("status {from} → {to}"),
         );
         let change = StatusNotice {
-            tenant: tenant.to_owned(),
+            tenant: tenant.clone(),
             pk: request.pk,
             registration_authority: request.registration_authority,
             from,
             to,
-            at: self.engine.now(),
+            at: self.engine.now(tenant),
             callback: request
                 .video
                 .as_ref()
                 .and_then(|v| v.webhook_url.clone())
                 .or_else(|| request.callback.clone()),
         };
-        self.lock_changes().push((request.provider, change));
+        self.lock_changes().push(change);
     }
 
     /// Tells the listeners the changes queued so far; never called under a store lock.
     fn notify_changes(&self) {
         let changes = std::mem::take(&mut *self.lock_changes());
-        for (provider, change) in changes {
+        for change in changes {
+            let provider = change.tenant.provider.as_str();
             let listener = self.listeners.get(provider).map(|l| l.value().clone());
             if let Some(listener) = listener {
                 listener(change);
@@ -159,28 +153,22 @@ impl OneShot {
         }
     }
 
-    fn lock_changes(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, StatusNotice)>> {
+    fn lock_changes(&self) -> std::sync::MutexGuard<'_, Vec<StatusNotice>> {
         self.changes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The scenario effects for `operation` on request `pk` of surface `provider`. A
+    /// The scenario effects for `operation` on request `pk` of `tenant`. A
     /// scripted transition is scheduled here on the virtual clock (`Engine::script_transition`:
     /// one past the year 9999 never fires) and applied by the `STATUS_TIMER` handler `new`
     /// registers; the HTTP side (latency, scripted answers) is the surface's to act out. A
     /// transition to ISSUED is not forced: it is when an asynchronous signature completes,
     /// which `sign_later` schedules, so no timer is set for it.
-    pub fn scripted(
-        self: &Arc<Self>,
-        provider: &'static str,
-        tenant: &str,
-        pk: u64,
-        operation: &str,
-    ) -> Applied {
+    pub fn scripted(self: &Arc<Self>, tenant: &Tenant, pk: u64, operation: &str) -> Applied {
         let engine = &self.engine;
         let id = pk.to_string();
-        let applied = engine.scenarios.on(provider, tenant, &id, operation);
+        let applied = engine.scenarios.on(tenant, &id, operation);
         let forced = applied
             .transition
             .as_ref()
@@ -192,14 +180,14 @@ impl OneShot {
     }
 
     /// Moves a request to `to` whatever its status, as a scenario scripts it.
-    pub fn force_status(&self, tenant: &str, pk: u64, to: Status) -> Result<(), OneShotError> {
+    pub fn force_status(&self, tenant: &Tenant, pk: u64, to: Status) -> Result<(), OneShotError> {
         self.update(tenant, pk, |request| {
             self.set_status(tenant, request, to);
             Ok(())
         })
     }
 
-    pub fn get(&self, tenant: &str, pk: u64) -> Result<SignatureRequest, OneShotError> {
+    pub fn get(&self, tenant: &Tenant, pk: u64) -> Result<SignatureRequest, OneShotError> {
         self.requests
             .get(tenant, &pk)
             .ok_or(OneShotError::RequestNotFound(pk))
@@ -208,7 +196,7 @@ impl OneShot {
     /// Applies `f` to the stored request under its lock.
     pub(super) fn update<R>(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         f: impl FnOnce(&mut SignatureRequest) -> Result<R, OneShotError>,
     ) -> Result<R, OneShotError> {
@@ -221,7 +209,7 @@ impl OneShot {
         result
     }
 
-    pub fn approve(&self, tenant: &str, pk: u64, rao: &str) -> Result<(), OneShotError> {
+    pub fn approve(&self, tenant: &Tenant, pk: u64, rao: &str) -> Result<(), OneShotError> {
         self.update(tenant, pk, |request| {
             transition(request.status, Event::Approve)?;
             let missing = request.person.missing_fields();
@@ -235,7 +223,7 @@ impl OneShot {
     }
 
     /// Cancels the request: it and its documents are forgotten.
-    pub fn cancel(&self, tenant: &str, pk: u64) -> Result<(), OneShotError> {
+    pub fn cancel(&self, tenant: &Tenant, pk: u64) -> Result<(), OneShotError> {
         self.requests
             .remove(tenant, &pk)
             .map(|_| ())
@@ -244,11 +232,11 @@ impl OneShot {
 
     pub fn add_documents(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         uploads: Vec<NewDocument>,
     ) -> Result<Vec<Document>, OneShotError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         // Uids are drawn before taking the request's lock: the id generator has its own.
         let uids: Vec<String> = uploads.iter().map(|_| self.engine.ids.uuid()).collect();
         self.update(tenant, pk, |request| {
@@ -283,7 +271,7 @@ impl OneShot {
     /// Deletes one document, or only its signed version when `signed_only`.
     pub fn delete_document(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         uid: &str,
         signed_only: bool,
@@ -306,7 +294,7 @@ impl OneShot {
         })
     }
 
-    pub fn delete_documents(&self, tenant: &str, pk: u64) -> Result<(), OneShotError> {
+    pub fn delete_documents(&self, tenant: &Tenant, pk: u64) -> Result<(), OneShotError> {
         self.update(tenant, pk, |request| {
             request.documents.clear();
             Ok(())
@@ -316,14 +304,14 @@ impl OneShot {
     /// Generates a six-digit OTP and "sends" it to the signer's phone.
     pub fn generate_otp(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         options: OtpOptions,
     ) -> Result<(), OneShotError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         let channel = options.channel;
         let code = self.engine.ids.otp(6);
-        let (phone, provider) = self.update(tenant, pk, |request| {
+        let phone = self.update(tenant, pk, |request| {
             self.apply(tenant, request, Event::GenerateOtp)?;
             if otp::too_soon(request.otp.as_ref(), now) {
                 return Err(OneShotError::OtpTooSoon);
@@ -341,11 +329,10 @@ impl OneShot {
                 "otp_sent",
                 format!("OTP sent by {}", channel.as_str()),
             );
-            Ok((request.person.mobile_phone_number.clone(), request.provider))
+            Ok(request.person.mobile_phone_number.clone())
         })?;
         if !options.deliver {
             self.engine.record(
-                provider,
                 tenant,
                 &pk.to_string(),
                 "otp_lost",
@@ -356,8 +343,7 @@ impl OneShot {
         self.engine.send_about(
             &pk.to_string(),
             Outgoing {
-                provider,
-                tenant: tenant.to_owned(),
+                tenant: tenant.clone(),
                 channel,
                 to: phone,
                 text: format!(

@@ -1,6 +1,7 @@
 //! The signature: the OTP authorizes it, then the certificate is issued and every
 //! document and the contract signed, at once (`sign_now`) or (`useasync`) later on the
-//! virtual clock (`sign_later`).
+//! tenant's virtual clock (`sign_later`). The certificate's validity and every signing
+//! time are the tenant's now.
 
 use super::model::{
     transition, AsyncSigning, DocumentKind, IssuedCertificate, OneShotError, Person, SignOptions,
@@ -8,6 +9,7 @@ use super::model::{
 };
 use super::status::Event;
 use super::{appearance, otp, OneShot, SIGN_TIMER};
+use crate::engine::tenant::Tenant;
 use crate::engine::timers::read_payload;
 use crate::pki::SignerIdentity;
 use bytes::Bytes;
@@ -22,10 +24,11 @@ struct SignLater {
 }
 
 impl OneShot {
-    /// Completes an authorized asynchronous signature `delay` from now on the virtual clock.
+    /// Completes an authorized asynchronous signature `delay` from now on the tenant's
+    /// clock.
     pub fn sign_later(
         self: &Arc<Self>,
-        tenant: &str,
+        tenant: &Tenant,
         authorized: SignatureRequest,
         options: SignOptions,
         delay: Duration,
@@ -36,19 +39,19 @@ impl OneShot {
         };
         self.engine
             .timers
-            .at_json(self.engine.after(delay), tenant, SIGN_TIMER, &later);
+            .at_json(self.engine.after(tenant, delay), tenant, SIGN_TIMER, &later);
     }
 
     /// Completes an authorized signature now, on a blocking thread: issuing a certificate
     /// and signing every document is CPU work, kept off the runtime's workers.
     pub async fn sign_now(
         self: &Arc<Self>,
-        tenant: &str,
+        tenant: &Tenant,
         authorized: SignatureRequest,
         options: SignOptions,
     ) -> Result<(), OneShotError> {
         let oneshot = self.clone();
-        let tenant = tenant.to_owned();
+        let tenant = tenant.clone();
         tokio::task::spawn_blocking(move || {
             oneshot.complete_signature(&tenant, &authorized, &options)
         })
@@ -57,7 +60,7 @@ impl OneShot {
     }
 
     /// What the `SIGN_TIMER` does when due: completes the signature `sign_later` set.
-    pub(super) fn signature_due(&self, tenant: &str, payload: &str) {
+    pub(super) fn signature_due(&self, tenant: &Tenant, payload: &str) {
         if let Some(later) = read_payload::<SignLater>(SIGN_TIMER, payload) {
             self.complete_signature(tenant, &later.request, &later.options)
                 .ok();
@@ -69,11 +72,11 @@ impl OneShot {
     /// in progress.
     pub fn authorize_signature(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         secret: &str,
     ) -> Result<SignatureRequest, OneShotError> {
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         self.update(tenant, pk, |request| {
             transition(request.status, Event::Sign)?;
             if request.async_signing == Some(AsyncSigning::InProgress) {
@@ -91,15 +94,16 @@ impl OneShot {
         })
     }
 
-    /// Issues the certificate and signs what `authorize_signature` returned.
+    /// Issues the certificate and signs what `authorize_signature` returned, at the
+    /// tenant's now (the certificate's validity start, every signing time).
     pub fn complete_signature(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         request: &SignatureRequest,
         options: &SignOptions,
     ) -> Result<(), OneShotError> {
         let pk = request.pk;
-        let now = self.engine.now();
+        let now = self.engine.now(tenant);
         let signed = match self.sign_all(request, options, now) {
             Ok(signed) => signed,
             Err(error) => {

@@ -5,13 +5,14 @@
 use super::model::{transition, OneShotError, PersonPatch, SignatureRequest, VideoOutcome};
 use super::status::{Event, Status};
 use super::OneShot;
+use crate::engine::tenant::Tenant;
 use bytes::Bytes;
 
 impl OneShot {
     /// Applies a request's video change under its lock, refusing non-video requests.
     fn update_video<R>(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         f: impl FnOnce(&mut SignatureRequest) -> Result<R, OneShotError>,
     ) -> Result<R, OneShotError> {
@@ -27,7 +28,7 @@ impl OneShot {
     /// VIDEOREVIEW, VIDEOINCOMPLETE or VIDEOERROR, taking any data read from the document.
     pub fn video_outcome(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         outcome: VideoOutcome,
         read_from_document: PersonPatch,
@@ -47,7 +48,7 @@ impl OneShot {
 
     pub fn attach_recording(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         video: Bytes,
     ) -> Result<(), OneShotError> {
@@ -62,7 +63,12 @@ impl OneShot {
 
     /// Two-step mode: a reviewed video is validated (CREATED); a natural-person profile
     /// is then approved at once (ENROLLREADY), others wait for update and approval.
-    pub fn validate_video(&self, tenant: &str, pk: u64, rao: &str) -> Result<Status, OneShotError> {
+    pub fn validate_video(
+        &self,
+        tenant: &Tenant,
+        pk: u64,
+        rao: &str,
+    ) -> Result<Status, OneShotError> {
         self.update_video(tenant, pk, |request| {
             self.apply(tenant, request, Event::Validate)?;
             if natural_person(&request.profile) && request.person.missing_fields().is_empty() {
@@ -73,7 +79,7 @@ impl OneShot {
         })
     }
 
-    pub fn refuse(&self, tenant: &str, pk: u64, reason: &str) -> Result<(), OneShotError> {
+    pub fn refuse(&self, tenant: &Tenant, pk: u64, reason: &str) -> Result<(), OneShotError> {
         self.update(tenant, pk, |request| {
             transition(request.status, Event::Refuse)?;
             if let Some(video) = request.video.as_mut() {
@@ -87,7 +93,7 @@ impl OneShot {
     /// Changes the signer's data; the request's scratchcard must be given.
     pub fn update_request(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         scratchcard: &str,
         patch: PersonPatch,

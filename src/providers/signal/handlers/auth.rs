@@ -2,6 +2,7 @@
 //! which belongs to that username (every token of one username sees the same requests).
 
 use crate::engine::jwt::Claims;
+use crate::engine::tenant::Tenant;
 use crate::providers::signal::service::{Signal, SLUG};
 use crate::providers::signal::wire::request::read_login;
 use crate::providers::signal::wire::{Body, SResult};
@@ -17,8 +18,9 @@ const TOKEN_LIFETIME_SECONDS: i64 = 24 * 3600;
 
 pub async fn login(State(state): State<Arc<Signal>>, Body(fields): Body) -> SResult {
     let username = read_login(&fields)?;
+    let tenant = Tenant::new(SLUG, username.clone());
     let engine = state.oneshot.engine();
-    let issued_at = engine.now().unix_timestamp();
+    let issued_at = engine.now(&tenant).unix_timestamp();
     let token = engine.jwt.mint(&Claims {
         sub: username.clone(),
         iat: issued_at,
@@ -27,8 +29,7 @@ pub async fn login(State(state): State<Arc<Signal>>, Body(fields): Body) -> SRes
         extra: Default::default(),
     });
     engine.record(
-        SLUG,
-        &username,
+        &tenant,
         "login",
         "login",
         format!("token issued to {username}"),

@@ -3,7 +3,7 @@
 
 use crate::engine::{later, seconds};
 use crate::providers::signal::model::{Session, SESSION_LIFETIME_SECONDS};
-use crate::providers::signal::service::{Signal, SLUG};
+use crate::providers::signal::service::Signal;
 use crate::providers::signal::wire::{Bearer, Body, SResult};
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -18,20 +18,14 @@ pub async fn create(
     Body(_): Body,
 ) -> SResult {
     let engine = state.oneshot.engine();
-    let now = engine.now();
+    let now = engine.now(&tenant);
     let session = Session {
         created_at: now,
         expires_at: later(now, seconds(SESSION_LIFETIME_SECONDS)),
         outcome: None,
     };
     let id = state.biometrics.insert(engine, &tenant, session);
-    engine.record(
-        SLUG,
-        &tenant,
-        &id,
-        "biometric",
-        "biometric check link issued",
-    );
+    engine.record(&tenant, &id, "biometric", "biometric check link issued");
     Ok(Json(json!({
         "status": 200,
         "url": engine.link(&format!("/_signsim/signal/biometric/{id}")),

@@ -2,6 +2,7 @@
 //! (like a presigned URL), `download` answers the bytes.
 
 use crate::engine::seconds;
+use crate::engine::tenant::Tenant;
 use crate::providers::signal::model::{FileLink, LINK_LIFETIME_SECONDS};
 use crate::providers::signal::service::Signal;
 use crate::providers::signal::wire::files::{wanted, Wanted};
@@ -18,7 +19,7 @@ impl Signal {
     /// The bytes and filename of one document, original or signed.
     pub(crate) fn file(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         uid: &str,
         signed: bool,
@@ -70,7 +71,7 @@ pub async fn retrieve(
         pk,
         uid,
         signed,
-        expires_at: engine.after(seconds(LINK_LIFETIME_SECONDS)),
+        expires_at: engine.after(&tenant, seconds(LINK_LIFETIME_SECONDS)),
     };
     let id = state.files.insert(engine, &tenant, link);
     Ok(Json(json!({

@@ -2,8 +2,9 @@
 //! details and the signature with the OTP.
 
 use crate::engine::outbox::Channel;
+use crate::engine::tenant::Tenant;
 use crate::providers::shared::oneshot::{DocumentKind, NewDocument, OtpOptions, SignOptions};
-use crate::providers::signal::service::{Signal, SLUG};
+use crate::providers::signal::service::Signal;
 use crate::providers::signal::wire::details::Shown;
 use crate::providers::signal::wire::request::{check, read_sign, Checked};
 use crate::providers::signal::wire::{
@@ -77,9 +78,9 @@ pub async fn create(
 /// The OTP step of the create call, as its `otp` result. A scripted answer or a model
 /// error becomes `{"status": false, "response": <error>}`; a scripted broken connection
 /// breaks the whole answer (the request exists all the same).
-async fn generate_otp(state: &Signal, tenant: &str, pk: u64) -> Result<Value, SError> {
+async fn generate_otp(state: &Signal, tenant: &Tenant, pk: u64) -> Result<Value, SError> {
     let engine = state.oneshot.engine();
-    let mut applied = state.oneshot.scripted(SLUG, tenant, pk, "otp.generate");
+    let mut applied = state.oneshot.scripted(tenant, pk, "otp.generate");
     let respond = applied.respond.take();
     crate::wire::act_out(engine, &applied)
         .await

@@ -1,6 +1,7 @@
 //! The request details Signal shows (`requestDetails` and `GET /sign/:pk`): Uanataca's
 //! object, field for field and in the docs' order, with Signal's RAO.
 
+use crate::engine::tenant::Tenant;
 use crate::providers::shared::oneshot::certificate_json::{certificate_json, CertificateForm};
 use crate::providers::shared::oneshot::{IssuedCertificate, SignatureRequest, Status};
 use crate::providers::signal::service::{Signal, RAO_DOCUMENT, RAO_GIVEN_NAME, RAO_SURNAME};
@@ -29,7 +30,7 @@ pub(crate) enum Shown {
 impl Signal {
     pub(crate) fn request_details(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         request: &SignatureRequest,
         shown: Shown,
     ) -> Value {

@@ -9,6 +9,7 @@ pub mod request;
 
 use super::service::{Signal, SLUG};
 use crate::engine::scenarios::Applied;
+use crate::engine::tenant::Tenant;
 use crate::providers::shared::oneshot::{Event, OneShotError, Status};
 use crate::wire::{BodyError, Fields, WrongType};
 use axum::extract::rejection::PathRejection;
@@ -103,11 +104,11 @@ impl Signal {
     /// status changes.
     pub(crate) async fn script(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         operation: &str,
     ) -> Result<Applied, SError> {
-        let applied = self.oneshot.scripted(SLUG, tenant, pk, operation);
+        let applied = self.oneshot.scripted(tenant, pk, operation);
         crate::wire::act_out(self.oneshot.engine(), &applied)
             .await
             .map_err(|scripted| SError::Scripted(Box::new(scripted)))?;
@@ -189,21 +190,23 @@ impl From<PathRejection> for SError {
 }
 
 /// Extracts the tenant from the Bearer token; a call without a good one answers 401.
-pub struct Bearer(pub String);
+/// Always a Signal tenant: the one-shot store keeps Uanataca's requests under Uanataca's
+/// tenants, so no Signal token reaches them, whatever its name.
+pub struct Bearer(pub Tenant);
 
 impl FromRequestParts<Arc<Signal>> for Bearer {
     type Rejection = SError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<Signal>) -> Result<Bearer, SError> {
         let token = bearer(&parts.headers)?;
-        Ok(Bearer(tenant_of(state, &token)))
+        Ok(Bearer(Tenant::new(SLUG, tenant_of(state, &token))))
     }
 }
 
-/// The tenant a Bearer token stands for. A token from the simulator's own `/auth/login`
-/// belongs to the username that logged in, so logging in again sees the same requests.
-/// Any other token (one a user holds for the real service) is accepted as a tenant of its
-/// own. Expiry is not enforced: Signal documents no expired-token answer.
+/// The name of the tenant a Bearer token stands for. A token from the simulator's own
+/// `/auth/login` belongs to the username that logged in, so logging in again sees the
+/// same requests. Any other token (one a user holds for the real service) is accepted as
+/// a tenant of its own. Expiry is not enforced: Signal documents no expired-token answer.
 pub fn tenant_of(state: &Signal, token: &str) -> String {
     match state.oneshot.engine().jwt.verify(token) {
         Ok(claims) => claims.sub,

@@ -7,7 +7,7 @@ use super::parse_pk;
 use super::SError;
 use crate::providers::shared::oneshot::{IdImages, NewRequest, Person, ID_DOCUMENT_TYPES};
 use crate::providers::signal::model::Residence;
-use crate::providers::signal::service::{RAO_DOCUMENT, SLUG};
+use crate::providers::signal::service::RAO_DOCUMENT;
 use crate::wire::checks::{
     decode_base64, international_phone, is_country_code, is_jpeg_or_png, is_pdf, valid_email,
 };
@@ -127,7 +127,6 @@ pub fn check(fields: &Fields) -> Result<Checked, SError> {
     }
 
     let new = NewRequest {
-        provider: SLUG,
         person: Person {
             given_name: text("given_name")?,
             surname_1: text("surname_1")?,

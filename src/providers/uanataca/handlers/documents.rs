@@ -3,8 +3,10 @@
 use crate::providers::shared::oneshot::DocumentKind;
 use crate::providers::uanataca::service::Uanataca;
 use crate::providers::uanataca::wire::documents::{read_uploads, signed_kind};
-use crate::providers::uanataca::wire::{model_error, ok, parse_pk, Path, UError, UResult};
-use crate::wire::{Fields, Tenant};
+use crate::providers::uanataca::wire::{
+    model_error, ok, parse_pk, Path, TenantHeader, UError, UResult,
+};
+use crate::wire::Fields;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -32,7 +34,7 @@ fn file_response(bytes: Bytes, filename: &str, content_type: &str) -> Response {
 pub async fn upload(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     // Read after the pk is checked: an unknown request is reported before the body.
     request: Request,
 ) -> UResult {
@@ -66,7 +68,7 @@ pub async fn upload(
 pub async fn contract(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let not_found = || UError::not_found(format!("Request {pk} not found"));
     let id = parse_pk(&pk).ok_or_else(not_found)?;
@@ -80,7 +82,7 @@ pub async fn contract(
 pub async fn retrieve(
     State(state): State<Arc<Uanataca>>,
     Path((pk, kind, uid)): Path<(String, String, String)>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let signed = signed_kind(&kind)?;
     let not_found = || UError::not_found("Document not found");
@@ -118,7 +120,7 @@ pub async fn retrieve(
 pub async fn delete(
     State(state): State<Arc<Uanataca>>,
     Path((pk, kind, uid)): Path<(String, String, String)>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let signed = signed_kind(&kind)?;
     let not_found =
@@ -134,7 +136,7 @@ pub async fn delete(
 pub async fn list(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let none = || UError::not_found("No documents found for specified Request");
     let id = parse_pk(&pk).ok_or_else(none)?;
@@ -163,7 +165,7 @@ pub async fn list(
 pub async fn delete_all(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let not_found = || UError::not_found(format!("Request {pk} not found"));
     let id = parse_pk(&pk).ok_or_else(not_found)?;

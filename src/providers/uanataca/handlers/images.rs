@@ -2,11 +2,13 @@
 //! signature as an attribute), kept per tenant like the optimizer keeps them on disk.
 
 use crate::engine::store::Resettable;
+use crate::engine::tenant::Tenants;
 use crate::providers::uanataca::model::Image;
 use crate::providers::uanataca::service::Uanataca;
 use crate::providers::uanataca::wire::images::{read_image, read_metadata};
-use crate::providers::uanataca::wire::{invalid_json, ok, Body, Path, UError, UResult};
-use crate::wire::Tenant;
+use crate::providers::uanataca::wire::{
+    invalid_json, ok, Body, Path, TenantHeader, UError, UResult,
+};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -16,7 +18,7 @@ use time::macros::format_description;
 
 pub async fn upload(
     State(state): State<Arc<Uanataca>>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body,
 ) -> UResult {
     let (file, size) = read_image(&fields)?;
@@ -27,7 +29,7 @@ pub async fn upload(
         Image {
             bytes: file.bytes.clone(),
             filename: file.filename.clone(),
-            uploaded_at: state.oneshot.engine().now(),
+            uploaded_at: state.oneshot.engine().now(&tenant),
             size,
         },
     );
@@ -37,7 +39,7 @@ pub async fn upload(
 pub async fn retrieve(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let image = state
         .images
@@ -49,7 +51,7 @@ pub async fn retrieve(
 pub async fn delete(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     state
         .images
@@ -58,7 +60,10 @@ pub async fn delete(
     Ok(ok("Image deleted"))
 }
 
-pub async fn list(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
+pub async fn list(
+    State(state): State<Arc<Uanataca>>,
+    TenantHeader(tenant): TenantHeader,
+) -> UResult {
     let date =
         format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]");
     let mut images = state.images.entries(&tenant);
@@ -79,14 +84,17 @@ pub async fn list(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) ->
     Ok(ok(details))
 }
 
-pub async fn delete_all(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
-    state.images.reset(Some(&tenant));
+pub async fn delete_all(
+    State(state): State<Arc<Uanataca>>,
+    TenantHeader(tenant): TenantHeader,
+) -> UResult {
+    state.images.reset(&Tenants::only(&tenant));
     Ok(ok("Images deleted successfully"))
 }
 
 pub async fn upload_metadata(
     State(state): State<Arc<Uanataca>>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body<{ invalid_json::CODED }>,
 ) -> UResult {
     let metadata = read_metadata(&fields)?;
@@ -99,7 +107,10 @@ fn metadata_not_found() -> UError {
     UError::not_found("Metadata not found on disk")
 }
 
-pub async fn list_metadata(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
+pub async fn list_metadata(
+    State(state): State<Arc<Uanataca>>,
+    TenantHeader(tenant): TenantHeader,
+) -> UResult {
     let entries = state.metadata.entries(&tenant);
     if entries.is_empty() {
         return Err(metadata_not_found());
@@ -114,7 +125,7 @@ pub async fn list_metadata(State(state): State<Arc<Uanataca>>, Tenant(tenant): T
 pub async fn get_metadata(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let m = state
         .metadata
@@ -126,7 +137,7 @@ pub async fn get_metadata(
 pub async fn delete_metadata(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     state
         .metadata
@@ -137,8 +148,8 @@ pub async fn delete_metadata(
 
 pub async fn delete_all_metadata(
     State(state): State<Arc<Uanataca>>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
-    state.metadata.reset(Some(&tenant));
+    state.metadata.reset(&Tenants::only(&tenant));
     Ok(ok("All metadata deleted"))
 }

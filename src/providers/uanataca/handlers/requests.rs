@@ -6,9 +6,9 @@ use crate::providers::uanataca::service::Uanataca;
 use crate::providers::uanataca::wire::rao::RaoCall;
 use crate::providers::uanataca::wire::request::delivery_channel;
 use crate::providers::uanataca::wire::{
-    envelope, model_error, ok, parse_pk, Body, Path, UError, UResult,
+    envelope, model_error, ok, parse_pk, Body, Path, TenantHeader, UError, UResult,
 };
-use crate::wire::{RequestedScenario, Tenant};
+use crate::wire::RequestedScenario;
 use axum::extract::State;
 use axum::http::StatusCode;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ fn unknown_request(pk: u64) -> String {
 
 pub async fn create(
     State(state): State<Arc<Uanataca>>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     RequestedScenario(requested): RequestedScenario,
     Body(fields): Body,
 ) -> UResult {
@@ -52,7 +52,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let not_found =
         || UError::not_found("Request not found. Make sure the upload directory is correct.");
@@ -65,7 +65,7 @@ pub async fn get(
 pub async fn cancel(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let not_found = || UError::not_found(format!("Request {pk} not found"));
     let id = parse_pk(&pk).ok_or_else(not_found)?;
@@ -77,7 +77,7 @@ pub async fn cancel(
 pub async fn approve(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found(format!("Request {pk} not found")))?;
@@ -94,7 +94,7 @@ pub async fn approve(
 pub async fn otp(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body,
 ) -> UResult {
     let not_found =
@@ -113,7 +113,7 @@ pub async fn otp(
 pub async fn sign(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body,
 ) -> UResult {
     let not_found =
@@ -159,7 +159,7 @@ pub async fn sign(
 pub async fn async_status(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let not_found = || {
         UError::not_found(format!(

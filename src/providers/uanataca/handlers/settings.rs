@@ -2,8 +2,7 @@
 
 use crate::providers::uanataca::model::SETTINGS_SECTIONS;
 use crate::providers::uanataca::service::Uanataca;
-use crate::providers::uanataca::wire::{invalid_json, ok, Body, UError, UResult};
-use crate::wire::Tenant;
+use crate::providers::uanataca::wire::{invalid_json, ok, Body, TenantHeader, UError, UResult};
 use axum::extract::State;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -27,14 +26,17 @@ pub async fn version() -> UResult {
     })))
 }
 
-pub async fn get(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
+pub async fn get(
+    State(state): State<Arc<Uanataca>>,
+    TenantHeader(tenant): TenantHeader,
+) -> UResult {
     Ok(ok(state.settings_of(&tenant)))
 }
 
 /// Merges the given sections into the tenant's settings; unknown sections are refused.
 pub async fn update(
     State(state): State<Arc<Uanataca>>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body<{ invalid_json::BARE }>,
 ) -> UResult {
     let mut settings = state.settings_of(&tenant);

@@ -1,11 +1,11 @@
 //! RAO tokens: stored credentials that stand in for username/password/pin.
 
 use crate::engine::scenarios::Applied;
+use crate::engine::tenant::Tenant;
 use crate::providers::uanataca::model::{Token, DEMO_TOKEN};
 use crate::providers::uanataca::service::Uanataca;
 use crate::providers::uanataca::wire::rao::{Rao, RaoCall};
-use crate::providers::uanataca::wire::{ok, Body, Path, UError, UResult};
-use crate::wire::Tenant;
+use crate::providers::uanataca::wire::{ok, Body, Path, TenantHeader, UError, UResult};
 use axum::extract::State;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -28,7 +28,7 @@ impl Uanataca {
     /// or refused when the scenario makes tokens strict (`strict-rao-tokens`).
     pub(crate) fn accept_rao(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         rao: Rao,
         applied: &Applied,
         call: RaoCall,
@@ -46,7 +46,10 @@ impl Uanataca {
     }
 }
 
-pub async fn list(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) -> UResult {
+pub async fn list(
+    State(state): State<Arc<Uanataca>>,
+    TenantHeader(tenant): TenantHeader,
+) -> UResult {
     let mut details = Map::new();
     details.insert(DEMO_TOKEN.into(), summary(&Token::demo()));
     for (uid, token) in state.tokens.entries(&tenant) {
@@ -57,7 +60,7 @@ pub async fn list(State(state): State<Arc<Uanataca>>, Tenant(tenant): Tenant) ->
 
 pub async fn create(
     State(state): State<Arc<Uanataca>>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body,
 ) -> UResult {
     let token = state.new_token(&tenant, &fields)?;
@@ -80,7 +83,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let token = state
         .token(&tenant, &uid)
@@ -91,7 +94,7 @@ pub async fn get(
 pub async fn delete(
     State(state): State<Arc<Uanataca>>,
     Path(uid): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     if uid == DEMO_TOKEN {
         return Err(UError::bad_request(format!(

@@ -4,9 +4,9 @@ use crate::providers::uanataca::service::Uanataca;
 use crate::providers::uanataca::wire::rao::RaoCall;
 use crate::providers::uanataca::wire::videoid::{classify, read_update, Update};
 use crate::providers::uanataca::wire::{
-    invalid_json, model_error, ok, parse_pk, Body, Path, UError, UResult,
+    invalid_json, model_error, ok, parse_pk, Body, Path, TenantHeader, UError, UResult,
 };
-use crate::wire::{RequestedScenario, Tenant};
+use crate::wire::RequestedScenario;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -19,7 +19,7 @@ fn request_not_found(_: u64) -> String {
 
 pub async fn create(
     State(state): State<Arc<Uanataca>>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     RequestedScenario(requested): RequestedScenario,
     Body(fields): Body,
 ) -> UResult {
@@ -44,7 +44,7 @@ pub async fn create(
 pub async fn evidences(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body<{ invalid_json::BARE_WITH_REASON }>,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
@@ -60,7 +60,7 @@ pub async fn evidences(
 pub async fn upload_video(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
@@ -78,7 +78,7 @@ pub async fn upload_video(
 pub async fn download_video(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
 ) -> UResult {
     let not_found = || UError::not_found("Request not found");
     let pk = parse_pk(&pk).ok_or_else(not_found)?;
@@ -93,7 +93,7 @@ pub async fn download_video(
 pub async fn validate(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
@@ -113,7 +113,7 @@ pub async fn validate(
 pub async fn refuse(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body<{ invalid_json::BARE_WITH_REASON }>,
 ) -> UResult {
     let pk = parse_pk(&pk).ok_or_else(|| UError::not_found("Request not found"))?;
@@ -137,7 +137,7 @@ pub async fn refuse(
 pub async fn update(
     State(state): State<Arc<Uanataca>>,
     Path(pk): Path<String>,
-    Tenant(tenant): Tenant,
+    TenantHeader(tenant): TenantHeader,
     Body(fields): Body,
 ) -> UResult {
     let not_found = |pk: u64| format!("Request {pk} not found");

@@ -14,10 +14,12 @@ pub mod videoid;
 
 use super::service::{Uanataca, SLUG};
 use crate::engine::scenarios::Applied;
+use crate::engine::tenant::Tenant;
 use crate::providers::shared::oneshot::{Event, OneShotError, Status};
 use crate::wire::{BodyError, Fields, WrongType};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -172,6 +174,32 @@ fn invalid_json_error(wording: u8, reason: &impl std::fmt::Display) -> UError {
     }
 }
 
+/// The call's tenant: Uanataca's tenant named by `X-Signsim-Tenant` (`default` without
+/// one). Always a Uanataca tenant, so no header value reaches another surface's requests
+/// (a Signal username names a different tenant here).
+pub struct TenantHeader(pub Tenant);
+
+impl<S: Send + Sync> FromRequestParts<S> for TenantHeader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(TenantHeader(tenant_of(&parts.headers)))
+    }
+}
+
+/// Uanataca's tenant of a call with these headers (`TenantHeader`, the admission).
+pub fn tenant_of(headers: &axum::http::HeaderMap) -> Tenant {
+    Tenant::new(SLUG, crate::wire::tenant_from_headers(headers))
+}
+
+/// Uanataca's tenant `name` (an admin call's `?tenant=`; `default` when none).
+pub fn tenant_named(name: Option<String>) -> Tenant {
+    Tenant::new(
+        SLUG,
+        name.unwrap_or_else(|| crate::engine::DEFAULT_TENANT.to_owned()),
+    )
+}
+
 /// Path parameters; a segment that is not valid UTF-8 answers in Uanataca's envelope
 /// rather than axum's plain-text rejection.
 #[derive(FromRequestParts)]
@@ -211,11 +239,11 @@ impl Uanataca {
     /// on the virtual clock. The rest of `Applied` is for the caller to use.
     pub(crate) async fn script(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         pk: u64,
         operation: &str,
     ) -> Result<Applied, UError> {
-        let applied = self.oneshot.scripted(SLUG, tenant, pk, operation);
+        let applied = self.oneshot.scripted(tenant, pk, operation);
         crate::wire::act_out(self.oneshot.engine(), &applied)
             .await
             .map_err(|scripted| UError::Scripted(Box::new(scripted)))?;

@@ -4,6 +4,7 @@
 
 use super::request::check_env;
 use super::UError;
+use crate::engine::tenant::Tenant;
 use crate::providers::uanataca::model::Token;
 use crate::providers::uanataca::service::Uanataca;
 use crate::wire::Fields;
@@ -55,7 +56,7 @@ impl Uanataca {
     /// token for the real service works here unchanged (see `accept_rao`).
     pub(crate) fn rao(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         fields: &Fields,
         call: RaoCall,
     ) -> Result<Option<Rao>, UError> {
@@ -98,7 +99,7 @@ impl Uanataca {
     /// `rao`, for calls that cannot go on without a RAO (approve, refuse).
     pub(crate) fn required_rao(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         fields: &Fields,
         call: RaoCall,
     ) -> Result<Rao, UError> {
@@ -107,7 +108,7 @@ impl Uanataca {
 
     /// The token call's fields: the credentials a new token stands for, in an environment
     /// that exists.
-    pub(crate) fn new_token(&self, tenant: &str, fields: &Fields) -> Result<Token, UError> {
+    pub(crate) fn new_token(&self, tenant: &Tenant, fields: &Fields) -> Result<Token, UError> {
         let username = fields
             .text("username")?
             .ok_or_else(|| UError::bad_request("Missing required parameter: 'username'"))?;

@@ -4,8 +4,9 @@
 
 use super::UError;
 use crate::engine::outbox::Channel;
+use crate::engine::tenant::Tenant;
 use crate::providers::shared::oneshot::{IdImages, NewRequest, Person, ID_DOCUMENT_TYPES};
-use crate::providers::uanataca::service::{Uanataca, SLUG};
+use crate::providers::uanataca::service::Uanataca;
 use crate::wire::checks::{international_phone, is_country_code, is_jpeg_or_png, valid_email};
 use crate::wire::{Fields, Upload};
 use base64::Engine as _;
@@ -31,7 +32,7 @@ impl Uanataca {
     /// Validates the create call's fields, in the order the service reports them.
     pub(crate) fn new_request(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         fields: &Fields,
         approved_by: Option<String>,
     ) -> Result<NewRequest, UError> {
@@ -133,7 +134,6 @@ impl Uanataca {
             None => self.fake_serial_number(),
         };
         Ok(NewRequest {
-            provider: SLUG,
             person: Person {
                 given_name: given_name.unwrap_or_default(),
                 surname_1: surname_1.unwrap_or_default(),
@@ -164,7 +164,7 @@ impl Uanataca {
 
     /// Billing credentials, from the call or settings.ini, as the service checks them:
     /// both present, the password in base64 (documented 500s).
-    fn check_billing(&self, tenant: &str, fields: &Fields) -> Result<(), UError> {
+    fn check_billing(&self, tenant: &Tenant, fields: &Fields) -> Result<(), UError> {
         let username = fields
             .text("billing_username")?
             .or_else(|| self.setting(tenant, "billing", "billing_username"));

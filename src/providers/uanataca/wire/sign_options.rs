@@ -2,6 +2,7 @@
 //! `signature_format`) and `metadata`, read into the model's `SignOptions`.
 
 use super::UError;
+use crate::engine::tenant::Tenant;
 use crate::engine::timefmt;
 use crate::pki::SignedAttribute;
 use crate::providers::shared::oneshot::{
@@ -20,7 +21,7 @@ impl Uanataca {
     /// problems come as an object keyed by document uid.
     pub(crate) fn sign_options(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         fields: &Fields,
         request: &SignatureRequest,
     ) -> Result<SignOptions, UError> {
@@ -98,7 +99,7 @@ impl Uanataca {
 
     fn visible_signature(
         &self,
-        tenant: &str,
+        tenant: &Tenant,
         uid: &str,
         spec: &Value,
     ) -> Result<VisibleSignature, Problem> {

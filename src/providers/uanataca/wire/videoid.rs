@@ -4,10 +4,11 @@
 
 use super::request::{check_env, field_error};
 use super::UError;
+use crate::engine::tenant::Tenant;
 use crate::providers::shared::oneshot::{
     IdImages, NewRequest, NewVideo, Person, PersonPatch, VideoOutcome,
 };
-use crate::providers::uanataca::service::{Uanataca, SLUG};
+use crate::providers::uanataca::service::Uanataca;
 use crate::wire::checks::{international_phone, is_country_code, valid_email};
 use crate::wire::Fields;
 use base64::Engine as _;
@@ -26,7 +27,7 @@ fn missing_parameters(field: &str) -> UError {
 impl Uanataca {
     /// The video identification call's fields, as a new request that starts in
     /// VIDEOPENDING.
-    pub(crate) fn new_video(&self, tenant: &str, fields: &Fields) -> Result<NewRequest, UError> {
+    pub(crate) fn new_video(&self, tenant: &Tenant, fields: &Fields) -> Result<NewRequest, UError> {
         let env = fields
             .text("env")?
             .or_else(|| self.setting(tenant, "general", "environment"));
@@ -65,7 +66,6 @@ impl Uanataca {
             }
         });
         Ok(NewRequest {
-            provider: SLUG,
             person: Person {
                 id_document_type: "IDC".into(),
                 id_document_country: "ES".into(),
