@@ -362,16 +362,26 @@ impl IdentiaSign {
             return None;
         }
         let token = self.engine.ids.hex(16);
-        self.files.insert_as(
-            tenant,
-            token.clone(),
-            FileLink {
-                process: process.id.clone(),
-                index,
-                expires_at: self.engine.after(tenant, seconds(FILE_URL_SECONDS)),
-            },
-        );
-        Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
+        Some(self.grant_file(tenant, process, index, token))
+    }
+
+    /// Keeps `token` as a link to document `index` of `process` for `FILE_URL_SECONDS` of
+    /// the tenant's clock; its URL.
+    fn grant_file(
+        &self,
+        tenant: &Tenant,
+        process: &Process,
+        index: usize,
+        token: String,
+    ) -> String {
+        let link = FileLink {
+            process: process.id.clone(),
+            index,
+            expires_at: self.engine.after(tenant, seconds(FILE_URL_SECONDS)),
+        };
+        let url = self.engine.link(&format!("/_signsim/{SLUG}/files/{token}"));
+        self.files.insert_as(tenant, token, link);
+        url
     }
 
     /// `file_url` for the resource page: the same URL for the same document while it is
@@ -392,16 +402,7 @@ impl IdentiaSign {
             tenant.name, process.id
         ));
         let token = hex::encode(&digest[..16]);
-        self.files.insert_as(
-            tenant,
-            token.clone(),
-            FileLink {
-                process: process.id.clone(),
-                index,
-                expires_at: self.engine.after(tenant, seconds(FILE_URL_SECONDS)),
-            },
-        );
-        Some(self.engine.link(&format!("/_signsim/{SLUG}/files/{token}")))
+        Some(self.grant_file(tenant, process, index, token))
     }
 
     /// The tenant and document a document URL's token leads to.

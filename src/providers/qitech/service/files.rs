@@ -34,17 +34,29 @@ impl QiTech {
     /// A URL for a file of an envelope, valid for 24 hours of the tenant's clock.
     pub fn file_url(&self, tenant: &Tenant, envelope: &str, kind: FileKind, ext: &str) -> String {
         let token = self.engine.ids.uuid();
-        self.files.insert_as(
-            tenant,
-            token.clone(),
-            FileLink {
-                envelope: envelope.to_owned(),
-                kind,
-                expires_at: self.engine.after(tenant, seconds(URL_LIFETIME_SECONDS)),
-            },
-        );
-        self.engine
-            .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"))
+        self.grant_file(tenant, envelope, kind, ext, token)
+    }
+
+    /// Keeps `token` as a link to a file of `envelope` for 24 hours of the tenant's clock;
+    /// its URL.
+    fn grant_file(
+        &self,
+        tenant: &Tenant,
+        envelope: &str,
+        kind: FileKind,
+        ext: &str,
+        token: String,
+    ) -> String {
+        let link = FileLink {
+            envelope: envelope.to_owned(),
+            kind,
+            expires_at: self.engine.after(tenant, seconds(URL_LIFETIME_SECONDS)),
+        };
+        let url = self
+            .engine
+            .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"));
+        self.files.insert_as(tenant, token, link);
+        url
     }
 
     /// A URL for a file of an envelope, as the resource page shows it: like `file_url`, but
@@ -62,17 +74,7 @@ impl QiTech {
         let digest =
             sha2::Sha256::digest(format!("page-file\0{}\0{envelope}\0{kind:?}", tenant.name));
         let token = hex::encode(&digest[..16]);
-        self.files.insert_as(
-            tenant,
-            token.clone(),
-            FileLink {
-                envelope: envelope.to_owned(),
-                kind,
-                expires_at: self.engine.after(tenant, seconds(URL_LIFETIME_SECONDS)),
-            },
-        );
-        self.engine
-            .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"))
+        self.grant_file(tenant, envelope, kind, ext, token)
     }
 
     /// The tenant and file a file URL's token leads to.
