@@ -21,23 +21,10 @@ pub mod uanataca;
 use crate::engine::scenarios::ProviderSpec;
 use crate::engine::Engine;
 use crate::pki::PkiError;
+use crate::ui::LinksFn;
 use axum::Router;
 use shared::oneshot::OneShot;
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// What the resource page links for one resource, each as `(label, url)`: its documents
-/// (originals, signed files, dossiers, certificates; opened in the browser) and the pages
-/// where a person plays its end user (signing, video, biometric pages).
-#[derive(Debug, Default, Clone)]
-pub struct ResourceLinks {
-    pub documents: Vec<(String, String)>,
-    pub acts: Vec<(String, String)>,
-}
-
-/// A provider's `ResourceLinks` for a tenant and resource id (as its events name it). A
-/// provider registers one with `Context::resource_links`; without one its resource pages
-/// show the timeline and the outbox's links only.
-pub type LinksFn = Arc<dyn Fn(&str, &str) -> ResourceLinks + Send + Sync>;
 
 /// One provider, as the registry in `lib.rs` lists it.
 pub struct Provider {

@@ -180,3 +180,17 @@ mod tests {
         );
     }
 }
+
+/// What the resource page links for one resource, each as `(label, url)`: its documents
+/// (originals, signed files, dossiers, certificates; opened in the browser) and the pages
+/// where a person plays its end user (signing, video, biometric pages).
+#[derive(Debug, Default, Clone)]
+pub struct ResourceLinks {
+    pub documents: Vec<(String, String)>,
+    pub acts: Vec<(String, String)>,
+}
+
+/// A provider's `ResourceLinks` for a tenant and resource id (as its events name it). A
+/// provider registers one with `providers::Context::resource_links`; without one its resource pages
+/// show the timeline and the outbox's links only.
+pub type LinksFn = std::sync::Arc<dyn Fn(&str, &str) -> ResourceLinks + Send + Sync>;

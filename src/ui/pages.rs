@@ -9,10 +9,10 @@
 //! the webhook attempts for it (status code, body, a redeliver button).
 
 use super::{escape, page, query_value, resource_path};
+use super::{LinksFn, ResourceLinks};
 use crate::engine::events::{EventFilter, Resource};
 use crate::engine::tenant::Tenants;
 use crate::engine::{rfc3339, Engine};
-use crate::providers::{LinksFn, ResourceLinks};
 use crate::wire::admin::{Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -566,7 +566,7 @@ fn ascii_name(name: &str) -> String {
 
 /// What the resource page links for a process: its documents (signed in place as the
 /// signers sign) and the signing pages behind `msg`, one per signer.
-pub fn resource_links(state: Arc<IdentiaSign>) -> crate::providers::LinksFn {
+pub fn resource_links(state: Arc<IdentiaSign>) -> crate::ui::LinksFn {
     Arc::new(move |name: &str, id: &str| {
         let tenant = &Tenant::new(SLUG, name);
         let Ok(process) = state.get(tenant, id) else {
@@ -602,6 +602,6 @@ pub fn resource_links(state: Arc<IdentiaSign>) -> crate::providers::LinksFn {
                 Some((label, state.signing_url(&process.id, code)))
             })
             .collect();
-        crate::providers::ResourceLinks { documents, acts }
+        crate::ui::ResourceLinks { documents, acts }
     })
 }

@@ -414,7 +414,7 @@ async fn certificate(
 
 /// What the resource page links for a verification: its certificate once available, and
 /// the page behind `[LINK]`.
-pub fn resource_links(state: Arc<Mensatek>) -> crate::providers::LinksFn {
+pub fn resource_links(state: Arc<Mensatek>) -> crate::ui::LinksFn {
     Arc::new(move |api_user: &str, id: &str| {
         let tenant = Tenant::new(SLUG, api_user);
         let Ok(verification) = state.get(&tenant, id) else {
@@ -435,6 +435,6 @@ pub fn resource_links(state: Arc<Mensatek>) -> crate::providers::LinksFn {
             format!("verification page of {} ([LINK])", verification.phone),
             state.verification_url(&verification.link),
         )];
-        crate::providers::ResourceLinks { documents, acts }
+        crate::ui::ResourceLinks { documents, acts }
     })
 }

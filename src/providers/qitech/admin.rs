@@ -372,7 +372,7 @@ async fn file(State(state): State<Arc<QiTech>>, Path(name): Path<String>) -> Res
 }
 /// What the resource page links for an envelope: each original and each dossier, by a
 /// file URL valid for 24 hours (as the API's own URLs), and each signer's signing page.
-pub fn resource_links(state: Arc<QiTech>) -> crate::providers::LinksFn {
+pub fn resource_links(state: Arc<QiTech>) -> crate::ui::LinksFn {
     use super::service::files::FileKind;
     Arc::new(move |name: &str, id: &str| {
         let tenant = &Tenant::new(SLUG, name);
@@ -408,7 +408,7 @@ pub fn resource_links(state: Arc<QiTech>) -> crate::providers::LinksFn {
                 Some((label, state.signature_url(code)))
             })
             .collect();
-        crate::providers::ResourceLinks {
+        crate::ui::ResourceLinks {
             documents: links,
             acts,
         }

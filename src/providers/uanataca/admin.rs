@@ -133,7 +133,7 @@ fn certificate_of(state: &Uanataca, tenant: &Tenant, pk: &str) -> AdminResult {
 
 /// What the resource page links for a request: its documents, certificate and, for a
 /// video identification, the page behind `videoid_link`.
-pub fn resource_links(state: Arc<Uanataca>) -> crate::providers::LinksFn {
+pub fn resource_links(state: Arc<Uanataca>) -> crate::ui::LinksFn {
     Arc::new(move |name: &str, id: &str| {
         let tenant = Tenant::new(SLUG, name);
         let Some(found) = parse_pk(id).and_then(|pk| state.oneshot.get(&tenant, pk).ok()) else {
@@ -168,7 +168,7 @@ pub fn resource_links(state: Arc<Uanataca>) -> crate::providers::LinksFn {
                 state.videoid_link(&tenant, found.pk),
             ));
         }
-        crate::providers::ResourceLinks {
+        crate::ui::ResourceLinks {
             documents: links,
             acts,
         }
