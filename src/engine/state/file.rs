@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 /// The first word of every state file.
 const MAGIC: &str = "signsim-state";
 /// The layout of the file and of the engine's sections; bumped when either changes.
-pub const FORMAT: u32 = 1;
+// 2: tenants are (provider, name) everywhere, a clock per tenant, scenario counters per
+// scenario and tenant, scripted-status timers as `[id, status]` strings.
+pub const FORMAT: u32 = 2;
 /// The signsim that wrote a file; another one is refused, since a provider's model may
 /// have changed shape between versions without the format number moving.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
