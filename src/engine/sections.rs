@@ -2,7 +2,7 @@
 //! named section. [`Engine::snapshot`] copies them all (with the keys, section
 //! `engine.keys`), [`Engine::restore`] puts back what a loaded file holds of them.
 //!
-//! The engine's own parts (clock, ids, outbox, events, journal, timers, webhooks,
+//! The engine's own parts (clock, ids, secrets, outbox, events, journal, timers, webhooks,
 //! scenarios, the PKI's generator) are named `engine.*`; provider stores and counters are
 //! named by their provider when they are made (`Engine::new_store("qitech.envelopes")`).
 
@@ -17,6 +17,7 @@ impl Engine {
         vec![
             ("engine.clock", &*self.clock),
             ("engine.ids", &self.ids),
+            ("engine.secrets", &self.secrets),
             ("engine.pki", &self.pki),
             ("engine.outbox", &self.outbox),
             ("engine.events", &*self.events),
