@@ -259,6 +259,7 @@ impl Engine {
                 clock.clone(),
                 events.clone(),
                 roots,
+                webhook_allow::AllowList::new(config.webhook_allow.clone()),
             )?),
             clock,
             events,

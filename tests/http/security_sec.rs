@@ -313,6 +313,17 @@ async fn outside_the_allow_list_a_delivery_is_refused_unattempted() {
     )
     .await;
     assert_eq!(attempts(&sim).await.len(), 1);
+    // A name is judged on what it resolves to.
+    one_webhook(&sim, &hook.url.replace("127.0.0.1", "localhost")).await;
+    eventually("the second refusal", async || {
+        attempts(&sim).await.len() == 2
+    })
+    .await;
+    let error = attempts(&sim).await[1]["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(error.contains("localhost resolves to"), "{error}");
     assert!(hook.bodies().is_empty(), "the receiver was called");
 }
 
@@ -436,4 +447,60 @@ async fn a_restored_counter_at_the_top_of_its_range_does_not_wrap() {
         }
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+// --- the command line
+
+/// `signsim serve` with `args` and `env`, stopped once it announced its address: whether
+/// it started, and its standard error.
+fn serve_briefly(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signsim"))
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "warn")
+        .env(
+            "SIGNSIM_SCENARIOS",
+            env!("CARGO_MANIFEST_DIR").to_owned() + "/scenarios",
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .ok();
+    let started = line.starts_with("signsim ");
+    child.kill().ok();
+    child.wait().ok();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .ok();
+    (started, stderr)
+}
+
+#[test]
+fn the_command_line_takes_the_allow_list_and_warns_when_a_seed_meets_a_token() {
+    let (started, stderr) = serve_briefly(
+        &["--seed", "1", "--admin-token", "t0ken"],
+        &[("SIGNSIM_WEBHOOK_ALLOW", "10.0.0.0/8,hooks.example.com")],
+    );
+    assert!(started, "{stderr}");
+    assert!(
+        stderr.contains("the seed still fixes ids and OTPs, but no secret"),
+        "{stderr}"
+    );
+    let (started, stderr) = serve_briefly(&["--seed", "1"], &[]);
+    assert!(started, "{stderr}");
+    assert!(!stderr.contains("no secret"), "{stderr}");
+    let (started, stderr) = serve_briefly(&["--webhook-allow", "10.0.0.0/40"], &[]);
+    assert!(!started);
+    assert!(stderr.contains("10.0.0.0/40"), "{stderr}");
 }
