@@ -172,6 +172,9 @@ pub struct Engine {
     pub started: std::time::Instant,
     /// Kept to be saved with the state (`state::Keys`).
     jwt_secret: [u8; 32],
+    /// The seed bytes the PKI's generator must not be restored at: `--seed`'s, when
+    /// secrets do not follow it (`restore`).
+    seeded_generator: Option<[u8; 32]>,
     public_url: String,
     /// Every store by its section name in the state file.
     stores: Mutex<Vec<(String, Arc<dyn Kept>)>>,
@@ -192,6 +195,19 @@ fn jwt_secret(seed: Option<u64>) -> [u8; 32] {
         None => rand::rng().fill_bytes(&mut secret),
     }
     secret
+}
+
+/// Whether the keys of a saved state are the ones `config.seed` makes (the JWT secret tells:
+/// it is made from the seed alone) while secrets must not follow it: a state saved by a
+/// seeded run without `--admin-token`, restarted with one. Such keys were computable
+/// offline and are not kept.
+fn keys_from_seed(config: &EngineConfig) -> bool {
+    match (&config.keys, config.seed) {
+        (Some(keys), Some(seed)) if !config.secrets_follow_seed => {
+            keys.jwt_secret() == Some(jwt_secret(Some(seed)))
+        }
+        _ => false,
+    }
 }
 
 /// What the PKI is made from: the CA a saved state keeps, else the one in `--ca-dir`, else
@@ -234,20 +250,27 @@ impl Engine {
                  (link codes, file tokens, the JWT secret and certificate keys are random)"
             );
         }
-        let pki = Pki::setup(pki_setup(config))?;
-        let saved_jwt = config.keys.as_ref().and_then(state::Keys::jwt_secret);
-        let jwt_secret = match (saved_jwt, config.seed) {
-            // A saved secret that is the one the seed makes was computable offline: not
-            // kept once secrets no longer follow the seed.
-            (Some(saved), Some(seed))
-                if !config.secrets_follow_seed && saved == jwt_secret(Some(seed)) =>
-            {
-                tracing::warn!("the state file's JWT secret came from --seed; a new one is made (tokens issued before no longer check)");
-                jwt_secret(None)
-            }
-            (Some(saved), _) => saved,
-            (None, _) => jwt_secret(config.secret_seed()),
+        let unseeded;
+        let config = if keys_from_seed(config) {
+            tracing::warn!(
+                "the state file's keys came from --seed (saved without --admin-token): new \
+                 ones are made, so tokens and certificates issued before the restart no \
+                 longer check"
+            );
+            unseeded = EngineConfig {
+                keys: None,
+                ..config.clone()
+            };
+            &unseeded
+        } else {
+            config
         };
+        let pki = Pki::setup(pki_setup(config))?;
+        let jwt_secret = config
+            .keys
+            .as_ref()
+            .and_then(state::Keys::jwt_secret)
+            .unwrap_or_else(|| jwt_secret(config.secret_seed()));
         let ids = Ids::new(config.seed);
         let secrets = Secrets::new(&ids, config.secret_seed(), config.secrets_follow_seed);
         // The CA is trusted for webhooks so that a receiver can present a certificate
@@ -266,6 +289,10 @@ impl Engine {
             scenarios: Scenarios::new(specs, config.default_scenario.clone()),
             ids,
             secrets,
+            seeded_generator: config
+                .seed
+                .filter(|_| !config.secrets_follow_seed)
+                .map(|seed| ids::seed_bytes(Some(seed))),
             outbox: Outbox::default(),
             journal: Journal::default(),
             timers: Timers::default(),

@@ -10,6 +10,7 @@ use super::persist::{Persist, Snapshot};
 use super::state::file::{Loaded, StateError};
 use super::state::{Keys, KEYS};
 use super::{Engine, Kept};
+use rand::SeedableRng;
 
 impl Engine {
     /// The engine's own parts, by section name.
@@ -70,6 +71,18 @@ impl Engine {
                     .map_err(|reason| loaded.bad_section(&name, reason))?;
             }
             known.push(name);
+        }
+        // A generator saved by a run that followed the seed is not kept when secrets no
+        // longer do: its next keys would be computable from the seed.
+        if let Some(seeded) = self.seeded_generator {
+            if self.pki.generator().get_seed() == seeded {
+                tracing::warn!(
+                    "the state file's key generator came from --seed; a new one is used"
+                );
+                self.pki.set_generator(rand_chacha::ChaCha20Rng::from_seed(
+                    super::ids::seed_bytes(None),
+                ));
+            }
         }
         for name in loaded.sections.keys() {
             if !known.contains(name) {

@@ -504,3 +504,45 @@ fn the_command_line_takes_the_allow_list_and_warns_when_a_seed_meets_a_token() {
     assert!(!started);
     assert!(stderr.contains("10.0.0.0/40"), "{stderr}");
 }
+
+#[tokio::test]
+async fn keys_a_seeded_run_saved_are_not_kept_once_a_token_guards_the_instance() {
+    let dir = temp_dir("seeded-keys");
+    let path = dir.join("state");
+    let before = start_with(keeping(&path)).await;
+    let jwt = signal_login(&before).await;
+    let ca = admin_get(&before, "/_signsim/ca.pem").await.bytes;
+    eventually("a save with the login", async || {
+        std::fs::read_to_string(&path)
+            .is_ok_and(|saved| saved.contains("token issued to integrator"))
+    })
+    .await;
+    let mut guarded = keeping(&path);
+    guarded.admin_token = Some(ADMIN.to_owned());
+    guarded.state.as_mut().unwrap().every = None;
+    let after = start_with(guarded).await;
+    let mine = signal_login(&after).await;
+    let created = signal(
+        &after,
+        &mine,
+        reqwest::Method::POST,
+        "/sign/request",
+        Some(crate::signal::create_body(
+            "+593991234567",
+            &sample_pdf("S"),
+        )),
+    )
+    .await;
+    let pk = created.json()["pk"].as_u64().unwrap();
+    assert!(accepts(&after, &mine, pk).await);
+    assert!(
+        !accepts(&after, &jwt, pk).await,
+        "the seeded JWT secret was kept"
+    );
+    assert_ne!(
+        admin_get(&after, "/_signsim/ca.pem").await.bytes,
+        ca,
+        "the seeded CA was kept"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
