@@ -206,7 +206,12 @@ impl Webhooks {
                     continue;
                 }
                 entry.in_flight = true;
-                due.push((entry.id.clone(), entry.request.clone(), entry.attempts + 1));
+                due.push((
+                    entry.id.clone(),
+                    entry.request.clone(),
+                    // Saturating: a restored count may be anything a state file says.
+                    entry.attempts.saturating_add(1),
+                ));
             }
             due
         };

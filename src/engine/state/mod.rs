@@ -150,6 +150,20 @@ impl Saves {
 mod tests {
     use super::file;
     use super::Persist;
+
+    #[test]
+    fn counters_are_restored_within_bounds_and_never_wrap() {
+        let counter = super::Counter::new(1);
+        assert!(counter.restore(&u64::MAX.to_string()).is_err());
+        assert!(counter
+            .restore(&(super::MAX_RESTORED + 1).to_string())
+            .is_err());
+        counter.restore(&super::MAX_RESTORED.to_string()).unwrap();
+        assert_eq!(counter.next(), super::MAX_RESTORED);
+        let top = std::sync::atomic::AtomicU64::new(u64::MAX);
+        assert_eq!(super::next_of(&top), u64::MAX);
+        assert_eq!(super::next_of(&top), u64::MAX, "saturates, never 0");
+    }
     use crate::engine::store::TenantStore;
 
     #[derive(Clone, serde::Serialize, serde::Deserialize)]
