@@ -5,8 +5,8 @@
 //! With `--seed N` the sequence repeats from run to run; without it the generator is seeded
 //! from the operating system. What works as a credential (a link code, a file token) is
 //! not drawn here but from `secrets`, which shares this generator only while secrets
-//! follow the seed (no `--admin-token`). Numeric primary keys come from a counter so that they stay
-//! small and readable like the real services' ones.
+//! follow the seed (no `--admin-token`). Numeric primary keys come from a counter so that
+//! they stay small and readable like the real services' ones.
 
 use crate::pki::Pki;
 use rand::{Rng, SeedableRng};
