@@ -1,6 +1,6 @@
 //! Everything the simulator hands out that works as a credential: link codes (a signing
 //! page, a verification), file tokens, and the key of the file tokens a page derives
-//! ([`Secrets::token`]). Kept apart from [`Ids`](super::ids::Ids), which makes labels
+//! ([`Secrets::token`]). Kept apart from [`Ids`], which makes labels
 //! (primary keys, uids, OTPs, fake data), so that `--seed` can keep making tests
 //! repeatable without making secrets guessable:
 //!

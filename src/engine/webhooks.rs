@@ -9,7 +9,7 @@
 //! file, in [`webhook_trust`]. No redirect is followed: a 3xx is the receiver's answer (not
 //! 2xx, so retried like any other). With `--webhook-allow`, a delivery to a host outside
 //! the list is not attempted: it is recorded as refused and not retried (waiting does not
-//! change the list); see [`webhook_allow`](super::webhook_allow).
+//! change the list); see [`webhook_allow`].
 //!
 //! The attempt log keeps each failure's cause as the client reports it ("connection
 //! refused", a timeout, a certificate error): it is what a developer needs to fix a
