@@ -190,6 +190,8 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         .transpose()?
         .flatten();
     let mut engine_config = config.engine.clone();
+    // A token means a shared instance: no secret may follow the seed there.
+    engine_config.secrets_follow_seed &= config.admin_token.is_none();
     if let Some(loaded) = &loaded {
         engine_config.keys = engine::state::Keys::of(loaded)?;
     }

@@ -60,7 +60,9 @@ enum CaCommand {
 
 #[derive(Args)]
 struct PkiArgs {
-    /// Make every id, OTP, key and certificate repeat from run to run.
+    /// Make every id, OTP, key and certificate repeat from run to run. Under
+    /// --admin-token only ids and OTPs do: link codes, file tokens, the JWT secret and
+    /// certificate keys are random then, so that nobody can compute them from the seed.
     #[arg(long, env = "SIGNSIM_SEED", value_name = "N")]
     seed: Option<u64>,
     /// Keep the root CA in this directory (made on first start, reused after), so that it
@@ -111,6 +113,18 @@ struct ServeArgs {
     /// besides the system's roots and the simulator's own CA.
     #[arg(long, env = "SIGNSIM_WEBHOOK_CA", value_name = "FILE")]
     webhook_ca: Option<PathBuf>,
+    /// Where webhooks may be delivered: a host name or an address/CIDR (10.0.0.0/8).
+    /// Repeatable; comma-separated in the env var. Default: anywhere, as one developer
+    /// wants; on a shared sandbox list the receivers' hosts and networks, since a tenant
+    /// picks the URLs (another delivery is recorded as refused, never attempted). Names
+    /// are judged on the addresses they resolve to, the ones then connected to.
+    #[arg(
+        long,
+        env = "SIGNSIM_WEBHOOK_ALLOW",
+        value_name = "HOST|CIDR",
+        value_delimiter = ','
+    )]
+    webhook_allow: Vec<signsim::engine::webhook_allow::Allowed>,
     /// Directory of scenario files loaded at start, over the built-in ones
     /// (default: ./scenarios when it exists).
     #[arg(long, env = "SIGNSIM_SCENARIOS", value_name = "DIR")]
@@ -346,6 +360,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     engine.webhook_retry.first_backoff = time::Duration::seconds(args.webhook_backoff.into());
     engine.default_scenario = args.default_scenario;
     engine.webhook_ca = args.webhook_ca;
+    engine.webhook_allow = args.webhook_allow;
     engine.caps = Caps {
         tenant_bytes: args.max_tenant_mb.saturating_mul(1024 * 1024),
         process_bytes: args.max_memory_mb.saturating_mul(1024 * 1024),
@@ -361,6 +376,8 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     // An empty SIGNSIM_ADMIN_TOKEN (a compose file's `${TOKEN:-}`) means no token.
     let admin_token = args.admin_token.filter(|token| !token.trim().is_empty());
+    // A token means a shared instance: `--seed` must not make its secrets computable.
+    engine.secrets_follow_seed = admin_token.is_none();
     warn_if_exposed(&args.host, admin_token.is_some());
     engine.key_type = args.key_type;
     // Bind first: with --port 0 the system picks the port, and the links the simulator

@@ -3,17 +3,20 @@
 //! is saved (`RngState`: the ids' and the PKI's, section `engine.pki`).
 //!
 //! With `--seed N` the sequence repeats from run to run; without it the generator is seeded
-//! from the operating system. Numeric primary keys come from a counter so that they stay
-//! small and readable like the real services' ones.
+//! from the operating system. What works as a credential (a link code, a file token) is
+//! not drawn here but from `secrets`, which shares this generator only while secrets
+//! follow the seed (no `--admin-token`). Numeric primary keys come from a counter so that
+//! they stay small and readable like the real services' ones.
 
 use crate::pki::Pki;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct Ids {
-    rng: Mutex<ChaCha20Rng>,
+    /// Shared with `Secrets` while secrets follow the seed (`Ids::generator`).
+    rng: Arc<Mutex<ChaCha20Rng>>,
     next_pk: AtomicU64,
 }
 
@@ -34,7 +37,7 @@ pub fn seed_bytes(seed: Option<u64>) -> [u8; 32] {
 impl Ids {
     pub fn new(seed: Option<u64>) -> Ids {
         Ids {
-            rng: Mutex::new(ChaCha20Rng::from_seed(seed_bytes(seed))),
+            rng: Arc::new(Mutex::new(ChaCha20Rng::from_seed(seed_bytes(seed)))),
             next_pk: AtomicU64::new(FIRST_PK),
         }
     }
@@ -49,8 +52,15 @@ impl Ids {
         f(&mut rng)
     }
 
+    /// The generator itself, for `Secrets` to draw from while secrets follow the seed.
+    pub(crate) fn generator(&self) -> Arc<Mutex<ChaCha20Rng>> {
+        self.rng.clone()
+    }
+
+    /// The next primary key. Never wraps: a restored one is at most `MAX_RESTORED`
+    /// (`restore`), and counting up from there to `u64::MAX` takes longer than any run.
     pub fn next_pk(&self) -> u64 {
-        self.next_pk.fetch_add(1, Ordering::SeqCst)
+        super::state::next_of(&self.next_pk)
     }
 
     /// A random (version 4) UUID in its usual hyphenated form.
@@ -135,7 +145,8 @@ impl super::persist::Persist for Ids {
         let saved: SavedIds = super::persist::parse(json)?;
         let restored = saved.rng.rng()?;
         self.with_rng(|rng| *rng = restored);
-        self.next_pk.store(saved.next_pk, Ordering::SeqCst);
+        let next_pk = super::state::checked_counter("next_pk", saved.next_pk)?;
+        self.next_pk.store(next_pk, Ordering::SeqCst);
         Ok(())
     }
 }

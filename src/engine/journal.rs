@@ -47,7 +47,8 @@ impl Journal {
     pub fn record(&self, mut entry: JournalEntry) {
         let mut guard = self.lock();
         let (next_seq, entries) = &mut *guard;
-        *next_seq += 1;
+        // Saturating: restored at most `MAX_RESTORED` (`restore`), so never reached.
+        *next_seq = next_seq.saturating_add(1);
         entry.seq = *next_seq;
         if entries.len() == CAPACITY {
             entries.pop_front();
@@ -99,7 +100,9 @@ impl super::persist::Persist for Journal {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        *self.lock() = super::persist::parse(json)?;
+        let (next_seq, entries): (u64, VecDeque<JournalEntry>) = super::persist::parse(json)?;
+        let next_seq = super::state::checked_counter("seq", next_seq)?;
+        *self.lock() = (next_seq, entries);
         Ok(())
     }
 }

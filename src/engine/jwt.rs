@@ -2,7 +2,8 @@
 //! (Signal, IdentiaSign), and checks when they come back.
 //!
 //! Tokens are HS256, signed with a key made from the seed, so a run with `--seed` hands
-//! out the same tokens. Expiry is judged on the virtual clock, not on real time: a test
+//! out the same tokens; under `--admin-token` the key is random whatever the seed
+//! (`EngineConfig::secret_seed`), so nobody mints tokens another instance accepts. Expiry is judged on the virtual clock, not on real time: a test
 //! that advances the clock a day sees its token expire, as it would against the real
 //! service. `jsonwebtoken`'s own `exp` check reads the system clock, so it is turned off
 //! and done here.

@@ -38,7 +38,7 @@ impl<V: Clone + super::quota::Stored + Send + Sync + Serialize + DeserializeOwne
 
     /// Stores `value` under a fresh id (32 random bytes, hex) and returns the id.
     pub fn insert(&self, engine: &Engine, tenant: &Tenant, value: V) -> String {
-        let id = engine.ids.hex(32);
+        let id = engine.secrets.hex(32);
         self.insert_as(tenant, id.clone(), value);
         id
     }

@@ -8,10 +8,12 @@
 //!   [`timefmt`] (dates as text).
 //! - What providers keep: [`store`] (tenant-scoped stores that a reset clears),
 //!   [`links`] (things reached by an unguessable link alone), [`quota`] (memory caps and
-//!   retention), [`ids`] (seeded ids, OTPs, numbers), [`jwt`] (the tokens logins hand out).
+//!   retention), [`ids`] (seeded ids, OTPs, numbers), [`secrets`] (link codes, file
+//!   tokens: seeded only without `--admin-token`), [`jwt`] (the tokens logins hand out).
 //! - What happened: [`events`] (each resource's timeline), [`outbox`] (messages "sent"),
 //!   [`journal`] (HTTP calls), [`bounded`] (how those logs stay bounded), [`webhooks`]
-//!   (delivery) and [`webhook_trust`] (what https receivers may chain to).
+//!   (delivery), [`webhook_trust`] (what https receivers may chain to) and
+//!   [`webhook_allow`] (where they may be, `--webhook-allow`).
 //! - Behaviour: [`scenarios`] (scripted behaviour from TOML), [`transitions`] (the
 //!   state-machine table lookup), [`acts`] (what every provider does alike: give a resource
 //!   its scenario, script a transition, record a typed status change).
@@ -35,6 +37,7 @@ pub mod outbox;
 pub mod persist;
 pub mod quota;
 pub mod scenarios;
+pub mod secrets;
 pub mod sections;
 pub mod state;
 pub mod store;
@@ -42,6 +45,7 @@ pub mod tenant;
 pub mod timefmt;
 pub mod timers;
 pub mod transitions;
+pub mod webhook_allow;
 pub mod webhook_trust;
 pub mod webhooks;
 
@@ -59,6 +63,7 @@ use outbox::{Message, Outbox, Outgoing};
 use persist::Persist;
 use quota::{Caps, Meter, Stored};
 use scenarios::{ProviderSpec, Scenarios};
+use secrets::Secrets;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::hash::Hash;
@@ -78,6 +83,10 @@ pub const DEFAULT_TENANT: &str = "default";
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub seed: Option<u64>,
+    /// Whether secrets (link codes, file tokens, the JWT secret, certificate keys) follow
+    /// `seed` too: yes for one developer's repeatable tests, no under `--admin-token`
+    /// (`Config`/`main` set it), where a seed must not make them computable offline.
+    pub secrets_follow_seed: bool,
     /// Where the root CA is kept between runs; a fresh CA per start when `None`.
     pub ca_dir: Option<PathBuf>,
     pub webhook_retry: RetryPolicy,
@@ -88,6 +97,8 @@ pub struct EngineConfig {
     /// PEM certificates that https webhook receivers may chain to, besides the system's
     /// roots and the simulator's own CA (`--webhook-ca`).
     pub webhook_ca: Option<PathBuf>,
+    /// Where webhooks may go (`--webhook-allow`): host names and networks; empty, anywhere.
+    pub webhook_allow: Vec<webhook_allow::Allowed>,
     /// What a tenant and the whole process may store (`--max-tenant-mb`, `--max-memory-mb`).
     pub caps: Caps,
     /// How long finished resources are kept before they are forgotten, on the virtual
@@ -108,15 +119,25 @@ pub enum EngineError {
     WebhookTrust(#[from] TrustError),
 }
 
+impl EngineConfig {
+    /// The seed secrets are made from: `seed` while they follow it, else none (the
+    /// operating system's randomness).
+    pub fn secret_seed(&self) -> Option<u64> {
+        self.seed.filter(|_| self.secrets_follow_seed)
+    }
+}
+
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             seed: None,
+            secrets_follow_seed: true,
             ca_dir: None,
             webhook_retry: RetryPolicy::default(),
             default_scenario: None,
             public_url: "http://127.0.0.1:8800".into(),
             webhook_ca: None,
+            webhook_allow: Vec::new(),
             caps: Caps::default(),
             retention: None,
             keys: None,
@@ -128,6 +149,8 @@ impl Default for EngineConfig {
 pub struct Engine {
     pub clock: Arc<Clock>,
     pub ids: Ids,
+    /// Link codes, file tokens and the key of derived tokens (`secrets`).
+    pub secrets: Secrets,
     pub outbox: Outbox,
     pub journal: Journal,
     pub events: Arc<Events>,
@@ -149,6 +172,9 @@ pub struct Engine {
     pub started: std::time::Instant,
     /// Kept to be saved with the state (`state::Keys`).
     jwt_secret: [u8; 32],
+    /// The seed bytes the PKI's generator must not be restored at: `--seed`'s, when
+    /// secrets do not follow it (`restore`).
+    seeded_generator: Option<[u8; 32]>,
     public_url: String,
     /// Every store by its section name in the state file.
     stores: Mutex<Vec<(String, Arc<dyn Kept>)>>,
@@ -158,8 +184,8 @@ pub struct Engine {
     wake: Arc<Notify>,
 }
 
-/// The JWT signing key: from the seed when there is one (so tokens repeat), else random.
-/// It does not draw from `ids`, so adding it left every seeded id where it was.
+/// The JWT signing key: from the seed when secrets follow one (so tokens repeat), else
+/// random. It does not draw from `ids`, so adding it left every seeded id where it was.
 fn jwt_secret(seed: Option<u64>) -> [u8; 32] {
     use rand::{RngCore, SeedableRng};
     let mut secret = [0u8; 32];
@@ -171,9 +197,23 @@ fn jwt_secret(seed: Option<u64>) -> [u8; 32] {
     secret
 }
 
+/// Whether the keys of a saved state are the ones `config.seed` makes (the JWT secret tells:
+/// it is made from the seed alone) while secrets must not follow it: a state saved by a
+/// seeded run without `--admin-token`, restarted with one. Such keys were computable
+/// offline and are not kept.
+fn keys_from_seed(config: &EngineConfig) -> bool {
+    match (&config.keys, config.seed) {
+        (Some(keys), Some(seed)) if !config.secrets_follow_seed => {
+            keys.jwt_secret() == Some(jwt_secret(Some(seed)))
+        }
+        _ => false,
+    }
+}
+
 /// What the PKI is made from: the CA a saved state keeps, else the one in `--ca-dir`, else
 /// a new one; its generator seeded like the ids' (`ids::seed_bytes`), so `--seed` repeats
-/// the certificates; and the clock's reach, which its certificates must outlast. Public
+/// the certificates, unless secrets do not follow the seed (`--admin-token`: keys are
+/// secrets, the generator is the system's then); and the clock's reach, which its certificates must outlast. Public
 /// for the `signsim ca` commands, which must make the CA `serve` makes.
 pub fn pki_setup(config: &EngineConfig) -> pki::Setup<'_> {
     let ca = match &config.keys {
@@ -187,7 +227,7 @@ pub fn pki_setup(config: &EngineConfig) -> pki::Setup<'_> {
             .map_or(CaSource::New, CaSource::Dir),
     };
     pki::Setup {
-        seed: ids::seed_bytes(config.seed),
+        seed: ids::seed_bytes(config.secret_seed()),
         ca,
         key_type: config.key_type,
         reach: clock::MAX_OFFSET,
@@ -204,12 +244,35 @@ impl Engine {
         state::blob::slug::know(specs.iter().map(|spec| spec.slug));
         let clock = Arc::new(Clock::default());
         let events = Arc::new(Events::default());
+        if config.seed.is_some() && !config.secrets_follow_seed {
+            tracing::warn!(
+                "--seed with --admin-token: the seed still fixes ids and OTPs, but no secret \
+                 (link codes, file tokens, the JWT secret and certificate keys are random)"
+            );
+        }
+        let unseeded;
+        let config = if keys_from_seed(config) {
+            tracing::warn!(
+                "the state file's keys came from --seed (saved without --admin-token): new \
+                 ones are made, so tokens and certificates issued before the restart no \
+                 longer check"
+            );
+            unseeded = EngineConfig {
+                keys: None,
+                ..config.clone()
+            };
+            &unseeded
+        } else {
+            config
+        };
         let pki = Pki::setup(pki_setup(config))?;
         let jwt_secret = config
             .keys
             .as_ref()
             .and_then(state::Keys::jwt_secret)
-            .unwrap_or_else(|| jwt_secret(config.seed));
+            .unwrap_or_else(|| jwt_secret(config.secret_seed()));
+        let ids = Ids::new(config.seed);
+        let secrets = Secrets::new(&ids, config.secret_seed(), config.secrets_follow_seed);
         // The CA is trusted for webhooks so that a receiver can present a certificate
         // `pki.issue_server` made, the same CA people already trust for signatures.
         let roots = webhook_trust::https_roots(pki.ca_der(), config.webhook_ca.as_deref())?;
@@ -219,11 +282,17 @@ impl Engine {
                 clock.clone(),
                 events.clone(),
                 roots,
+                webhook_allow::AllowList::new(config.webhook_allow.clone()),
             )?),
             clock,
             events,
             scenarios: Scenarios::new(specs, config.default_scenario.clone()),
-            ids: Ids::new(config.seed),
+            ids,
+            secrets,
+            seeded_generator: config
+                .seed
+                .filter(|_| !config.secrets_follow_seed)
+                .map(|seed| ids::seed_bytes(Some(seed))),
             outbox: Outbox::default(),
             journal: Journal::default(),
             timers: Timers::default(),
@@ -418,6 +487,13 @@ impl Engine {
     /// `tenant`'s time. What belongs to no tenant reads `clock.now()`, the shared time.
     pub fn now(&self, tenant: &Tenant) -> OffsetDateTime {
         self.clock.now_of(&tenant.provider, &tenant.name)
+    }
+
+    /// A token derived from `label` and `parts` that only this engine can compute (see
+    /// `Secrets::token`): for a link a page shows again and again, without drawing from
+    /// the seeded generators.
+    pub fn secret_token(&self, label: &str, parts: &[&str]) -> String {
+        self.secrets.token(label, parts)
     }
 
     /// An absolute link to `path` (which starts with `/`) on this simulator.

@@ -602,7 +602,8 @@ impl Scenarios {
             if effect.times.is_some_and(|times| *fired >= times) {
                 continue;
             }
-            *fired += 1;
+            // Saturating: a restored count may be anything a state file says.
+            *fired = fired.saturating_add(1);
             applied.respond = applied.respond.or_else(|| effect.respond.clone());
             applied.latency_ms = applied.latency_ms.or(effect.latency_ms);
             applied.disconnect = applied.disconnect.or(effect.disconnect);

@@ -2,7 +2,7 @@
 //! named section. [`Engine::snapshot`] copies them all (with the keys, section
 //! `engine.keys`), [`Engine::restore`] puts back what a loaded file holds of them.
 //!
-//! The engine's own parts (clock, ids, outbox, events, journal, timers, webhooks,
+//! The engine's own parts (clock, ids, secrets, outbox, events, journal, timers, webhooks,
 //! scenarios, the PKI's generator) are named `engine.*`; provider stores and counters are
 //! named by their provider when they are made (`Engine::new_store("qitech.envelopes")`).
 
@@ -10,6 +10,7 @@ use super::persist::{Persist, Snapshot};
 use super::state::file::{Loaded, StateError};
 use super::state::{Keys, KEYS};
 use super::{Engine, Kept};
+use rand::SeedableRng;
 
 impl Engine {
     /// The engine's own parts, by section name.
@@ -17,6 +18,7 @@ impl Engine {
         vec![
             ("engine.clock", &*self.clock),
             ("engine.ids", &self.ids),
+            ("engine.secrets", &self.secrets),
             ("engine.pki", &self.pki),
             ("engine.outbox", &self.outbox),
             ("engine.events", &*self.events),
@@ -69,6 +71,18 @@ impl Engine {
                     .map_err(|reason| loaded.bad_section(&name, reason))?;
             }
             known.push(name);
+        }
+        // A generator saved by a run that followed the seed is not kept when secrets no
+        // longer do: its next keys would be computable from the seed.
+        if let Some(seeded) = self.seeded_generator {
+            if self.pki.generator().get_seed() == seeded {
+                tracing::warn!(
+                    "the state file's key generator came from --seed; a new one is used"
+                );
+                self.pki.set_generator(rand_chacha::ChaCha20Rng::from_seed(
+                    super::ids::seed_bytes(None),
+                ));
+            }
         }
         for name in loaded.sections.keys() {
             if !known.contains(name) {

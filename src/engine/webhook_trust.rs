@@ -3,16 +3,20 @@
 //! a certificate from `Pki::issue_server`), and the certificates of the `--webhook-ca`
 //! file; and the HTTP client that trusts them. Delivery itself is `webhooks`.
 
+use super::webhook_allow::{AllowList, Guard};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-/// An HTTP client that trusts `roots` for https.
+/// An HTTP client that trusts `roots` for https, follows no redirect (a receiver's 3xx is
+/// its answer: following one would let a receiver send the simulator anywhere, a 307 with
+/// the body) and, when `allow` lists anything, resolves names through its check.
 pub fn http_client(
     timeout: std::time::Duration,
     roots: RootCertStore,
+    allow: &AllowList,
 ) -> Result<reqwest::Client, TrustError> {
     // ring, named rather than looked up as the process default: it is the backend rustls is
     // built with here (rcgen compiles it in anyway), and nothing installs a default.
@@ -22,9 +26,17 @@ pub fn http_client(
         .map_err(|e| TrustError::Client(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .timeout(timeout)
-        .use_preconfigured_tls(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .use_preconfigured_tls(tls);
+    if !allow.is_open() {
+        // A proxy would connect in the simulator's stead, to addresses nothing checked.
+        builder = builder
+            .no_proxy()
+            .dns_resolver(Arc::new(Guard(allow.clone())));
+    }
+    builder
         .build()
         .map_err(|e| TrustError::Client(e.to_string()))
 }

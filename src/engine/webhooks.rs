@@ -6,11 +6,20 @@
 //! Providers decide the URL, headers (signatures, auth) and body; nothing here knows them.
 //!
 //! Receivers may be `https://`: what their certificates may chain to is built beside this
-//! file, in [`webhook_trust`].
+//! file, in [`webhook_trust`]. No redirect is followed: a 3xx is the receiver's answer (not
+//! 2xx, so retried like any other). With `--webhook-allow`, a delivery to a host outside
+//! the list is not attempted: it is recorded as refused and not retried (waiting does not
+//! change the list); see [`webhook_allow`].
+//!
+//! The attempt log keeps each failure's cause as the client reports it ("connection
+//! refused", a timeout, a certificate error): it is what a developer needs to fix a
+//! receiver, and it is admin-only under `--admin-token` (it does tell whoever reads it
+//! which host:port answered, so it is not shown to tenants).
 
 use super::clock::Clock;
 use super::events::{Event, Events};
 use super::tenant::Tenants;
+use super::webhook_allow::{self, AllowList};
 use super::webhook_trust::{self, TrustError};
 use bytes::Bytes;
 use rustls::RootCertStore;
@@ -88,6 +97,8 @@ pub struct Webhooks {
     events: Arc<Events>,
     /// The simulator's CA and `--webhook-ca`: what the client trusts besides the system.
     roots: RootCertStore,
+    /// `--webhook-allow`: where deliveries may go.
+    allow: AllowList,
     /// A client that trusts `roots` alone, made at start (so a client that cannot be made
     /// is a start-up error); used should adding the system's roots ever fail.
     fallback: reqwest::Client,
@@ -108,15 +119,17 @@ impl Webhooks {
         clock: Arc<Clock>,
         events: Arc<Events>,
         roots: RootCertStore,
+        allow: AllowList,
     ) -> Result<Webhooks, TrustError> {
         // Built once here to fail at start, not at the first delivery: a client that cannot
         // be made would fail every https delivery with no visible cause.
-        let fallback = webhook_trust::http_client(policy.timeout, roots.clone())?;
+        let fallback = webhook_trust::http_client(policy.timeout, roots.clone(), &allow)?;
         Ok(Webhooks {
             policy,
             clock,
             events,
             roots,
+            allow,
             fallback,
             client: OnceLock::new(),
             pending: Mutex::new(Vec::new()),
@@ -193,7 +206,12 @@ impl Webhooks {
                     continue;
                 }
                 entry.in_flight = true;
-                due.push((entry.id.clone(), entry.request.clone(), entry.attempts + 1));
+                due.push((
+                    entry.id.clone(),
+                    entry.request.clone(),
+                    // Saturating: a restored count may be anything a state file says.
+                    entry.attempts.saturating_add(1),
+                ));
             }
             due
         };
@@ -234,34 +252,46 @@ impl Webhooks {
             .any(|p| p.in_flight && within(p.request.provider, &p.request.tenant))
     }
 
-    async fn post(&self, request: &WebhookRequest) -> Result<u16, String> {
+    async fn post(&self, request: &WebhookRequest) -> Outcome {
+        // An address in the URL is connected to as it is: judged here. A name is judged by
+        // the client's resolver, on the addresses it then connects to.
+        if let Ok(url) = url::Url::parse(&request.url) {
+            if let Some(host) = url.host_str() {
+                if let Err(refused) = self.allow.check_host(host) {
+                    return Outcome::Refused(refused.to_string());
+                }
+            }
+        }
         let mut call = self.client().post(&request.url).body(request.body.clone());
         for (name, value) in &request.headers {
             call = call.header(name, value);
         }
         match call.send().await {
-            Ok(response) => Ok(response.status().as_u16()),
-            Err(e) if e.is_timeout() => Err(format!("timed out after {:?}", self.policy.timeout)),
-            Err(e) if e.is_connect() => Err(format!("connection failed: {}", chain(&e))),
-            Err(e) => Err(chain(&e)),
+            Ok(response) => Outcome::Answered(response.status().as_u16()),
+            Err(e) => match webhook_allow::refusal(&e) {
+                Some(refused) => Outcome::Refused(refused.to_string()),
+                None if e.is_timeout() => {
+                    Outcome::Failed(format!("timed out after {:?}", self.policy.timeout))
+                }
+                None if e.is_connect() => {
+                    Outcome::Failed(format!("connection failed: {}", chain(&e)))
+                }
+                None => Outcome::Failed(chain(&e)),
+            },
         }
     }
 
-    fn finish(
-        &self,
-        id: &str,
-        request: &WebhookRequest,
-        attempt: u32,
-        outcome: Result<u16, String>,
-    ) {
+    fn finish(&self, id: &str, request: &WebhookRequest, attempt: u32, outcome: Outcome) {
         let now = self.now_of(request);
-        let delivered = matches!(outcome, Ok(status) if (200..300).contains(&status));
+        let delivered =
+            matches!(outcome, Outcome::Answered(status) if (200..300).contains(&status));
+        let refused = matches!(outcome, Outcome::Refused(_));
         let (response_status, error) = match outcome {
-            Ok(status) => (
+            Outcome::Answered(status) => (
                 Some(status),
                 (!delivered).then(|| format!("answered {status}")),
             ),
-            Err(e) => (None, Some(e)),
+            Outcome::Failed(e) | Outcome::Refused(e) => (None, Some(e)),
         };
         let result = match (&response_status, &error) {
             (Some(status), _) => format!("answered {status}"),
@@ -309,7 +339,7 @@ impl Webhooks {
             delivered,
         };
         super::bounded::push_bounded(&mut lock(&self.attempts), attempt_record);
-        if delivered || attempt >= self.policy.max_attempts {
+        if delivered || refused || attempt >= self.policy.max_attempts {
             pending.remove(index);
         } else {
             let entry = &mut pending[index];
@@ -326,6 +356,16 @@ impl Webhooks {
             entry.due = super::arith::later(now, backoff);
         }
     }
+}
+
+/// How one attempt ended.
+enum Outcome {
+    /// The receiver answered with this status (a 3xx too: redirects are not followed).
+    Answered(u16),
+    /// No answer: the connection, TLS or the timeout failed.
+    Failed(String),
+    /// Not attempted: `--webhook-allow` does not allow the receiver's host.
+    Refused(String),
 }
 
 /// An error with its causes: reqwest's own message ("error sending request") hides the
@@ -351,7 +391,7 @@ impl Webhooks {
     fn client(&self) -> &reqwest::Client {
         self.client.get_or_init(|| {
             let all = webhook_trust::with_system_roots(&self.roots);
-            webhook_trust::http_client(self.policy.timeout, all)
+            webhook_trust::http_client(self.policy.timeout, all, &self.allow)
                 .unwrap_or_else(|_| self.fallback.clone())
         })
     }

@@ -11,10 +11,17 @@
 //! read the same). Each section is encoded by its owner, so the file is the sections'
 //! JSON put side by side; `tail -n +2 FILE | jq` shows it.
 //!
-//! Writing is atomic: the bytes go to `FILE.tmp` in the same directory, are flushed to the
-//! disk (`fsync`), and the temp file is renamed over `FILE`, then the directory is
-//! flushed so that the rename itself survives a power cut. A crash at any point leaves
-//! either the old file or the new one at `FILE`; the temp file is never read.
+//! Writing is atomic: the bytes go to a new temp file `FILE.<pid>.<n>.<random>.tmp` in the
+//! same directory, are flushed to the disk (`fsync`), and the temp file is renamed over
+//! `FILE`, then the directory is flushed so that the rename itself survives a power cut.
+//! A crash at any point leaves either the old file or the new one at `FILE`; a temp file
+//! is never read.
+//!
+//! The file holds the CA key, the JWT secret and every tenant's documents, so it is
+//! private: the temp file is made with mode 0600 (the rename keeps it), and made new
+//! (`O_CREAT|O_EXCL`), so that nothing already at its path is written through: O_EXCL
+//! fails on a symbolic link there, dangling or not, instead of following it (POSIX), and
+//! the name is fresh each save, so nobody can plant one in advance.
 
 use crate::engine::persist::Snapshot;
 use serde_json::value::RawValue;
@@ -112,25 +119,51 @@ pub fn encode(sections: &[(String, Box<dyn Snapshot>)]) -> Result<Vec<u8>, State
     Ok(file)
 }
 
-/// Where a save is written before it is renamed over `path`.
+/// Where a save is written before it is renamed over `path`: a name no save used before
+/// (the process, a count of saves, random bytes), beside `path`.
 pub fn temp_path(path: &Path) -> PathBuf {
+    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let random: [u8; 8] = rand::random();
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
+    name.push(format!(
+        ".{}.{count}.{}.tmp",
+        std::process::id(),
+        hex::encode(random)
+    ));
     path.with_file_name(name)
 }
 
-/// Writes `bytes` to `path` atomically (see the module's comment).
+/// A new file at `temp`, readable and writable by its owner alone; fails if anything
+/// (a file, a symbolic link) is already there.
+fn create_private(temp: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(temp)
+}
+
+/// Writes `bytes` to `path` atomically and privately (see the module's comment).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let error = |source| StateError::Write {
         path: path.to_owned(),
         source,
     };
     let temp = temp_path(path);
-    let mut file = std::fs::File::create(&temp).map_err(error)?;
-    file.write_all(bytes).map_err(error)?;
-    file.sync_all().map_err(error)?;
-    drop(file);
-    std::fs::rename(&temp, path).map_err(error)?;
+    let mut file = create_private(&temp).map_err(error)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&temp, path)
+        });
+    if let Err(e) = written {
+        // Ours (made new above): nothing else is removed.
+        std::fs::remove_file(&temp).ok();
+        return Err(error(e));
+    }
     // The rename is durable once the directory is; some systems cannot open a directory
     // for this, and the file is complete either way, so a failure here is not an error.
     let dir = match path.parent() {
@@ -230,7 +263,18 @@ mod tests {
         let loaded = read(&path).unwrap().unwrap();
         assert_eq!(loaded.section("a"), Some("[1,2,3]"));
         assert_eq!(loaded.section("b"), Some("\"text\""));
-        assert!(!temp_path(&path).exists());
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, ["state"], "no temp file is left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -29,9 +29,35 @@ impl Counter {
         Counter(AtomicU64::new(first))
     }
 
-    /// The next number.
+    /// The next number. Never wraps (see [`next_of`]).
     pub fn next(&self) -> u64 {
-        self.0.fetch_add(1, Ordering::SeqCst)
+        next_of(&self.0)
+    }
+}
+
+/// The largest number a counter may be restored at: 2^53 - 1, the largest integer every
+/// JSON reader keeps exact (JavaScript's `Number.MAX_SAFE_INTEGER`). The numbers are ids
+/// that clients read back, and a state file edited to `u64::MAX` would otherwise wrap to 0.
+pub const MAX_RESTORED: u64 = (1 << 53) - 1;
+
+/// `value`, a counter named `name` in a state file, if it may be restored.
+pub fn checked_counter(name: &str, value: u64) -> Result<u64, String> {
+    if value > MAX_RESTORED {
+        return Err(format!(
+            "the counter {name} is {value}, past {MAX_RESTORED} (2^53 - 1, the largest id a \
+             JSON reader keeps exact); the file was edited or damaged"
+        ));
+    }
+    Ok(value)
+}
+
+/// The counter's value, moved one up. Saturating, never wrapping: a restored counter is at
+/// most [`MAX_RESTORED`], and counting from there to `u64::MAX` takes longer than any run,
+/// so the top is only a guard (were it reached, the same number would come again rather
+/// than 0 and every number after it).
+pub fn next_of(counter: &AtomicU64) -> u64 {
+    match counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_add(1)) {
+        Ok(previous) | Err(previous) => previous,
     }
 }
 
@@ -41,7 +67,8 @@ impl Persist for Counter {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        self.0.store(parse(json)?, Ordering::SeqCst);
+        let value = checked_counter("value", parse(json)?)?;
+        self.0.store(value, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -123,6 +150,20 @@ impl Saves {
 mod tests {
     use super::file;
     use super::Persist;
+
+    #[test]
+    fn counters_are_restored_within_bounds_and_never_wrap() {
+        let counter = super::Counter::new(1);
+        assert!(counter.restore(&u64::MAX.to_string()).is_err());
+        assert!(counter
+            .restore(&(super::MAX_RESTORED + 1).to_string())
+            .is_err());
+        counter.restore(&super::MAX_RESTORED.to_string()).unwrap();
+        assert_eq!(counter.next(), super::MAX_RESTORED);
+        let top = std::sync::atomic::AtomicU64::new(u64::MAX);
+        assert_eq!(super::next_of(&top), u64::MAX);
+        assert_eq!(super::next_of(&top), u64::MAX, "saturates, never 0");
+    }
     use crate::engine::store::TenantStore;
 
     #[derive(Clone, serde::Serialize, serde::Deserialize)]

@@ -128,7 +128,7 @@ impl Mensatek {
     ) -> Result<(Verification, u64), ModelError> {
         let left = self.spend(tenant)?;
         let now = self.engine.now(tenant);
-        let link = self.engine.ids.hex(16);
+        let link = self.engine.secrets.hex(16);
         let verification = Verification {
             id: id.clone(),
             status: Status::Scheduled,

@@ -128,7 +128,7 @@ impl IdentiaSign {
     ) -> Result<Handed, ModelError> {
         let now = self.engine.now(tenant);
         let expires_at = add_seconds(now, link_expire);
-        let shared = self.engine.ids.hex(8);
+        let shared = self.engine.secrets.hex(8);
         let process = self.update(tenant, id, |process| {
             process.apply(Event::Notify)?;
             process.links.push(Link {
@@ -136,7 +136,7 @@ impl IdentiaSign {
                 expires_at,
             });
             for signer in &mut process.signers {
-                let code = self.engine.ids.hex(8);
+                let code = self.engine.secrets.hex(8);
                 process.links.push(Link {
                     code: code.clone(),
                     expires_at,
@@ -361,7 +361,7 @@ impl IdentiaSign {
         if process.status == Status::Expired {
             return None;
         }
-        let token = self.engine.ids.hex(16);
+        let token = self.engine.secrets.hex(16);
         Some(self.grant_file(tenant, process, index, token))
     }
 
@@ -385,23 +385,21 @@ impl IdentiaSign {
     }
 
     /// `file_url` for the resource page: the same URL for the same document while it is
-    /// valid (its token is derived, not drawn from the seeded ids, so that looking at a
-    /// page does not change what a seeded run hands out next).
+    /// valid (its token is derived under the engine's secret key, not drawn, so that
+    /// looking at a page does not change what a seeded run hands out next).
     pub fn page_file_url(
         &self,
         tenant: &Tenant,
         process: &Process,
         index: usize,
     ) -> Option<String> {
-        use sha2::Digest;
         if process.status == Status::Expired || index >= process.documents.len() {
             return None;
         }
-        let digest = sha2::Sha256::digest(format!(
-            "page-file\0{}\0{}\0{index}",
-            tenant.name, process.id
-        ));
-        let token = hex::encode(&digest[..16]);
+        let token = self.engine.secret_token(
+            "identiasign page file",
+            &[&tenant.name, &process.id, &index.to_string()],
+        );
         Some(self.grant_file(tenant, process, index, token))
     }
 

@@ -33,7 +33,7 @@ pub struct FileLink {
 impl QiTech {
     /// A URL for a file of an envelope, valid for 24 hours of the tenant's clock.
     pub fn file_url(&self, tenant: &Tenant, envelope: &str, kind: FileKind, ext: &str) -> String {
-        let token = self.engine.ids.uuid();
+        let token = self.engine.secrets.uuid();
         self.grant_file(tenant, envelope, kind, ext, token)
     }
 
@@ -60,9 +60,9 @@ impl QiTech {
     }
 
     /// A URL for a file of an envelope, as the resource page shows it: like `file_url`, but
-    /// its token is derived from the tenant, envelope and file instead of drawn from the
-    /// seeded ids, so looking at a page does not change the ids a seeded run hands out
-    /// next. Opening the page again renews the same URL.
+    /// its token is derived from the tenant, envelope and file under the engine's secret
+    /// key instead of drawn, so looking at a page does not change the ids a seeded run
+    /// hands out next. Opening the page again renews the same URL.
     pub fn page_file_url(
         &self,
         tenant: &Tenant,
@@ -70,10 +70,10 @@ impl QiTech {
         kind: FileKind,
         ext: &str,
     ) -> String {
-        use sha2::Digest;
-        let digest =
-            sha2::Sha256::digest(format!("page-file\0{}\0{envelope}\0{kind:?}", tenant.name));
-        let token = hex::encode(&digest[..16]);
+        let token = self.engine.secret_token(
+            "qitech page file",
+            &[&tenant.name, envelope, &format!("{kind:?}")],
+        );
         self.grant_file(tenant, envelope, kind, ext, token)
     }
 

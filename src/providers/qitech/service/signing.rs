@@ -53,7 +53,7 @@ impl QiTech {
                 envelope.expires_at = crate::engine::add_seconds(now, after);
             }
             for signer in &mut envelope.signers {
-                signer.link_code = Some(self.engine.ids.hex(8));
+                signer.link_code = Some(self.engine.secrets.hex(8));
             }
             Ok(envelope.clone())
         })?;
