@@ -279,8 +279,10 @@ async fn a_foreign_host_is_refused_and_allow_host_admits_it() {
         assert_eq!(served.status, 200, "{host}");
     }
 
-    let mut config = Config::default();
-    config.allow_hosts = vec!["signsim.internal".to_owned()];
+    let config = Config {
+        allow_hosts: vec!["signsim.internal".to_owned()],
+        ..Config::default()
+    };
     let allowed = start_with(config).await;
     let (_, served) = send(allowed.http.get(allowed.url("/_signsim/outbox")).header(
         "host",
@@ -297,8 +299,10 @@ async fn a_foreign_host_is_refused_and_allow_host_admits_it() {
     .await;
     assert_eq!(other.status, 421);
 
-    let mut config = Config::default();
-    config.allow_hosts = vec!["*".to_owned()];
+    let config = Config {
+        allow_hosts: vec!["*".to_owned()],
+        ..Config::default()
+    };
     let any = start_with(config).await;
     let (_, served) = send(
         any.http
