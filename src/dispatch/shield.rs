@@ -158,8 +158,9 @@ pub fn is_admin_path(path: &str) -> bool {
 }
 
 /// `Some(why)`: a state-changing call (not GET, HEAD, OPTIONS) to `/_signsim` that the
-/// browser says another site made: `Sec-Fetch-Site: cross-site` or `same-site`, or an
-/// `Origin` (`null` included) that is neither the request's own host nor the public URL's.
+/// browser says another site made: `Sec-Fetch-Site` other than `same-origin` or `none`,
+/// or, from a browser that does not send it, an `Origin` (`null` included) that is neither
+/// the request's own host nor the public URL's.
 /// Calls without those headers (curl, test clients, SDKs) pass: only browsers send them,
 /// and only browsers can be made to call by another site.
 pub fn cross_site(request: &Request, public_authority: &str) -> Option<&'static str> {
@@ -171,16 +172,21 @@ pub fn cross_site(request: &Request, public_authority: &str) -> Option<&'static 
         return None;
     }
     let headers = request.headers();
+    // The browser's own word, when it gives it, decides: under our `Referrer-Policy:
+    // no-referrer` a browser sends `Origin: null` even on a form posted by our own page,
+    // with `Sec-Fetch-Site: same-origin` beside it.
     if let Some(site) = headers.get("sec-fetch-site") {
         let site = site.as_bytes();
-        if site.eq_ignore_ascii_case(b"cross-site") || site.eq_ignore_ascii_case(b"same-site") {
-            return Some(
-                "refused: the browser says this request comes from another site \
-                 (Sec-Fetch-Site); a cross-site page may not change the simulator. \
-                 Call it from a script or test client, or from its own pages",
-            );
+        if site.eq_ignore_ascii_case(b"same-origin") || site.eq_ignore_ascii_case(b"none") {
+            return None;
         }
+        return Some(
+            "refused: the browser says this request comes from another site \
+             (Sec-Fetch-Site: cross-site or same-site); a page on another site may not \
+             change the simulator. Call it from a script or test client, or from its own pages",
+        );
     }
+    // Browsers without fetch metadata: their `Origin`.
     let origin = headers.get(header::ORIGIN)?;
     let origin = origin.to_str().unwrap_or("null");
     let own = authority(request).unwrap_or("");
@@ -295,6 +301,14 @@ mod tests {
         let public = "sim.example:443";
         assert!(cross_site(&post(&[]), public).is_none());
         assert!(cross_site(&post(&[("sec-fetch-site", "same-origin")]), public).is_none());
+        // What Chromium sends for our own form under `Referrer-Policy: no-referrer`.
+        let own_form = [("sec-fetch-site", "same-origin"), ("origin", "null")];
+        assert!(cross_site(&post(&own_form), public).is_none());
+        let forged = [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://127.0.0.1:8800"),
+        ];
+        assert!(cross_site(&post(&forged), public).is_some());
         assert!(cross_site(&post(&[("origin", "http://127.0.0.1:8800")]), public).is_none());
         assert!(cross_site(&post(&[("origin", "https://sim.example:443")]), public).is_none());
         assert!(cross_site(&post(&[("sec-fetch-site", "cross-site")]), public).is_some());

@@ -227,6 +227,16 @@ async fn cross_site_browser_requests_are_refused_and_plain_clients_pass() {
     )
     .await;
     assert_eq!(same.status, 200, "{}", text(&same));
+    // What Chromium sends for a form of our own page under `Referrer-Policy: no-referrer`.
+    let (_, own_form) = send(
+        sim.http
+            .post(sim.url("/_signsim/qitech/webhook"))
+            .header("origin", "null")
+            .header("sec-fetch-site", "same-origin")
+            .json(&hook),
+    )
+    .await;
+    assert_eq!(own_form.status, 200, "{}", text(&own_form));
     // Clients that send neither header pass.
     let (_, webhook) = send(
         sim.http
@@ -342,6 +352,19 @@ async fn pages_and_answers_carry_security_headers() {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert_eq!(admin["x-frame-options"], "DENY");
+    // The policy admits the page's one stylesheet by its hash.
+    let html = text(&page);
+    let style = html
+        .split("<style>")
+        .nth(1)
+        .and_then(|rest| rest.split("</style>").next())
+        .unwrap();
+    let hash = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style))
+    };
+    assert!(csp.contains(&format!("style-src 'sha256-{hash}'")), "{csp}");
 
     // The page a signer opens from a link: may be framed by the app that embeds it.
     let (signing, page) = send(sim.http.get(&link).header("accept", "text/html")).await;
