@@ -526,3 +526,52 @@ async fn bidi_controls_show_as_text_and_long_values_wrap() {
         .to_owned();
     assert!(body_rule.contains("overflow-wrap: anywhere"), "{body_rule}");
 }
+
+/// The binary: `--allow-host` (here its env var, comma-separated) reaches every listener,
+/// a provider's own (`--listen`) included, which refuses other hosts the same way.
+#[tokio::test]
+async fn the_binary_checks_hosts_on_every_listener() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    /// Stops the server however the test ends.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signsim"))
+        .args(["serve", "--port", "0", "--seed", "3"])
+        .args(["--listen", "uanataca=127.0.0.1:0"])
+        .env("SIGNSIM_ALLOW_HOSTS", "sim.test,other.test")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _stop = Stop(child);
+    // One `NAME URL` line per listener, the main one first.
+    let mut lines = BufReader::new(stdout).lines();
+    let mut url_of = |name: &str| {
+        let line = lines.next().unwrap().unwrap();
+        let (named, url) = line.split_once(' ').unwrap();
+        assert_eq!(named, name, "{line}");
+        url.to_owned()
+    };
+    let main = url_of("signsim");
+    let uanataca = url_of("uanataca");
+    let http = reqwest::Client::new();
+    let status = |url: String, host: &'static str| {
+        let request = http.get(url).header("host", host);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let hello = format!("{uanataca}/api/v1/hello");
+    assert_eq!(status(hello.clone(), "evil.test").await, 421);
+    assert_eq!(status(hello.clone(), "sim.test").await, 200);
+    assert_eq!(status(hello, "other.test:8801").await, 200);
+    let outbox = format!("{main}/_signsim/outbox");
+    assert_eq!(status(outbox.clone(), "evil.test").await, 421);
+    assert_eq!(status(outbox, "other.test").await, 200);
+}
