@@ -191,8 +191,8 @@ struct ServeArgs {
     /// Another `Host` name to serve (a proxy's or a container's name) besides localhost,
     /// any IP address, the host of --public-url, each --tls-name and --host: any other is
     /// refused with 421, so that a web page cannot rebind a DNS name of its own to the
-    /// simulator and read it. `*` serves any name. Repeatable; comma-separated in the env
-    /// var.
+    /// simulator and read it. `*.example.test` serves the names under example.test, `*`
+    /// any name. Repeatable; comma-separated in the env var.
     #[arg(
         long = "allow-host",
         env = "SIGNSIM_ALLOW_HOSTS",

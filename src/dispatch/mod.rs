@@ -102,7 +102,7 @@ impl Dispatch {
                  to serve this one, start it with --allow-host {} (SIGNSIM_ALLOW_HOSTS)",
                 host.escape_debug(),
                 self.shield.hosts.listed(),
-                shield_host_name(host).escape_debug(),
+                shield::host_part(host).escape_debug(),
             );
             return Err(refuse(StatusCode::MISDIRECTED_REQUEST, &message));
         }
@@ -147,13 +147,6 @@ impl Dispatch {
         }
         (Some(route), request)
     }
-}
-
-/// The name of a `host[:port]`, for the `--allow-host` the refusal suggests.
-fn shield_host_name(authority: &str) -> &str {
-    authority
-        .rsplit_once(':')
-        .map_or(authority, |(host, _port)| host)
 }
 
 /// `uanataca` for `/uanataca/api/v1/hello`; empty for `/` and `//uanataca` (exactly one

@@ -61,10 +61,13 @@ impl Shield {
 
 /// The `Host` names the simulator serves, besides `localhost` and any IP address (a
 /// rebinding attack always uses a name): the host of the public URL, each TLS name, the
-/// address it listens on and each `--allow-host`. `*` serves any.
+/// address it listens on and each `--allow-host`. `*` serves any; `*.example.test` any
+/// name under `example.test`.
 #[derive(Debug, Clone)]
 pub struct Hosts {
     names: Vec<String>,
+    /// `.example.test` of each `*.example.test`.
+    suffixes: Vec<String>,
     any: bool,
 }
 
@@ -73,6 +76,7 @@ impl Hosts {
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Hosts {
         let mut hosts = Hosts {
             names: vec!["localhost".to_owned()],
+            suffixes: Vec::new(),
             any: false,
         };
         for name in names {
@@ -83,6 +87,10 @@ impl Hosts {
                 .to_owned();
             if name == "*" {
                 hosts.any = true;
+            } else if let Some(suffix) = name.strip_prefix('*') {
+                if suffix.starts_with('.') && suffix.len() > 1 {
+                    hosts.suffixes.push(suffix.to_owned());
+                }
             } else if !name.is_empty() && !hosts.names.contains(&name) {
                 hosts.names.push(name);
             }
@@ -94,6 +102,7 @@ impl Hosts {
     pub fn any() -> Hosts {
         Hosts {
             names: Vec::new(),
+            suffixes: Vec::new(),
             any: true,
         }
     }
@@ -112,10 +121,17 @@ impl Hosts {
             return Ok(());
         }
         let host = host.strip_suffix('.').unwrap_or(host);
+        let under = |suffix: &String| {
+            host.len() > suffix.len()
+                && host
+                    .get(host.len() - suffix.len()..)
+                    .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
+        };
         if self
             .names
             .iter()
             .any(|name| name.eq_ignore_ascii_case(host))
+            || self.suffixes.iter().any(under)
         {
             Ok(())
         } else {
@@ -125,7 +141,12 @@ impl Hosts {
 
     /// The names served by name, for the refusal's message.
     pub fn listed(&self) -> String {
-        self.names.join(", ")
+        self.names
+            .iter()
+            .cloned()
+            .chain(self.suffixes.iter().map(|suffix| format!("*{suffix}")))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -140,7 +161,7 @@ fn authority(request: &Request) -> Option<&str> {
 }
 
 /// `host` of `host`, `host:port`, `[v6]:port`; a bare IPv6 address whole.
-fn host_part(authority: &str) -> &str {
+pub fn host_part(authority: &str) -> &str {
     if let Some(rest) = authority.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
     }
@@ -261,7 +282,7 @@ mod tests {
 
     #[test]
     fn hosts_by_name_and_any_address() {
-        let hosts = Hosts::new(["signsim", "Example.test."]);
+        let hosts = Hosts::new(["signsim", "Example.test.", "*.Internal"]);
         for ok in [
             "localhost",
             "LOCALHOST:8800",
@@ -272,6 +293,8 @@ mod tests {
             "::1",
             "signsim:8800",
             "example.TEST",
+            "a.internal:8800",
+            "b.c.INTERNAL",
         ] {
             assert!(hosts.check(&with_host(ok)).is_ok(), "{ok}");
         }
@@ -280,6 +303,8 @@ mod tests {
             "localhost.evil.test:80",
             "signsim.evil",
             "127.0.0.1.nip.io",
+            "internal",
+            "evilinternal",
         ] {
             assert!(hosts.check(&with_host(refused)).is_err(), "{refused}");
         }
