@@ -189,10 +189,10 @@ struct ServeArgs {
     )]
     admin_token: Option<String>,
     /// Another `Host` name to serve (a proxy's or a container's name) besides localhost,
-    /// any IP address, the host of --public-url, each --tls-name and --host: any other is
-    /// refused with 421, so that a web page cannot rebind a DNS name of its own to the
-    /// simulator and read it. `*.example.test` serves the names under example.test, `*`
-    /// any name. Repeatable; comma-separated in the env var.
+    /// any IP address, the host of --public-url, each --tls-name, --host and the hosts of
+    /// --listen: any other is refused with 421, so that a web page cannot rebind a DNS
+    /// name of its own to the simulator and read it. `*.example.test` serves the names
+    /// under example.test, `*` any name. Repeatable; comma-separated in the env var.
     #[arg(
         long = "allow-host",
         env = "SIGNSIM_ALLOW_HOSTS",
@@ -373,9 +373,15 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     // An empty SIGNSIM_ADMIN_TOKEN (a compose file's `${TOKEN:-}`) means no token.
     let admin_token = args.admin_token.filter(|token| !token.trim().is_empty());
-    // The name we listen on is one people dial (an address is served anyway).
+    // The names we listen on are ones people dial (an address is served anyway).
     let mut allow_hosts = args.allow_hosts;
     allow_hosts.push(args.host.clone());
+    allow_hosts.extend(
+        args.listen
+            .iter()
+            .filter_map(|spec| spec.split_once('=')?.1.rsplit_once(':'))
+            .map(|(host, _port)| host.to_owned()),
+    );
     warn_if_exposed(&args.host, admin_token.is_some());
     engine.key_type = args.key_type;
     // Bind first: with --port 0 the system picks the port, and the links the simulator

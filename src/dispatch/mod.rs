@@ -98,8 +98,9 @@ impl Dispatch {
         if let Err(host) = self.shield.hosts.check(request) {
             let message = format!(
                 "this simulator does not serve the host '{}' (Host header): it answers to \
-                 {}, any IP address, and the names of --public-url, --tls-name and --host; \
-                 to serve this one, start it with --allow-host {} (SIGNSIM_ALLOW_HOSTS)",
+                 {}, any IP address, and the names of --public-url, --tls-name, --host and \
+                 --listen; to serve this one, start it with --allow-host {} \
+                 (SIGNSIM_ALLOW_HOSTS)",
                 host.escape_debug(),
                 self.shield.hosts.listed(),
                 shield::host_part(host).escape_debug(),
