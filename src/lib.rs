@@ -125,6 +125,12 @@ pub struct Config {
     pub scenarios_dir: Option<PathBuf>,
     /// `--admin-token`: what every `/_signsim` call must carry (see `admin::token`).
     pub admin_token: Option<String>,
+    /// `--allow-host`: `Host` names served besides `localhost`, IP addresses, the public
+    /// URL's host and the TLS names (`*`: any); see `dispatch::shield::Hosts`.
+    pub allow_hosts: Vec<String>,
+    /// How long a client that guessed the admin token wrong too often is refused (429),
+    /// counted from its first failure (`admin::token`; 10 seconds).
+    pub admin_guess_window: std::time::Duration,
     /// `--tls`: serve https (`spawn` does; `main` serves each listener with it).
     pub tls: Option<tls::Tls>,
     /// Where the state survives a restart (`--state-file`); none: it lives in memory only.
@@ -138,6 +144,8 @@ impl Default for Config {
             body_limit: 25 * 1024 * 1024,
             scenarios_dir: None,
             admin_token: None,
+            allow_hosts: Vec::new(),
+            admin_guess_window: admin::token::GUESS_WINDOW,
             tls: None,
             state: None,
         }
@@ -155,6 +163,8 @@ pub struct App {
     pages: Arc<ui::pages::Pages>,
     /// The admin token's check, when there is a token.
     guard: Option<Arc<admin::token::AdminGuard>>,
+    /// What every listener checks first (hosts, cross-site calls) and adds to answers.
+    shield: Arc<dispatch::shield::Shield>,
     /// Saves the state, with `--state-file`.
     saver: Option<Arc<saver::Saver>>,
 }
@@ -236,21 +246,48 @@ pub fn build(config: &Config) -> Result<App, StartError> {
         slugs: slugs(),
         links: context.registered_links(),
     });
+    let open = ui::open::OpenPaths::new(&context.registered_open_paths());
     let guard = config.admin_token.as_deref().map(|token| {
         Arc::new(admin::token::AdminGuard::new(
             token,
-            &context.registered_open_paths(),
+            open.clone(),
             config.tls.is_some(),
+            config.admin_guess_window,
         ))
     });
+    let shield = Arc::new(dispatch::shield::Shield::new(
+        &config.engine.public_url,
+        open,
+        served_hosts(config),
+    ));
     Ok(App {
         routes,
         provider_admin,
         engine,
         pages,
         guard,
+        shield,
         saver,
     })
+}
+
+/// The `Host` names served by name: the public URL's host, each name the issued https
+/// certificate covers, and each `--allow-host` (`localhost` and IP addresses always).
+fn served_hosts(config: &Config) -> dispatch::shield::Hosts {
+    let public = url::Url::parse(&config.engine.public_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned));
+    let tls_names: &[String] = match &config.tls {
+        Some(tls::Tls::Issued { names }) => names,
+        _ => &[],
+    };
+    dispatch::shield::Hosts::new(
+        public
+            .iter()
+            .chain(tls_names)
+            .chain(&config.allow_hosts)
+            .map(String::as_str),
+    )
 }
 
 fn load_scenarios(engine: &Engine, dir: Option<&Path>) -> Result<(), StartError> {
@@ -313,7 +350,12 @@ impl App {
                 admin::token::guard,
             ));
         }
-        dispatch::Dispatch::new(self.engine.clone(), self.routes.clone(), rest)
+        dispatch::Dispatch::new(
+            self.engine.clone(),
+            self.routes.clone(),
+            rest,
+            self.shield.clone(),
+        )
     }
 
     /// One provider's routes at its exact real paths, for a dedicated listener.
@@ -326,6 +368,7 @@ impl App {
         Ok(dispatch::Dispatch::single(
             self.engine.clone(),
             route.clone(),
+            self.shield.clone(),
         ))
     }
 }

@@ -202,6 +202,18 @@ struct ServeArgs {
         hide_env_values = true
     )]
     admin_token: Option<String>,
+    /// Another `Host` name to serve (a proxy's or a container's name) besides localhost,
+    /// any IP address, the host of --public-url, each --tls-name, --host and the hosts of
+    /// --listen: any other is refused with 421, so that a web page cannot rebind a DNS
+    /// name of its own to the simulator and read it. `*.example.test` serves the names
+    /// under example.test, `*` any name. Repeatable; comma-separated in the env var.
+    #[arg(
+        long = "allow-host",
+        env = "SIGNSIM_ALLOW_HOSTS",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    allow_hosts: Vec<String>,
     /// Keep the whole state in this file: read at start, saved every --save-every seconds
     /// and at shutdown (SIGTERM, Ctrl-C), so a restart loses at most that many seconds.
     #[arg(long, env = "SIGNSIM_STATE_FILE", value_name = "PATH")]
@@ -378,6 +390,15 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     let admin_token = args.admin_token.filter(|token| !token.trim().is_empty());
     // A token means a shared instance: `--seed` must not make its secrets computable.
     engine.secrets_follow_seed = admin_token.is_none();
+    // The names we listen on are ones people dial (an address is served anyway).
+    let mut allow_hosts = args.allow_hosts;
+    allow_hosts.push(args.host.clone());
+    allow_hosts.extend(
+        args.listen
+            .iter()
+            .filter_map(|spec| spec.split_once('=')?.1.rsplit_once(':'))
+            .map(|(host, _port)| host.to_owned()),
+    );
     warn_if_exposed(&args.host, admin_token.is_some());
     engine.key_type = args.key_type;
     // Bind first: with --port 0 the system picks the port, and the links the simulator
@@ -403,6 +424,8 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         engine,
         body_limit: args.max_body_mb.saturating_mul(1024 * 1024),
         admin_token,
+        allow_hosts,
+        admin_guess_window: signsim::admin::token::GUESS_WINDOW,
         tls,
         state: args.state_file.map(|path| signsim::saver::StateFile {
             path,

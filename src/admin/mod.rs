@@ -42,6 +42,7 @@ pub fn router(
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance))
         .route("/reset", post(reset))
+        .route("/logout", post(logout))
         .route("/requests", get(requests))
         .route("/webhooks", get(webhooks))
         .route("/webhooks/{id}/redeliver", post(redeliver))
@@ -73,14 +74,22 @@ async fn not_found(uri: Uri) -> AdminError {
 
 /// Open even with `--admin-token`, for container health checks (`signsim healthcheck`).
 /// With `--state-file`, also where the state is kept and when it was last saved (real
-/// time; `null` before the first save), so a script can wait for a save.
-async fn health(State(engine): State<Arc<Engine>>) -> Json<Value> {
+/// time; `null` before the first save), so a script can wait for a save. Under a token,
+/// a caller without it ([`token::Guest`]) gets status, version and uptime only: the
+/// storage names every tenant, and a tenant's name is its credential in some providers.
+async fn health(
+    State(engine): State<Arc<Engine>>,
+    guest: Option<axum::Extension<token::Guest>>,
+) -> Json<Value> {
     let mut health = json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": engine.started.elapsed().as_secs(),
-        "storage": storage(&engine),
     });
+    if guest.is_some() {
+        return Json(health);
+    }
+    health["storage"] = storage(&engine);
     if let Some(file) = engine.saves.file() {
         let last = engine.saves.last();
         health["state"] = json!({
@@ -271,12 +280,42 @@ fn advance_seconds(text: &str) -> Result<u64, AdminError> {
         })
 }
 
+/// Refuses a body with anything but `takes`: a state-changing call must not act on a
+/// form meant for something else (a signing page's form aimed here by a hostile id).
+fn only_fields(call: &str, fields: &crate::wire::Fields, takes: &[&str]) -> Result<(), AdminError> {
+    let stray = fields
+        .values
+        .keys()
+        .map(String::as_str)
+        .chain(fields.files.iter().map(|f| f.field.as_str()))
+        .find(|name| !takes.contains(name));
+    let Some(stray) = stray else {
+        return Ok(());
+    };
+    let takes = match takes {
+        [] => "no body".to_owned(),
+        [name] => format!("only '{name}'"),
+        names => format!(
+            "only {} (in the query or the body)",
+            names
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    };
+    Err(bad_request(format!(
+        "{call} takes {takes}, not '{stray}': the body is not one of its own"
+    )))
+}
+
 /// Forgets everything, or the tenants `tenant` and `provider` name (query or body).
 async fn reset(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<TenantQuery>,
     AdminBody(fields): AdminBody,
 ) -> Result<Json<Value>, AdminError> {
+    only_fields("POST /_signsim/reset", &fields, &["provider", "tenant"])?;
     let tenants = query.tenants(&engine, Some(&fields))?;
     engine.reset(&tenants);
     let mut answer = json!({ "status": "ok", "tenant": tenants.name });
@@ -284,6 +323,15 @@ async fn reset(
         answer["provider"] = json!(provider);
     }
     Ok(Json(answer))
+}
+
+/// `POST /_signsim/logout`: the admin token's guard has forgotten the session and clears
+/// the cookie (without a token there is none); a browser goes back to the dashboard.
+async fn logout(caller: Caller) -> Response {
+    match caller {
+        Caller::Client => Json(json!({ "status": "ok" })).into_response(),
+        Caller::Browser => Redirect::to("/_signsim").into_response(),
+    }
 }
 
 async fn requests(
@@ -309,11 +357,18 @@ async fn redeliver(
     State(engine): State<Arc<Engine>>,
     caller: Caller,
     path: Result<Path<String>, AdminError>,
+    body: Result<AdminBody, AdminError>,
 ) -> Response {
     let id = match path {
         Ok(Path(id)) => id,
         Err(error) => return caller.failed(error),
     };
+    let own_body = body.and_then(|AdminBody(fields)| {
+        only_fields("POST /_signsim/webhooks/{id}/redeliver", &fields, &["back"])
+    });
+    if let Err(error) = own_body {
+        return caller.failed(error);
+    }
     let Some(request) = engine.webhooks.request(&id) else {
         return caller.failed(AdminError::not_found(format!(
             "no webhook delivery {id}; GET /_signsim/webhooks lists them"

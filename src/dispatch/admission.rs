@@ -9,8 +9,8 @@
 use crate::engine::quota::{Full, Meter};
 use crate::engine::Engine;
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// How a provider reads a call's tenant from its credential, for the journal and the
@@ -33,6 +33,13 @@ pub trait Admission: Send + Sync {
         tenant: Option<&crate::engine::tenant::Tenant>,
         request: &Request,
     ) -> Result<(), Box<Response>>;
+    /// The provider's answer refusing a call before admission (a host it does not serve,
+    /// a tenant header that is not text), with `status` and `message`. By default the
+    /// admin shape, `{"error": message}`: a provider whose error shape is cheap to make
+    /// from a status and a message may answer in it instead.
+    fn refuse(&self, status: StatusCode, message: &str, _request: &Request) -> Response {
+        crate::wire::admin::AdminError::new(status, message).into_response()
+    }
 }
 
 /// Every provider's admission: it names the call's tenant by the provider's `TenantOf`,

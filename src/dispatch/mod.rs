@@ -11,6 +11,7 @@
 //! routers are unchanged: they still see their real paths and answer their own 404s.
 
 pub mod admission;
+pub mod shield;
 
 use crate::engine::journal::{ActedFor, JournalEntry};
 use crate::engine::tenant::Tenant;
@@ -20,8 +21,10 @@ use admission::Admission;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::uri::{PathAndQuery, Uri};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use shield::Shield;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -49,27 +52,70 @@ pub struct Dispatch {
     rest: Router,
     /// Set for a provider's own listener: every call goes to that provider, unprefixed.
     only: Option<&'static str>,
+    /// The checks every call passes first and the headers every answer gets.
+    shield: Arc<Shield>,
 }
 
 impl Dispatch {
     /// The main listener: `/<slug>/...` to each provider, the rest to `rest`.
-    pub fn new(engine: Arc<Engine>, routes: Vec<Route>, rest: Router) -> Dispatch {
+    pub fn new(
+        engine: Arc<Engine>,
+        routes: Vec<Route>,
+        rest: Router,
+        shield: Arc<Shield>,
+    ) -> Dispatch {
         Dispatch {
             engine,
             routes: routes.into(),
             rest,
             only: None,
+            shield,
         }
     }
 
     /// A listener for one provider at its exact real paths.
-    pub fn single(engine: Arc<Engine>, route: Route) -> Dispatch {
+    pub fn single(engine: Arc<Engine>, route: Route, shield: Arc<Shield>) -> Dispatch {
         Dispatch {
             engine,
             rest: route.router.clone(),
             only: Some(route.slug),
             routes: vec![route].into(),
+            shield,
         }
+    }
+
+    /// `Err`: the answer refusing a call the shield stops before admission: a host the
+    /// simulator does not serve (421), a tenant header that is not text (400), a
+    /// cross-site browser request that would change the simulator (403). A provider's
+    /// call is refused in its shape when its admission gives one.
+    fn shielded(&self, route: Option<&Route>, request: &Request) -> Result<(), Box<Response>> {
+        let refuse = |status: StatusCode, message: &str| -> Box<Response> {
+            Box::new(match route {
+                Some(route) => route.admission.refuse(status, message, request),
+                None => crate::wire::admin::AdminError::new(status, message).into_response(),
+            })
+        };
+        if let Err(host) = self.shield.hosts.check(request) {
+            let message = format!(
+                "this simulator does not serve the host '{}' (Host header): it answers to \
+                 {}, any IP address, and the names of --public-url, --tls-name, --host and \
+                 --listen; to serve this one, start it with --allow-host {} \
+                 (SIGNSIM_ALLOW_HOSTS)",
+                host.escape_debug(),
+                self.shield.hosts.listed(),
+                shield::host_part(host).escape_debug(),
+            );
+            return Err(refuse(StatusCode::MISDIRECTED_REQUEST, &message));
+        }
+        if let Some(message) = shield::tenant_header(request) {
+            return Err(refuse(StatusCode::BAD_REQUEST, message));
+        }
+        if route.is_none() {
+            if let Some(why) = shield::cross_site(request, &self.shield.public_authority) {
+                return Err(refuse(StatusCode::FORBIDDEN, why));
+            }
+        }
+        Ok(())
     }
 
     /// The provider `request` is for (`None`: the rest) and the request as its router
@@ -128,26 +174,33 @@ impl Service<Request> for Dispatch {
         let (route, request) = self.pick_route(request);
         let slug = route.map(|r| r.slug);
         let mut router = route.map_or_else(|| self.rest.clone(), |r| r.router.clone());
-        // Admission comes before the router: a refused call never reaches a handler.
-        let tenant = route.and_then(|r| Some(Tenant::new(r.slug, r.admission.tenant(&request)?)));
-        let admitted = match route {
+        // The shield, then admission, come before the router: a refused call never
+        // reaches a handler.
+        let shielded = self.shielded(route, &request);
+        let tenant = match shielded {
+            Ok(()) => route.and_then(|r| Some(Tenant::new(r.slug, r.admission.tenant(&request)?))),
+            Err(_) => None,
+        };
+        let admitted = shielded.and_then(|()| match route {
             Some(route) => route.admission.admit(tenant.as_ref(), &request),
             None => Ok(()),
-        };
+        });
         let engine = self.engine.clone();
+        let shield = self.shield.clone();
         Box::pin(async move {
             let header_tenant = request
                 .headers()
                 .get(wire::TENANT_HEADER)
-                .and_then(|v| v.to_str().ok())
+                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
                 .map(str::to_owned);
-            let response = match admitted {
+            let mut response = match admitted {
                 Ok(()) => match router.call(request).await {
                     Ok(response) => response,
                     Err(never) => match never {},
                 },
                 Err(refusal) => *refusal,
             };
+            shield::secure(&mut response, &path, &shield.open);
             let elapsed = started.elapsed();
             let status = response.status().as_u16();
             access_log::request(method.as_str(), &path, status, elapsed);

@@ -65,10 +65,7 @@ async fn inbox(
             .as_deref()
             .map(|otp| {
                 // Clicking the OTP selects it, ready to copy into the signer's page.
-                format!(
-                    "<span class=\"otp\" style=\"user-select: all\"><b>{}</b></span>",
-                    escape(otp)
-                )
+                format!("<span class=\"otp\"><b>{}</b></span>", escape(otp))
             })
             .unwrap_or_default();
         rows.push_str(&format!(

@@ -9,14 +9,16 @@
 //! curl, a script) gets JSON. The same admin call serves both.
 
 pub mod inbox;
+pub mod open;
 pub mod pages;
 
 use crate::wire::admin::AdminError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
+use std::sync::LazyLock;
 
 /// Whether the caller is a browser that wants a page (see the module's rule).
 pub fn wants_page(headers: &HeaderMap) -> bool {
@@ -88,6 +90,13 @@ pub fn escape(text: &str) -> String {
             '>' => escaped.push_str("&gt;"),
             '"' => escaped.push_str("&quot;"),
             '\'' => escaped.push_str("&#39;"),
+            // Bidi controls would reorder what follows them on the page (a name that
+            // reads as another, `exe.pdf` as `fdp.exe`): shown as their code instead.
+            '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}' => escaped.push_str(&format!("&lt;U+{:04X}&gt;", u32::from(c))),
             c => escaped.push(c),
         }
     }
@@ -118,8 +127,59 @@ pub fn resource_path(provider: &str, tenant: &str, id: &str) -> String {
     )
 }
 
+/// The one stylesheet every page carries, inline: the Content-Security-Policy admits it
+/// by its hash ([`content_security_policy`]), so no other style runs. Long unbroken
+/// values (ids, tokens, URLs) break anywhere, so none overflows a phone-width page.
+const STYLE: &str = r#"body { font-family: system-ui, sans-serif; overflow-wrap: anywhere; max-width: 64rem; margin: 1rem auto; padding: 0 .75rem; color: #222; line-height: 1.4; }
+header { font-size: .85rem; color: #666; border-bottom: 1px solid #ddd; margin-bottom: 1rem; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+header a { color: #36c; }
+h1 { font-size: 1.5rem; overflow-wrap: anywhere; }
+h2 { font-size: 1.15rem; margin-top: 1.5rem; }
+form { margin: 1rem 0; }
+form.inline { display: inline; margin: 0; }
+form.bar { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
+form.bar label { margin: 0; }
+label { display: block; margin: .5rem 0 .2rem; }
+input, select, button { font-size: 1rem; padding: .4rem; max-width: 100%; }
+button { margin-right: .5rem; cursor: pointer; }
+.note { background: #f5f5f5; padding: .5rem; border-radius: 4px; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: .85rem; }
+th, td { border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th { white-space: nowrap; }
+td.wide { min-width: 12rem; }
+.status { font-weight: bold; }
+.tag { display: inline-block; font-size: .75rem; padding: 0 .35rem; border-radius: 3px; background: #eee; color: #333; }
+.tag.event { background: #e3efff; } .tag.call { background: #eee; } .tag.message { background: #fff3d6; }
+.tag.webhook { background: #e4f6e4; } .tag.failed { background: #fde2e2; }
+ol.timeline { list-style: none; padding: 0; }
+ol.timeline li { border-left: 3px solid #ccd; padding: .3rem .6rem; margin: 0 0 .4rem; overflow-wrap: anywhere; }
+ol.timeline time { color: #666; font-size: .8rem; display: block; }
+pre { background: #f7f7f7; padding: .5rem; overflow-x: auto; font-size: .8rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+dl.fields dt { color: #666; } dl.fields dd { margin: 0; overflow-wrap: anywhere; }
+.otp { user-select: all; }
+"#;
+
+tokio::task_local! {
+    /// Set (by the admin token's guard) while a page is made for someone logged in with
+    /// the admin token: the page's header then has a "log out" button.
+    pub static SIGNED_IN: bool;
+}
+
+/// Where the "log out" button posts (`admin::token` forgets the session there).
+pub const LOGOUT_PATH: &str = "/_signsim/logout";
+
 /// A whole page around `body` (already HTML; escape what comes from users).
 pub fn page(title: &str, body: &str) -> Html<String> {
+    let logout = if SIGNED_IN.try_with(|signed_in| *signed_in).unwrap_or(false) {
+        format!(
+            "<form class=\"inline\" method=\"post\" action=\"{LOGOUT_PATH}\">\
+             <button type=\"submit\">log out</button></form>"
+        )
+    } else {
+        String::new()
+    };
     Html(format!(
         r#"<!doctype html>
 <html lang="en">
@@ -127,40 +187,11 @@ pub fn page(title: &str, body: &str) -> Html<String> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · signsim</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 64rem; margin: 1rem auto; padding: 0 .75rem; color: #222; line-height: 1.4; }}
-header {{ font-size: .85rem; color: #666; border-bottom: 1px solid #ddd; margin-bottom: 1rem; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }}
-header a {{ color: #36c; }}
-h1 {{ font-size: 1.5rem; overflow-wrap: anywhere; }}
-h2 {{ font-size: 1.15rem; margin-top: 1.5rem; }}
-form {{ margin: 1rem 0; }}
-form.inline {{ display: inline; margin: 0; }}
-form.bar {{ display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }}
-form.bar label {{ margin: 0; }}
-label {{ display: block; margin: .5rem 0 .2rem; }}
-input, select, button {{ font-size: 1rem; padding: .4rem; max-width: 100%; }}
-button {{ margin-right: .5rem; cursor: pointer; }}
-.note {{ background: #f5f5f5; padding: .5rem; border-radius: 4px; }}
-.scroll {{ overflow-x: auto; }}
-table {{ border-collapse: collapse; font-size: .85rem; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }}
-th {{ white-space: nowrap; }}
-td.wide {{ min-width: 12rem; }}
-.status {{ font-weight: bold; }}
-.tag {{ display: inline-block; font-size: .75rem; padding: 0 .35rem; border-radius: 3px; background: #eee; color: #333; }}
-.tag.event {{ background: #e3efff; }} .tag.call {{ background: #eee; }} .tag.message {{ background: #fff3d6; }}
-.tag.webhook {{ background: #e4f6e4; }} .tag.failed {{ background: #fde2e2; }}
-ol.timeline {{ list-style: none; padding: 0; }}
-ol.timeline li {{ border-left: 3px solid #ccd; padding: .3rem .6rem; margin: 0 0 .4rem; overflow-wrap: anywhere; }}
-ol.timeline time {{ color: #666; font-size: .8rem; display: block; }}
-pre {{ background: #f7f7f7; padding: .5rem; overflow-x: auto; font-size: .8rem; white-space: pre-wrap; overflow-wrap: anywhere; }}
-dl.fields {{ display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }}
-dl.fields dt {{ color: #666; }} dl.fields dd {{ margin: 0; overflow-wrap: anywhere; }}
-</style>
+<style>{STYLE}</style>
 </head>
 <body>
 <header><span>signsim — simulated page, not the real provider</span>
-<a href="/_signsim">dashboard</a> <a href="/_signsim/inbox">inbox</a></header>
+<a href="/_signsim">dashboard</a> <a href="/_signsim/inbox">inbox</a>{logout}</header>
 <h1>{title}</h1>
 {body}
 </body>
@@ -170,6 +201,29 @@ dl.fields dt {{ color: #666; }} dl.fields dd {{ margin: 0; overflow-wrap: anywhe
     ))
 }
 
+/// The Content-Security-Policy of every page: nothing but the one inline stylesheet
+/// (by its hash: no script, no other style), forms posting to this origin only, no
+/// `<base>`. `framable`: whether another site may frame the page (the pages the links
+/// open) or not (`frame-ancestors 'none'`: the admin pages). Made once.
+pub fn content_security_policy(framable: bool) -> HeaderValue {
+    static POLICIES: LazyLock<[HeaderValue; 2]> = LazyLock::new(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
+        let base = format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; \
+             form-action 'self'; base-uri 'none'"
+        );
+        [
+            HeaderValue::from_str(&format!("{base}; frame-ancestors 'none'"))
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+            HeaderValue::from_str(&base)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+        ]
+    });
+    POLICIES[usize::from(framable)].clone()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -177,6 +231,10 @@ mod tests {
         assert_eq!(
             super::escape("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(
+            super::escape("a\u{202E}b\u{2066}"),
+            "a&lt;U+202E&gt;b&lt;U+2066&gt;"
         );
     }
 }

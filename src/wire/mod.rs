@@ -51,11 +51,12 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestedScenario {
     }
 }
 
-/// The tenant named by `X-Signsim-Tenant`, or the default one.
+/// The tenant named by `X-Signsim-Tenant` (UTF-8), or the default one. A value that is
+/// not text never gets here: the dispatch service refuses it first (400).
 pub fn tenant_from_headers(headers: &HeaderMap) -> String {
     headers
         .get(TENANT_HEADER)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .unwrap_or(crate::engine::DEFAULT_TENANT)

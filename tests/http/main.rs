@@ -24,6 +24,7 @@ mod registry;
 mod sandbox;
 mod scenarios;
 mod security_sec;
+mod security_web;
 mod signal;
 mod state;
 mod storage;

@@ -385,6 +385,9 @@ async fn admin_answers_as_documented() {
         )
         .await;
     admin.json(Method::POST, "/_signsim/reset", json!({})).await;
+    admin
+        .call(Method::POST, "/_signsim/logout", Body::None)
+        .await;
 
     admin.contract.assert_all_called();
 }
