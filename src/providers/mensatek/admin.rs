@@ -368,7 +368,7 @@ async fn open_page(state: &Mensatek, tenant: &Tenant, id: &str, code: &str) -> R
         sent = escape(&verification.sent_at.map(minutes).unwrap_or_default()),
         action = escape(&format!(
             "/_signsim/{SLUG}/verifications/{}/complete",
-            verification.id
+            crate::ui::path_segment(&verification.id)
         )),
         code = escape(code),
     );
@@ -426,7 +426,7 @@ pub fn resource_links(state: Arc<Mensatek>) -> crate::ui::LinksFn {
                 "verification certificate (PDF)".to_owned(),
                 format!(
                     "/_signsim/{SLUG}/verifications/{}/certificate?api_user={}",
-                    crate::ui::query_value(&verification.id),
+                    crate::ui::path_segment(&verification.id),
                     crate::ui::query_value(api_user)
                 ),
             ));

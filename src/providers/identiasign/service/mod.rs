@@ -228,7 +228,9 @@ impl IdentiaSign {
 
     pub fn signing_url(&self, id: &str, code: &str) -> String {
         self.engine.link(&format!(
-            "/_signsim/{SLUG}/ui/signature_processes/{id}.{code}"
+            "/_signsim/{SLUG}/ui/signature_processes/{}.{}",
+            crate::ui::path_segment(id),
+            crate::ui::path_segment(code)
         ))
     }
 
