@@ -26,13 +26,15 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What the signer and file links open, where the signer page posts (the link itself: an
-/// act there needs the link's code), and the always-down receiver the simulator delivers
+/// What the signer and file links open, where the signer page posts (an act there needs
+/// the link's code, in its path), and the always-down receiver the simulator delivers
 /// to: open with `--admin-token` (see `Context::open_paths`). The acts under
-/// `/processes/...`, which also take the entity's `username` alone, are admin calls: under
-/// `--admin-token` they need the token, so that nobody acts for a signer by naming them.
+/// `/processes/{id}/signers/...`, which also take the entity's `username` alone, are admin
+/// calls: under `--admin-token` they need the token, so that nobody acts for a signer by
+/// naming the entity.
 pub const OPEN_PATHS: &[&str] = &[
     "/ui/signature_processes/{link}",
+    "/processes/{id}/links/{code}",
     "/files/{token}",
     "/receiver-down",
 ];
@@ -46,10 +48,8 @@ pub fn router(state: Arc<IdentiaSign>) -> Router {
             post(fail_facial_call),
         )
         .route("/processes/{id}/signers/{signer}/reject", post(reject_call))
-        .route(
-            "/ui/signature_processes/{link}",
-            get(signing_page).post(act_by_link),
-        )
+        .route("/processes/{id}/links/{code}", post(act_by_link))
+        .route("/ui/signature_processes/{link}", get(signing_page))
         .route("/files/{token}", get(file))
         .route("/receiver-down", post(crate::wire::admin::receiver_down))
         .with_state(state)
@@ -362,20 +362,16 @@ async fn reject_call(
     respond(&state, &id, &signer, caller, fields, Act::Reject).await
 }
 
-/// `POST /ui/signature_processes/{id}.{code}` `{act: "sign" | "fail-facial" | "reject",
-/// signer?}`: what the signing page's forms post, to the link they were opened from. A
-/// signer's own link names its signer; the process's shared link needs `signer`
+/// `POST /processes/{id}/links/{code}` `{act: "sign" | "fail-facial" | "reject",
+/// signer?}`: what the signing page's forms post, through the link they were opened from.
+/// A signer's own link names its signer; the process's shared link needs `signer`
 /// (`{nat}:{doc_id}`, the `signerId` challenge's answer).
 async fn act_by_link(
     State(state): State<Arc<IdentiaSign>>,
-    Path(link): Path<String>,
+    Path((id, code)): Path<(String, String)>,
     caller: Caller,
     AdminBody(mut fields): AdminBody,
 ) -> Response {
-    let not_found = || AdminError::not_found("this signing link does not exist");
-    let Some((id, code)) = link.split_once('.') else {
-        return caller.failed(not_found());
-    };
     let which = match fields.text("act") {
         Ok(Some(act)) if act == "sign" => Act::Sign,
         Ok(Some(act)) if act == "fail-facial" => Act::FailFacial,
@@ -388,7 +384,7 @@ async fn act_by_link(
         Err(error) => return caller.failed(error.into()),
     };
     let own = state
-        .link_target(code)
+        .link_target(&code)
         .and_then(|(_, target)| target.signer);
     let signer = match (own, fields.text("signer")) {
         (_, Err(error)) => return caller.failed(error.into()),
@@ -401,10 +397,8 @@ async fn act_by_link(
     };
     // The link is the credential: whatever else the form carried, the act is by link.
     fields.values.remove("username");
-    fields
-        .values
-        .insert("link".to_owned(), Value::String(code.to_owned()));
-    respond(&state, id, &signer, caller, fields, which).await
+    fields.values.insert("link".to_owned(), Value::String(code));
+    respond(&state, &id, &signer, caller, fields, which).await
 }
 
 fn not_a_link() -> Response {
@@ -536,9 +530,9 @@ fn signer_forms(process: &Process, signer: &Signer, code: &str) -> String {
         ),
         _ => String::new(),
     };
-    // Every form posts to the link itself (`act_by_link`): the code is the credential.
+    // Every form posts through the link (`act_by_link`): the code is the credential.
     let action = escape(&format!(
-        "/_signsim/{SLUG}/ui/signature_processes/{}.{}",
+        "/_signsim/{SLUG}/processes/{}/links/{}",
         crate::ui::path_segment(&process.id),
         crate::ui::path_segment(code)
     ));

@@ -27,9 +27,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// What the signing and file links open, where the signing page posts (the link itself:
-/// its code names the envelope and signer, so no id the client chose is ever put in a
-/// form's action), the call a test makes with the tenant's own API key, and the
+/// What the signing and file links open, where the signing page posts, and the
 /// always-down receiver the simulator delivers to: open with `--admin-token` (see
 /// `Context::open_paths`).
 pub const OPEN_PATHS: &[&str] = &[
@@ -43,7 +41,7 @@ pub fn router(state: Arc<QiTech>) -> Router {
     Router::new()
         .route("/webhook", post(configure_webhook))
         .route("/envelopes/{id}/signers/{signer_id}/sign", post(sign_call))
-        .route("/s/{code}", get(signing_page).post(sign_by_link))
+        .route("/s/{code}", get(signing_page))
         .route("/files/{name}", get(file))
         .route("/receiver-down", post(crate::wire::admin::receiver_down))
         .with_state(state)
@@ -161,39 +159,11 @@ async fn sign_call(
     caller: Caller,
     AdminBody(fields): AdminBody,
 ) -> Response {
-    sign_act(&state, &id, &signer_id, caller, fields).await
-}
-
-/// `POST /s/{code}` `{cpf, token, face_validation_available?, ...}`: what the signing
-/// page's form posts, to the link it was opened from: the code names the envelope and the
-/// signer (and their tenant).
-async fn sign_by_link(
-    State(state): State<Arc<QiTech>>,
-    Path(code): Path<String>,
-    caller: Caller,
-    AdminBody(mut fields): AdminBody,
-) -> Response {
-    let Some((_, target)) = state.link_target(&code) else {
-        return caller.failed(AdminError::not_found("this signature link does not exist"));
-    };
-    fields.values.remove("api_key");
-    fields.values.insert("link".to_owned(), Value::String(code));
-    sign_act(&state, &target.envelope, &target.signer, caller, fields).await
-}
-
-/// The signer act of `sign_call` and `sign_by_link`.
-async fn sign_act(
-    state: &QiTech,
-    id: &str,
-    signer_id: &str,
-    caller: Caller,
-    fields: Fields,
-) -> Response {
-    let actor = match act_tenant(state, id, signer_id, &fields) {
+    let actor = match act_tenant(&state, &id, &signer_id, &fields) {
         Ok(actor) => actor,
         Err(error) => return caller.failed(error),
     };
-    let response = match sign(state, &actor, id, signer_id, &fields).await {
+    let response = match sign(&state, &actor, &id, &signer_id, &fields).await {
         Ok(signed) => {
             let envelope_status = if signed.completed {
                 "completed"
@@ -348,6 +318,7 @@ fn signing_form(state: &QiTech, tenant: &Tenant, code: &str, target: &LinkTarget
 <p class="note">An authentication token was sent by {method} to {sent_to}
 (read it from <a href="/_signsim/outbox?provider={SLUG}">the outbox</a>).</p>
 <form method="post" action="{action}">
+<input type="hidden" name="link" value="{code}">
 <label>CPF <input name="cpf" required placeholder="111.111.111-11"></label>
 <label>Authentication token <input name="token" required inputmode="numeric"></label>
 <fieldset><legend>Face check</legend>
@@ -364,11 +335,14 @@ fn signing_form(state: &QiTech, tenant: &Tenant, code: &str, target: &LinkTarget
 </fieldset>
 <button type="submit">Sign</button>
 </form>"#,
-        // The link's own path: its code is hex, the ids it stands for never show here.
+        // The ids are the client's: each is one encoded segment (and ids that no
+        // encoding keeps one segment, `.` and `..`, are refused at creation).
         action = escape(&format!(
-            "/_signsim/{SLUG}/s/{}",
-            crate::ui::path_segment(code)
+            "/_signsim/{SLUG}/envelopes/{}/signers/{}/sign",
+            crate::ui::path_segment(&target.envelope),
+            crate::ui::path_segment(&target.signer)
         )),
+        code = escape(code),
         name = escape(&signer.name),
         method = signer.authentication_submission_method.as_str(),
         sent_to = escape(&sent_to),
