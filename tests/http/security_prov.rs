@@ -274,11 +274,21 @@ async fn qitech_ids_cannot_aim_the_signing_form_outside_its_page() {
     }
 }
 
+/// Every provider's pages, for a resource whose id or tenant is `a/b?c#d` (where the
+/// provider lets the client choose it), build links and forms that lead back to that very
+/// resource.
 #[tokio::test]
-async fn qitech_page_with_hostile_ids_signs_its_own_signer() {
+async fn every_provider_page_with_hostile_ids_leads_back_to_its_resource() {
     let sim = start().await;
+    qitech_page_with_hostile_ids_signs_its_own_signer(&sim).await;
+    identiasign_page_of_a_hostile_entity_signs_its_own_signer(&sim).await;
+    signal_and_mensatek_pages_of_hostile_tenants_act_on_their_own(&sim).await;
+    videoid_page_of_a_hostile_tenant_completes_its_request(&sim, HOSTILE).await;
+}
+
+async fn qitech_page_with_hostile_ids_signs_its_own_signer(sim: &Sim) {
     let key = "qa&team #2";
-    let link = qi_submitted(&sim, key, HOSTILE, HOSTILE).await;
+    let link = qi_submitted(sim, key, HOSTILE, HOSTILE).await;
     // The resource page's links lead to this envelope's files and page.
     let resource = sim.url(&format!(
         "/_signsim/resources/qitech/{}/{}",
@@ -295,9 +305,9 @@ async fn qitech_page_with_hostile_ids_signs_its_own_signer() {
     }
     // The signing page's form signs this very signer.
     let page = sim.browse(&link).await;
-    let otp = qi_token(&sim, false).await;
+    let otp = qi_token(sim, false).await;
     let (action, signed) = submit(
-        &sim,
+        sim,
         &link,
         &text(&page),
         0,
@@ -307,7 +317,7 @@ async fn qitech_page_with_hostile_ids_signs_its_own_signer() {
     .await;
     assert_eq!(signed.status, 200, "{action}: {}", text(&signed));
     let envelope = qi(
-        &sim,
+        sim,
         reqwest::Method::GET,
         key,
         &format!("/sign/envelope/{}", enc(HOSTILE)),
@@ -564,14 +574,12 @@ async fn identiasign_open_signer_acts_need_the_link_code() {
     assert_eq!(by_admin.status(), 200);
 }
 
-#[tokio::test]
-async fn identiasign_page_of_a_hostile_entity_signs_its_own_signer() {
-    let sim = start().await;
-    let token = id_login(&sim, HOSTILE, "x").await.json()["access_token"]
+async fn identiasign_page_of_a_hostile_entity_signs_its_own_signer(sim: &Sim) {
+    let token = id_login(sim, HOSTILE, "x").await.json()["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let (id, _) = id_process(&sim, &token).await;
+    let (id, _) = id_process(sim, &token).await;
     let resource = sim.url(&format!(
         "/_signsim/resources/identiasign/{}/{}",
         enc(HOSTILE),
@@ -591,10 +599,10 @@ async fn identiasign_page_of_a_hostile_entity_signs_its_own_signer() {
         .expect("the signing page")
         .to_string();
     let opened = sim.browse(&page).await;
-    let (action, signed) = submit(&sim, &page, &text(&opened), 0, &[], false).await;
+    let (action, signed) = submit(sim, &page, &text(&opened), 0, &[], false).await;
     assert_eq!(signed.status, 200, "{action}: {}", text(&signed));
     let listed = id_call(
-        &sim,
+        sim,
         reqwest::Method::GET,
         "/api/signature_processes",
         &token,
@@ -605,9 +613,7 @@ async fn identiasign_page_of_a_hostile_entity_signs_its_own_signer() {
 
 // Signal and Mensatek.
 
-#[tokio::test]
-async fn signal_and_mensatek_pages_of_hostile_tenants_act_on_their_own() {
-    let sim = start().await;
+async fn signal_and_mensatek_pages_of_hostile_tenants_act_on_their_own(sim: &Sim) {
     // Signal: the tenant is the bearer token.
     let created = sim
         .http
@@ -623,7 +629,7 @@ async fn signal_and_mensatek_pages_of_hostile_tenants_act_on_their_own() {
     let opened = sim.browse(&link).await;
     assert_eq!(opened.status, 200);
     let (action, done) = submit(
-        &sim,
+        sim,
         &link,
         &text(&opened),
         0,
@@ -660,7 +666,7 @@ async fn signal_and_mensatek_pages_of_hostile_tenants_act_on_their_own() {
     let opened = sim.browse(&link).await;
     assert_eq!(opened.status, 200, "{}", text(&opened));
     let (action, done) = submit(
-        &sim,
+        sim,
         &link,
         &text(&opened),
         0,
@@ -718,40 +724,35 @@ async fn video(sim: &Sim, tenant: &str, phone: &str) -> (u64, String) {
     )
 }
 
+/// Item 15: `qa&team #2` as an Uanataca tenant.
 #[tokio::test]
 async fn videoid_link_of_a_hostile_tenant_opens_its_request() {
     let sim = start().await;
-    for tenant in ["qa&team #2", HOSTILE] {
-        let (pk, link) = video(&sim, tenant, "+34611000001").await;
-        let page = sim.browse(&link).await;
-        assert_eq!(page.status, 200, "{tenant}: {link}: {}", text(&page));
-        assert!(text(&page).contains("+34611000001"), "{}", text(&page));
-        let (action, done) = submit(
-            &sim,
-            &link,
-            &text(&page),
-            0,
-            &[("outcome", "review")],
-            false,
-        )
-        .await;
-        assert_eq!(done.status, 200, "{action}: {}", text(&done));
-        // The done page's link leads to this request's resource page.
-        for url in links_of(action.as_str(), &text(&done)) {
-            let got = sim.browse(url.as_str()).await;
-            assert_eq!(got.status, 200, "{url}");
-            assert!(text(&got).contains(&pk.to_string()));
-        }
-        let status = sim
-            .http
-            .get(sim.url(&format!("/uanataca/api/v1/request/{pk}")))
-            .header("x-signsim-tenant", tenant)
-            .send()
-            .await
-            .unwrap();
-        let status = answer(status).await;
-        assert!(text(&status).contains("VIDEOREVIEW"), "{}", text(&status));
+    videoid_page_of_a_hostile_tenant_completes_its_request(&sim, "qa&team #2").await;
+}
+
+async fn videoid_page_of_a_hostile_tenant_completes_its_request(sim: &Sim, tenant: &str) {
+    let (pk, link) = video(sim, tenant, "+34611000001").await;
+    let page = sim.browse(&link).await;
+    assert_eq!(page.status, 200, "{tenant}: {link}: {}", text(&page));
+    assert!(text(&page).contains("+34611000001"), "{}", text(&page));
+    let (action, done) = submit(sim, &link, &text(&page), 0, &[("outcome", "review")], false).await;
+    assert_eq!(done.status, 200, "{action}: {}", text(&done));
+    // The done page's link leads to this request's resource page.
+    for url in links_of(action.as_str(), &text(&done)) {
+        let got = sim.browse(url.as_str()).await;
+        assert_eq!(got.status, 200, "{url}");
+        assert!(text(&got).contains(&pk.to_string()));
     }
+    let status = sim
+        .http
+        .get(sim.url(&format!("/uanataca/api/v1/request/{pk}")))
+        .header("x-signsim-tenant", tenant)
+        .send()
+        .await
+        .unwrap();
+    let status = answer(status).await;
+    assert!(text(&status).contains("VIDEOREVIEW"), "{}", text(&status));
 }
 
 #[tokio::test]

@@ -64,7 +64,6 @@ async fn admin_answers_as_documented() {
             json!({ "mobile_phone_number": "+34611000009", "email": "v@example.com", "videoid_mode": 1 }),
         )
         .await;
-    let pk = details(&video)["request_pk"].as_u64().expect("pk");
     // The person's page, by the code its link carries.
     let link = path_of(&sim, &details(&video)["videoid_link"]);
     admin.get(&link).await;
