@@ -702,7 +702,10 @@ async fn identiasign_a_person_signs_from_the_inbox_and_the_callback_shows_on_the
         assert!(signing.contains("Rosa Quispe (PER:12345678)"), "{signing}");
         screenshot(client, "identiasign-signer-page", None).await;
         client
-            .find(Locator::Css("form[action$='/sign'] button[type=submit]"))
+            // Each form posts through the link; its hidden `act` says which act it is.
+            .find(Locator::Css(
+                "input[name=act][value=sign] ~ button[type=submit]",
+            ))
             .await
             .expect("the sign button")
             .click()
