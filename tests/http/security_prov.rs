@@ -817,3 +817,54 @@ async fn videoid_page_is_reached_by_its_code_only() {
     assert_eq!(done.status, 200, "{action}: {}", text(&done));
     assert_eq!(sim.browse(&link).await.status, 410, "the link is used");
 }
+
+/// The same rule for Mensatek's person's act: `api_user` is a name, not a secret.
+#[tokio::test]
+async fn mensatek_open_act_needs_the_link_code() {
+    let sim = start_guarded().await;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("api-user-alpha:tok")
+    );
+    let sent = sim
+        .http
+        .post(sim.url("/mensatek/VerificarIdentidad"))
+        .header("authorization", basic)
+        .json(&json!({ "Telefono": "34600000001", "Resp": "JSON" }))
+        .send()
+        .await
+        .unwrap();
+    let sent = answer(sent).await;
+    let id = sent.json()[0]["ID"].as_str().unwrap().to_owned();
+    let forged = sim
+        .post_json(
+            &sim.url(&format!("/_signsim/mensatek/verifications/{id}/complete")),
+            json!({ "api_user": "api-user-alpha", "outcome": "verified" }),
+        )
+        .await;
+    assert_eq!(forged.status, 401, "{}", text(&forged));
+    let outbox = sim
+        .http
+        .get(sim.url("/_signsim/outbox?provider=mensatek"))
+        .header("x-signsim-admin-token", TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let link = answer(outbox).await.json()[0]["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let opened = sim.browse(&link).await;
+    assert_eq!(opened.status, 200, "{}", text(&opened));
+    let (action, done) = submit(
+        &sim,
+        &link,
+        &text(&opened),
+        0,
+        &[("outcome", "verified")],
+        false,
+    )
+    .await;
+    assert_eq!(done.status, 200, "{action}: {}", text(&done));
+    assert!(text(&done).contains("has been verified"), "{}", text(&done));
+}

@@ -201,6 +201,19 @@ async fn admin_answers_as_documented() {
             "/_signsim/mensatek/verifications/{id}/certificate?api_user=api-user-alpha"
         ))
         .await;
+    // The page's form, through the link.
+    let code = text(&link).rsplit('/').next().expect("a code").to_owned();
+    let by_link = format!("/_signsim/mensatek/verifications/{id}/links/{code}");
+    admin
+        .json(Method::POST, &by_link, json!({ "outcome": "maybe" }))
+        .await;
+    admin
+        .json(
+            Method::POST,
+            &format!("/_signsim/mensatek/verifications/{id}/links/nope"),
+            json!({ "outcome": "verified" }),
+        )
+        .await;
     let complete = format!("/_signsim/mensatek/verifications/{id}/complete");
     admin
         .json(
