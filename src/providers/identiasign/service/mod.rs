@@ -381,7 +381,10 @@ impl IdentiaSign {
             index,
             expires_at: self.engine.after(tenant, seconds(FILE_URL_SECONDS)),
         };
-        let url = self.engine.link(&format!("/_signsim/{SLUG}/files/{token}"));
+        let url = self.engine.link(&format!(
+            "/_signsim/{SLUG}/files/{}",
+            crate::ui::path_segment(&token)
+        ));
         self.files.insert_as(tenant, token, link);
         url
     }
