@@ -702,7 +702,10 @@ async fn identiasign_a_person_signs_from_the_inbox_and_the_callback_shows_on_the
         assert!(signing.contains("Rosa Quispe (PER:12345678)"), "{signing}");
         screenshot(client, "identiasign-signer-page", None).await;
         client
-            .find(Locator::Css("form[action$='/sign'] button[type=submit]"))
+            // Each form posts through the link; its hidden `act` says which act it is.
+            .find(Locator::Css(
+                "input[name=act][value=sign] ~ button[type=submit]",
+            ))
             .await
             .expect("the sign button")
             .click()
@@ -821,4 +824,193 @@ async fn mensatek_a_person_verifies_from_the_inbox_and_the_reports_show_on_the_t
         assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
     })
     .await;
+}
+
+/// Issue 21: a tenant chooses its QI Tech signer's id so that the signing form would post
+/// to `/_signsim/reset` (`../../../../reset#`); an admin, logged in with the token, opens the
+/// link from the inbox and signs. The form posts to the signer's own act, and every other
+/// tenant's data is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_signing_a_hostile_signers_page_resets_nothing() {
+    use base64::Engine as _;
+    const ADMIN_TOKEN: &str = "browser-admin-token";
+    const HOSTILE: &str = "../../../../reset#";
+    let mut config = Config::default();
+    config.engine.seed = Some(7);
+    config.admin_token = Some(ADMIN_TOKEN.to_owned());
+    let sim = spawn(config).await.expect("simulator starts");
+    let http = reqwest::Client::new();
+    let qi = async |method: reqwest::Method, key: &str, path: &str, body: Value| {
+        let response = http
+            .request(method, sim.url(path))
+            .header("authorization", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        (
+            response.status(),
+            response.json::<Value>().await.unwrap_or(Value::Null),
+        )
+    };
+    let date = (time::OffsetDateTime::now_utc() + time::Duration::days(10)).date();
+    let expiration = format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    );
+    let envelope = |id: &str, signer: &str| {
+        json!({ "id": id, "subject": "Contrato", "expiration_date": expiration,
+                "signers": [{
+            "id": signer, "name": "Maria Souza", "email": "maria@example.com",
+            "birthdate": "1992-09-15", "document_number": "111.111.111-11",
+            "phone": { "international_dial_code": "55", "area_code": "11", "number": "988878722" },
+            "document_submission_method": "email", "authentication_submission_method": "sms"
+        }]})
+    };
+    let post = reqwest::Method::POST;
+    // Another tenant's envelope: what a reset would erase.
+    let (status, _) = qi(
+        post.clone(),
+        "victim-key",
+        "/qitech/sign/envelope",
+        envelope("env-victim", "1"),
+    )
+    .await;
+    assert!(status.is_success());
+    // The attacker's envelope, its signer id aimed at the reset (accepted, or refused at
+    // creation: then the most hostile id the simulator takes).
+    let mut signer_id = HOSTILE;
+    let (status, answer) = qi(
+        post.clone(),
+        "attacker-key",
+        "/qitech/sign/envelope",
+        envelope("env-attack", signer_id),
+    )
+    .await;
+    if !status.is_success() {
+        signer_id = "a/b?c#d";
+        let (status, _) = qi(
+            post.clone(),
+            "attacker-key",
+            "/qitech/sign/envelope",
+            envelope("env-attack", signer_id),
+        )
+        .await;
+        assert!(status.is_success(), "{answer}");
+    }
+    let pdf = signsim::pki::text_pdf("Contrato", &[]);
+    let (status, _) = qi(
+        post,
+        "attacker-key",
+        "/qitech/sign/envelope/env-attack/document",
+        json!({ "document_b64": base64::engine::general_purpose::STANDARD.encode(pdf),
+                "name": "Contrato", "document_type": "pdf" }),
+    )
+    .await;
+    assert!(status.is_success());
+    let (status, _) = qi(
+        reqwest::Method::PATCH,
+        "attacker-key",
+        "/qitech/sign/envelope/env-attack",
+        json!({ "status": "submitted" }),
+    )
+    .await;
+    assert!(status.is_success());
+    let (_, attack) = qi(
+        reqwest::Method::GET,
+        "attacker-key",
+        "/qitech/sign/envelope/env-attack",
+        Value::Null,
+    )
+    .await;
+    let link = attack["signers"][0]["signature_url"]
+        .as_str()
+        .expect("signature_url")
+        .to_owned();
+    let code = link.rsplit('/').next().expect("a code").to_owned();
+
+    with_browser("hostile-signer", async |client| {
+        // The admin logs in with the token.
+        client.goto(&sim.url("/_signsim/login")).await.unwrap();
+        client
+            .find(Locator::Css("input[name=token]"))
+            .await
+            .expect("the login form")
+            .send_keys(ADMIN_TOKEN)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until_shown(client, "Resources").await;
+        // ...opens the attacker's link from the inbox and signs.
+        let inbox = sim.url("/_signsim/inbox?provider=qitech&channel=email");
+        open_from_inbox(client, &inbox, &code, "input[name=cpf]").await;
+        let outbox: Value = http
+            .get(sim.url("/_signsim/outbox?provider=qitech&channel=sms"))
+            .header("x-signsim-admin-token", ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let otp = outbox.as_array().and_then(|m| m.last()).expect("a token")["otp"]
+            .as_str()
+            .expect("otp")
+            .to_owned();
+        client
+            .find(Locator::Css("input[name=cpf]"))
+            .await
+            .unwrap()
+            .send_keys("111.111.111-11")
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("input[name=token]"))
+            .await
+            .unwrap()
+            .send_keys(&otp)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let done = until_shown(client, "Thank you").await;
+        assert!(done.contains("Everyone has signed"), "{done}");
+        screenshot(client, "hostile-signer-signed", None).await;
+    })
+    .await;
+
+    // The click signed the attacker's own signer and reset nothing.
+    let (status, victim) = qi(
+        reqwest::Method::GET,
+        "victim-key",
+        "/qitech/sign/envelope/env-victim",
+        Value::Null,
+    )
+    .await;
+    assert!(
+        status.is_success(),
+        "the other tenant's envelope is gone: {victim}"
+    );
+    let (_, attack) = qi(
+        reqwest::Method::GET,
+        "attacker-key",
+        "/qitech/sign/envelope/env-attack",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(attack["signers"][0]["id"], signer_id);
+    assert_eq!(attack["signers"][0]["status"], "signed", "{attack}");
 }

@@ -43,6 +43,8 @@ pub enum JwtError {
 }
 
 pub struct Jwt {
+    /// The key, also for `tag`.
+    secret: [u8; 32],
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -55,6 +57,7 @@ impl Jwt {
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
         Jwt {
+            secret: *secret,
             encoding: EncodingKey::from_secret(secret).unwrap_or_else(|_| unreachable!()),
             decoding: DecodingKey::from_secret(secret).unwrap_or_else(|_| unreachable!()),
             validation,
@@ -76,6 +79,17 @@ impl Jwt {
             .map_err(|_| JwtError::Invalid)
     }
 
+    /// A keyed digest of `data` (HMAC-SHA256 under the signing key, 16 bytes in hex): a
+    /// claim a provider puts in the tokens it mints to say which secret a login checked,
+    /// without the token carrying anything from which that secret could be guessed.
+    pub fn tag(&self, data: &[u8]) -> String {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(data);
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
     /// The claims of a token this simulator signed that is still valid at `now`.
     pub fn check(&self, token: &str, now: OffsetDateTime) -> Result<Claims, JwtError> {
         let claims = self.verify(token)?;
@@ -89,7 +103,9 @@ impl Jwt {
 /// The claims of a JWT another issuer signed (the real provider), read without checking
 /// the signature, which only that issuer could: `None` when `token` is not a JWT at all
 /// (three base64url parts whose middle one is a JSON object). Providers use it to accept
-/// the tokens users already hold for the real service, as their tenants.
+/// the tokens users already hold for the real service, as their tenants. A token whose
+/// `alg` is `none` (in any case) is never one: no real service issues unsigned tokens, and
+/// accepting one would let anyone name any tenant.
 pub fn foreign_claims(token: &str) -> Option<Map<String, Value>> {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
@@ -101,7 +117,10 @@ pub fn foreign_claims(token: &str) -> Option<Map<String, Value>> {
     };
     let decode = |part: &str| URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok();
     let header: Value = serde_json::from_slice(&decode(header)?).ok()?;
-    header.get("alg")?;
+    let alg = header.get("alg")?.as_str()?;
+    if alg.trim().eq_ignore_ascii_case("none") {
+        return None;
+    }
     match serde_json::from_slice(&decode(payload)?).ok()? {
         Value::Object(claims) => Some(claims),
         _ => None,
@@ -140,6 +159,20 @@ mod tests {
         assert!(foreign_claims("not.a.jwt").is_none());
         assert!(foreign_claims("a.b").is_none());
         assert!(foreign_claims("").is_none());
+        let none = |alg: &str| {
+            let part = |v: &str| URL_SAFE_NO_PAD.encode(v);
+            format!(
+                "{}.{}.",
+                part(&format!("{{\"alg\":\"{alg}\"}}")),
+                part("{\"sub\":\"x\"}")
+            )
+        };
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        assert!(foreign_claims(&none("HS256")).is_some());
+        for alg in ["none", "None", "NONE"] {
+            assert!(foreign_claims(&none(alg)).is_none(), "{alg}");
+        }
     }
 
     #[test]

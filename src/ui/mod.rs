@@ -103,12 +103,28 @@ pub fn escape(text: &str) -> String {
     escaped
 }
 
-/// Percent-encodes `text` for a URL's path segment or query value: everything but
-/// letters, digits and `-._~`, so a tenant such as `a/b&c` stays one value.
+/// Percent-encodes `text` for a URL's query value: everything but letters, digits and
+/// `-._~`, so a tenant such as `a/b&c #2` stays one value.
 pub fn query_value(text: &str) -> String {
+    percent_encode(text, b"")
+}
+
+/// Percent-encodes `text` for one path segment of a URL: everything but letters, digits,
+/// `-._~` and `:` (RFC 3986 allows `:` in a segment, and IdentiaSign's documented links
+/// carry it raw; every URL built here starts with `/` or a scheme, where it means
+/// nothing), so `a/b?c#d` stays one segment. A segment of only dots is still read as
+/// `.`/`..` by URL parsers, encoded or not: providers refuse such ids where they are made.
+pub fn path_segment(text: &str) -> String {
+    percent_encode(text, b":")
+}
+
+fn percent_encode(text: &str, also_kept: &[u8]) -> String {
     let mut encoded = String::with_capacity(text.len());
     for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if byte.is_ascii_alphanumeric()
+            || matches!(byte, b'-' | b'.' | b'_' | b'~')
+            || also_kept.contains(&byte)
+        {
             encoded.push(char::from(byte));
         } else {
             encoded.push_str(&format!("%{byte:02X}"));
@@ -121,9 +137,9 @@ pub fn query_value(text: &str) -> String {
 pub fn resource_path(provider: &str, tenant: &str, id: &str) -> String {
     format!(
         "/_signsim/resources/{}/{}/{}",
-        query_value(provider),
-        query_value(tenant),
-        query_value(id)
+        path_segment(provider),
+        path_segment(tenant),
+        path_segment(id)
     )
 }
 

@@ -204,7 +204,7 @@ async fn every_provider_link_path_is_open_and_answers_for_itself() {
     // Unknown codes: each page answers its own "no such link" (404), not the gate's 401,
     // so each provider's registered path is the route its links really take.
     for path in [
-        "/_signsim/uanataca/videoid/999999",
+        "/_signsim/uanataca/lcmpl/videoid/nope",
         "/_signsim/signal/files/nope",
         "/_signsim/signal/biometric/nope",
         "/_signsim/qitech/s/nope",

@@ -156,7 +156,7 @@ type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 pub(crate) const KNOWN: &[Known] = &[
     Known {
         slug: "uanataca",
-        params: &["metadata_uid", "uid", "request_pk", "pk", "type"],
+        params: &["metadata_uid", "uid", "request_pk", "pk", "type", "code"],
         make: |sim, tenant| Box::pin(make_uanataca(sim, tenant)),
     },
     Known {
@@ -171,7 +171,7 @@ pub(crate) const KNOWN: &[Known] = &[
     },
     Known {
         slug: "identiasign",
-        params: &["id", "signer", "link", "token"],
+        params: &["id", "signer", "link", "token", "code"],
         make: |sim, tenant| Box::pin(make_identiasign(sim, tenant)),
     },
     Known {
@@ -527,6 +527,8 @@ async fn make_uanataca(sim: &Sim, tenant: &'static str) -> Made {
             ("request_pk", vec![pk.clone()]),
             ("pk", vec![pk.clone()]),
             ("type", vec!["original".into(), "signed".into()]),
+            // A Video ID link's code (none of this tenant's: codes are not guessed).
+            ("code", vec!["00".into()]),
         ],
         resource: pk.clone(),
         credential: header(),
@@ -694,6 +696,7 @@ async fn make_identiasign(sim: &Sim, tenant: &'static str) -> Made {
             ("id", vec![process.clone()]),
             ("signer", vec!["PER:12345678".into()]),
             ("link", vec![format!("{process}.00")]),
+            ("code", vec!["00".into()]),
             ("token", vec!["x".into()]),
         ],
         resource: process.clone(),

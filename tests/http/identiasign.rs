@@ -1581,7 +1581,14 @@ async fn admin_and_page_acts_are_journaled_under_the_entity() {
         (facial, 200),
         (unknown, 404),
         (path_of(&link), 200),
-        (format!("{acts}/PER:87654321/sign"), 200),
+        // The page's forms post through the link (issue 21: the code is the credential).
+        (
+            format!(
+                "/_signsim/identiasign/processes/{id}/links/{}",
+                link_code(&link)
+            ),
+            200,
+        ),
         (path_of(&url), 200),
     ] {
         assert!(calls.contains(&expected), "{expected:?} in {calls:?}");

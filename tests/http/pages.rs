@@ -173,12 +173,18 @@ async fn the_dashboard_lists_resources_and_the_resource_page_merges_its_timeline
         &sim.browse(&sim.url(&format!("/_signsim/resources/uanataca/default/{pk}")))
             .await,
     );
+    // It is the link the API handed out, by its code (issue 21), not by number.
+    let video_link = video.json()["details"]["videoid_link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let video_path = video_link.split_once("/_signsim/").unwrap().1;
     assert!(
-        video_page.contains(&format!("/_signsim/uanataca/videoid/{pk}")),
+        video_page.contains(&format!("/_signsim/{video_path}")),
         "{video_page}"
     );
+    assert!(video_path.starts_with("uanataca/lcmpl/videoid/"));
     assert!(video_page.contains("created in status VIDEOPENDING"));
-    let video_link = sim.url(&format!("/_signsim/uanataca/videoid/{pk}"));
     let opened = sim.browse(&video_link).await;
     assert_eq!(opened.status, 200);
     let done = sim

@@ -71,7 +71,7 @@ async fn video_then_approval_then_signature_with_webhooks() {
 
     // The link opens the simulator's page.
     let link = details["videoid_link"].as_str().unwrap();
-    assert!(link.starts_with(&sim.url("/_signsim/uanataca/videoid/")));
+    assert!(link.starts_with(&sim.url("/_signsim/uanataca/lcmpl/videoid/")));
     let page = sim.get(link).await;
     assert_eq!(page.status, 200);
     assert!(String::from_utf8_lossy(&page.bytes).contains("Complete the video"));

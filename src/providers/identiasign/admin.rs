@@ -26,14 +26,15 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What the signer and file links open, where the signer page posts, and the always-down
-/// receiver the simulator delivers to: open with `--admin-token` (see
-/// `Context::open_paths`).
+/// What the signer and file links open, where the signer page posts (an act there needs
+/// the link's code, in its path), and the always-down receiver the simulator delivers
+/// to: open with `--admin-token` (see `Context::open_paths`). The acts under
+/// `/processes/{id}/signers/...`, which also take the entity's `username` alone, are admin
+/// calls: under `--admin-token` they need the token, so that nobody acts for a signer by
+/// naming the entity.
 pub const OPEN_PATHS: &[&str] = &[
     "/ui/signature_processes/{link}",
-    "/processes/{id}/signers/{signer}/sign",
-    "/processes/{id}/signers/{signer}/fail-facial",
-    "/processes/{id}/signers/{signer}/reject",
+    "/processes/{id}/links/{code}",
     "/files/{token}",
     "/receiver-down",
 ];
@@ -47,6 +48,7 @@ pub fn router(state: Arc<IdentiaSign>) -> Router {
             post(fail_facial_call),
         )
         .route("/processes/{id}/signers/{signer}/reject", post(reject_call))
+        .route("/processes/{id}/links/{code}", post(act_by_link))
         .route("/ui/signature_processes/{link}", get(signing_page))
         .route("/files/{token}", get(file))
         .route("/receiver-down", post(crate::wire::admin::receiver_down))
@@ -360,6 +362,45 @@ async fn reject_call(
     respond(&state, &id, &signer, caller, fields, Act::Reject).await
 }
 
+/// `POST /processes/{id}/links/{code}` `{act: "sign" | "fail-facial" | "reject",
+/// signer?}`: what the signing page's forms post, through the link they were opened from.
+/// A signer's own link names its signer; the process's shared link needs `signer`
+/// (`{nat}:{doc_id}`, the `signerId` challenge's answer).
+async fn act_by_link(
+    State(state): State<Arc<IdentiaSign>>,
+    Path((id, code)): Path<(String, String)>,
+    caller: Caller,
+    AdminBody(mut fields): AdminBody,
+) -> Response {
+    let which = match fields.text("act") {
+        Ok(Some(act)) if act == "sign" => Act::Sign,
+        Ok(Some(act)) if act == "fail-facial" => Act::FailFacial,
+        Ok(Some(act)) if act == "reject" => Act::Reject,
+        Ok(_) => {
+            return caller.failed(AdminError::bad_request(
+                "'act' must be sign, fail-facial or reject",
+            ))
+        }
+        Err(error) => return caller.failed(error.into()),
+    };
+    let own = state
+        .link_target(&code)
+        .and_then(|(_, target)| target.signer);
+    let signer = match (own, fields.text("signer")) {
+        (_, Err(error)) => return caller.failed(error.into()),
+        (_, Ok(Some(signer))) | (Some(signer), Ok(None)) => signer,
+        (None, Ok(None)) => {
+            return caller.failed(AdminError::bad_request(
+                "name the signer: 'signer' as {nat}:{doc_id}, e.g. PER:12345678",
+            ))
+        }
+    };
+    // The link is the credential: whatever else the form carried, the act is by link.
+    fields.values.remove("username");
+    fields.values.insert("link".to_owned(), Value::String(code));
+    respond(&state, &id, &signer, caller, fields, which).await
+}
+
 fn not_a_link() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -489,31 +530,34 @@ fn signer_forms(process: &Process, signer: &Signer, code: &str) -> String {
         ),
         _ => String::new(),
     };
-    let action = |act: &str| {
-        escape(&format!(
-            "/_signsim/{SLUG}/processes/{}/signers/{key}/{act}",
-            process.id
-        ))
+    // Every form posts through the link (`act_by_link`): the code is the credential.
+    let action = escape(&format!(
+        "/_signsim/{SLUG}/processes/{}/links/{}",
+        crate::ui::path_segment(&process.id),
+        crate::ui::path_segment(code)
+    ));
+    let hidden = |act: &str| {
+        format!(
+            "<input type=\"hidden\" name=\"act\" value=\"{act}\">\
+             <input type=\"hidden\" name=\"signer\" value=\"{}\">",
+            escape(&key)
+        )
     };
-    let hidden = format!(
-        "<input type=\"hidden\" name=\"link\" value=\"{}\">",
-        escape(code)
-    );
     format!(
         r#"<p>Firmante: {who}</p>{waiting}
-<form method="post" action="{sign}">{hidden}
+<form method="post" action="{action}">{sign}
 <p>Validación facial: mire a la cámara.</p>
 <button type="submit">Superar la validación facial y firmar</button>
 </form>
-<form method="post" action="{fail}">{hidden}
+<form method="post" action="{action}">{fail}
 <button type="submit">No superar la validación facial</button>
 </form>
-<form method="post" action="{reject}">{hidden}
+<form method="post" action="{action}">{reject}
 <button type="submit">Rechazar</button>
 </form>"#,
-        sign = action("sign"),
-        fail = action("fail-facial"),
-        reject = action("reject"),
+        sign = hidden("sign"),
+        fail = hidden("fail-facial"),
+        reject = hidden("reject"),
     )
 }
 

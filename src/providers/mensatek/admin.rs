@@ -21,11 +21,14 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What the verification link opens, where its page posts, and the always-down receiver
-/// the simulator delivers to: open with `--admin-token` (see `Context::open_paths`).
+/// What the verification link opens, where its page posts (through the link: its code is
+/// in the path), and the always-down receiver the simulator delivers to: open with
+/// `--admin-token` (see `Context::open_paths`). `/verifications/{id}/complete` also takes
+/// the `api_user` alone (a name, not a secret), so it is an admin call: under
+/// `--admin-token` it needs the token.
 pub const OPEN_PATHS: &[&str] = &[
     "/v/{code}",
-    "/verifications/{id}/complete",
+    "/verifications/{id}/links/{code}",
     "/receiver-down",
 ];
 
@@ -34,6 +37,7 @@ pub fn router(state: Arc<Mensatek>) -> Router {
         .route("/report-url", post(report_url))
         .route("/credits", post(credits))
         .route("/verifications/{id}/complete", post(complete_call))
+        .route("/verifications/{id}/links/{code}", post(complete_by_link))
         .route("/verifications/{id}/certificate", get(certificate))
         .route("/v/{code}", get(verification_page))
         .route("/receiver-down", post(crate::wire::admin::receiver_down))
@@ -143,11 +147,30 @@ async fn complete_call(
     caller: Caller,
     AdminBody(fields): AdminBody,
 ) -> Response {
-    let actor = match actor(&state, &id, &fields) {
+    complete_act(&state, &id, caller, fields).await
+}
+
+/// `POST /verifications/{id}/links/{code}` `{outcome, dni?}`: what the page's form posts,
+/// through the link it was opened from (which must lead to this verification).
+async fn complete_by_link(
+    State(state): State<Arc<Mensatek>>,
+    Path((id, code)): Path<(String, String)>,
+    caller: Caller,
+    AdminBody(mut fields): AdminBody,
+) -> Response {
+    // The link is the credential: whatever else the form carried, the act is by link.
+    fields.values.remove("api_user");
+    fields.values.insert("link".to_owned(), Value::String(code));
+    complete_act(&state, &id, caller, fields).await
+}
+
+/// The act of `complete_call` and `complete_by_link`.
+async fn complete_act(state: &Mensatek, id: &str, caller: Caller, fields: Fields) -> Response {
+    let actor = match actor(state, id, &fields) {
         Ok(actor) => actor,
         Err(error) => return caller.failed(error),
     };
-    let answer = match complete(&state, &id, &actor, &fields).await {
+    let answer = match complete(state, id, &actor, &fields).await {
         Ok(done) => {
             let json = json!({
                 "status": done.status.as_str(),
@@ -349,7 +372,6 @@ async fn open_page(state: &Mensatek, tenant: &Tenant, id: &str, code: &str) -> R
         r#"<p>Verification {id} for {phone}, sent {sent}.</p>
 {requested}
 <form method="post" action="{action}">
-<input type="hidden" name="link" value="{code}">
 <fieldset><legend>1. Show your identity document</legend>
 <label>Document number read from it (empty: the one expected, or an invented one)
 <input name="dni" maxlength="20" placeholder="00000000T"></label>
@@ -366,11 +388,12 @@ async fn open_page(state: &Mensatek, tenant: &Tenant, id: &str, code: &str) -> R
         id = escape(&verification.id),
         phone = escape(&verification.phone),
         sent = escape(&verification.sent_at.map(minutes).unwrap_or_default()),
+        // Through the link: its code is the credential.
         action = escape(&format!(
-            "/_signsim/{SLUG}/verifications/{}/complete",
-            verification.id
+            "/_signsim/{SLUG}/verifications/{}/links/{}",
+            crate::ui::path_segment(&verification.id),
+            crate::ui::path_segment(code)
         )),
-        code = escape(code),
     );
     page(title, &body).into_response()
 }
@@ -426,7 +449,7 @@ pub fn resource_links(state: Arc<Mensatek>) -> crate::ui::LinksFn {
                 "verification certificate (PDF)".to_owned(),
                 format!(
                     "/_signsim/{SLUG}/verifications/{}/certificate?api_user={}",
-                    crate::ui::query_value(&verification.id),
+                    crate::ui::path_segment(&verification.id),
                     crate::ui::query_value(api_user)
                 ),
             ));

@@ -87,6 +87,7 @@ impl Mensatek {
     }
 
     pub fn verification_url(&self, code: &str) -> String {
+        let code = crate::ui::path_segment(code);
         self.engine.link(&format!("/_signsim/{SLUG}/v/{code}"))
     }
 

@@ -335,9 +335,12 @@ fn signing_form(state: &QiTech, tenant: &Tenant, code: &str, target: &LinkTarget
 </fieldset>
 <button type="submit">Sign</button>
 </form>"#,
+        // The ids are the client's: each is one encoded segment (and ids that no
+        // encoding keeps one segment, `.` and `..`, are refused at creation).
         action = escape(&format!(
             "/_signsim/{SLUG}/envelopes/{}/signers/{}/sign",
-            target.envelope, target.signer
+            crate::ui::path_segment(&target.envelope),
+            crate::ui::path_segment(&target.signer)
         )),
         code = escape(code),
         name = escape(&signer.name),

@@ -87,7 +87,10 @@ async fn page(
         Ok(found) => found,
         Err((tenant, error)) => return acted_for(caller.failed(error), tenant),
     };
-    let action = format!("/_signsim/signal/biometric/{}/complete", ui::escape(&id));
+    let action = ui::escape(&format!(
+        "/_signsim/signal/biometric/{}/complete",
+        ui::path_segment(&id)
+    ));
     let answer = match &found.outcome {
         Some(outcome) => {
             let body = format!(

@@ -2,9 +2,13 @@
 //! people, both ending the video identification as a success, incomplete or an error;
 //! and the downloads the resource page links (documents, the certificate).
 //!
-//! Every path names its request's tenant in its query (`?tenant=`, `default` without
-//! one; `complete` also takes the body's `tenant` or `X-Signsim-Tenant`): always a
-//! Uanataca tenant, and each answer says so (`ActedFor`) for the journal.
+//! The person's page is `/lcmpl/videoid/{code}` (what `videoid_link` hands out, shaped
+//! like the real service's link): the unguessable code names the request and its tenant,
+//! and the page shows that request only. The admin paths name a request by number and
+//! its tenant in the query (`?tenant=`, `default` without one; `complete` also takes the
+//! body's `tenant` or `X-Signsim-Tenant`): always a Uanataca tenant, and each answer says
+//! so (`ActedFor`) for the journal. Request numbers are sequential, so those paths are
+//! admin calls: under `--admin-token` they need the token.
 
 use super::service::{Uanataca, SLUG};
 use super::wire::{parse_pk, tenant_named, tenant_of};
@@ -30,13 +34,15 @@ use std::sync::Arc;
 
 /// What the video link (`videoid_link`) opens, and where its page posts: open with
 /// `--admin-token` (see `Context::open_paths`).
-pub const OPEN_PATHS: &[&str] = &["/videoid/{pk}", "/videoid/{pk}/complete"];
+pub const OPEN_PATHS: &[&str] = &["/lcmpl/videoid/{code}", "/lcmpl/videoid/{code}/complete"];
 
 /// Mounted under `/_signsim/uanataca`.
 pub fn router(state: Arc<Uanataca>) -> Router {
     Router::new()
         .route("/videoid/{pk}", get(video_page))
         .route("/videoid/{pk}/complete", post(complete))
+        .route("/lcmpl/videoid/{code}", get(video_page_by_code))
+        .route("/lcmpl/videoid/{code}/complete", post(complete_by_code))
         .route("/requests/{pk}/documents/{uid}", get(document))
         .route("/requests/{pk}/certificate", get(certificate))
         .with_state(state)
@@ -145,7 +151,7 @@ pub fn resource_links(state: Arc<Uanataca>) -> crate::ui::LinksFn {
         for document in &found.documents {
             let url = format!(
                 "{base}/documents/{}?tenant={tenant_query}",
-                crate::ui::query_value(&document.uid)
+                crate::ui::path_segment(&document.uid)
             );
             links.push((format!("original: {}", document.filename), url.clone()));
             if document.signed.is_some() {
@@ -189,20 +195,45 @@ async fn video_page(
     Query(query): Query<TenantQuery>,
 ) -> Response {
     let tenant = tenant_named(query.tenant);
-    let answer = video_page_of(&state, &tenant, &pk);
+    let action = format!(
+        "/_signsim/{SLUG}/videoid/{}/complete?tenant={}",
+        crate::ui::path_segment(&pk),
+        crate::ui::query_value(&tenant.name)
+    );
+    let answer = video_page_of(&state, &tenant, &pk, &action);
     acted_for(answer, tenant)
 }
 
-fn video_page_of(state: &Uanataca, tenant: &Tenant, pk: &str) -> Response {
+fn no_such_video() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        page("Video identification", "<p>No such request.</p>"),
+    )
+        .into_response()
+}
+
+/// `GET /_signsim/uanataca/lcmpl/videoid/{code}`: the page `videoid_link` opens, for the
+/// request its code names (404 for an unknown code); its form posts to the same link.
+async fn video_page_by_code(
+    State(state): State<Arc<Uanataca>>,
+    Path(code): Path<String>,
+) -> Response {
+    let Some((tenant, pk)) = state.videoid_target(&code) else {
+        return no_such_video();
+    };
+    let action = format!(
+        "/_signsim/{SLUG}/lcmpl/videoid/{}/complete",
+        crate::ui::path_segment(&code)
+    );
+    let answer = video_page_of(&state, &tenant, &pk.to_string(), &action);
+    acted_for(answer, tenant)
+}
+
+/// The Video ID page of request `pk` of `tenant`, its form posting to `action`.
+fn video_page_of(state: &Uanataca, tenant: &Tenant, pk: &str, action: &str) -> Response {
     let found = match request_in(state, tenant, pk) {
         Ok(found) if found.video.is_some() => found,
-        _ => {
-            return (
-                StatusCode::NOT_FOUND,
-                page("Video identification", "<p>No such request.</p>"),
-            )
-                .into_response()
-        }
+        _ => return no_such_video(),
     };
     if found.status != Status::VideoPending {
         let body = format!(
@@ -211,11 +242,7 @@ fn video_page_of(state: &Uanataca, tenant: &Tenant, pk: &str) -> Response {
         );
         return (StatusCode::GONE, page("Video identification", &body)).into_response();
     }
-    let action = escape(&format!(
-        "/_signsim/uanataca/videoid/{}/complete?tenant={}",
-        found.pk,
-        crate::ui::query_value(&tenant.name)
-    ));
+    let action = escape(action);
     let body = format!(
         r#"<p class="note">Request {pk} · {phone} · {email} · status <b>{status}</b></p>
 <p>Pretend to go through the video identification. The request moves to VIDEOREVIEW,
@@ -254,22 +281,47 @@ async fn complete(
             Err(e) => return caller.failed(e.into()),
         },
     };
-    let answer = caller.answer(complete_video(&state, &tenant, &pk, &fields).map(
-        |(pk, status)| {
-            let json = json!({ "status": "ok", "request": pk, "request_status": status.as_str() });
-            let html = format!(
-                "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">See the \
-                 request's timeline</a></p>",
-                escape(&crate::ui::resource_path(
-                    SLUG,
-                    &tenant.name,
-                    &pk.to_string()
-                ))
-            );
-            (json, "Video identification".to_owned(), html)
-        },
-    ));
+    let answer = completed(
+        caller,
+        &tenant,
+        complete_video(&state, &tenant, &pk, &fields),
+    );
     acted_for(answer, tenant)
+}
+
+/// `POST /_signsim/uanataca/lcmpl/videoid/{code}/complete` `{"outcome"}`: what the page's
+/// form posts, to the request its code names (404 for an unknown code).
+async fn complete_by_code(
+    State(state): State<Arc<Uanataca>>,
+    Path(code): Path<String>,
+    caller: Caller,
+    AdminBody(fields): AdminBody,
+) -> Response {
+    let Some((tenant, pk)) = state.videoid_target(&code) else {
+        return caller.failed(AdminError::not_found(
+            "this video identification link does not exist",
+        ));
+    };
+    let done = complete_video(&state, &tenant, &pk.to_string(), &fields);
+    let answer = completed(caller, &tenant, done);
+    acted_for(answer, tenant)
+}
+
+/// The answer to a finished video: JSON, or a page linking the request's timeline.
+fn completed(caller: Caller, tenant: &Tenant, done: AdminResult<(u64, Status)>) -> Response {
+    caller.answer(done.map(|(pk, status)| {
+        let json = json!({ "status": "ok", "request": pk, "request_status": status.as_str() });
+        let html = format!(
+            "<p>Done: request {pk} is now <b>{status}</b>.</p><p><a href=\"{}\">See the \
+             request's timeline</a></p>",
+            escape(&crate::ui::resource_path(
+                SLUG,
+                &tenant.name,
+                &pk.to_string()
+            ))
+        );
+        (json, "Video identification".to_owned(), html)
+    }))
 }
 
 fn complete_video(

@@ -5,6 +5,7 @@
 //! link. No HTTP types here.
 
 use super::model::{default_settings, Image, Metadata, Token, DEMO_TOKEN};
+use crate::engine::links::Links;
 use crate::engine::store::TenantStore;
 use crate::engine::tenant::Tenant;
 use crate::engine::webhooks::WebhookRequest;
@@ -25,6 +26,10 @@ pub struct Uanataca {
     pub(super) images: Arc<TenantStore<String, Image>>,
     pub(super) metadata: Arc<TenantStore<String, Metadata>>,
     pub(super) settings: Arc<TenantStore<(), Value>>,
+    /// The Video ID pages' codes (what `videoid_link` carries) → the request's pk; and
+    /// back, so that the resource page links the same page.
+    pub(super) video_links: Links<u64>,
+    pub(super) video_codes: Arc<TenantStore<u64, String>>,
     pub(super) body_limit: usize,
 }
 
@@ -55,6 +60,8 @@ impl Uanataca {
             images: engine.new_store("uanataca.images"),
             metadata: engine.new_store("uanataca.metadata"),
             settings: engine.new_store("uanataca.settings"),
+            video_links: Links::new(engine, "uanataca.videoid_links"),
+            video_codes: engine.new_store("uanataca.videoid_codes"),
             oneshot,
             body_limit,
         })
@@ -92,16 +99,35 @@ impl Uanataca {
         format!("{number}{letter}")
     }
 
-    /// The page the person opens to do the video identification.
+    /// Draws the code of request `pk`'s Video ID page (once, when the request is made).
+    pub(crate) fn new_videoid_link(&self, tenant: &Tenant, pk: u64) -> String {
+        let code = self.oneshot.engine().ids.hex(16);
+        self.video_links.insert_as(tenant, code.clone(), pk);
+        self.video_codes.insert(tenant, pk, code);
+        self.videoid_link(tenant, pk)
+    }
+
+    /// The page the person opens to do the video identification: like the real service's
+    /// `.../lcmpl/videoid/<opaque token>`, an unguessable code that alone names the
+    /// request and its tenant (the request's number is no credential: it is sequential).
+    /// A request without a code (made by an older version) gets the admin page by number.
     pub(crate) fn videoid_link(&self, tenant: &Tenant, pk: u64) -> String {
-        let query = if tenant.name == crate::engine::DEFAULT_TENANT {
-            String::new()
-        } else {
-            format!("?tenant={}", crate::ui::query_value(&tenant.name))
+        let path = match self.video_codes.get(tenant, &pk) {
+            Some(code) => format!(
+                "/_signsim/{SLUG}/lcmpl/videoid/{}",
+                crate::ui::path_segment(&code)
+            ),
+            None => format!(
+                "/_signsim/{SLUG}/videoid/{pk}?tenant={}",
+                crate::ui::query_value(&tenant.name)
+            ),
         };
-        self.oneshot
-            .engine()
-            .link(&format!("/_signsim/{SLUG}/videoid/{pk}{query}"))
+        self.oneshot.engine().link(&path)
+    }
+
+    /// The tenant and request of a Video ID page's code.
+    pub(crate) fn videoid_target(&self, code: &str) -> Option<(Tenant, u64)> {
+        self.video_links.get(code)
     }
 }
 

@@ -64,7 +64,35 @@ async fn admin_answers_as_documented() {
             json!({ "mobile_phone_number": "+34611000009", "email": "v@example.com", "videoid_mode": 1 }),
         )
         .await;
+    // The person's page, by the code its link carries.
+    let link = path_of(&sim, &details(&video)["videoid_link"]);
+    admin.get(&link).await;
+    admin.get("/_signsim/uanataca/lcmpl/videoid/nope").await;
+    let by_code = format!("{link}/complete");
+    admin
+        .json(Method::POST, &by_code, json!({ "outcome": "maybe" }))
+        .await;
+    admin
+        .json(
+            Method::POST,
+            "/_signsim/uanataca/lcmpl/videoid/nope/complete",
+            json!({ "outcome": "review" }),
+        )
+        .await;
+    // The admin's page and act by number, on another request.
+    let video = sim
+        .post_json(
+            &sim.api("videoid"),
+            json!({ "mobile_phone_number": "+34611000009", "email": "v@example.com", "videoid_mode": 1 }),
+        )
+        .await;
     let pk = details(&video)["request_pk"].as_u64().expect("pk");
+    admin
+        .json(Method::POST, &by_code, json!({ "outcome": "incomplete" }))
+        .await;
+    admin
+        .json(Method::POST, &by_code, json!({ "outcome": "incomplete" }))
+        .await;
     admin.get(&format!("/_signsim/uanataca/videoid/{pk}")).await;
     admin.get("/_signsim/uanataca/videoid/999999").await;
     let complete = format!("/_signsim/uanataca/videoid/{pk}/complete");
@@ -173,6 +201,19 @@ async fn admin_answers_as_documented() {
             "/_signsim/mensatek/verifications/{id}/certificate?api_user=api-user-alpha"
         ))
         .await;
+    // The page's form, through the link.
+    let code = text(&link).rsplit('/').next().expect("a code").to_owned();
+    let by_link = format!("/_signsim/mensatek/verifications/{id}/links/{code}");
+    admin
+        .json(Method::POST, &by_link, json!({ "outcome": "maybe" }))
+        .await;
+    admin
+        .json(
+            Method::POST,
+            &format!("/_signsim/mensatek/verifications/{id}/links/nope"),
+            json!({ "outcome": "verified" }),
+        )
+        .await;
     let complete = format!("/_signsim/mensatek/verifications/{id}/complete");
     admin
         .json(
@@ -261,6 +302,43 @@ async fn admin_answers_as_documented() {
         .await;
     admin
         .json(Method::POST, &act("PER:99999999", "reject"), who)
+        .await;
+    // The signing page's forms, through the link (its code in the path).
+    let one = json!([{ "nat": "PER", "doc_id": "12345678", "signatureType": "advanced", "signChallenges": ["facial"] }]);
+    let form = Form::new()
+        .part(
+            "pdfFiles",
+            Part::bytes(sample_pdf("Contrato")).file_name("Contrato.pdf"),
+        )
+        .text("signers", one.to_string());
+    let second = sim
+        .http
+        .put(sim.url("/identiasign/api/signature_processes"))
+        .header("authorization", &jwt)
+        .multipart(form)
+        .send()
+        .await
+        .expect("sent");
+    let second: Value = second.json().await.expect("JSON");
+    let second_id = text(&second["id"]);
+    let code = text(&second["msg"])
+        .rsplit_once('.')
+        .expect("id.code")
+        .1
+        .to_owned();
+    let by_link = format!("/_signsim/identiasign/processes/{second_id}/links/{code}");
+    let signs = json!({ "act": "sign", "signer": "PER:12345678" });
+    admin
+        .json(Method::POST, &by_link, json!({ "act": "dance" }))
+        .await;
+    admin.json(Method::POST, &by_link, signs.clone()).await;
+    admin.json(Method::POST, &by_link, signs.clone()).await;
+    admin
+        .json(
+            Method::POST,
+            &format!("/_signsim/identiasign/processes/{second_id}/links/nope"),
+            signs,
+        )
         .await;
     let listed = sim
         .http

@@ -56,13 +56,16 @@ async fn log_in(state: &IdentiaSign, requested: Option<String>, fields: &Fields)
     engine.assign_scenario(&tenant, &session, chosen.clone());
     engine.assign_scenario(&tenant, ENTITY, chosen);
     state.script(&tenant, &session, "login").await?;
+    let mut extra = Map::new();
     if let Some(expected) = state.config(&tenant).password {
         if expected != password {
             return Err(refused());
         }
+        // Only tokens that carry this are the entity's while its password is set.
+        let tag = wire::password_tag(state, &tenant, &expected);
+        extra.insert(wire::PASSWORD_CLAIM.into(), json!(tag));
     }
     let issued_at = engine.now(&tenant).unix_timestamp();
-    let mut extra = Map::new();
     extra.insert("clientname".into(), json!(clientname));
     let token = engine.jwt.mint(&Claims {
         sub: username.clone(),

@@ -228,7 +228,9 @@ impl IdentiaSign {
 
     pub fn signing_url(&self, id: &str, code: &str) -> String {
         self.engine.link(&format!(
-            "/_signsim/{SLUG}/ui/signature_processes/{id}.{code}"
+            "/_signsim/{SLUG}/ui/signature_processes/{}.{}",
+            crate::ui::path_segment(id),
+            crate::ui::path_segment(code)
         ))
     }
 
@@ -379,7 +381,10 @@ impl IdentiaSign {
             index,
             expires_at: self.engine.after(tenant, seconds(FILE_URL_SECONDS)),
         };
-        let url = self.engine.link(&format!("/_signsim/{SLUG}/files/{token}"));
+        let url = self.engine.link(&format!(
+            "/_signsim/{SLUG}/files/{}",
+            crate::ui::path_segment(&token)
+        ));
         self.files.insert_as(tenant, token, link);
         url
     }

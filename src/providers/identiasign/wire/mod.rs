@@ -202,13 +202,38 @@ struct Presented {
     exp: Option<i64>,
 }
 
+/// The claim of the tokens a login mints when the entity has a password: which password
+/// the login checked, as `password_tag` makes it.
+pub const PASSWORD_CLAIM: &str = "pwd";
+
+/// What a token minted after a login with `password` carries in `PASSWORD_CLAIM`: a tag
+/// keyed by the simulator's JWT key, so that it cannot be made (or the password guessed
+/// from it) without that key.
+pub fn password_tag(state: &IdentiaSign, tenant: &Tenant, password: &str) -> String {
+    let data = format!("identiasign-password\0{}\0{password}", tenant.name);
+    state.engine().jwt.tag(data.as_bytes())
+}
+
 /// The claims of a token this simulator signed; else those of a token the user holds for
 /// the real service. That one cannot be verified here, so a well-formed JWT is accepted as
 /// it is (refusing it would make a client fail here that works against the real service),
 /// its entity its `username` (or `sub`) claim, else the token itself, and its own `exp`
-/// judged like ours.
+/// judged like ours; but never one whose `alg` is `none` (`foreign_claims`).
+///
+/// An entity with a password (`POST /_signsim/identiasign/config`) takes only tokens this
+/// simulator signed after a login with that password: a foreign token (forged, or ours with
+/// its payload changed, which no longer verifies) could name it without knowing it.
 fn presented(state: &IdentiaSign, token: &str) -> Result<Presented, IError> {
+    let refused = || IError::unauthorized("Token inválido para esta entidad");
     if let Ok(claims) = state.engine().jwt.verify(token) {
+        let tenant = Tenant::new(SLUG, claims.sub.clone());
+        if let Some(password) = state.config(&tenant).password {
+            let expected = password_tag(state, &tenant, &password);
+            let carried = claims.extra.get(PASSWORD_CLAIM).and_then(Value::as_str);
+            if carried != Some(expected.as_str()) {
+                return Err(refused());
+            }
+        }
         return Ok(Presented {
             clientname: claims
                 .extra
@@ -216,7 +241,7 @@ fn presented(state: &IdentiaSign, token: &str) -> Result<Presented, IError> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
-            tenant: Tenant::new(SLUG, claims.sub),
+            tenant,
             exp: Some(claims.exp),
         });
     }
@@ -226,8 +251,12 @@ fn presented(state: &IdentiaSign, token: &str) -> Result<Presented, IError> {
     let name = text("username")
         .or_else(|| text("sub"))
         .unwrap_or_else(|| token.to_owned());
+    let tenant = Tenant::new(SLUG, name);
+    if state.config(&tenant).password.is_some() {
+        return Err(refused());
+    }
     Ok(Presented {
-        tenant: Tenant::new(SLUG, name),
+        tenant,
         clientname: text("clientname").unwrap_or_default(),
         exp: claims.get("exp").and_then(Value::as_i64),
     })

@@ -52,9 +52,10 @@ impl QiTech {
             kind,
             expires_at: self.engine.after(tenant, seconds(URL_LIFETIME_SECONDS)),
         };
-        let url = self
-            .engine
-            .link(&format!("/_signsim/{SLUG}/files/{token}.{ext}"));
+        let url = self.engine.link(&format!(
+            "/_signsim/{SLUG}/files/{}.{ext}",
+            crate::ui::path_segment(&token)
+        ));
         self.files.insert_as(tenant, token, link);
         url
     }

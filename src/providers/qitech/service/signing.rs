@@ -90,6 +90,7 @@ impl QiTech {
     }
 
     pub fn signature_url(&self, code: &str) -> String {
+        let code = crate::ui::path_segment(code);
         self.engine.link(&format!("/_signsim/{SLUG}/s/{code}"))
     }
 

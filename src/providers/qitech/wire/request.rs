@@ -34,6 +34,32 @@ fn required(object: &Map<String, Value>, key: &str, path: &str) -> Result<String
     text(object, key, path)?.ok_or_else(|| QError::missing(path))
 }
 
+/// A required id the client chooses (envelope, signer, document). Ids become path
+/// segments of the API's own URLs and of the simulator's pages and links, where they are
+/// percent-encoded; what encoding cannot neutralise is refused: `.` and `..` (URL parsers
+/// read them as "here" and "up" even when encoded) and control characters (which parsers
+/// strip or refuse). Blank ids are already absent (`text`).
+fn client_id(object: &Map<String, Value>, key: &str, path: &str) -> Result<String, QError> {
+    let id = required(object, key, path)?;
+    checked_id(id, path)
+}
+
+fn checked_id(id: String, path: &str) -> Result<String, QError> {
+    if id == "." || id == ".." || id.chars().any(char::is_control) {
+        return Err(QError::invalid(
+            format!(
+                "Invalid value {id:?} for '{path}': an id cannot be '.' or '..' or contain \
+                 control characters"
+            ),
+            format!(
+                "Valor {id:?} inválido para '{path}': um id não pode ser '.' ou '..' nem ter \
+                 caracteres de controle"
+            ),
+        ));
+    }
+    Ok(id)
+}
+
 fn one_of(value: String, allowed: &[&str], path: &str) -> Result<String, QError> {
     if allowed.contains(&value.as_str()) {
         Ok(value)
@@ -171,7 +197,7 @@ fn parse_signer(value: &Value, index: usize) -> Result<Signer, QError> {
         &at("authentication_submission_method"),
     )?;
     let signer = Signer {
-        id: required(object, "id", &at("id"))?,
+        id: client_id(object, "id", &at("id"))?,
         name: required(object, "name", &at("name"))?,
         email,
         birthdate,
@@ -222,7 +248,7 @@ pub fn parse_envelope(
     now: OffsetDateTime,
     values: &Map<String, Value>,
 ) -> Result<Envelope, QError> {
-    let id = required(values, "id", "id")?;
+    let id = client_id(values, "id", "id")?;
     let subject = required(values, "subject", "subject")?;
     let expiration = required(values, "expiration_date", "expiration_date")?;
     let expiration_date = date(&expiration, "expiration_date")?;
@@ -306,7 +332,7 @@ pub fn parse_document(
         ));
     }
     let id = match text(values, "id", "id")? {
-        Some(given) => given,
+        Some(given) => checked_id(given, "id")?,
         None => new_id(),
     };
     Ok(Document {

@@ -28,7 +28,10 @@ pub async fn create(
     engine.record(&tenant, &id, "biometric", "biometric check link issued");
     Ok(Json(json!({
         "status": 200,
-        "url": engine.link(&format!("/_signsim/signal/biometric/{id}")),
+        "url": engine.link(&format!(
+            "/_signsim/signal/biometric/{}",
+            crate::ui::path_segment(&id)
+        )),
     }))
     .into_response())
 }

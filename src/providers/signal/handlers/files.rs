@@ -77,7 +77,10 @@ pub async fn retrieve(
     Ok(Json(json!({
         "status": true,
         "message": "file retrieved successfully",
-        "url": engine.link(&format!("/_signsim/signal/files/{id}")),
+        "url": engine.link(&format!(
+            "/_signsim/signal/files/{}",
+            crate::ui::path_segment(&id)
+        )),
     }))
     .into_response())
 }

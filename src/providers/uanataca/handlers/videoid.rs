@@ -36,7 +36,7 @@ pub async fn create(
     let videoid_pk = created.video.map(|v| v.videoid_pk).unwrap_or_default();
     Ok(ok(json!({
         "videoid_pk": videoid_pk,
-        "videoid_link": state.videoid_link(&tenant, pk),
+        "videoid_link": state.new_videoid_link(&tenant, pk),
         "request_pk": pk,
     })))
 }
