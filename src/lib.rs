@@ -6,8 +6,8 @@
 //! The modules by layer, top to bottom; a file imports only from its own layer or lower
 //! ones, and no two files import each other:
 //!
-//! 1. The app: this file, `main.rs` (the command line), [`tls`] (serves a listener, http
-//!    or https), [`healthcheck`] (the client of `signsim healthcheck`), [`saver`] (when
+//! 1. The app: this file, `main.rs` (the command line), [`serve`] (serves a listener, http
+//!    or https, under the connection limit and timeouts), [`tls`] (the https settings), [`healthcheck`] (the client of `signsim healthcheck`), [`saver`] (when
 //!    the state is saved, `--state-file`).
 //! 2. [`dispatch`]: the service every listener serves. It picks the provider by the path's
 //!    first segment ([`dispatch::Route`]), asks its admission, calls the provider's router
@@ -78,6 +78,7 @@ pub mod healthcheck;
 pub mod pki;
 pub mod providers;
 pub mod saver;
+pub mod serve;
 pub mod tls;
 pub mod ui;
 pub mod wire;
@@ -129,6 +130,9 @@ pub struct Config {
     pub tls: Option<tls::Tls>,
     /// Where the state survives a restart (`--state-file`); none: it lives in memory only.
     pub state: Option<saver::StateFile>,
+    /// The connection level's bounds (`--header-timeout`, `--idle-timeout`,
+    /// `--max-connections`).
+    pub limits: serve::Limits,
 }
 
 impl Default for Config {
@@ -140,6 +144,7 @@ impl Default for Config {
             admin_token: None,
             tls: None,
             state: None,
+            limits: serve::Limits::default(),
         }
     }
 }
@@ -362,9 +367,10 @@ pub async fn spawn(mut config: Config) -> Result<Running, StartError> {
         None => None,
     };
     let router = app.router();
+    let connections = serve::Connections::new(config.limits);
     tokio::spawn(async move {
         let forever = std::future::pending::<()>();
-        if let Err(e) = tls::serve(listener, router, tls, forever).await {
+        if let Err(e) = serve::serve(listener, router, tls, connections, forever).await {
             tracing::error!("server stopped: {e}");
         }
     });

@@ -11,10 +11,13 @@
 //! routers are unchanged: they still see their real paths and answer their own 404s.
 
 pub mod admission;
+pub mod inflight;
 
 use crate::engine::journal::{ActedFor, JournalEntry};
+use crate::engine::quota::{Full, Meter};
 use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
+use crate::wire::admin::AdminError;
 use crate::{access_log, wire};
 use admission::Admission;
 use axum::body::Body;
@@ -22,6 +25,7 @@ use axum::extract::Request;
 use axum::http::uri::{PathAndQuery, Uri};
 use axum::response::Response;
 use axum::Router;
+use inflight::BodyMeter;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,6 +76,23 @@ impl Dispatch {
         }
     }
 
+    /// The meter that bodies being read count on (`inflight::meter_body`).
+    pub fn meter(&self) -> &Arc<Meter> {
+        &self.engine.meter
+    }
+
+    /// The answer to a call refused at a storage cap: in the provider's shape, the admin
+    /// API's (`{"error"}`) for the rest.
+    fn refuse(route: Option<&Route>, full: &Full, request: &Request) -> Response {
+        match route {
+            Some(route) => route.admission.refuse(full, request),
+            None => axum::response::IntoResponse::into_response(AdminError::new(
+                admission::storage_status(full),
+                full.to_string(),
+            )),
+        }
+    }
+
     /// The provider `request` is for (`None`: the rest) and the request as its router
     /// must see it.
     fn pick_route(&self, mut request: Request) -> (Option<&Route>, Request) {
@@ -111,16 +132,27 @@ fn first_segment(path: &str) -> &str {
     rest.split('/').next().unwrap_or("")
 }
 
+/// A call's answer being made.
+pub type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
 impl Service<Request> for Dispatch {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Answer;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Request) -> Answer {
+        self.handle(request)
+    }
+}
+
+impl Dispatch {
+    /// Answers one call (the service's `call`, by shared reference: the serve loop calls it
+    /// without cloning the service per request).
+    pub fn handle(&self, request: Request) -> Answer {
         let started = Instant::now();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
@@ -130,9 +162,20 @@ impl Service<Request> for Dispatch {
         let mut router = route.map_or_else(|| self.rest.clone(), |r| r.router.clone());
         // Admission comes before the router: a refused call never reaches a handler.
         let tenant = route.and_then(|r| Some(Tenant::new(r.slug, r.admission.tenant(&request)?)));
-        let admitted = match route {
-            Some(route) => route.admission.admit(tenant.as_ref(), &request),
-            None => Ok(()),
+        // A body over the memory cap (`inflight`): refused before it is read, or, for a body
+        // of unknown length, answered with the same refusal when it was cut off.
+        let metered = request.extensions().get::<BodyMeter>().cloned();
+        let admitted = match (&metered, route) {
+            (Some(BodyMeter::Refused(full)), _) => {
+                Err(Box::new(Dispatch::refuse(route, full, &request)))
+            }
+            (_, Some(route)) => route.admission.admit(tenant.as_ref(), &request),
+            (_, None) => Ok(()),
+        };
+        // What a cut-off refusal is answered from once the request is gone (chunked only).
+        let cut = match metered {
+            Some(BodyMeter::Cut(cut)) => Some((cut, route.cloned(), request.uri().clone())),
+            _ => None,
         };
         let engine = self.engine.clone();
         Box::pin(async move {
@@ -147,6 +190,17 @@ impl Service<Request> for Dispatch {
                     Err(never) => match never {},
                 },
                 Err(refusal) => *refusal,
+            };
+            let response = match cut {
+                Some((cut, route, uri)) => match cut.get() {
+                    Some(full) => {
+                        let mut head = Request::new(Body::empty());
+                        *head.uri_mut() = uri;
+                        Dispatch::refuse(route.as_ref(), full, &head)
+                    }
+                    None => response,
+                },
+                None => response,
             };
             let elapsed = started.elapsed();
             let status = response.status().as_u16();

@@ -23,6 +23,7 @@ mod receiver;
 mod registry;
 mod sandbox;
 mod scenarios;
+mod security_net;
 mod signal;
 mod state;
 mod storage;
