@@ -24,6 +24,7 @@
 //! 5. [`engine`]: the provider-agnostic parts (clock, stores, timers, events, outbox,
 //!    journal, webhooks, scenarios, the state file).
 //! 6. [`pki`]: certificates and signatures, bytes in, bytes out.
+//! 7. [`files`]: reading a file given at start, a regular file under a size limit.
 //!
 //! # The flow of one call
 //!
@@ -74,6 +75,7 @@ pub mod access_log;
 pub mod admin;
 pub mod dispatch;
 pub mod engine;
+pub mod files;
 pub mod healthcheck;
 pub mod pki;
 pub mod providers;
@@ -191,7 +193,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     let loaded = config
         .state
         .as_ref()
-        .map(saver::load)
+        .map(|state| saver::load(state, config.engine.caps.process_bytes))
         .transpose()?
         .flatten();
     let mut engine_config = config.engine.clone();

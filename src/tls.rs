@@ -53,10 +53,12 @@ impl Tls {
             }
             Tls::Files { cert, key } => {
                 let read = |path: &PathBuf| {
-                    std::fs::read(path).map_err(|source| TlsError::Read {
-                        path: path.display().to_string(),
-                        source,
-                    })
+                    crate::files::read_bounded(path, crate::files::SMALL_FILE_LIMIT).map_err(
+                        |source| TlsError::Read {
+                            path: path.display().to_string(),
+                            source,
+                        },
+                    )
                 };
                 server_config(&read(cert)?, &read(key)?).map_err(|e| match e {
                     TlsError::Invalid(why) => TlsError::Invalid(format!(

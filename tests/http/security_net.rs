@@ -388,8 +388,13 @@ async fn a_fifo_in_the_scenarios_dir_fails_the_start_by_name() {
 #[tokio::test]
 async fn an_oversized_scenario_file_fails_the_start_by_name() {
     let dir = scenarios_dir("big");
-    // A comment: valid TOML, one byte over the limit.
-    let mut text = vec![b'#'; 1024 * 1024];
+    // A valid scenario file (the main branch loads it), padded with a comment to one
+    // byte over the limit.
+    let mut text = b"[[scenario]]\nname = \"padded\"\nprovider = \"uanataca\"\n\n\
+        [[scenario.effects]]\noperation = \"document.upload\"\n\
+        respond = { status = 400, body = { status = \"400 Bad Request\" } }\n#"
+        .to_vec();
+    text.resize(1024 * 1024, b'x');
     text.push(b'\n');
     std::fs::write(dir.join("big.toml"), &text).unwrap();
     let mut config = config();
