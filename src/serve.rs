@@ -109,6 +109,8 @@ fn descriptor_ceiling() -> usize {
         };
         // SAFETY: getrlimit writes the struct we own and reads nothing else.
         if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+            // rlim_t is u64 on the usual targets, not on every one.
+            #[allow(clippy::unnecessary_cast)]
             let soft = limit.rlim_cur as u64;
             let room = soft.saturating_sub(DESCRIPTOR_MARGIN).max(soft / 2).max(1);
             return usize::try_from(room).unwrap_or(usize::MAX);
