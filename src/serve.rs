@@ -231,25 +231,27 @@ impl Connection {
         let mut ticks = tokio::time::interval(tick);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut watchdog = Watchdog::new(self.limits, Instant::now());
+        let addr = self.addr;
+        // Made once, not per turn of the loop (each would register anew with the channel).
+        let mut stop = pin!(self.stopping.changed());
         let mut stopping = false;
         loop {
             tokio::select! {
                 biased;
                 result = conn.as_mut() => {
                     if let Err(e) = result {
-                        tracing::debug!("connection with {}: {e}", self.addr);
+                        tracing::debug!("connection with {addr}: {e}");
                     }
                     return;
                 }
-                changed = self.stopping.changed(), if !stopping => {
+                _ = stop.as_mut(), if !stopping => {
                     stopping = true;
-                    let _ = changed;
                     // Ends the connection once its request in flight is answered.
                     conn.as_mut().graceful_shutdown();
                 }
                 now = ticks.tick() => {
                     if let Some(why) = watchdog.expired(&activity, now) {
-                        tracing::debug!("closing the connection with {}: {why}", self.addr);
+                        tracing::debug!("closing the connection with {addr}: {why}");
                         return;
                     }
                 }
