@@ -369,7 +369,7 @@ pub async fn spawn(mut config: Config) -> Result<Running, StartError> {
         None => None,
     };
     let router = app.router();
-    let connections = serve::Connections::new(config.limits);
+    let connections = serve::Connections::new(config.limits, config.body_limit);
     tokio::spawn(async move {
         let forever = std::future::pending::<()>();
         if let Err(e) = serve::serve(listener, router, tls, connections, forever).await {

@@ -432,7 +432,7 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
     };
     let mut servers = tokio::task::JoinSet::new();
     // One connection limit for every listener: the descriptors are the process's.
-    let connections = signsim::serve::Connections::new(config.limits);
+    let connections = signsim::serve::Connections::new(config.limits, config.body_limit);
     // What the listeners are, in the order they are announced on standard output.
     let mut announced = vec![("signsim", main_bound)];
 

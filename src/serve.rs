@@ -71,10 +71,13 @@ const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
 pub struct Connections {
     limits: Limits,
     permits: Arc<Semaphore>,
+    /// The largest body a route reads (`--max-body-mb`): a body's reservation on the
+    /// memory cap stops there (`inflight::meter_body`).
+    body_limit: u64,
 }
 
 impl Connections {
-    pub fn new(limits: Limits) -> Connections {
+    pub fn new(limits: Limits, body_limit: usize) -> Connections {
         let max = limits.max_connections.clamp(1, descriptor_ceiling());
         if max < limits.max_connections {
             tracing::warn!(
@@ -89,6 +92,7 @@ impl Connections {
                 ..limits
             },
             permits: Arc::new(Semaphore::new(max)),
+            body_limit: u64::try_from(body_limit).unwrap_or(u64::MAX),
         }
     }
 
@@ -160,6 +164,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let connection = Connection {
             service: service.clone(),
+            body_limit: connections.body_limit,
             addr,
             limits: connections.limits,
             stopping: stopping.clone(),
@@ -194,6 +199,7 @@ pub async fn serve(
 /// One accepted connection and what it holds until it closes.
 struct Connection {
     service: Dispatch,
+    body_limit: u64,
     addr: SocketAddr,
     limits: Limits,
     stopping: watch::Receiver<bool>,
@@ -218,6 +224,7 @@ impl Connection {
         let service = PerConnection {
             meter: self.service.meter().clone(),
             service: self.service,
+            body_limit: self.body_limit,
             addr: self.addr,
             activity: activity.clone(),
         };
@@ -399,6 +406,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Watched<IO> {
 struct PerConnection {
     service: Dispatch,
     meter: Arc<crate::engine::quota::Meter>,
+    body_limit: u64,
     addr: SocketAddr,
     activity: Arc<Activity>,
 }
@@ -415,7 +423,7 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PerConnection {
             .reads_at_call
             .store(activity.reads.load(Ordering::Relaxed), Ordering::Relaxed);
         request.extensions_mut().insert(ConnectInfo(self.addr));
-        let request = inflight::meter_body(request, &self.meter);
+        let request = inflight::meter_body(request, &self.meter, self.body_limit);
         InFlight {
             answer: self.service.handle(request),
             activity: self.activity.clone(),

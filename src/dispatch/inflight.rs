@@ -47,8 +47,11 @@ impl BodyMeter {
     }
 }
 
-/// `request` with its body counted on `meter` (see the module's doc).
-pub fn meter_body<B>(request: Request<B>, meter: &Arc<Meter>) -> Request
+/// `request` with its body counted on `meter` (see the module's doc). A declared length
+/// above `body_limit` (the largest body any route reads) reserves only that much: the
+/// route refuses the body at its limit, and a `Content-Length` of a gigabyte must not
+/// hold the cap while its connection stays open.
+pub fn meter_body<B>(request: Request<B>, meter: &Arc<Meter>, body_limit: u64) -> Request
 where
     B: http_body::Body<Data = bytes::Bytes> + Unpin + Send + 'static,
     B::Error: Into<axum::BoxError>,
@@ -58,11 +61,11 @@ where
     let body = match hint.exact() {
         // No body (a GET): nothing to count.
         Some(0) => Body::new(body),
-        Some(length) => match meter.reserve(length) {
+        Some(length) => match meter.reserve(length.min(body_limit)) {
             Ok(()) => Body::new(Metered {
                 inner: body,
                 meter: meter.clone(),
-                reserved: length,
+                reserved: length.min(body_limit),
                 read: 0,
                 cut: None,
             }),
@@ -120,8 +123,9 @@ where
         };
         if let Some(data) = frame.data_ref() {
             this.read = this.read.saturating_add(data.remaining() as u64);
-            // A declared length was reserved whole (hyper never reads past it); a body of
-            // unknown length reserves what it has read beyond its reservation.
+            // A declared length was reserved whole up to the body limit (hyper never reads
+            // past it); beyond that, or for a body of unknown length, what is read beyond
+            // the reservation is reserved as it comes.
             if this.read > this.reserved {
                 let extra = this.read - this.reserved;
                 if let Err(full) = this.meter.reserve(extra) {

@@ -119,10 +119,12 @@ async fn hold_body(sim: &Sim, length: u64) -> TcpStream {
 
 #[tokio::test]
 async fn bodies_in_flight_count_toward_the_memory_cap() {
-    // 8 MB in all: two 3 MB bodies being read fit, a third does not.
+    // 8 MB in all: two 3 MB bodies and one of 1.5 MB being read fit, a third 3 MB one
+    // does not.
     let sim = start_with(capped(8 * MB, 256 * MB)).await;
     let first = hold_body(&sim, 3 * MB).await;
     let _second = hold_body(&sim, 3 * MB).await;
+    let _small = hold_body(&sim, 3 * MB / 2).await;
 
     let mut third = connect(&sim).await;
     third
@@ -135,6 +137,26 @@ async fn bodies_in_flight_count_toward_the_memory_cap() {
     assert_eq!(body["status"], "507 Insufficient Storage", "{body}");
     let why = body["details"].as_str().unwrap_or_default();
     assert!(why.contains("--max-memory-mb"), "{why}");
+
+    // The admin API (not a provider) counts too, and answers in its own shape: 768 KB
+    // (under its 1 MiB body limit) does not fit the half megabyte left.
+    let mut admin = connect(&sim).await;
+    admin
+        .write_all(
+            format!(
+                "POST /_signsim/scenarios HTTP/1.1\r\nHost: signsim\r\n\
+                 Content-Type: application/toml\r\nContent-Length: {}\r\n\
+                 Expect: 100-continue\r\n\r\n",
+                768 * 1024
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let (head, body) = read_answer(&mut admin).await;
+    assert!(head.starts_with("HTTP/1.1 507"), "{head}");
+    let why = body["error"].as_str().unwrap_or_default();
+    assert!(why.contains("--max-memory-mb"), "{body}");
 
     // A held body given up gives its bytes back: another one fits again.
     drop(first);
