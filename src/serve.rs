@@ -274,7 +274,8 @@ struct Activity {
     reads: AtomicU64,
     /// Reads and writes that moved bytes, so far.
     moves: AtomicU64,
-    /// `reads` when the last request's head was complete (its call started).
+    /// `reads` when the last request's head was complete (its call started) or its
+    /// answer was ready: reads past it are the next request's head.
     reads_at_call: AtomicU64,
     /// Requests whose answer is not ready yet.
     in_flight: AtomicU64,
@@ -447,6 +448,11 @@ impl Future for InFlight {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.activity.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let activity = &self.activity;
+        // The request's body was read meanwhile: those reads are not the next head's.
+        activity
+            .reads_at_call
+            .store(activity.reads.load(Ordering::Relaxed), Ordering::Relaxed);
+        activity.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
