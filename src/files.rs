@@ -58,3 +58,33 @@ pub fn read_bounded_text(path: &Path, limit: u64) -> std::io::Result<String> {
     String::from_utf8(read_bounded(path, limit)?)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_regular_file_under_the_limit_is_read_and_others_are_refused() {
+        let dir = std::env::temp_dir().join(format!("signsim-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("small.pem");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_bounded(&file, 5).unwrap(), b"12345");
+        let over = read_bounded(&file, 4).unwrap_err();
+        assert!(over.to_string().contains("4-byte limit"), "{over}");
+        // A directory, and a device that never ends.
+        assert!(read_bounded(&dir, 1024).is_err());
+        #[cfg(unix)]
+        {
+            let zero = read_bounded(Path::new("/dev/zero"), 1024).unwrap_err();
+            assert!(zero.to_string().contains("not a regular file"), "{zero}");
+            let link = dir.join("zero.pem");
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+            assert!(read_bounded(&link, 1024).is_err());
+        }
+        let missing = read_bounded(&dir.join("absent"), 1024).unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

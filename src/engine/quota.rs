@@ -303,6 +303,33 @@ mod tests {
     }
 
     #[test]
+    fn bodies_being_read_count_beside_what_is_stored() {
+        let meter = Meter::new(Caps {
+            tenant_bytes: 100,
+            process_bytes: 150,
+        });
+        meter.change(&t("a"), 50, 0);
+        assert!(meter.reserve(60).is_ok());
+        assert!(matches!(
+            meter.reserve(41),
+            Err(Full::Reading {
+                stored: 50,
+                reading: 60,
+                incoming: 41,
+                ..
+            })
+        ));
+        assert_eq!(meter.reading(), 60, "a refused reservation keeps nothing");
+        assert!(meter.reserve(40).is_ok());
+        meter.release(100);
+        assert_eq!(meter.reading(), 0);
+        // A body over a cap alone is too large, not a full simulator.
+        assert!(meter.reserve(151).unwrap_err().too_large());
+        assert!(meter.check(Some(&t("b")), 101).unwrap_err().too_large());
+        assert!(!meter.check(Some(&t("a")), 51).unwrap_err().too_large());
+    }
+
+    #[test]
     fn one_name_in_two_providers_is_two_tenants() {
         let meter = Meter::new(Caps {
             tenant_bytes: 100,
