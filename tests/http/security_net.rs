@@ -339,6 +339,27 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn a_request_in_flight_is_not_idle() {
+    // A scripted latency longer than the idle timeout: the connection is silent while the
+    // answer is being made, and must not be cut.
+    let sim = start_with(limits(600, 1, 512)).await;
+    sim.load_scenarios(
+        "[[scenario]]\nname = \"slow-create\"\nprovider = \"uanataca\"\n\n\
+         [[scenario.effects]]\noperation = \"request.create\"\nlatency_ms = 2500\n",
+    )
+    .await;
+    let created = sim
+        .http
+        .post(sim.api("request"))
+        .header("x-signsim-scenario", "slow-create")
+        .multipart(crate::common::signer_form("Maria"))
+        .send()
+        .await
+        .expect("answered, not cut");
+    assert_eq!(created.status(), 201);
+}
+
+#[tokio::test]
 async fn past_the_connection_limit_a_connection_waits_for_a_place() {
     let sim = start_with(limits(600, 600, 4)).await;
     let hello = b"GET /uanataca/api/v1/hello HTTP/1.1\r\nHost: signsim\r\n\r\n";
