@@ -144,8 +144,8 @@ struct ServeArgs {
         default_value_t = 1024
     )]
     max_memory_mb: u64,
-    /// Seconds a client has to send a whole request head once it started one; a client
-    /// dripping its headers is cut off after that.
+    /// Seconds a client has to send a whole request head once it started one (a new
+    /// connection: once connected); a client dripping its headers is cut off after that.
     #[arg(
         long,
         env = "SIGNSIM_HEADER_TIMEOUT",

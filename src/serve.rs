@@ -5,8 +5,9 @@
 //!   allows): at the limit the loop stops accepting, so new connections wait in the
 //!   kernel's backlog (which costs no descriptor of ours) and are served as soon as one
 //!   closes, instead of being accepted and dropped.
-//! - A header-read timeout: a request head that started arriving must be complete within
-//!   [`Limits::header_timeout`] (a client dripping one byte a second is cut).
+//! - A header-read timeout: a request head must be complete within
+//!   [`Limits::header_timeout`] of its first byte, and a new connection's first head of the
+//!   accept (a client dripping one byte a second, or connecting and saying nothing, is cut).
 //! - An idle timeout: a connection with no request in flight that moves no byte for
 //!   [`Limits::idle_timeout`] is closed (a request in flight, e.g. a scenario's latency,
 //!   keeps it open).
@@ -161,7 +162,6 @@ pub async fn serve(
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
         let connection = Connection {
             service: service.clone(),
             body_limit: connections.body_limit,
@@ -311,9 +311,11 @@ impl Watchdog {
             self.head_since = None;
             return None;
         }
-        // Bytes read since the last head was complete: the next head is arriving.
-        let reading_head = activity.reads.load(Ordering::Relaxed)
-            != activity.reads_at_call.load(Ordering::Relaxed);
+        // Bytes read since the last head was complete: the next head is arriving. A new
+        // connection waits for its first head from the start (no call has read anything
+        // yet), as a server's header timeout usually counts from the accept.
+        let at_call = activity.reads_at_call.load(Ordering::Relaxed);
+        let reading_head = at_call == 0 || activity.reads.load(Ordering::Relaxed) != at_call;
         if reading_head {
             let since = *self.head_since.get_or_insert(now);
             if now.saturating_duration_since(since) >= self.limits.header_timeout {

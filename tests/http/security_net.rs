@@ -322,6 +322,16 @@ async fn a_dripping_head_is_cut_by_the_header_timeout() {
 }
 
 #[tokio::test]
+async fn a_connection_that_never_sends_a_head_is_cut_by_the_header_timeout() {
+    let sim = start_with(limits(1, 600, 512)).await;
+    let mut stream = connect(&sim).await;
+    assert!(
+        closed_by_server(&mut stream).await,
+        "a silent connection stayed open"
+    );
+}
+
+#[tokio::test]
 async fn an_idle_connection_is_closed_after_the_idle_timeout() {
     let sim = start_with(limits(600, 1, 512)).await;
     let mut stream = connect(&sim).await;
