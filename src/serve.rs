@@ -10,7 +10,8 @@
 //!   accept (a client dripping one byte a second, or connecting and saying nothing, is cut).
 //! - An idle timeout: a connection with no request in flight that moves no byte for
 //!   [`Limits::idle_timeout`] is closed (a request in flight, e.g. a scenario's latency,
-//!   keeps it open).
+//!   keeps it open), and so is one whose request waits that long for body bytes that do
+//!   not come.
 //! - Every request carries the peer's address (`ConnectInfo<SocketAddr>`) and has its body
 //!   counted toward the memory cap ([`crate::dispatch::inflight`]).
 //!
@@ -27,7 +28,7 @@ use rustls::ServerConfig;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -279,6 +280,9 @@ struct Activity {
     reads_at_call: AtomicU64,
     /// Requests whose answer is not ready yet.
     in_flight: AtomicU64,
+    /// The request's handler waits for body bytes the client does not send: the
+    /// connection is idle although a request is in flight.
+    waiting_body: AtomicBool,
 }
 
 /// Decides, tick by tick, whether a connection ran past a timeout.
@@ -309,7 +313,11 @@ impl Watchdog {
         }
         if activity.in_flight.load(Ordering::Relaxed) > 0 {
             self.head_since = None;
-            return None;
+            // A handler at work keeps the connection (a scripted latency); one waiting for
+            // a body that stopped coming does not.
+            let stalled = activity.waiting_body.load(Ordering::Relaxed)
+                && now.saturating_duration_since(self.quiet_since) >= self.limits.idle_timeout;
+            return stalled.then_some("the request body stalled");
         }
         // Bytes read since the last head was complete: the next head is arriving. A new
         // connection waits for its first head from the start (no call has read anything
@@ -426,11 +434,53 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PerConnection {
             .reads_at_call
             .store(activity.reads.load(Ordering::Relaxed), Ordering::Relaxed);
         request.extensions_mut().insert(ConnectInfo(self.addr));
-        let request = inflight::meter_body(request, &self.meter, self.body_limit);
+        let request = if http_body::Body::is_end_stream(request.body()) {
+            inflight::meter_body(request, &self.meter, self.body_limit)
+        } else {
+            let activity = self.activity.clone();
+            let request = request.map(|inner| WatchedBody { inner, activity });
+            inflight::meter_body(request, &self.meter, self.body_limit)
+        };
         InFlight {
             answer: self.service.handle(request),
             activity: self.activity.clone(),
         }
+    }
+}
+
+/// A request's body, telling the watchdog when its handler waits for bytes.
+struct WatchedBody {
+    inner: Incoming,
+    activity: Arc<Activity>,
+}
+
+impl http_body::Body for WatchedBody {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<bytes::Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        self.activity
+            .waiting_body
+            .store(polled.is_pending(), Ordering::Relaxed);
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for WatchedBody {
+    fn drop(&mut self) {
+        self.activity.waiting_body.store(false, Ordering::Relaxed);
     }
 }
 

@@ -349,6 +349,25 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn a_body_that_stops_coming_is_cut_by_the_idle_timeout() {
+    let sim = start_with(limits(600, 1, 512)).await;
+    let mut held = hold_body(&sim, MB).await;
+    assert!(
+        closed_by_server(&mut held).await,
+        "a stalled upload kept its connection"
+    );
+    // Its reservation is given back (as the connection's task ends, maybe just after the
+    // socket closed).
+    let released = tokio::time::timeout(GENEROUS, async {
+        while sim.running.engine.meter.reading() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(released.is_ok(), "the stalled body's bytes stay reserved");
+}
+
+#[tokio::test]
 async fn a_request_in_flight_is_not_idle() {
     // A scripted latency longer than the idle timeout: the connection is silent while the
     // answer is being made, and must not be cut.
