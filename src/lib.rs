@@ -6,8 +6,8 @@
 //! The modules by layer, top to bottom; a file imports only from its own layer or lower
 //! ones, and no two files import each other:
 //!
-//! 1. The app: this file, `main.rs` (the command line), [`tls`] (serves a listener, http
-//!    or https), [`healthcheck`] (the client of `signsim healthcheck`), [`saver`] (when
+//! 1. The app: this file, `main.rs` (the command line), [`serve`] (serves a listener, http
+//!    or https, under the connection limit and timeouts), [`tls`] (the https settings), [`healthcheck`] (the client of `signsim healthcheck`), [`saver`] (when
 //!    the state is saved, `--state-file`).
 //! 2. [`dispatch`]: the service every listener serves. It picks the provider by the path's
 //!    first segment ([`dispatch::Route`]), asks its admission, calls the provider's router
@@ -24,6 +24,7 @@
 //! 5. [`engine`]: the provider-agnostic parts (clock, stores, timers, events, outbox,
 //!    journal, webhooks, scenarios, the state file).
 //! 6. [`pki`]: certificates and signatures, bytes in, bytes out.
+//! 7. [`files`]: reading a file given at start, a regular file under a size limit.
 //!
 //! # The flow of one call
 //!
@@ -74,10 +75,12 @@ pub mod access_log;
 pub mod admin;
 pub mod dispatch;
 pub mod engine;
+pub mod files;
 pub mod healthcheck;
 pub mod pki;
 pub mod providers;
 pub mod saver;
+pub mod serve;
 pub mod tls;
 pub mod ui;
 pub mod wire;
@@ -135,6 +138,9 @@ pub struct Config {
     pub tls: Option<tls::Tls>,
     /// Where the state survives a restart (`--state-file`); none: it lives in memory only.
     pub state: Option<saver::StateFile>,
+    /// The connection level's bounds (`--header-timeout`, `--idle-timeout`,
+    /// `--max-connections`).
+    pub limits: serve::Limits,
 }
 
 impl Default for Config {
@@ -148,6 +154,7 @@ impl Default for Config {
             admin_guess_window: admin::token::GUESS_WINDOW,
             tls: None,
             state: None,
+            limits: serve::Limits::default(),
         }
     }
 }
@@ -196,7 +203,7 @@ pub fn build(config: &Config) -> Result<App, StartError> {
     let loaded = config
         .state
         .as_ref()
-        .map(saver::load)
+        .map(|state| saver::load(state, config.engine.caps.process_bytes))
         .transpose()?
         .flatten();
     let mut engine_config = config.engine.clone();
@@ -407,9 +414,10 @@ pub async fn spawn(mut config: Config) -> Result<Running, StartError> {
         None => None,
     };
     let router = app.router();
+    let connections = serve::Connections::new(config.limits, config.body_limit);
     tokio::spawn(async move {
         let forever = std::future::pending::<()>();
-        if let Err(e) = tls::serve(listener, router, tls, forever).await {
+        if let Err(e) = serve::serve(listener, router, tls, connections, forever).await {
             tracing::error!("server stopped: {e}");
         }
     });

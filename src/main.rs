@@ -158,6 +158,33 @@ struct ServeArgs {
         default_value_t = 1024
     )]
     max_memory_mb: u64,
+    /// Seconds a client has to send a whole request head once it started one (a new
+    /// connection: once connected); a client dripping its headers is cut off after that.
+    #[arg(
+        long,
+        env = "SIGNSIM_HEADER_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    header_timeout: u64,
+    /// Seconds a connection with no request in flight may stay silent before it is
+    /// closed, so idle connections do not hold descriptors for ever.
+    #[arg(
+        long,
+        env = "SIGNSIM_IDLE_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 60
+    )]
+    idle_timeout: u64,
+    /// Most connections served at once (every listener together), never more than the
+    /// descriptor limit (ulimit -n) leaves room for; more wait in the listen backlog.
+    #[arg(
+        long,
+        env = "SIGNSIM_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 512
+    )]
+    max_connections: usize,
     /// Forget finished resources (signed, refused, expired...) and their documents this
     /// many seconds (virtual clock) after they finished. Off by default; for shared
     /// sandboxes that run for days.
@@ -431,6 +458,11 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
             path,
             every: (args.save_every > 0).then(|| std::time::Duration::from_secs(args.save_every)),
         }),
+        limits: signsim::serve::Limits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+            idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+            max_connections: args.max_connections.max(1),
+        },
     };
     let app = build(&config)?;
     // One certificate for every listener: each serves names the same CA vouches for.
@@ -439,6 +471,8 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         None => None,
     };
     let mut servers = tokio::task::JoinSet::new();
+    // One connection limit for every listener: the descriptors are the process's.
+    let connections = signsim::serve::Connections::new(config.limits, config.body_limit);
     // What the listeners are, in the order they are announced on standard output.
     let mut announced = vec![("signsim", main_bound)];
 
@@ -452,13 +486,20 @@ async fn run(args: ServeArgs) -> Result<(), StartError> {
         tracing::info!("{slug} listening on {scheme}://{local} (at its real paths)");
         announced.push((slug, local));
         let tls = tls.clone();
-        servers.spawn(signsim::tls::serve(listener, router, tls, shutdown()));
+        servers.spawn(signsim::serve::serve(
+            listener,
+            router,
+            tls,
+            connections.clone(),
+            shutdown(),
+        ));
     }
     tracing::info!("signsim listening on {scheme}://{main_bound} (admin API at /_signsim)");
-    servers.spawn(signsim::tls::serve(
+    servers.spawn(signsim::serve::serve(
         main_listener,
         app.router(),
         tls,
+        connections,
         shutdown(),
     ));
     // Scripts that start us on port 0 learn the ports here, whatever RUST_LOG filters out

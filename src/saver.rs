@@ -22,8 +22,8 @@ pub struct StateFile {
 }
 
 /// Reads the state file, if there is one; an unreadable one is a start error naming it.
-pub fn load(state: &StateFile) -> Result<Option<Loaded>, StateError> {
-    file::read(&state.path)
+pub fn load(state: &StateFile, process_bytes: u64) -> Result<Option<Loaded>, StateError> {
+    file::read(&state.path, file::limit_for(process_bytes))
 }
 
 pub struct Saver {

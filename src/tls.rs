@@ -1,22 +1,13 @@
 //! Serving https (`--tls`): a certificate the simulator's CA issues for the names people
-//! dial, or the user's own files, and a listener that hands axum only connections whose
-//! TLS handshake succeeded.
-//!
-//! Handshakes run in their own tasks, each under a deadline, so a client that connects and
-//! says nothing holds up nobody else's connection (the accept loop never waits on one).
+//! dial, or the user's own files. The serve loop (`crate::serve`) runs each handshake in
+//! the connection's own task, under a deadline.
 
 use crate::pki::Pki;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::server::TlsStream;
-use tokio_rustls::TlsAcceptor;
 
 /// Where the https certificate comes from.
 #[derive(Debug, Clone)]
@@ -44,12 +35,6 @@ pub enum TlsError {
 /// The names every issued certificate covers: what a person or a test on this machine dials.
 const LOCAL_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
-/// How long a client has to finish its handshake.
-const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
-
-/// Handshaken connections waiting for axum; more wait in their tasks.
-const QUEUE: usize = 64;
-
 impl Tls {
     /// The rustls configuration this setting stands for; `pki` issues the certificate of
     /// `Tls::Issued`.
@@ -68,10 +53,12 @@ impl Tls {
             }
             Tls::Files { cert, key } => {
                 let read = |path: &PathBuf| {
-                    std::fs::read(path).map_err(|source| TlsError::Read {
-                        path: path.display().to_string(),
-                        source,
-                    })
+                    crate::files::read_bounded(path, crate::files::SMALL_FILE_LIMIT).map_err(
+                        |source| TlsError::Read {
+                            path: path.display().to_string(),
+                            source,
+                        },
+                    )
                 };
                 server_config(&read(cert)?, &read(key)?).map_err(|e| match e {
                     TlsError::Invalid(why) => TlsError::Invalid(format!(
@@ -111,103 +98,4 @@ pub fn server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<ServerConfig
     // axum serves HTTP/1.1 only (its http2 feature is off).
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// A listener whose connections are TLS streams; give it to `axum::serve`.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    /// Starts accepting on `tcp`; call inside a Tokio runtime. The accept loop ends when
-    /// the listener is dropped (axum drops it on a graceful stop).
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> std::io::Result<TlsListener> {
-        let local = tcp.local_addr()?;
-        let (sender, ready) = mpsc::channel(QUEUE);
-        tokio::spawn(accept_loop(tcp, TlsAcceptor::from(config), sender));
-        Ok(TlsListener { ready, local })
-    }
-}
-
-async fn accept_loop(
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    sender: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            _ = sender.closed() => return,
-            accepted = tcp.accept() => accepted,
-        };
-        let (stream, addr) = match accepted {
-            Ok(pair) => pair,
-            Err(e) => {
-                // Out of file descriptors and the like: wait instead of spinning, as
-                // axum's own TCP listener does.
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let acceptor = acceptor.clone();
-        let sender = sender.clone();
-        tokio::spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_DEADLINE, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
-                    // A closed channel means the server stopped: the connection just ends.
-                    let _ = sender.send((tls, addr)).await;
-                }
-                // A client that does not trust the certificate aborts here; that is its
-                // business, not an error of ours.
-                Ok(Err(e)) => tracing::debug!("TLS handshake with {addr} failed: {e}"),
-                Err(_) => tracing::debug!("TLS handshake with {addr} took too long"),
-            }
-        });
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
-        match self.ready.recv().await {
-            Some(pair) => pair,
-            // The accept loop only ends after the listener is dropped, so this is not
-            // reached while we are alive; wait forever rather than panic.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        Ok(self.local)
-    }
-}
-
-/// Serves `service` on `tcp`, over TLS when `tls` is given, until `stop` resolves.
-pub async fn serve(
-    tcp: TcpListener,
-    service: crate::dispatch::Dispatch,
-    tls: Option<Arc<ServerConfig>>,
-    stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    match tls {
-        Some(config) => {
-            axum::serve(
-                TlsListener::new(tcp, config)?,
-                axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
-            )
-            .with_graceful_shutdown(stop)
-            .await
-        }
-        None => {
-            axum::serve(
-                tcp,
-                axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
-            )
-            .with_graceful_shutdown(stop)
-            .await
-        }
-    }
 }

@@ -22,11 +22,24 @@ pub type TenantOf<S> = fn(&S, &HeaderMap) -> Option<String>;
 /// error shape. It sees the request's head (a provider may choose the format from it).
 pub type StorageFull = fn(&Full, &Request) -> Response;
 
+/// The status of a storage refusal: 413 for a body larger than a cap (nothing freed makes
+/// it fit), 507 for a full tenant or simulator (freeing space makes the same call succeed).
+pub fn storage_status(full: &Full) -> StatusCode {
+    if full.too_large() {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::INSUFFICIENT_STORAGE
+    }
+}
+
 /// What the dispatch service asks of a provider before its routes see a call: the call's
 /// tenant (for the journal and the caps), or the provider's answer refusing it.
 pub trait Admission: Send + Sync {
     /// The call's tenant, as the provider's credential extractor reads it.
     fn tenant(&self, request: &Request) -> Option<String>;
+    /// The provider's answer to a call refused at a storage cap (`full`), e.g. a body
+    /// that does not fit what is left of the memory cap (`super::inflight`).
+    fn refuse_full(&self, full: &Full, request: &Request) -> Response;
     /// `Err`: the provider's answer refusing the call (past a storage cap).
     fn admit(
         &self,
@@ -71,6 +84,10 @@ impl<S: Send + Sync + 'static> StorageGate<S> {
 impl<S: Send + Sync + 'static> Admission for StorageGate<S> {
     fn tenant(&self, request: &Request) -> Option<String> {
         (self.tenant_of)(&self.state, request.headers())
+    }
+
+    fn refuse_full(&self, full: &Full, request: &Request) -> Response {
+        (self.storage_full)(full, request)
     }
 
     fn admit(

@@ -11,11 +11,14 @@
 //! routers are unchanged: they still see their real paths and answer their own 404s.
 
 pub mod admission;
+pub mod inflight;
 pub mod shield;
 
 use crate::engine::journal::{ActedFor, JournalEntry};
+use crate::engine::quota::{Full, Meter};
 use crate::engine::tenant::Tenant;
 use crate::engine::Engine;
+use crate::wire::admin::AdminError;
 use crate::{access_log, wire};
 use admission::Admission;
 use axum::body::Body;
@@ -24,6 +27,7 @@ use axum::http::uri::{PathAndQuery, Uri};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use inflight::BodyMeter;
 use shield::Shield;
 use std::convert::Infallible;
 use std::future::Future;
@@ -118,6 +122,23 @@ impl Dispatch {
         Ok(())
     }
 
+    /// The meter that bodies being read count on (`inflight::meter_body`).
+    pub fn meter(&self) -> &Arc<Meter> {
+        &self.engine.meter
+    }
+
+    /// The answer to a call refused at a storage cap: in the provider's shape, the admin
+    /// API's (`{"error"}`) for the rest.
+    fn refuse_full(route: Option<&Route>, full: &Full, request: &Request) -> Response {
+        match route {
+            Some(route) => route.admission.refuse_full(full, request),
+            None => axum::response::IntoResponse::into_response(AdminError::new(
+                admission::storage_status(full),
+                full.to_string(),
+            )),
+        }
+    }
+
     /// The provider `request` is for (`None`: the rest) and the request as its router
     /// must see it.
     fn pick_route(&self, mut request: Request) -> (Option<&Route>, Request) {
@@ -157,16 +178,27 @@ fn first_segment(path: &str) -> &str {
     rest.split('/').next().unwrap_or("")
 }
 
+/// A call's answer being made.
+pub type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
 impl Service<Request> for Dispatch {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Answer;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Request) -> Answer {
+        self.handle(request)
+    }
+}
+
+impl Dispatch {
+    /// Answers one call (the service's `call`, by shared reference: the serve loop calls it
+    /// without cloning the service per request).
+    pub fn handle(&self, request: Request) -> Answer {
         let started = Instant::now();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
@@ -174,17 +206,28 @@ impl Service<Request> for Dispatch {
         let (route, request) = self.pick_route(request);
         let slug = route.map(|r| r.slug);
         let mut router = route.map_or_else(|| self.rest.clone(), |r| r.router.clone());
-        // The shield, then admission, come before the router: a refused call never
-        // reaches a handler.
+        // The shield, then the in-flight meter, then admission come before the router: a
+        // refused call never reaches a handler.
         let shielded = self.shielded(route, &request);
         let tenant = match shielded {
             Ok(()) => route.and_then(|r| Some(Tenant::new(r.slug, r.admission.tenant(&request)?))),
             Err(_) => None,
         };
-        let admitted = shielded.and_then(|()| match route {
-            Some(route) => route.admission.admit(tenant.as_ref(), &request),
-            None => Ok(()),
+        // A body over the memory cap (`inflight`): refused before it is read, or, for a body
+        // of unknown length, answered with the same refusal when it was cut off.
+        let metered = request.extensions().get::<BodyMeter>().cloned();
+        let admitted = shielded.and_then(|()| match (&metered, route) {
+            (Some(BodyMeter::Refused(full)), _) => {
+                Err(Box::new(Dispatch::refuse_full(route, full, &request)))
+            }
+            (_, Some(route)) => route.admission.admit(tenant.as_ref(), &request),
+            (_, None) => Ok(()),
         });
+        // What a cut-off refusal is answered from once the request is gone (chunked only).
+        let cut = match metered {
+            Some(BodyMeter::Cut(cut)) => Some((cut, route.cloned(), request.uri().clone())),
+            _ => None,
+        };
         let engine = self.engine.clone();
         let shield = self.shield.clone();
         Box::pin(async move {
@@ -193,12 +236,23 @@ impl Service<Request> for Dispatch {
                 .get(wire::TENANT_HEADER)
                 .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
                 .map(str::to_owned);
-            let mut response = match admitted {
+            let response = match admitted {
                 Ok(()) => match router.call(request).await {
                     Ok(response) => response,
                     Err(never) => match never {},
                 },
                 Err(refusal) => *refusal,
+            };
+            let mut response = match cut {
+                Some((cut, route, uri)) => match cut.get() {
+                    Some(full) => {
+                        let mut head = Request::new(Body::empty());
+                        *head.uri_mut() = uri;
+                        Dispatch::refuse_full(route.as_ref(), full, &head)
+                    }
+                    None => response,
+                },
+                None => response,
             };
             shield::secure(&mut response, &path, &shield.open);
             let elapsed = started.elapsed();

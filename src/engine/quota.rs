@@ -29,8 +29,32 @@ pub trait Stored {
 }
 
 impl Stored for u64 {}
-impl Stored for String {}
-impl Stored for serde_json::Value {}
+
+impl Stored for String {
+    fn heap_bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Stored for serde_json::Value {
+    /// An estimate (the text's length, about what the value owns): a stored JSON value can
+    /// be as large as a body (Uanataca's settings.ini), so it must weigh what it holds.
+    fn heap_bytes(&self) -> usize {
+        use serde_json::Value;
+        match self {
+            Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+            Value::String(s) => s.len(),
+            Value::Array(items) => items
+                .iter()
+                .map(|item| std::mem::size_of::<Value>() + item.heap_bytes())
+                .sum(),
+            Value::Object(fields) => fields
+                .iter()
+                .map(|(key, item)| key.len() + std::mem::size_of::<Value>() + item.heap_bytes())
+                .sum(),
+        }
+    }
+}
 
 /// The caps, in bytes; `u64::MAX` means no cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,12 +89,47 @@ pub enum Full {
          (--retention)"
     )]
     Process { used: u64, cap: u64 },
+    /// Bodies being read count against the process cap too (`Meter::reserve`): this
+    /// one's `incoming` bytes do not fit beside what is stored and what is being read.
+    #[error(
+        "storage full: the simulator holds {stored} bytes and is reading {reading} more of \
+         its {cap}-byte cap (--max-memory-mb); a body of {incoming} bytes does not fit; \
+         try again once the calls in flight end, or free space with POST /_signsim/reset"
+    )]
+    Reading {
+        stored: u64,
+        reading: u64,
+        incoming: u64,
+        cap: u64,
+    },
+    /// The body alone is larger than a cap: no freeing makes it fit, so it is a body over
+    /// the limit (413), not a full simulator (507).
+    #[error(
+        "request body too large: {incoming} bytes is more than the {cap}-byte storage cap \
+         ({flag})"
+    )]
+    TooLarge {
+        incoming: u64,
+        cap: u64,
+        flag: &'static str,
+    },
+}
+
+impl Full {
+    /// Whether the body alone is over a cap (HTTP 413) rather than the space left (507:
+    /// the same call succeeds once space is freed).
+    pub fn too_large(&self) -> bool {
+        matches!(self, Full::TooLarge { .. })
+    }
 }
 
 #[derive(Default)]
 pub struct Meter {
     caps: Caps,
     total: AtomicU64,
+    /// Bytes of request bodies being read (reserved by `reserve`, given back by
+    /// `release`): they are in memory as much as what is stored.
+    reading: AtomicU64,
     tenants: DashMap<Tenant, u64>,
 }
 
@@ -89,6 +148,44 @@ impl Meter {
     /// Bytes held by every tenant together.
     pub fn total(&self) -> u64 {
         self.total.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of request bodies being read now.
+    pub fn reading(&self) -> u64 {
+        self.reading.load(Ordering::Relaxed)
+    }
+
+    /// Reserves `incoming` bytes of a body about to be read, against the process cap
+    /// beside what is stored and what other bodies are reading: one atomic add (and one
+    /// subtraction when it does not fit). Give them back with `release`.
+    pub fn reserve(&self, incoming: u64) -> Result<(), Full> {
+        let cap = self.caps.process_bytes;
+        if incoming > cap {
+            return Err(Full::TooLarge {
+                incoming,
+                cap,
+                flag: "--max-memory-mb",
+            });
+        }
+        let before = self.reading.fetch_add(incoming, Ordering::Relaxed);
+        let stored = self.total();
+        if stored.saturating_add(before).saturating_add(incoming) > cap {
+            self.release(incoming);
+            return Err(Full::Reading {
+                stored,
+                reading: before,
+                incoming,
+                cap,
+            });
+        }
+        Ok(())
+    }
+
+    /// Gives back `bytes` reserved with `reserve`.
+    pub fn release(&self, bytes: u64) {
+        if bytes > 0 {
+            self.reading.fetch_sub(bytes, Ordering::Relaxed);
+        }
     }
 
     /// Bytes held by `tenant`.
@@ -112,6 +209,23 @@ impl Meter {
     /// holdings are under the cap, so the caps are soft by at most one call's outputs (a
     /// signature adds a signed copy the request did not carry).
     pub fn check(&self, tenant: Option<&Tenant>, incoming: u64) -> Result<(), Full> {
+        // A body larger than a cap fits no matter what is freed: a body over the limit.
+        if let Some(tenant_cap) = tenant.map(|_| self.caps.tenant_bytes) {
+            if incoming > tenant_cap {
+                return Err(Full::TooLarge {
+                    incoming,
+                    cap: tenant_cap,
+                    flag: "--max-tenant-mb",
+                });
+            }
+        }
+        if incoming > self.caps.process_bytes {
+            return Err(Full::TooLarge {
+                incoming,
+                cap: self.caps.process_bytes,
+                flag: "--max-memory-mb",
+            });
+        }
         let total = self.total();
         if total.saturating_add(incoming) > self.caps.process_bytes {
             return Err(Full::Process {
@@ -186,6 +300,33 @@ mod tests {
         assert_eq!(meter.total(), 55);
         meter.change(&t("a"), 0, 1_000);
         assert_eq!(meter.total(), 0, "removal saturates instead of wrapping");
+    }
+
+    #[test]
+    fn bodies_being_read_count_beside_what_is_stored() {
+        let meter = Meter::new(Caps {
+            tenant_bytes: 100,
+            process_bytes: 150,
+        });
+        meter.change(&t("a"), 50, 0);
+        assert!(meter.reserve(60).is_ok());
+        assert!(matches!(
+            meter.reserve(41),
+            Err(Full::Reading {
+                stored: 50,
+                reading: 60,
+                incoming: 41,
+                ..
+            })
+        ));
+        assert_eq!(meter.reading(), 60, "a refused reservation keeps nothing");
+        assert!(meter.reserve(40).is_ok());
+        meter.release(100);
+        assert_eq!(meter.reading(), 0);
+        // A body over a cap alone is too large, not a full simulator.
+        assert!(meter.reserve(151).unwrap_err().too_large());
+        assert!(meter.check(Some(&t("b")), 101).unwrap_err().too_large());
+        assert!(!meter.check(Some(&t("a")), 51).unwrap_err().too_large());
     }
 
     #[test]

@@ -335,7 +335,7 @@ pub fn parse_dir(dir: &Path, specs: &[ProviderSpec]) -> Result<Vec<Scenario>, Ve
     let mut errors = Vec::new();
     for path in paths {
         let source = path.display().to_string();
-        match std::fs::read_to_string(&path) {
+        match crate::files::read_bounded_text(&path, crate::files::SMALL_FILE_LIMIT) {
             Ok(text) => match parse(&source, &text, specs) {
                 Ok(found) => scenarios.extend(found),
                 Err(found) => errors.extend(found),

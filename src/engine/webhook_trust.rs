@@ -88,10 +88,13 @@ struct NumberedCert {
 /// The certificates of a PEM file; a file without any is an error, since whoever passed
 /// it meant to trust something.
 fn read_ca_file(path: &Path) -> Result<Vec<NumberedCert>, TrustError> {
-    let bytes = std::fs::read(path).map_err(|source| TrustError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes =
+        crate::files::read_bounded(path, crate::files::SMALL_FILE_LIMIT).map_err(|source| {
+            TrustError::Read {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
     let parse_error = |reason: String| TrustError::Parse {
         path: path.to_owned(),
         reason,

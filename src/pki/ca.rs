@@ -113,9 +113,12 @@ impl Authority {
         let io_err =
             |what: &Path, e: std::io::Error| PkiError::Storage(format!("{}: {e}", what.display()));
         if cert_path.exists() && key_path.exists() {
-            let cert_pem =
-                std::fs::read_to_string(&cert_path).map_err(|e| io_err(&cert_path, e))?;
-            let key_pem = std::fs::read_to_string(&key_path).map_err(|e| io_err(&key_path, e))?;
+            let read = |path: &Path| {
+                crate::files::read_bounded_text(path, crate::files::SMALL_FILE_LIMIT)
+                    .map_err(|e| io_err(path, e))
+            };
+            let cert_pem = read(&cert_path)?;
+            let key_pem = read(&key_path)?;
             return Authority::from_pem(&cert_pem, &key_pem)
                 .map_err(|e| PkiError::Cert(format!("{}: {e}", cert_path.display())));
         }

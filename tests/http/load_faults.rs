@@ -455,7 +455,12 @@ async fn a_thousand_concurrent_flows_over_twenty_tenants() {
     let flows = count("SIGNSIM_LOAD_FLOWS", 1000);
     // Before any flow runs: a registered provider without one fails here, by name.
     assert!(!self::flows().is_empty());
-    let sim = Arc::new(start().await);
+    // A thousand clients at once, each with its own kept-alive connection: above the
+    // default connection limit (512), where the rest would wait for an idle timeout.
+    let mut config = signsim::Config::default();
+    config.engine.seed = Some(42);
+    config.limits.max_connections = 2 * flows;
+    let sim = Arc::new(start_with(config).await);
     let started = Instant::now();
     let mut running = tokio::task::JoinSet::new();
     for n in 0..flows {

@@ -23,6 +23,7 @@ mod receiver;
 mod registry;
 mod sandbox;
 mod scenarios;
+mod security_net;
 mod security_prov;
 mod security_sec;
 mod security_web;

@@ -176,9 +176,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     Ok(())
 }
 
-/// Reads and checks the state file at `path`; `None` when there is none yet.
-pub fn read(path: &Path) -> Result<Option<Loaded>, StateError> {
-    let bytes = match std::fs::read(path) {
+/// The most a state file may weigh when the stores may hold `process_bytes`: documents are
+/// written in base64 (4/3 of their size), plus room for the rest (resources, logs, keys).
+pub fn limit_for(process_bytes: u64) -> u64 {
+    (process_bytes / 3)
+        .saturating_mul(4)
+        .saturating_add(256 * 1024 * 1024)
+}
+
+/// Reads and checks the state file at `path`, at most `limit` bytes of it (it holds every
+/// document: see `limit_for`); `None` when there is none yet.
+pub fn read(path: &Path, limit: u64) -> Result<Option<Loaded>, StateError> {
+    let bytes = match crate::files::read_bounded(path, limit) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
@@ -260,7 +269,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("state");
         write_atomic(&path, &encode(&sections()).unwrap()).unwrap();
-        let loaded = read(&path).unwrap().unwrap();
+        let loaded = read(&path, u64::MAX).unwrap().unwrap();
         assert_eq!(loaded.section("a"), Some("[1,2,3]"));
         assert_eq!(loaded.section("b"), Some("\"text\""));
         let names: Vec<_> = std::fs::read_dir(&dir)
@@ -286,7 +295,7 @@ mod tests {
         let good = encode(&sections()).unwrap();
         let check = |bytes: &[u8], expected: &str| {
             std::fs::write(&path, bytes).unwrap();
-            let error = read(&path).unwrap_err().to_string();
+            let error = read(&path, u64::MAX).unwrap_err().to_string();
             assert!(error.contains(expected), "{error}");
             assert!(error.contains(&path.display().to_string()), "{error}");
         };
@@ -301,7 +310,7 @@ mod tests {
             .replacen(VERSION, "0.0.0-other", 1);
         check(other.as_bytes(), "written by signsim 0.0.0-other");
         check(&good[..20], "truncated");
-        assert!(read(&dir.join("absent")).unwrap().is_none());
+        assert!(read(&dir.join("absent"), u64::MAX).unwrap().is_none());
         std::fs::remove_dir_all(&dir).ok();
     }
 }

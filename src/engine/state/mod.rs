@@ -205,7 +205,7 @@ mod tests {
         let encoded = started.elapsed();
         file::write_atomic(&path, &bytes).unwrap();
         let written = started.elapsed();
-        let loaded = file::read(&path).unwrap().unwrap();
+        let loaded = file::read(&path, u64::MAX).unwrap().unwrap();
         let read = started.elapsed() - written;
         let restored = new_store();
         restored.restore(loaded.section("docs").unwrap()).unwrap();

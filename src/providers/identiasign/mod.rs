@@ -206,7 +206,12 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     .into_response()
 }
 
-/// A call past the storage caps: 507 in IdentiaSign's `{"msg"}` shape.
+/// A call past the storage caps: 507 (413 for a body over a cap) in IdentiaSign's `{"msg"}`
+/// shape.
 fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
-    IError::new(StatusCode::INSUFFICIENT_STORAGE, full.to_string()).into_response()
+    IError::new(
+        crate::dispatch::admission::storage_status(full),
+        full.to_string(),
+    )
+    .into_response()
 }

@@ -203,14 +203,27 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     .into_response()
 }
 
-/// A call past the storage caps: 507 in QI Tech's error shape.
+/// A call past the storage caps: 507 (413 for a body over a cap) in QI Tech's error shape.
 fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
+    let (code, title, translation) = if full.too_large() {
+        (
+            "PAYLOAD_TOO_LARGE",
+            "Payload Too Large",
+            "Corpo da requisição maior que o limite de armazenamento do simulador",
+        )
+    } else {
+        (
+            "STORAGE_FULL",
+            "Insufficient Storage",
+            "Armazenamento do simulador cheio: libere espaço com POST /_signsim/reset",
+        )
+    };
     QError::new(
-        StatusCode::INSUFFICIENT_STORAGE,
-        "STORAGE_FULL",
-        "Insufficient Storage",
+        crate::dispatch::admission::storage_status(full),
+        code,
+        title,
         full.to_string(),
-        "Armazenamento do simulador cheio: libere espaço com POST /_signsim/reset",
+        translation,
     )
     .into_response()
 }

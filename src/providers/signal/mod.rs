@@ -122,5 +122,12 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 
 /// A call past the storage caps: 507 in Signal's error shape.
 fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
-    SError::new(StatusCode::INSUFFICIENT_STORAGE, full.to_string()).into_response()
+    // Signal's error table has no 413: a body over a cap is a bad request, as a body over
+    // the size limit is (wire/mod.rs).
+    let status = if full.too_large() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::INSUFFICIENT_STORAGE
+    };
+    SError::new(status, full.to_string()).into_response()
 }

@@ -188,10 +188,10 @@ fn tenant_of_call(_: &Uanataca, headers: &axum::http::HeaderMap) -> Option<Strin
     Some(crate::wire::tenant_from_headers(headers))
 }
 
-/// A call past the storage caps: 507 in the One-Shot envelope.
+/// A call past the storage caps: 507 (413 for a body over a cap) in the One-Shot envelope.
 fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
     axum::response::IntoResponse::into_response(UError::new(
-        axum::http::StatusCode::INSUFFICIENT_STORAGE,
+        crate::dispatch::admission::storage_status(full),
         full.to_string(),
     ))
 }

@@ -7,6 +7,9 @@ use axum::extract::State;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// The most a tenant's settings.ini may weigh, in bytes.
+const SETTINGS_LIMIT: usize = 64 * 1024;
+
 pub async fn hello() -> UResult {
     Ok(ok("Hello"))
 }
@@ -54,6 +57,16 @@ pub async fn update(
         if let Some(Value::Object(current)) = settings.get_mut(&section) {
             current.extend(values);
         }
+    }
+    // settings.ini holds URLs and credentials: a few kilobytes. A larger one is refused
+    // rather than kept (it is metered like every stored value, but one tenant must not
+    // fill the cap with it).
+    let size = crate::engine::quota::Stored::heap_bytes(&settings);
+    if size > SETTINGS_LIMIT {
+        return Err(UError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Settings too large: {size} bytes, the limit is {SETTINGS_LIMIT} bytes"),
+        ));
     }
     state.settings.insert(&tenant, (), settings);
     Ok(ok("Settings saved successfully"))
