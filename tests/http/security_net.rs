@@ -93,7 +93,7 @@ async fn closed_by_server(stream: &mut TcpStream) -> bool {
 /// The head of a Uanataca upload of `length` bytes that asks to be told to go on.
 fn upload_head(length: u64) -> String {
     format!(
-        "POST /uanataca/api/v1/request HTTP/1.1\r\nHost: signsim\r\n\
+        "POST /uanataca/api/v1/request HTTP/1.1\r\nHost: localhost\r\n\
          Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: {length}\r\n\
          Expect: 100-continue\r\n\r\n"
     )
@@ -144,7 +144,7 @@ async fn bodies_in_flight_count_toward_the_memory_cap() {
     admin
         .write_all(
             format!(
-                "POST /_signsim/scenarios HTTP/1.1\r\nHost: signsim\r\n\
+                "POST /_signsim/scenarios HTTP/1.1\r\nHost: localhost\r\n\
                  Content-Type: application/toml\r\nContent-Length: {}\r\n\
                  Expect: 100-continue\r\n\r\n",
                 768 * 1024
@@ -184,7 +184,7 @@ async fn a_chunked_body_is_cut_off_at_the_memory_cap() {
     let mut stream = connect(&sim).await;
     stream
         .write_all(
-            b"POST /uanataca/api/v1/request HTTP/1.1\r\nHost: signsim\r\n\
+            b"POST /uanataca/api/v1/request HTTP/1.1\r\nHost: localhost\r\n\
               Content-Type: multipart/form-data; boundary=XYZ\r\n\
               Transfer-Encoding: chunked\r\n\r\n",
         )
@@ -297,7 +297,7 @@ async fn a_dripping_head_is_cut_by_the_header_timeout() {
     let (mut reader, mut writer) = stream.into_split();
     let dripper = tokio::spawn(async move {
         let _ = writer
-            .write_all(b"GET /uanataca/api/v1/hello HTTP/1.1\r\nHost: signsim\r\nX-Slow: ")
+            .write_all(b"GET /uanataca/api/v1/hello HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
             .await;
         // One byte at a time, for longer than the bound below.
         for _ in 0..600 {
@@ -336,7 +336,7 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout() {
     let sim = start_with(limits(600, 1, 512)).await;
     let mut stream = connect(&sim).await;
     stream
-        .write_all(b"GET /uanataca/api/v1/hello HTTP/1.1\r\nHost: signsim\r\n\r\n")
+        .write_all(b"GET /uanataca/api/v1/hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let (head, _) = read_answer(&mut stream).await;
@@ -391,7 +391,7 @@ async fn a_request_in_flight_is_not_idle() {
 #[tokio::test]
 async fn past_the_connection_limit_a_connection_waits_for_a_place() {
     let sim = start_with(limits(600, 600, 4)).await;
-    let hello = b"GET /uanataca/api/v1/hello HTTP/1.1\r\nHost: signsim\r\n\r\n";
+    let hello = b"GET /uanataca/api/v1/hello HTTP/1.1\r\nHost: localhost\r\n\r\n";
     // Four connections served and kept alive.
     let mut held = Vec::new();
     for _ in 0..4 {

@@ -101,7 +101,7 @@ impl Uanataca {
 
     /// Draws the code of request `pk`'s Video ID page (once, when the request is made).
     pub(crate) fn new_videoid_link(&self, tenant: &Tenant, pk: u64) -> String {
-        let code = self.oneshot.engine().ids.hex(16);
+        let code = self.oneshot.engine().secrets.hex(16);
         self.video_links.insert_as(tenant, code.clone(), pk);
         self.video_codes.insert(tenant, pk, code);
         self.videoid_link(tenant, pk)
