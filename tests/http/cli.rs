@@ -167,3 +167,90 @@ fn unreadable_webhook_ca_file_stops_the_start() {
         "{stderr}"
     );
 }
+
+/// The README's "Security model" is the operator's contract: every flag it names exists
+/// (`serve --help` lists it, with its environment variable), every bound it gives for a
+/// flag is that flag's default, and every `tests/http/security_*.rs` it points to exists.
+#[test]
+fn the_readme_security_model_matches_the_flags() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("\n## Security model")
+        .expect("a Security model section");
+    let rest = &readme[start + 1..];
+    let section = &rest[..rest[3..].find("\n## ").map_or(rest.len(), |end| end + 3)];
+    let help = Command::new(env!("CARGO_BIN_EXE_signsim"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("signsim runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--admin-token",
+        "--allow-host",
+        "--webhook-allow",
+        "--max-body-mb",
+        "--max-tenant-mb",
+        "--max-memory-mb",
+        "--header-timeout",
+        "--idle-timeout",
+        "--max-connections",
+        "--seed",
+        "--state-file",
+        "--retention",
+    ] {
+        assert!(
+            section.contains(&format!("`{flag}")),
+            "the Security model never names {flag}"
+        );
+        assert!(
+            help.contains(&format!("{flag} ")),
+            "serve --help has no {flag}"
+        );
+    }
+    // Each bound the resources table states is the flag's default in `serve --help`.
+    for (flag, default) in [
+        ("--max-body-mb", "25"),
+        ("--max-tenant-mb", "256"),
+        ("--max-memory-mb", "1024"),
+        ("--header-timeout", "10"),
+        ("--idle-timeout", "60"),
+        ("--max-connections", "512"),
+    ] {
+        let line = section
+            .lines()
+            .find(|line| line.starts_with('|') && line.contains(&format!("`{flag}`")))
+            .unwrap_or_else(|| panic!("no row of the resources table for {flag}"));
+        assert!(
+            line.contains(default),
+            "README says {line:?}, default is {default}"
+        );
+        let said = help
+            .split(&format!("{flag} "))
+            .nth(1)
+            .and_then(|after| after.split("[default: ").nth(1))
+            .and_then(|after| after.split(']').next())
+            .unwrap_or_else(|| panic!("serve --help gives no default for {flag}"));
+        assert_eq!(said, default, "{flag}: --help and the README disagree");
+    }
+    for env in [
+        "SIGNSIM_ALLOW_HOSTS",
+        "SIGNSIM_WEBHOOK_ALLOW",
+        "SIGNSIM_HEADER_TIMEOUT",
+        "SIGNSIM_IDLE_TIMEOUT",
+        "SIGNSIM_MAX_CONNECTIONS",
+    ] {
+        assert!(help.contains(env), "serve --help does not name {env}");
+    }
+    assert!(section.contains("tests/http/security_*.rs"));
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http");
+    let files = std::fs::read_dir(dir)
+        .expect("tests/http")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("security_"))
+        .count();
+    assert!(
+        files >= 4,
+        "the security tests the README points to are gone"
+    );
+}
