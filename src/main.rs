@@ -221,7 +221,8 @@ struct ServeArgs {
     tls_key: Option<PathBuf>,
     /// Make every /_signsim call and page ask for this token (Authorization: Bearer, or
     /// X-Signsim-Admin-Token; pages show a login form). The provider APIs, the pages the
-    /// simulator's links open and /_signsim/health stay open.
+    /// simulator's links open and /_signsim/health (status, version and uptime only) stay
+    /// open. A token also means the instance is shared: --seed then fixes no secret.
     #[arg(
         long,
         env = "SIGNSIM_ADMIN_TOKEN",

@@ -12,8 +12,9 @@
 //!   [`Limits::idle_timeout`] is closed (a request in flight, e.g. a scenario's latency,
 //!   keeps it open), and so is one whose request waits that long for body bytes that do
 //!   not come.
-//! - Every request carries the peer's address (`ConnectInfo<SocketAddr>`) and has its body
-//!   counted toward the memory cap ([`crate::dispatch::inflight`]).
+//! - Every admin request (`/_signsim`) carries the peer's address
+//!   (`ConnectInfo<SocketAddr>`, for the admin token's throttle), and every request has its
+//!   body counted toward the memory cap ([`crate::dispatch::inflight`]).
 //!
 //! Each connection's task watches its connection with a coarse tick (a quarter of the
 //! shorter timeout, at most a second) over two counters the connection bumps as it goes:
@@ -433,7 +434,11 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PerConnection {
         activity
             .reads_at_call
             .store(activity.reads.load(Ordering::Relaxed), Ordering::Relaxed);
-        request.extensions_mut().insert(ConnectInfo(self.addr));
+        // The peer's address is read by the admin token's throttle alone: only admin calls
+        // carry it, so that a provider's call does not pay for an extensions map.
+        if request.uri().path().starts_with("/_signsim") {
+            request.extensions_mut().insert(ConnectInfo(self.addr));
+        }
         let request = if http_body::Body::is_end_stream(request.body()) {
             inflight::meter_body(request, &self.meter, self.body_limit)
         } else {

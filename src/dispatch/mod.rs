@@ -233,7 +233,7 @@ impl Dispatch {
         Box::pin(async move {
             let header_tenant = request
                 .headers()
-                .get(wire::TENANT_HEADER)
+                .get(&wire::TENANT_HEADER_NAME)
                 .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
                 .map(str::to_owned);
             let response = match admitted {

@@ -16,7 +16,6 @@ use crate::wire;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method};
 use axum::response::Response;
-use std::net::{IpAddr, Ipv6Addr};
 
 /// Everything the checks compare with, worked out at start.
 #[derive(Debug, Clone)]
@@ -108,34 +107,40 @@ impl Hosts {
     }
 
     /// `Err(host)`: the call names a host the simulator does not serve. A call with no
-    /// host at all (HTTP/1.0) passes: no browser sends one.
+    /// host at all (HTTP/1.0) passes: no browser sends one. It runs on every call, so it
+    /// works on the bytes: no UTF-8 check, no address parsing, no allocation.
     pub fn check<'r>(&self, request: &'r Request) -> Result<(), &'r str> {
         if self.any {
             return Ok(());
         }
-        let Some(authority) = authority(request) else {
-            return Ok(());
+        let raw = match request.uri().authority() {
+            Some(authority) => authority.as_str().as_bytes(),
+            None => match request.headers().get(header::HOST) {
+                Some(host) => host.as_bytes(),
+                None => return Ok(()),
+            },
         };
-        let host = host_part(authority);
-        if host.is_empty() || host.parse::<IpAddr>().is_ok() {
+        let host = host_bytes(raw);
+        if host.is_empty() || is_address(host) {
             return Ok(());
         }
-        let host = host.strip_suffix('.').unwrap_or(host);
+        let host = host.strip_suffix(b".").unwrap_or(host);
         let under = |suffix: &String| {
             host.len() > suffix.len()
                 && host
                     .get(host.len() - suffix.len()..)
-                    .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
+                    .is_some_and(|end| end.eq_ignore_ascii_case(suffix.as_bytes()))
         };
         if self
             .names
             .iter()
-            .any(|name| name.eq_ignore_ascii_case(host))
+            .any(|name| name.as_bytes().eq_ignore_ascii_case(host))
             || self.suffixes.iter().any(under)
         {
             Ok(())
         } else {
-            Err(authority)
+            // A Host that is not text is no name we serve; `\u{0}` stands for it.
+            Err(std::str::from_utf8(raw).unwrap_or("\u{0}"))
         }
     }
 
@@ -162,15 +167,28 @@ fn authority(request: &Request) -> Option<&str> {
 
 /// `host` of `host`, `host:port`, `[v6]:port`; a bare IPv6 address whole.
 pub fn host_part(authority: &str) -> &str {
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
+    std::str::from_utf8(host_bytes(authority.as_bytes())).unwrap_or(authority)
+}
+
+/// [`host_part`] on bytes.
+fn host_bytes(authority: &[u8]) -> &[u8] {
+    if let Some(rest) = authority.strip_prefix(b"[") {
+        let end = rest.iter().position(|&b| b == b']').unwrap_or(rest.len());
+        return rest.get(..end).unwrap_or(rest);
     }
-    if authority.parse::<Ipv6Addr>().is_ok() {
-        return authority;
+    match authority.iter().rposition(|&b| b == b':') {
+        // A second colon: a bare IPv6 address, whole.
+        Some(at) if authority.get(..at).is_some_and(|head| head.contains(&b':')) => authority,
+        Some(at) => authority.get(..at).unwrap_or(authority),
+        None => authority,
     }
-    authority
-        .rsplit_once(':')
-        .map_or(authority, |(host, _port)| host)
+}
+
+/// Whether `host` (from [`host_bytes`]) is an address rather than a name: an IPv6 address
+/// (a name never holds a colon) or dotted digits, which browsers read as an IPv4 address
+/// and never look up in DNS, so no rebinding can hide behind one.
+fn is_address(host: &[u8]) -> bool {
+    host.contains(&b':') || host.iter().all(|&b| b.is_ascii_digit() || b == b'.')
 }
 
 /// Whether a path is the admin API's or its pages'.
@@ -228,7 +246,7 @@ pub fn cross_site(request: &Request, public_authority: &str) -> Option<&'static 
 /// `Some(message)`: an `X-Signsim-Tenant` that is not UTF-8 text or holds control
 /// characters (it would otherwise silently name the default tenant).
 pub fn tenant_header(request: &Request) -> Option<&'static str> {
-    let value = request.headers().get(wire::TENANT_HEADER)?;
+    let value = request.headers().get(&wire::TENANT_HEADER_NAME)?;
     match std::str::from_utf8(value.as_bytes()) {
         Ok(text) if !text.chars().any(char::is_control) => None,
         _ => Some(

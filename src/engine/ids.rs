@@ -65,17 +65,12 @@ impl Ids {
 
     /// A random (version 4) UUID in its usual hyphenated form.
     pub fn uuid(&self) -> String {
-        let bytes: [u8; 16] = self.with_rng(|rng| rng.random());
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .hyphenated()
-            .to_string()
+        self.with_rng(uuid_from)
     }
 
     /// `n` random bytes as lowercase hex (tokens, uids without hyphens).
     pub fn hex(&self, bytes: usize) -> String {
-        let raw: Vec<u8> = self.with_rng(|rng| (0..bytes).map(|_| rng.random()).collect());
-        hex::encode(raw)
+        self.with_rng(|rng| hex_from(rng, bytes))
     }
 
     /// A one-time password of `digits` decimal digits (leading zeros kept).
@@ -89,6 +84,22 @@ impl Ids {
     pub fn number(&self, low: u64, high: u64) -> u64 {
         self.with_rng(|rng| rng.random_range(low..high))
     }
+}
+
+/// `bytes` bytes of `rng` as lowercase hex (what [`Ids::hex`] and the secrets' `hex` draw).
+pub(super) fn hex_from(rng: &mut ChaCha20Rng, bytes: usize) -> String {
+    let raw: Vec<u8> = (0..bytes).map(|_| rng.random()).collect();
+    hex::encode(raw)
+}
+
+/// A version 4 UUID from `rng`, hyphenated (what [`Ids::uuid`] and the secrets' `uuid`
+/// draw).
+pub(super) fn uuid_from(rng: &mut ChaCha20Rng) -> String {
+    let bytes: [u8; 16] = rng.random();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 /// Where a generator is: its seed, stream and position, so that a restart goes on with

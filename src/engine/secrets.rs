@@ -13,9 +13,9 @@
 //! The JWT secret and the PKI's generator follow the same rule (`Engine::new`,
 //! `pki_setup`, both through [`EngineConfig::secret_seed`](super::EngineConfig::secret_seed)).
 
-use super::ids::{seed_bytes, Ids, RngState};
+use super::ids::{hex_from, seed_bytes, uuid_from, Ids, RngState};
 use hmac::{Hmac, Mac};
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::sync::{Arc, Mutex};
 
@@ -61,17 +61,12 @@ impl Secrets {
 
     /// `bytes` random bytes as lowercase hex: a link code, a file token.
     pub fn hex(&self, bytes: usize) -> String {
-        let raw: Vec<u8> = self.with_rng(|rng| (0..bytes).map(|_| rng.random()).collect());
-        hex::encode(raw)
+        self.with_rng(|rng| hex_from(rng, bytes))
     }
 
     /// A random (version 4) UUID, for a provider whose file tokens look like one.
     pub fn uuid(&self) -> String {
-        let bytes: [u8; 16] = self.with_rng(|rng| rng.random());
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .hyphenated()
-            .to_string()
+        self.with_rng(uuid_from)
     }
 
     /// A token derived from `label` and `parts` under the engine's secret key (16 bytes

@@ -25,6 +25,9 @@ use serde_json::{Map, Value};
 
 /// Header that names the tenant for providers whose real API has no credentials.
 pub const TENANT_HEADER: &str = "x-signsim-tenant";
+/// [`TENANT_HEADER`] as a header name: a lookup by it skips parsing the name per call.
+pub static TENANT_HEADER_NAME: axum::http::HeaderName =
+    axum::http::HeaderName::from_static(TENANT_HEADER);
 
 /// Header that chooses a scenario for the resource the call creates.
 pub const SCENARIO_HEADER: &str = "x-signsim-scenario";
@@ -55,7 +58,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestedScenario {
 /// not text never gets here: the dispatch service refuses it first (400).
 pub fn tenant_from_headers(headers: &HeaderMap) -> String {
     headers
-        .get(TENANT_HEADER)
+        .get(&TENANT_HEADER_NAME)
         .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
