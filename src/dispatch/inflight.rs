@@ -14,7 +14,7 @@
 //! - A body of unknown length (chunked) reserves what arrives, frame by frame; once a
 //!   frame would pass the cap the body ends in an error and the request's
 //!   [`BodyMeter::Cut`] says why, so the dispatch service answers with the same refusal.
-//! - The reservation is given back when the body is dropped ([`Metered`]'s `Drop`): read
+//! - The reservation is given back when the body is dropped (`Metered`'s `Drop`): read
 //!   to the end, refused or abandoned by a client that went away.
 //!
 //! A request without a body (every GET) is not wrapped and costs nothing.
