@@ -508,3 +508,68 @@ fn write_xref_stream(
     out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::{text_pdf, Pki, SignerIdentity};
+    use std::cell::Cell;
+
+    fn identity() -> SignerIdentity {
+        SignerIdentity {
+            given_name: "Ana".into(),
+            surname_1: "Ruiz".into(),
+            surname_2: None,
+            serial_number: "IDCES-12345678Z".into(),
+            country: "ES".into(),
+            email: None,
+        }
+    }
+
+    /// A token bound that is too short (as if the TSA's tokens grew) makes the first
+    /// layout too small for the CMS: the PDF is laid out and signed again around the
+    /// size made, not refused, and the result holds the whole CMS with its ByteRange
+    /// around it.
+    #[test]
+    fn a_cms_larger_than_its_reservation_is_laid_out_again() {
+        let pki = Pki::new(Some(7), None).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let signer = pki.issue_signer(&identity(), now).unwrap();
+        let pdf = text_pdf("t", &[("a".into(), "b".into())]);
+        let calls = Cell::new(0);
+        let stamp = Stamp {
+            token: |imprint: &[u8]| {
+                calls.set(calls.get() + 1);
+                super::super::tsa::timestamp_token(
+                    &pki.tsa,
+                    &pki.ca.cert_der,
+                    vec![0x11; 16],
+                    imprint,
+                    now,
+                )
+            },
+            // A bare NULL: far shorter than any token.
+            longest: &[0x05, 0x00],
+        };
+        let signed = sign_pdf(&pki.ca.cert_der, &stamp, &pdf, &signer, now, None, &[]).unwrap();
+        assert_eq!(calls.get(), 2, "signed twice: once too large, once fitting");
+        let at = rfind(&signed, b"/Contents <").unwrap() + 11;
+        let end = at + signed[at..].iter().position(|&b| b == b'>').unwrap();
+        let raw = hex::decode(&signed[at..end]).unwrap();
+        let mut reader = der::SliceReader::new(&raw).unwrap();
+        let cms = <cms::content_info::ContentInfo as der::Decode>::decode(&mut reader);
+        assert!(cms.is_ok(), "the CMS decodes");
+        let padding = raw.iter().rev().take_while(|&&b| b == 0).count();
+        assert!(
+            (1..=RESERVE_SLACK + 4).contains(&padding),
+            "{padding} bytes of padding"
+        );
+        let ranges = format!(
+            "/ByteRange [0 {} {} {}",
+            at - 1,
+            end + 1,
+            signed.len() - end - 1
+        );
+        assert!(rfind(&signed, ranges.as_bytes()).is_some(), "{ranges}");
+    }
+}
