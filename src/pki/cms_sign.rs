@@ -99,6 +99,28 @@ impl SignedDataBuilder<'_> {
         self,
         unsigned: impl FnOnce(&[u8]) -> Result<Vec<Attribute>, PkiError>,
     ) -> Result<Vec<u8>, PkiError> {
+        let key = self.key;
+        self.assemble(|signed_attrs| key.sign(signed_attrs), unsigned)
+    }
+
+    /// What `build` makes, with a filler of the longest signature value the key can give
+    /// in place of signing: no `build` from inputs of the same lengths (a digest of the
+    /// same size, unsigned attributes no longer) is longer, since every DER length only
+    /// grows with what it covers. Sizes a reservation before the signed bytes are known.
+    pub(crate) fn build_longest(
+        self,
+        unsigned: impl FnOnce(&[u8]) -> Result<Vec<Attribute>, PkiError>,
+    ) -> Result<Vec<u8>, PkiError> {
+        let filler = vec![0xFF; self.key.max_signature_len()];
+        self.assemble(|_| Ok(filler), unsigned)
+    }
+
+    /// The SignedData around the signature `sign` makes over the DER signed attributes.
+    fn assemble(
+        self,
+        sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, PkiError>,
+        unsigned: impl FnOnce(&[u8]) -> Result<Vec<Attribute>, PkiError>,
+    ) -> Result<Vec<u8>, PkiError> {
         let cert = Certificate::from_der(self.cert_der)
             .map_err(|e| PkiError::Cert(format!("signer certificate does not parse: {e}")))?;
         let tbs = &cert.tbs_certificate;
@@ -137,7 +159,7 @@ impl SignedDataBuilder<'_> {
         // (tag 0x31), not the [0] IMPLICIT form they take inside SignerInfo
         // (RFC 5652 §5.4). SetOfVec sorts them into DER order.
         let signed_attrs = SetOfVec::try_from(attrs)?;
-        let signature = self.key.sign(&signed_attrs.to_der()?)?;
+        let signature = sign(&signed_attrs.to_der()?)?;
         let unsigned_attrs = unsigned(&signature)?;
 
         let signer_info = SignerInfo {
@@ -200,7 +222,8 @@ pub struct SignedAttribute {
     pub value: Vec<u8>,
 }
 
-/// Largest attribute value accepted: the PDF reserves a fixed space for the signature.
+/// Largest attribute value accepted: each one grows the room a signed PDF reserves for
+/// its signature.
 pub const MAX_ATTRIBUTE_VALUE: usize = 2048;
 
 impl SignedAttribute {

@@ -186,6 +186,16 @@ impl SignerKey {
         }
     }
 
+    /// The longest value `sign` can return: a DER ECDSA P-256 signature is 70-72 bytes
+    /// (each of r and s may need a leading zero), an RSA-2048 one always the modulus's
+    /// 256. PDF signing reserves room for the CMS from it before anything is signed.
+    pub(crate) fn max_signature_len(&self) -> usize {
+        match self {
+            SignerKey::P256(_) => 72,
+            SignerKey::Rsa2048(_) => 256,
+        }
+    }
+
     /// The SignerInfo's signatureAlgorithm for what `sign` makes. For RSA,
     /// sha256WithRSAEncryption with NULL parameters rather than the bare rsaEncryption
     /// RFC 3370 also allows: it names the hash as well (as ETSI TS 119 312 and PAdES

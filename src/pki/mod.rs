@@ -108,6 +108,9 @@ pub struct Pki {
     rsa_pool: Option<pool::RsaPool>,
     /// How far ahead of real time a caller's `now` may be (`Setup::reach`).
     reach: time::Duration,
+    /// A token as long as any the TSA makes (`tsa::longest_token`), made once: PDF
+    /// signing sizes /Contents with it.
+    longest_token: Vec<u8>,
 }
 
 impl Pki {
@@ -126,7 +129,9 @@ impl Pki {
         if !matches!(setup.ca, CaSource::Pem { .. }) {
             warn_if_short_lived(&ca, setup.reach);
         }
+        let longest_token = tsa::longest_token(&tsa, &ca.cert_der)?;
         Ok(Pki {
+            longest_token,
             ca,
             tsa,
             rng: Mutex::new(rng),
@@ -307,18 +312,21 @@ impl Pki {
             .map(SignedAttribute::encode)
             .collect::<Result<Vec<_>, _>>()?;
         // The token's serial is drawn when the signature is made, as the TSA would.
-        let timestamp = |imprint: &[u8]| {
-            tsa::timestamp_token(
-                &self.tsa,
-                &self.ca.cert_der,
-                self.next_serial(),
-                imprint,
-                now,
-            )
+        let stamp = pades::Stamp {
+            token: |imprint: &[u8]| {
+                tsa::timestamp_token(
+                    &self.tsa,
+                    &self.ca.cert_der,
+                    self.next_serial(),
+                    imprint,
+                    now,
+                )
+            },
+            longest: &self.longest_token,
         };
         pades::sign_pdf(
             &self.ca.cert_der,
-            timestamp,
+            &stamp,
             pdf,
             signer,
             now,

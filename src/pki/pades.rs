@@ -3,8 +3,11 @@
 //! The original bytes are kept verbatim; we append the signature dictionary, the
 //! widget/field, the updated page, catalog or AcroForm, and a new cross-reference
 //! section (a classic table, or an xref stream when the original uses one), then
-//! patch /ByteRange and /Contents in place. The time-stamp token comes from the caller
-//! (a closure over the TSA), so this file knows certificates, not the `Pki` that holds them.
+//! patch /ByteRange and /Contents in place. /Contents reserves room for the longest CMS
+//! the signer can make (`SignedDataBuilder::build_longest`), so a signed PDF carries about
+//! 6 KB of signature (as hex) rather than a fixed 16 KB. The time-stamp token comes from
+//! the caller ([`Stamp`], over the TSA), so this file knows certificates, not the `Pki`
+//! that holds them.
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use sha2::{Digest, Sha256};
@@ -15,9 +18,6 @@ use super::cms_sign::{der_attribute, SignedDataBuilder, ID_DATA};
 use super::error::PkiError;
 use super::pdfobj::{write_dict, write_indirect, write_stream_object};
 
-/// Bytes reserved for the DER CMS blob (written as 2x hex digits). Our CMS with two
-/// certificates and a time-stamp token is ~3 KB; 8 KB leaves ample room.
-const CONTENTS_CAPACITY: usize = 8192;
 const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 const BYTE_RANGE_PLACEHOLDER: &str = "[0 0000000000 0000000000 0000000000]";
@@ -146,12 +146,13 @@ fn field_name(doc: &Document, fields: &[Object]) -> String {
 }
 
 /// PAdES baseline-T signature of `pdf` by `signer`, as an incremental update: `ca_der` is
-/// embedded after the signer's certificate, and `timestamp` makes the time-stamp token
-/// over the SHA-256 of the signature value.
+/// embedded after the signer's certificate, and `stamp` makes the time-stamp token over
+/// the SHA-256 of the signature value. /Contents is as large as the longest CMS this
+/// signer, chain and TSA can make, not a fixed size.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_pdf(
     ca_der: &[u8],
-    timestamp: impl FnOnce(&[u8]) -> Result<Vec<u8>, PkiError>,
+    stamp: &Stamp<'_, impl Fn(&[u8]) -> Result<Vec<u8>, PkiError>>,
     pdf: &[u8],
     signer: &SignerCert,
     now: time::OffsetDateTime,
@@ -263,46 +264,15 @@ pub(crate) fn sign_pdf(
         Object::Array(rect.iter().map(|v| Object::Real(*v as f32)).collect()),
     );
 
-    // --- write the incremental update -------------------------------------------
-    let mut out = Vec::with_capacity(pdf.len() + 2 * CONTENTS_CAPACITY + 4096);
-    out.extend_from_slice(pdf);
-    if !pdf.ends_with(b"\n") && !pdf.ends_with(b"\r") {
-        out.push(b'\n');
-    }
-    let mut xref: Vec<(u32, u16, usize)> = Vec::new();
-
-    xref.push((sig_id, 0, out.len()));
-    out.extend_from_slice(format!("{sig_id} 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({}) /ByteRange ", pdf_date(now)).as_bytes());
-    let byte_range_at = out.len();
-    out.extend_from_slice(BYTE_RANGE_PLACEHOLDER.as_bytes());
-    out.extend_from_slice(b" /Contents ");
-    let contents_start = out.len();
-    out.push(b'<');
-    out.resize(out.len() + 2 * CONTENTS_CAPACITY, b'0');
-    out.push(b'>');
-    let contents_end = out.len();
-    out.extend_from_slice(b" >>\nendobj\n");
-
-    xref.push((widget_id, 0, out.len()));
-    write_indirect((widget_id, 0), &Object::Dictionary(widget), &mut out)?;
-    xref.push((page_id.0, page_id.1, out.len()));
-    write_indirect(page_id, &Object::Dictionary(page), &mut out)?;
-    match acro_id {
-        Some(id) => {
-            xref.push((id.0, id.1, out.len()));
-            write_indirect(id, &Object::Dictionary(acro), &mut out)?;
-        }
+    // The form dictionary that gains our field: the AcroForm object itself when it is
+    // indirect, otherwise the catalog with the AcroForm inline.
+    let form = match acro_id {
+        Some(id) => (id, acro),
         None => {
             catalog.set("AcroForm", Object::Dictionary(acro));
-            xref.push((root_id.0, root_id.1, out.len()));
-            write_indirect(root_id, &Object::Dictionary(catalog), &mut out)?;
+            (root_id, catalog)
         }
-    }
-    for (id, dict, data) in &streams {
-        xref.push((*id, 0, out.len()));
-        write_stream_object((*id, 0), dict, data, &mut out)?;
-    }
-
+    };
     let mut trailer = Dictionary::new();
     trailer.set("Root", Object::Reference(root_id));
     for key in [b"Info".as_slice(), b"ID".as_slice()] {
@@ -311,54 +281,155 @@ pub(crate) fn sign_pdf(
         }
     }
     trailer.set("Prev", Object::Integer(layout.startxref as i64));
-    if layout.xref_stream {
-        write_xref_stream(&mut out, &mut xref, trailer, next_id)?;
-    } else {
-        trailer.set("Size", Object::Integer(i64::from(next_id)));
-        write_xref_table(&mut out, &mut xref, &trailer)?;
+    let update = Update {
+        sig_head: format!("{sig_id} 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({}) /ByteRange ", pdf_date(now)),
+        sig_id,
+        widget: ((widget_id, 0), Object::Dictionary(widget)),
+        page: (page_id, Object::Dictionary(page)),
+        form: (form.0, Object::Dictionary(form.1)),
+        streams,
+        trailer,
+        xref_stream: layout.xref_stream,
+        next_id,
+    };
+
+    // --- reserve /Contents, hash the ByteRange, sign, patch /Contents -----------
+    // The room is the longest CMS this signer can make here: the real one differs only
+    // in the signature value's DER length (ECDSA) and the token's, each at most the
+    // filler's. Zeros pad the rest of /Contents, as PDF writers do.
+    let chain = [ca_der];
+    let filler = der_attribute(ID_AA_SIGNATURE_TIME_STAMP_TOKEN, stamp.longest)?;
+    let mut capacity = cms_builder(signer, &chain, &[0; 32], extra_attrs)
+        .build_longest(|_| Ok(vec![filler]))?
+        .len();
+    for _ in 0..2 {
+        let (mut out, contents) = update.write(pdf, capacity)?;
+        let mut hasher = Sha256::new();
+        hasher.update(&out[..contents.start]);
+        hasher.update(&out[contents.end..]);
+        let digest = hasher.finalize();
+        let cms = cms_builder(signer, &chain, &digest, extra_attrs).build(|signature| {
+            let token = (stamp.token)(&Sha256::digest(signature))?;
+            Ok(vec![der_attribute(
+                ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+                &token,
+            )?])
+        })?;
+        if cms.len() <= capacity {
+            let hex = hex::encode_upper(&cms);
+            out[contents.start + 1..contents.start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+            return Ok(out);
+        }
+        // Not reached while the bound above holds; should a token ever outgrow its
+        // filler, the layout is made again around what was signed rather than refused.
+        capacity = cms.len().saturating_add(RESERVE_SLACK);
     }
+    Err(PkiError::Encoding(format!(
+        "the CMS signature outgrew its reserved {capacity} bytes twice"
+    )))
+}
 
-    // --- patch /ByteRange, hash, sign, patch /Contents -------------------------
-    let tail_len = out.len() - contents_end;
-    let ranges = format!("[0 {contents_start} {contents_end} {tail_len}]");
-    let padded = format!("{ranges:<width$}", width = BYTE_RANGE_PLACEHOLDER.len());
-    if padded.len() != BYTE_RANGE_PLACEHOLDER.len() {
-        return Err(invalid("document too large for the /ByteRange placeholder"));
-    }
-    out[byte_range_at..byte_range_at + padded.len()].copy_from_slice(padded.as_bytes());
+/// Bytes added to a reservation made again after a signature outgrew the first one (an
+/// ECDSA signature value varies by a byte or two from one signing to the next).
+const RESERVE_SLACK: usize = 64;
 
-    let mut hasher = Sha256::new();
-    hasher.update(&out[..contents_start]);
-    hasher.update(&out[contents_end..]);
-    let digest = hasher.finalize();
+/// The time-stamp authority as signing needs it: `token` makes a token over the SHA-256
+/// of the signature value; `longest` is a token no made one is longer than
+/// (`tsa::longest_token`), to size the room for the signature before anything is signed.
+pub(crate) struct Stamp<'a, F: Fn(&[u8]) -> Result<Vec<u8>, PkiError>> {
+    pub token: F,
+    pub longest: &'a [u8],
+}
 
-    let cms = SignedDataBuilder {
+fn cms_builder<'a>(
+    signer: &'a SignerCert,
+    chain: &'a [&'a [u8]],
+    digest: &'a [u8],
+    extra_attrs: &'a [(der::asn1::ObjectIdentifier, Vec<u8>)],
+) -> SignedDataBuilder<'a> {
+    SignedDataBuilder {
         cert_der: signer.cert_der(),
         key: &signer.key,
-        extra_certs: &[ca_der],
+        extra_certs: chain,
         content_type: ID_DATA,
         econtent: None,
-        message_digest: &digest,
+        message_digest: digest,
         // PAdES forbids signingTime in the CMS; the time lives in /M and the TST.
         signing_time: None,
         extra_attrs,
     }
-    .build(|signature| {
-        let token = timestamp(&Sha256::digest(signature))?;
-        Ok(vec![der_attribute(
-            ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
-            &token,
-        )?])
-    })?;
-    if cms.len() > CONTENTS_CAPACITY {
-        return Err(PkiError::Encoding(format!(
-            "CMS signature ({} bytes) exceeds the reserved {CONTENTS_CAPACITY} bytes",
-            cms.len()
-        )));
+}
+
+/// The objects of the incremental update, ready to be written around a /Contents of
+/// any size.
+struct Update {
+    /// The signature dictionary up to its /ByteRange value.
+    sig_head: String,
+    sig_id: u32,
+    widget: (ObjectId, Object),
+    page: (ObjectId, Object),
+    /// The AcroForm, or the catalog holding it inline.
+    form: (ObjectId, Object),
+    streams: appearance::StreamObjects,
+    trailer: Dictionary,
+    xref_stream: bool,
+    /// The first object number not used (the xref stream's own, when there is one).
+    next_id: u32,
+}
+
+impl Update {
+    /// `pdf` followed by the update, with `capacity` bytes (as hex zeros) reserved in
+    /// /Contents and /ByteRange patched around them; returns the bytes and where the
+    /// hex string `<...>` lies.
+    fn write(
+        &self,
+        pdf: &[u8],
+        capacity: usize,
+    ) -> Result<(Vec<u8>, std::ops::Range<usize>), PkiError> {
+        let mut out = Vec::with_capacity(pdf.len() + 2 * capacity + 4096);
+        out.extend_from_slice(pdf);
+        if !pdf.ends_with(b"\n") && !pdf.ends_with(b"\r") {
+            out.push(b'\n');
+        }
+        let mut xref: Vec<(u32, u16, usize)> = Vec::new();
+
+        xref.push((self.sig_id, 0, out.len()));
+        out.extend_from_slice(self.sig_head.as_bytes());
+        let byte_range_at = out.len();
+        out.extend_from_slice(BYTE_RANGE_PLACEHOLDER.as_bytes());
+        out.extend_from_slice(b" /Contents ");
+        let contents_start = out.len();
+        out.push(b'<');
+        out.resize(out.len() + 2 * capacity, b'0');
+        out.push(b'>');
+        let contents_end = out.len();
+        out.extend_from_slice(b" >>\nendobj\n");
+
+        for (id, object) in [&self.widget, &self.page, &self.form] {
+            xref.push((id.0, id.1, out.len()));
+            write_indirect(*id, object, &mut out)?;
+        }
+        for (id, dict, data) in &self.streams {
+            xref.push((*id, 0, out.len()));
+            write_stream_object((*id, 0), dict, data, &mut out)?;
+        }
+        let mut trailer = self.trailer.clone();
+        if self.xref_stream {
+            write_xref_stream(&mut out, &mut xref, trailer, self.next_id)?;
+        } else {
+            trailer.set("Size", Object::Integer(i64::from(self.next_id)));
+            write_xref_table(&mut out, &mut xref, &trailer)?;
+        }
+
+        let tail_len = out.len() - contents_end;
+        let ranges = format!("[0 {contents_start} {contents_end} {tail_len}]");
+        let padded = format!("{ranges:<width$}", width = BYTE_RANGE_PLACEHOLDER.len());
+        if padded.len() != BYTE_RANGE_PLACEHOLDER.len() {
+            return Err(invalid("document too large for the /ByteRange placeholder"));
+        }
+        out[byte_range_at..byte_range_at + padded.len()].copy_from_slice(padded.as_bytes());
+        Ok((out, contents_start..contents_end))
     }
-    let hex = hex::encode_upper(&cms);
-    out[contents_start + 1..contents_start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-    Ok(out)
 }
 
 /// Groups sorted object numbers into consecutive runs: (first, count).
@@ -436,4 +507,69 @@ fn write_xref_stream(
     write_stream_object((xref_id, 0), &dict, &data, out)?;
     out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::{text_pdf, Pki, SignerIdentity};
+    use std::cell::Cell;
+
+    fn identity() -> SignerIdentity {
+        SignerIdentity {
+            given_name: "Ana".into(),
+            surname_1: "Ruiz".into(),
+            surname_2: None,
+            serial_number: "IDCES-12345678Z".into(),
+            country: "ES".into(),
+            email: None,
+        }
+    }
+
+    /// A token bound that is too short (as if the TSA's tokens grew) makes the first
+    /// layout too small for the CMS: the PDF is laid out and signed again around the
+    /// size made, not refused, and the result holds the whole CMS with its ByteRange
+    /// around it.
+    #[test]
+    fn a_cms_larger_than_its_reservation_is_laid_out_again() {
+        let pki = Pki::new(Some(7), None).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let signer = pki.issue_signer(&identity(), now).unwrap();
+        let pdf = text_pdf("t", &[("a".into(), "b".into())]);
+        let calls = Cell::new(0);
+        let stamp = Stamp {
+            token: |imprint: &[u8]| {
+                calls.set(calls.get() + 1);
+                super::super::tsa::timestamp_token(
+                    &pki.tsa,
+                    &pki.ca.cert_der,
+                    vec![0x11; 16],
+                    imprint,
+                    now,
+                )
+            },
+            // A bare NULL: far shorter than any token.
+            longest: &[0x05, 0x00],
+        };
+        let signed = sign_pdf(&pki.ca.cert_der, &stamp, &pdf, &signer, now, None, &[]).unwrap();
+        assert_eq!(calls.get(), 2, "signed twice: once too large, once fitting");
+        let at = rfind(&signed, b"/Contents <").unwrap() + 11;
+        let end = at + signed[at..].iter().position(|&b| b == b'>').unwrap();
+        let raw = hex::decode(&signed[at..end]).unwrap();
+        let mut reader = der::SliceReader::new(&raw).unwrap();
+        let cms = <cms::content_info::ContentInfo as der::Decode>::decode(&mut reader);
+        assert!(cms.is_ok(), "the CMS decodes");
+        let padding = raw.iter().rev().take_while(|&&b| b == 0).count();
+        assert!(
+            (1..=RESERVE_SLACK + 4).contains(&padding),
+            "{padding} bytes of padding"
+        );
+        let ranges = format!(
+            "/ByteRange [0 {} {} {}",
+            at - 1,
+            end + 1,
+            signed.len() - end - 1
+        );
+        assert!(rfind(&signed, ranges.as_bytes()).is_some(), "{ranges}");
+    }
 }

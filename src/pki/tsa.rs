@@ -24,6 +24,45 @@ pub(crate) fn timestamp_token(
     imprint: &[u8],
     now: time::OffsetDateTime,
 ) -> Result<Vec<u8>, PkiError> {
+    let tst_der = tst_info(serial, imprint, now)?;
+    let digest = Sha256::digest(&tst_der);
+    token_builder(tsa, &[ca_der], tst_der, &digest).build(|_| Ok(Vec::new()))
+}
+
+/// A token no token of `timestamp_token` is longer than: one made with a serial of the
+/// longest length `ca::random_serial` draws (16 bytes, no sign byte) and a filler as long
+/// as the longest signature the TSA's key gives. Every other field has a fixed length
+/// (the imprint is a SHA-256, the time a 15-character GeneralizedTime), so one such token
+/// bounds every token this TSA makes: `Pki` makes it once.
+pub(crate) fn longest_token(tsa: &Tsa, ca_der: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let tst_der = tst_info(vec![0x7F; 16], &[0; 32], time::OffsetDateTime::UNIX_EPOCH)?;
+    token_builder(tsa, &[ca_der], tst_der, &[0; 32]).build_longest(|_| Ok(Vec::new()))
+}
+
+fn token_builder<'a>(
+    tsa: &'a Tsa,
+    extra_certs: &'a [&'a [u8]],
+    tst_der: Vec<u8>,
+    digest: &'a [u8],
+) -> SignedDataBuilder<'a> {
+    SignedDataBuilder {
+        cert_der: &tsa.cert_der,
+        key: &tsa.key,
+        extra_certs,
+        content_type: ID_CT_TST_INFO,
+        econtent: Some(tst_der),
+        message_digest: digest,
+        signing_time: None,
+        extra_attrs: &[],
+    }
+}
+
+/// The DER `TSTInfo` (RFC 3161 §2.4.2) the token signs.
+fn tst_info(
+    serial: Vec<u8>,
+    imprint: &[u8],
+    now: time::OffsetDateTime,
+) -> Result<Vec<u8>, PkiError> {
     let secs = u64::try_from(now.unix_timestamp())
         .map_err(|_| PkiError::InvalidInput("time before 1970".into()))?;
     let tst = TstInfo {
@@ -48,17 +87,5 @@ pub(crate) fn timestamp_token(
         tsa: None,
         extensions: None,
     };
-    let tst_der = tst.to_der()?;
-    let digest = Sha256::digest(&tst_der);
-    SignedDataBuilder {
-        cert_der: &tsa.cert_der,
-        key: &tsa.key,
-        extra_certs: &[ca_der],
-        content_type: ID_CT_TST_INFO,
-        econtent: Some(tst_der),
-        message_digest: &digest,
-        signing_time: None,
-        extra_attrs: &[],
-    }
-    .build(|_| Ok(Vec::new()))
+    Ok(tst.to_der()?)
 }

@@ -332,6 +332,21 @@ impl From<&SignerCert> for IssuedCertificate {
     }
 }
 
+/// The bytes `part` holds apart from `whole`: none when it is a view into `whole`'s
+/// buffer (an original shares its signed copy's, see `signing::prefix_of`), so a shared
+/// buffer is weighed once.
+fn own_len(part: &Bytes, whole: Option<&Bytes>) -> usize {
+    let within = whole.is_some_and(|whole| {
+        let (part, whole) = (part.as_ptr_range(), whole.as_ptr_range());
+        whole.start <= part.start && part.end <= whole.end
+    });
+    if within {
+        0
+    } else {
+        part.len()
+    }
+}
+
 impl crate::engine::quota::Stored for SignatureRequest {
     fn heap_bytes(&self) -> usize {
         let images = &self.id_images;
@@ -346,10 +361,12 @@ impl crate::engine::quota::Stored for SignatureRequest {
         let documents: usize = self
             .documents
             .iter()
-            .map(|d| d.original.len() + d.signed.as_ref().map_or(0, |s| s.len()))
+            .map(|d| {
+                own_len(&d.original, d.signed.as_ref()) + d.signed.as_ref().map_or(0, |s| s.len())
+            })
             .sum();
         documents
-            + self.contract.len()
+            + own_len(&self.contract, self.signed_contract.as_ref())
             + optional
                 .iter()
                 .map(|b| b.as_ref().map_or(0, |b| b.len()))

@@ -125,6 +125,7 @@ impl OneShot {
             let (certificate, contract, documents) = signed;
             for (uid, bytes) in documents {
                 if let Some(document) = stored.documents.iter_mut().find(|d| d.uid == uid) {
+                    document.original = prefix_of(&bytes, &document.original);
                     document.signed = Some(bytes);
                 }
             }
@@ -137,6 +138,7 @@ impl OneShot {
                     .count(),
                 certificate.serial_hex
             );
+            stored.contract = prefix_of(&contract, &stored.contract);
             stored.signed_contract = Some(contract);
             stored.certificate = Some(certificate);
             if stored.useasync {
@@ -210,5 +212,17 @@ fn signer_identity(person: &Person) -> SignerIdentity {
         serial_number: person.subject_serial_number(),
         country: person.id_document_country.clone(),
         email: Some(person.email.clone()).filter(|e| !e.is_empty()),
+    }
+}
+
+/// `original` as a view into `signed` when `signed` begins with it, as a PDF signature
+/// (an incremental update) always does: the two then share one buffer and the original's
+/// own is freed, so a signed document costs its signature, not a second copy of itself.
+/// Otherwise (a detached `.p7m`) `original` as it is.
+fn prefix_of(signed: &Bytes, original: &Bytes) -> Bytes {
+    if signed.starts_with(&original[..]) {
+        signed.slice(..original.len())
+    } else {
+        original.clone()
     }
 }
