@@ -3,7 +3,7 @@
 //! the same messages is the admin API's `/_signsim/outbox`.
 
 use super::pages::Pages;
-use super::{escape, page, query_value};
+use super::{escape, page, pager_query, query_value};
 use crate::engine::bounded::{PageQuery, Paging};
 use crate::engine::outbox::{Channel, OutboxFilter};
 use crate::engine::rfc3339;
@@ -130,7 +130,7 @@ async fn inbox(
     if before.is_some() {
         nav.push(format!(
             "<a id=\"newest\" href=\"{}\">newest</a>",
-            escape(&format!("/_signsim/inbox?{}", kept.trim_end_matches('&')))
+            escape(&format!("/_signsim/inbox{}", pager_query(&kept)))
         ));
     }
     if let Some(older) = messages.older {

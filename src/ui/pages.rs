@@ -8,7 +8,7 @@
 //! its events, the journal's calls whose path names it, the outbox's messages about it and
 //! the webhook attempts for it (status code, body, a redeliver button).
 
-use super::{escape, page, query_value, resource_path};
+use super::{escape, page, pager_query, query_value, resource_path};
 use super::{LinksFn, ResourceLinks};
 use crate::engine::bounded::{Page, PageQuery, Paging};
 use crate::engine::events::{EventFilter, Resource};
@@ -255,7 +255,7 @@ fn resources_table(
     if paged {
         nav.push(format!(
             "<a id=\"newest\" href=\"{}\">newest</a>",
-            escape(&format!("/_signsim?{}", filter.trim_end_matches('&')))
+            escape(&format!("/_signsim{}", pager_query(&filter)))
         ));
     }
     if let Some(older) = resources.older {
