@@ -7,6 +7,7 @@
 pub mod openapi;
 pub mod token;
 
+use crate::engine::bounded::{Page, PageQuery, Paging, DEFAULT_PAGE, OLDER_HEADER};
 use crate::engine::clock::MAX_OFFSET_SECONDS;
 use crate::engine::events::EventFilter;
 use crate::engine::journal::JournalFilter;
@@ -161,12 +162,36 @@ impl TenantQuery {
     }
 }
 
+/// The page `?limit=&before=` asks for, if any (`None`: the whole list, as always).
+fn paging(query: &PageQuery) -> Result<Option<Paging>, AdminError> {
+    query.paging(DEFAULT_PAGE).map_err(bad_request)
+}
+
+/// A page of a list as JSON, newest first, with the cursor of the next, older page in
+/// the `X-Signsim-Older` header (absent on the last page).
+fn paged<T: serde::Serialize>(page: Page<T>) -> Response {
+    let mut response = Json(json!(page.entries)).into_response();
+    if let Some(older) = page.older {
+        response.headers_mut().insert(
+            header::HeaderName::from_static(OLDER_HEADER),
+            header::HeaderValue::from(older),
+        );
+    }
+    response
+}
+
+/// Every message "sent", oldest first; with `?limit=&before=`, a page of them newest
+/// first.
 async fn outbox(
     State(engine): State<Arc<Engine>>,
     Query(filter): Query<OutboxFilter>,
-) -> Result<Json<Value>, AdminError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Response, AdminError> {
     known_provider(&engine, filter.provider.as_deref())?;
-    Ok(Json(json!(engine.outbox.list(&filter))))
+    Ok(match paging(&page)? {
+        None => Json(json!(engine.outbox.list(&filter))).into_response(),
+        Some(paging) => paged(engine.outbox.page(&filter, paging)),
+    })
 }
 
 /// `{"now", "offset_seconds"}` of the clock `tenants` names: a tenant's own, or the shared
@@ -334,21 +359,32 @@ async fn logout(caller: Caller) -> Response {
     }
 }
 
+/// The calls answered, oldest first; with `?limit=&before=`, a page of them newest first
+/// (the cursor is an entry's `seq`).
 async fn requests(
     State(engine): State<Arc<Engine>>,
     Query(filter): Query<JournalFilter>,
-) -> Result<Json<Value>, AdminError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Response, AdminError> {
     known_provider(&engine, filter.provider.as_deref())?;
-    Ok(Json(json!(engine.journal.list(&filter))))
+    Ok(match paging(&page)? {
+        None => Json(json!(engine.journal.list(&filter))).into_response(),
+        Some(paging) => paged(engine.journal.page(&filter, paging)),
+    })
 }
 
-/// Every webhook delivery attempt of the tenants `?provider=&tenant=` name, oldest first.
+/// Every webhook delivery attempt of the tenants `?provider=&tenant=` name, oldest first;
+/// with `?limit=&before=`, a page of them newest first.
 async fn webhooks(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<TenantQuery>,
-) -> Result<Json<Value>, AdminError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Response, AdminError> {
     let tenants = query.tenants(&engine, None)?;
-    Ok(Json(json!(engine.webhooks.attempts(&tenants))))
+    Ok(match paging(&page)? {
+        None => Json(json!(engine.webhooks.attempts(&tenants))).into_response(),
+        Some(paging) => paged(engine.webhooks.attempts_page(&tenants, paging)),
+    })
 }
 
 /// Queues delivery `id` again, at once, as a new delivery. A browser (the resource page's
@@ -389,13 +425,18 @@ async fn redeliver(
     }
 }
 
-/// The timeline of resources, filtered by `provider`, `id` and `tenant`.
+/// The timeline of resources, filtered by `provider`, `id` and `tenant`, oldest first;
+/// with `?limit=&before=`, a page of it newest first.
 async fn events(
     State(engine): State<Arc<Engine>>,
     Query(filter): Query<EventFilter>,
-) -> Result<Json<Value>, AdminError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Response, AdminError> {
     known_provider(&engine, filter.provider.as_deref())?;
-    Ok(Json(json!(engine.events.list(&filter))))
+    Ok(match paging(&page)? {
+        None => Json(json!(engine.events.list(&filter))).into_response(),
+        Some(paging) => paged(engine.events.page(&filter, paging)),
+    })
 }
 
 async fn list_scenarios(State(engine): State<Arc<Engine>>) -> Json<Value> {

@@ -142,6 +142,7 @@ impl Engine {
             text,
             from: change.and_then(|c| c.from).map(str::to_owned),
             to: change.map(|c| c.to.to_owned()),
+            seq: 0,
         });
     }
 }

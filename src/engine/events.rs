@@ -2,8 +2,10 @@
 //! ENROLLREADY → ISSUED", "webhook attempt 3 answered 500"), so a test can assert what
 //! happened without parsing the raw request journal.
 
+use super::bounded::{newest_first, Page, Paging};
 use super::tenant::Tenants;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use time::OffsetDateTime;
 
@@ -26,6 +28,10 @@ pub struct Event {
     /// status the resource was created in (`Engine::record_created`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// Its place in the log, numbered as appended: the cursor of a page (`Events::page`,
+    /// `Events::resources_page`). Not part of the JSON.
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 /// One resource as the dashboard lists it, derived from its events.
@@ -53,24 +59,138 @@ pub struct EventFilter {
     pub tenant: Option<String>,
 }
 
+impl EventFilter {
+    fn matches(&self, e: &Event) -> bool {
+        self.provider.as_deref().is_none_or(|p| e.provider == p)
+            && self.id.as_deref().is_none_or(|id| e.id == id)
+            && self.tenant.as_deref().is_none_or(|t| e.tenant == t)
+    }
+}
+
 #[derive(Default)]
 pub struct Events {
     events: Mutex<Vec<Event>>,
+    /// The `seq` of the last event appended.
+    last_seq: AtomicU64,
 }
 
 impl Events {
-    pub fn push(&self, event: Event) {
-        super::bounded::push_bounded(&mut self.lock(), event);
+    /// Appends `event`, numbering it (its `seq` is ignored).
+    pub fn push(&self, mut event: Event) {
+        let mut events = self.lock();
+        event.seq = self
+            .last_seq
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        super::bounded::push_bounded(&mut events, event);
     }
 
     pub fn list(&self, filter: &EventFilter) -> Vec<Event> {
         self.lock()
             .iter()
-            .filter(|e| filter.provider.as_deref().is_none_or(|p| e.provider == p))
-            .filter(|e| filter.id.as_deref().is_none_or(|id| e.id == id))
-            .filter(|e| filter.tenant.as_deref().is_none_or(|t| e.tenant == t))
+            .filter(|e| filter.matches(e))
             .cloned()
             .collect()
+    }
+
+    /// The newest `paging.limit` events matching `filter` older than `paging.before`,
+    /// newest first, walked from the newest end.
+    pub fn page(&self, filter: &EventFilter, paging: Paging) -> Page<Event> {
+        let events = self.lock();
+        let end = paging
+            .before
+            .map_or(events.len(), |b| events.partition_point(|e| e.seq < b));
+        newest_first(
+            events.get(..end).unwrap_or_default().iter(),
+            paging.limit,
+            |e| e.seq,
+            |e| filter.matches(e),
+        )
+    }
+
+    /// A page of the resources with events matching `filter` (its `id` ignored), the most
+    /// recently changed first (by the order their latest change was recorded in; the
+    /// dispatcher's webhook attempts are not changes). The cursor is the `seq` of the
+    /// latest change of the page's last resource.
+    ///
+    /// Walked from the newest event back until the page is full and each of its
+    /// resources has its status, so the first page costs what its resources' recent
+    /// events do, whatever the log holds. A later page walks past the newer pages' events
+    /// too (it must know which resources they showed).
+    pub fn resources_page(&self, filter: &EventFilter, paging: Paging) -> Page<Resource> {
+        type Key<'a> = (&'a str, &'a str, &'a str);
+        let events = self.lock();
+        let before = paging.before.unwrap_or(u64::MAX);
+        // Every resource met so far, by whether it is on this page (its index) or not.
+        let mut met: std::collections::HashMap<Key, Option<usize>> =
+            std::collections::HashMap::new();
+        let mut found: Vec<(Resource, u64, bool)> = Vec::new();
+        let mut unresolved = 0usize;
+        let mut older = None;
+        let all = EventFilter {
+            id: None,
+            ..filter.clone()
+        };
+        for event in events.iter().rev() {
+            let full = found.len() >= paging.limit;
+            if full && unresolved == 0 && older.is_some() {
+                break;
+            }
+            if !all.matches(event) {
+                continue;
+            }
+            let key: Key = (&event.provider, &event.tenant, &event.id);
+            match met.get(&key).copied() {
+                Some(Some(index)) => {
+                    let Some((resource, _, resolved)) = found.get_mut(index) else {
+                        continue;
+                    };
+                    resource.created_at = event.at;
+                    if !*resolved {
+                        if let Some(to) = &event.to {
+                            resource.status.clone_from(to);
+                            *resolved = true;
+                            unresolved = unresolved.saturating_sub(1);
+                        } else {
+                            // Without any typed status: the kind of its first event.
+                            resource.status.clone_from(&event.kind);
+                        }
+                    }
+                }
+                Some(None) => {}
+                None if event.kind == "webhook" => {}
+                None => {
+                    let on_page = event.seq < before && !full;
+                    if event.seq < before && full && older.is_none() {
+                        older = found.last().map(|(_, seq, _)| *seq);
+                    }
+                    met.insert(key, on_page.then_some(found.len()));
+                    if on_page {
+                        let resolved = event.to.is_some();
+                        if !resolved {
+                            unresolved = unresolved.saturating_add(1);
+                        }
+                        found.push((
+                            Resource {
+                                provider: event.provider.clone(),
+                                tenant: event.tenant.clone(),
+                                id: event.id.clone(),
+                                status: event.to.clone().unwrap_or_else(|| event.kind.clone()),
+                                created_at: event.at,
+                                updated_at: event.at,
+                                last: event.text.clone(),
+                            },
+                            event.seq,
+                            resolved,
+                        ));
+                    }
+                }
+            }
+        }
+        Page {
+            entries: found.into_iter().map(|(r, _, _)| r).collect(),
+            older,
+        }
     }
 
     /// Every resource with events matching `filter` (its `id` ignored), the most recently
@@ -136,7 +256,16 @@ impl super::persist::Persist for Events {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        *self.lock() = super::persist::parse(json)?;
+        let saved: Vec<Event> = super::persist::parse(json)?;
+        // Numbered afresh: a cursor names an event of this run only.
+        let events: Vec<Event> = saved
+            .into_iter()
+            .zip(1u64..)
+            .map(|(event, seq)| Event { seq, ..event })
+            .collect();
+        self.last_seq
+            .store(events.last().map_or(0, |e| e.seq), Ordering::Relaxed);
+        *self.lock() = events;
         Ok(())
     }
 }
@@ -155,6 +284,7 @@ mod tests {
             text: text.into(),
             from: None,
             to: to.map(str::to_owned),
+            seq: 0,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The request journal: one entry per HTTP call the simulator answered, newest last.
 //! Bounded so that a long-running instance does not grow without limit.
 
+use super::bounded::{newest_first, Page, Paging};
 use super::tenant::Tenants;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -37,6 +38,16 @@ pub struct JournalFilter {
     pub tenant: Option<String>,
 }
 
+impl JournalFilter {
+    fn matches(&self, e: &JournalEntry) -> bool {
+        self.provider.as_deref().is_none_or(|p| e.provider == p)
+            && self
+                .tenant
+                .as_deref()
+                .is_none_or(|t| e.tenant.as_deref() == Some(t))
+    }
+}
+
 #[derive(Default)]
 pub struct Journal {
     entries: Mutex<(u64, VecDeque<JournalEntry>)>,
@@ -60,15 +71,25 @@ impl Journal {
         self.lock()
             .1
             .iter()
-            .filter(|e| filter.provider.as_deref().is_none_or(|p| e.provider == p))
-            .filter(|e| {
-                filter
-                    .tenant
-                    .as_deref()
-                    .is_none_or(|t| e.tenant.as_deref() == Some(t))
-            })
+            .filter(|e| filter.matches(e))
             .cloned()
             .collect()
+    }
+
+    /// The newest `paging.limit` calls matching `filter` older than `paging.before` (a
+    /// `seq`), newest first, walked from the newest end.
+    pub fn page(&self, filter: &JournalFilter, paging: Paging) -> Page<JournalEntry> {
+        let guard = self.lock();
+        let entries = &guard.1;
+        let end = paging
+            .before
+            .map_or(entries.len(), |b| entries.partition_point(|e| e.seq < b));
+        newest_first(
+            entries.range(..end),
+            paging.limit,
+            |e| e.seq,
+            |e| filter.matches(e),
+        )
     }
 
     /// Forgets `tenants`' calls (every call, those of no tenant too, when `tenants` is all).

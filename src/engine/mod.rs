@@ -556,6 +556,7 @@ impl Engine {
             otp: outgoing.otp,
             link: outgoing.link,
             resource,
+            seq: 0,
         };
         tracing::info!(provider = %message.provider, channel = ?message.channel, to = %message.to, "outbox: {}", message.text);
         self.outbox.push(message.clone());

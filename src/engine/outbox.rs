@@ -1,8 +1,10 @@
 //! The outbox: every SMS, e-mail and WhatsApp message a provider would have sent to an end
 //! user. Tests read OTPs and links from here instead of a phone.
 
+use super::bounded::{newest_first, Page, Paging};
 use super::tenant::{Tenant, Tenants};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use time::OffsetDateTime;
 
@@ -52,6 +54,10 @@ pub struct Message {
     /// outbox's JSON, whose shape is a contract.
     #[serde(skip)]
     pub resource: Option<String>,
+    /// Its place in the outbox, numbered as appended: the cursor of a page
+    /// (`Outbox::page`). Not part of the JSON either.
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 impl Message {
@@ -100,21 +106,46 @@ pub struct OutboxFilter {
 #[derive(Default)]
 pub struct Outbox {
     messages: Mutex<Vec<Message>>,
+    /// The `seq` of the last message appended.
+    last_seq: AtomicU64,
+}
+
+impl OutboxFilter {
+    fn matches(&self, m: &Message) -> bool {
+        self.provider.as_deref().is_none_or(|p| m.provider == p)
+            && self.to.as_deref().is_none_or(|to| m.to == to)
+            && self.channel.is_none_or(|c| m.channel == c)
+            && self.tenant.as_deref().is_none_or(|t| m.tenant == t)
+    }
 }
 
 impl Outbox {
-    pub fn push(&self, message: Message) {
-        super::bounded::push_bounded(&mut self.lock(), message);
+    /// Appends `message`, numbering it (its `seq` is ignored).
+    pub fn push(&self, mut message: Message) {
+        let mut messages = self.lock();
+        message.seq = self
+            .last_seq
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        super::bounded::push_bounded(&mut messages, message);
+    }
+
+    /// The newest `paging.limit` messages matching `filter` older than `paging.before`,
+    /// newest first: walked from the newest end, so the first page costs what it holds.
+    pub fn page(&self, filter: &OutboxFilter, paging: Paging) -> Page<Message> {
+        let messages = self.lock();
+        let end = paging
+            .before
+            .map_or(messages.len(), |b| messages.partition_point(|m| m.seq < b));
+        let older_first = messages.get(..end).unwrap_or_default().iter();
+        newest_first(older_first, paging.limit, |m| m.seq, |m| filter.matches(m))
     }
 
     /// Messages matching every given filter, oldest first.
     pub fn list(&self, filter: &OutboxFilter) -> Vec<Message> {
         self.lock()
             .iter()
-            .filter(|m| filter.provider.as_deref().is_none_or(|p| m.provider == p))
-            .filter(|m| filter.to.as_deref().is_none_or(|to| m.to == to))
-            .filter(|m| filter.channel.is_none_or(|c| m.channel == c))
-            .filter(|m| filter.tenant.as_deref().is_none_or(|t| m.tenant == t))
+            .filter(|m| filter.matches(m))
             .cloned()
             .collect()
     }
@@ -144,13 +175,19 @@ impl super::persist::Persist for Outbox {
 
     fn restore(&self, json: &str) -> Result<(), String> {
         let saved: Vec<(Message, Option<String>)> = super::persist::parse(json)?;
-        *self.lock() = saved
+        let mut messages = self.lock();
+        // Numbered afresh: a cursor names a message of this run only.
+        *messages = saved
             .into_iter()
-            .map(|(message, resource)| Message {
+            .zip(1u64..)
+            .map(|((message, resource), seq)| Message {
                 resource,
+                seq,
                 ..message
             })
             .collect();
+        self.last_seq
+            .store(messages.last().map_or(0, |m| m.seq), Ordering::Relaxed);
         Ok(())
     }
 }

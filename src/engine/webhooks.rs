@@ -16,6 +16,7 @@
 //! receiver, and it is admin-only under `--admin-token` (it does tell whoever reads it
 //! which host:port answered, so it is not shown to tenants).
 
+use super::bounded::{newest_first, Page, Paging};
 use super::clock::Clock;
 use super::events::{Event, Events};
 use super::tenant::Tenants;
@@ -80,6 +81,10 @@ pub struct Attempt {
     pub response_status: Option<u16>,
     pub error: Option<String>,
     pub delivered: bool,
+    /// Its place in the attempt log, numbered as recorded: the cursor of a page
+    /// (`Webhooks::attempts_page`). Not part of the JSON.
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 struct Pending {
@@ -107,6 +112,8 @@ pub struct Webhooks {
     client: OnceLock<reqwest::Client>,
     pending: Mutex<Vec<Pending>>,
     attempts: Mutex<Vec<Attempt>>,
+    /// The `seq` of the last attempt recorded.
+    last_attempt: std::sync::atomic::AtomicU64,
     /// Every request ever scheduled, by delivery id, for redelivery.
     sent: dashmap::DashMap<String, Arc<WebhookRequest>>,
 }
@@ -134,6 +141,7 @@ impl Webhooks {
             client: OnceLock::new(),
             pending: Mutex::new(Vec::new()),
             attempts: Mutex::new(Vec::new()),
+            last_attempt: std::sync::atomic::AtomicU64::new(0),
             sent: dashmap::DashMap::new(),
         })
     }
@@ -172,6 +180,21 @@ impl Webhooks {
             .filter(|a| tenants.contains(&a.provider, &a.tenant))
             .cloned()
             .collect()
+    }
+
+    /// The newest `paging.limit` attempts of `tenants`' deliveries older than
+    /// `paging.before`, newest first, walked from the newest end.
+    pub fn attempts_page(&self, tenants: &Tenants, paging: Paging) -> Page<Attempt> {
+        let attempts = lock(&self.attempts);
+        let end = paging
+            .before
+            .map_or(attempts.len(), |b| attempts.partition_point(|a| a.seq < b));
+        newest_first(
+            attempts.get(..end).unwrap_or_default().iter(),
+            paging.limit,
+            |a| a.seq,
+            |a| tenants.contains(&a.provider, &a.tenant),
+        )
     }
 
     /// Forgets `tenants`' deliveries: pending ones, attempts, and what redelivery needs.
@@ -317,6 +340,7 @@ impl Webhooks {
             text: format!("webhook attempt {attempt} to {} {result}", request.url),
             from: None,
             to: None,
+            seq: 0,
         });
         let attempt_record = Attempt {
             delivery: id.to_owned(),
@@ -337,8 +361,21 @@ impl Webhooks {
             response_status,
             error,
             delivered,
+            seq: 0,
         };
-        super::bounded::push_bounded(&mut lock(&self.attempts), attempt_record);
+        let mut attempts = lock(&self.attempts);
+        let seq = self
+            .last_attempt
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .saturating_add(1);
+        super::bounded::push_bounded(
+            &mut attempts,
+            Attempt {
+                seq,
+                ..attempt_record
+            },
+        );
+        drop(attempts);
         if delivered || refused || attempt >= self.policy.max_attempts {
             pending.remove(index);
         } else {
@@ -450,7 +487,18 @@ impl super::persist::Persist for Webhooks {
                 in_flight: false,
             })
             .collect();
-        *lock(&self.attempts) = saved.attempts;
+        // Numbered afresh: a cursor names an attempt of this run only.
+        let attempts: Vec<Attempt> = saved
+            .attempts
+            .into_iter()
+            .zip(1u64..)
+            .map(|(attempt, seq)| Attempt { seq, ..attempt })
+            .collect();
+        self.last_attempt.store(
+            attempts.last().map_or(0, |a| a.seq),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        *lock(&self.attempts) = attempts;
         self.sent.clear();
         for (id, request) in saved.sent {
             self.sent.insert(id, request);

@@ -3,7 +3,8 @@
 //! the same messages is the admin API's `/_signsim/outbox`.
 
 use super::pages::Pages;
-use super::{escape, page};
+use super::{escape, page, pager_query, query_value};
+use crate::engine::bounded::{PageQuery, Paging};
 use crate::engine::outbox::{Channel, OutboxFilter};
 use crate::engine::rfc3339;
 use crate::wire::admin::{AdminError, Query};
@@ -26,7 +27,12 @@ struct InboxQuery {
     channel: Option<String>,
     to: Option<String>,
     tenant: Option<String>,
+    /// The "older" link's cursor.
+    before: Option<String>,
 }
+
+/// Messages on one page of the inbox; an "older" link leads to the next.
+pub const PAGE_SIZE: usize = 50;
 
 /// The outbox as a page for people: every message "sent", newest first, filterable by
 /// provider, channel and recipient, with its OTP and a clickable link. Reloads itself
@@ -53,8 +59,22 @@ async fn inbox(
         tenant: given(query.tenant),
     };
     crate::wire::admin::known_provider(engine, filter.provider.as_deref())?;
+    let before = PageQuery {
+        limit: None,
+        before: query.before,
+    }
+    .paging(PAGE_SIZE)
+    .map_err(AdminError::bad_request)?
+    .and_then(|p| p.before);
+    let messages = engine.outbox.page(
+        &filter,
+        Paging {
+            limit: PAGE_SIZE,
+            before,
+        },
+    );
     let mut rows = String::new();
-    for message in engine.outbox.list(&filter).iter().rev() {
+    for message in &messages.entries {
         let link = message
             .link
             .as_deref()
@@ -96,6 +116,34 @@ async fn inbox(
         let selected = if channel == Some(c) { " selected" } else { "" };
         channels.push_str(&format!("<option{selected}>{}</option>", c.as_str()));
     }
+    // The filter again, for the links to the newest and to the older page.
+    let kept: String = [
+        ("provider", filter.provider.as_deref()),
+        ("channel", channel.map(Channel::as_str)),
+        ("tenant", filter.tenant.as_deref()),
+        ("to", filter.to.as_deref()),
+    ]
+    .iter()
+    .filter_map(|(name, value)| value.map(|v| format!("{name}={}&", query_value(v))))
+    .collect();
+    let mut nav = Vec::new();
+    if before.is_some() {
+        nav.push(format!(
+            "<a id=\"newest\" href=\"{}\">newest</a>",
+            escape(&format!("/_signsim/inbox{}", pager_query(&kept)))
+        ));
+    }
+    if let Some(older) = messages.older {
+        nav.push(format!(
+            "<a id=\"older\" href=\"{}\">older</a>",
+            escape(&format!("/_signsim/inbox?{kept}before={older}"))
+        ));
+    }
+    let nav = if nav.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"pager\">{}</p>", nav.join(" · "))
+    };
     let body = format!(
         "<meta http-equiv=\"refresh\" content=\"3\">\
          <p class=\"note\">Every SMS, e-mail and WhatsApp message the providers would have sent, \
@@ -107,7 +155,7 @@ async fn inbox(
          <label>Recipient <input name=\"to\" value=\"{to}\" placeholder=\"any\"></label>\
          <button type=\"submit\">Filter</button></form>\
          <div class=\"scroll\"><table id=\"inbox\"><tr><th>at</th><th>provider</th><th>channel</th>\
-         <th>to</th><th>text</th><th>OTP</th><th>link</th></tr>{rows}</table></div>",
+         <th>to</th><th>text</th><th>OTP</th><th>link</th></tr>{rows}</table></div>{nav}",
         to = escape(filter.to.as_deref().unwrap_or("")),
         tenant = escape(filter.tenant.as_deref().unwrap_or("")),
     );

@@ -105,6 +105,15 @@ pub fn escape(text: &str) -> String {
 
 /// Percent-encodes `text` for a URL's query value: everything but letters, digits and
 /// `-._~`, so a tenant such as `a/b&c #2` stays one value.
+/// `?a=1&b=2` of a pager's link to the newest page from the kept filter `a=1&b=2&`
+/// (nothing when it is empty).
+pub fn pager_query(kept: &str) -> String {
+    match kept.trim_end_matches('&') {
+        "" => String::new(),
+        query => format!("?{query}"),
+    }
+}
+
 pub fn query_value(text: &str) -> String {
     percent_encode(text, b"")
 }

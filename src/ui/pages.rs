@@ -8,8 +8,9 @@
 //! its events, the journal's calls whose path names it, the outbox's messages about it and
 //! the webhook attempts for it (status code, body, a redeliver button).
 
-use super::{escape, page, query_value, resource_path};
+use super::{escape, page, pager_query, query_value, resource_path};
 use super::{LinksFn, ResourceLinks};
+use crate::engine::bounded::{Page, PageQuery, Paging};
 use crate::engine::events::{EventFilter, Resource};
 use crate::engine::tenant::Tenants;
 use crate::engine::{rfc3339, Engine};
@@ -23,8 +24,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// Most resources the dashboard lists; the filter narrows the rest down.
-const MAX_RESOURCES: usize = 500;
+/// Resources on one page of the dashboard; an "older" link leads to the next.
+pub const PAGE_SIZE: usize = 50;
 
 /// What the pages are built from: the engine and each provider's `LinksFn`.
 pub struct Pages {
@@ -56,6 +57,8 @@ pub fn router(pages: Arc<Pages>) -> Router {
 pub struct DashboardQuery {
     provider: Option<String>,
     tenant: Option<String>,
+    /// The "older" link's cursor: resources changed before it.
+    before: Option<String>,
 }
 
 fn given(value: Option<String>) -> Option<String> {
@@ -80,11 +83,32 @@ pub async fn dashboard(
         );
         return (StatusCode::BAD_REQUEST, page("Unknown provider", &body)).into_response();
     }
-    let resources = engine.events.resources(&EventFilter {
-        provider: provider.clone(),
-        tenant: tenant.clone(),
-        id: None,
-    });
+    let paging = PageQuery {
+        limit: None,
+        before: query.before,
+    }
+    .paging(PAGE_SIZE);
+    let before = match paging {
+        Ok(paging) => paging.and_then(|p| p.before),
+        Err(message) => {
+            let body = format!(
+                "<p class=\"note\">{}</p><p><a href=\"/_signsim\">Back to the dashboard</a></p>",
+                escape(&message)
+            );
+            return (StatusCode::BAD_REQUEST, page("Not a page", &body)).into_response();
+        }
+    };
+    let resources = engine.events.resources_page(
+        &EventFilter {
+            provider: provider.clone(),
+            tenant: tenant.clone(),
+            id: None,
+        },
+        Paging {
+            limit: PAGE_SIZE,
+            before,
+        },
+    );
     let mut html = String::new();
     html.push_str(
         "<p>Local stand-in for e-signature and identity-verification providers. \
@@ -100,7 +124,12 @@ pub async fn dashboard(
         provider.as_deref(),
         tenant.as_deref(),
     ));
-    html.push_str(&resources_table(&resources));
+    html.push_str(&resources_table(
+        &resources,
+        provider.as_deref(),
+        tenant.as_deref(),
+        before.is_some(),
+    ));
     html.push_str(&clock_section(engine));
     html.push_str(&storage_section(engine));
     html.push_str(&scenarios_section(engine));
@@ -210,14 +239,47 @@ fn filter_form(slugs: &[&str], provider: Option<&str>, tenant: Option<&str>) -> 
     )
 }
 
-fn resources_table(resources: &[Resource]) -> String {
-    if resources.is_empty() {
-        return "<p class=\"note\">No resources yet: create a request, envelope, process or \
-                verification through a provider's API.</p>\n"
-            .to_owned();
+/// One page of resources, with links to the newest page (when this is not it) and to the
+/// next, older one (when there is one), keeping the filter.
+fn resources_table(
+    resources: &Page<Resource>,
+    provider: Option<&str>,
+    tenant: Option<&str>,
+    paged: bool,
+) -> String {
+    let filter: String = [("provider", provider), ("tenant", tenant)]
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name}={}&", query_value(v))))
+        .collect();
+    let mut nav = Vec::new();
+    if paged {
+        nav.push(format!(
+            "<a id=\"newest\" href=\"{}\">newest</a>",
+            escape(&format!("/_signsim{}", pager_query(&filter)))
+        ));
+    }
+    if let Some(older) = resources.older {
+        nav.push(format!(
+            "<a id=\"older\" href=\"{}\">older</a>",
+            escape(&format!("/_signsim?{filter}before={older}"))
+        ));
+    }
+    let nav = if nav.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"pager\">{}</p>", nav.join(" · "))
+    };
+    if resources.entries.is_empty() {
+        let none = if paged {
+            "No older resources."
+        } else {
+            "No resources yet: create a request, envelope, process or verification through a \
+             provider's API."
+        };
+        return format!("<p class=\"note\">{none}</p>{nav}\n");
     }
     let mut rows = String::new();
-    for r in resources.iter().take(MAX_RESOURCES) {
+    for r in &resources.entries {
         rows.push_str(&format!(
             "<tr><td><a href=\"{href}\">{id}</a></td><td>{provider}</td><td>{tenant}</td>\
              <td class=\"status\">{status}</td><td>{updated}</td><td class=\"wide\">{last}</td></tr>\n",
@@ -230,18 +292,10 @@ fn resources_table(resources: &[Resource]) -> String {
             last = escape(&r.last),
         ));
     }
-    let more = if resources.len() > MAX_RESOURCES {
-        format!(
-            "<p class=\"note\">{} more not shown: filter by provider or tenant.</p>",
-            resources.len() - MAX_RESOURCES
-        )
-    } else {
-        String::new()
-    };
     format!(
         "<div class=\"scroll\"><table id=\"resources\"><tr><th>id</th><th>provider</th>\
          <th>tenant</th><th>status</th><th>last change</th><th>last event</th></tr>\n\
-         {rows}</table></div>{more}\n"
+         {rows}</table></div>{nav}\n"
     )
 }
 
