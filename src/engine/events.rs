@@ -118,9 +118,12 @@ impl Events {
         found
     }
 
+    /// Forgets `tenants`' events, giving back the room they took (a log keeps its
+    /// capacity otherwise).
     pub fn reset(&self, tenants: &Tenants) {
-        self.lock()
-            .retain(|e| !tenants.contains(&e.provider, &e.tenant));
+        let mut events = self.lock();
+        events.retain(|e| !tenants.contains(&e.provider, &e.tenant));
+        events.shrink_to_fit();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {

@@ -33,6 +33,7 @@ pub mod ids;
 pub mod journal;
 pub mod jwt;
 pub mod links;
+pub mod memory;
 pub mod outbox;
 pub mod persist;
 pub mod quota;
