@@ -234,3 +234,54 @@ impl super::persist::Persist for Outbox {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(n: usize, to: &str) -> Message {
+        Message {
+            id: n.to_string(),
+            provider: "demo".into(),
+            tenant: "t".into(),
+            channel: Channel::Sms,
+            to: to.into(),
+            text: String::new(),
+            otp: Some(n.to_string()),
+            link: None,
+            at: OffsetDateTime::UNIX_EPOCH,
+            resource: None,
+        }
+    }
+
+    fn to(outbox: &Outbox, to: &str) -> Vec<String> {
+        let filter = OutboxFilter {
+            to: Some(to.into()),
+            ..OutboxFilter::default()
+        };
+        outbox.list(&filter).into_iter().map(|m| m.id).collect()
+    }
+
+    /// Past the cap the oldest tenth goes: a recipient's evicted messages leave the index
+    /// and its later ones are still found, at their shifted places (a stale position would
+    /// find another recipient's message, or none).
+    #[test]
+    fn lookups_by_recipient_survive_eviction() {
+        let outbox = Outbox::default();
+        outbox.push(message(0, "old"));
+        outbox.push(message(1, "kept"));
+        for n in 2..LOG_CAPACITY {
+            outbox.push(message(n, "crowd"));
+        }
+        outbox.push(message(LOG_CAPACITY, "kept"));
+        assert!(to(&outbox, "old").is_empty());
+        assert_eq!(to(&outbox, "kept"), [LOG_CAPACITY.to_string()]);
+        outbox.push(message(LOG_CAPACITY + 1, "old"));
+        assert_eq!(to(&outbox, "old"), [(LOG_CAPACITY + 1).to_string()]);
+        let crowd = to(&outbox, "crowd");
+        assert_eq!(crowd.len(), LOG_CAPACITY - LOG_CAPACITY / 10);
+        assert_eq!(crowd.first(), Some(&(LOG_CAPACITY / 10).to_string()));
+        // The index holds no recipient whose messages are all gone.
+        assert_eq!(outbox.lock().by_recipient.len(), 3);
+    }
+}

@@ -7,6 +7,7 @@ mod clock;
 mod common;
 mod contract;
 mod documents;
+mod growth_grow;
 mod hostile;
 mod identiasign;
 mod key_type;
