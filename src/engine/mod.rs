@@ -30,6 +30,7 @@ pub mod bounded;
 pub mod clock;
 pub mod events;
 pub mod ids;
+pub mod indexed;
 pub mod journal;
 pub mod jwt;
 pub mod links;

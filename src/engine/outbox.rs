@@ -1,10 +1,9 @@
 //! The outbox: every SMS, e-mail and WhatsApp message a provider would have sent to an end
 //! user. Tests read OTPs and links from here instead of a phone.
 
-use super::bounded::LOG_CAPACITY;
+use super::indexed::{IndexedLog, Keyed};
 use super::tenant::{Tenant, Tenants};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use time::OffsetDateTime;
 
@@ -103,69 +102,13 @@ pub struct OutboxFilter {
 /// costs the same with 100 messages held as with 100,000.
 #[derive(Default)]
 pub struct Outbox {
-    log: Mutex<Log>,
+    log: Mutex<IndexedLog<Message>>,
 }
 
-/// The messages, oldest first, and where each recipient's are. A message's position is
-/// `first` + its index in `messages`; `first` grows as the oldest are evicted, so the
-/// positions the index holds stay valid without renumbering.
-#[derive(Default)]
-struct Log {
-    messages: Vec<Message>,
-    first: u64,
-    by_recipient: HashMap<String, VecDeque<u64>>,
-}
-
-impl Log {
-    fn push(&mut self, message: Message) {
-        if self.messages.len() >= LOG_CAPACITY {
-            self.evict(LOG_CAPACITY / 10);
-        }
-        let position = self.first.saturating_add(self.messages.len() as u64);
-        self.by_recipient
-            .entry(message.to.clone())
-            .or_default()
-            .push_back(position);
-        self.messages.push(message);
-    }
-
-    /// Drops the `count` oldest messages and their index entries (each recipient's
-    /// oldest, since positions are appended in order).
-    fn evict(&mut self, count: usize) {
-        let count = count.min(self.messages.len());
-        for message in self.messages.drain(..count) {
-            if let Some(positions) = self.by_recipient.get_mut(&message.to) {
-                positions.pop_front();
-                if positions.is_empty() {
-                    self.by_recipient.remove(&message.to);
-                }
-            }
-        }
-        self.first = self.first.saturating_add(count as u64);
-    }
-
-    /// A log holding `messages`, indexed afresh (after a reset or a restore).
-    fn of(messages: Vec<Message>) -> Log {
-        let mut log = Log {
-            messages: Vec::with_capacity(messages.len()),
-            ..Log::default()
-        };
-        for message in messages {
-            log.push(message);
-        }
-        log
-    }
-
-    /// The messages to `to`, oldest first, through the index.
-    fn to<'a>(&'a self, to: &str) -> impl Iterator<Item = &'a Message> + 'a {
-        self.by_recipient
-            .get(to)
-            .into_iter()
-            .flatten()
-            .filter_map(|position| {
-                let index = usize::try_from(position.checked_sub(self.first)?).ok()?;
-                self.messages.get(index)
-            })
+/// The outbox is indexed by recipient.
+impl Keyed for Message {
+    fn key(&self) -> &str {
+        &self.to
     }
 }
 
@@ -185,23 +128,19 @@ impl Outbox {
                 && filter.tenant.as_deref().is_none_or(|t| m.tenant == t)
         };
         match filter.to.as_deref() {
-            Some(to) => log.to(to).filter(keep).cloned().collect(),
-            None => log.messages.iter().filter(keep).cloned().collect(),
+            Some(to) => log.with_key(to).filter(keep).cloned().collect(),
+            None => log.all().filter(keep).cloned().collect(),
         }
     }
 
     /// Forgets `tenants`' messages; the rest are indexed afresh, and the memory of what
     /// went is given back (a new log, not a cleared one that keeps its capacity).
     pub fn reset(&self, tenants: &Tenants) {
-        let mut log = self.lock();
-        let kept: Vec<Message> = std::mem::take(&mut log.messages)
-            .into_iter()
-            .filter(|m| !tenants.contains(&m.provider, &m.tenant))
-            .collect();
-        *log = Log::of(kept);
+        self.lock()
+            .retain(|m| !tenants.contains(&m.provider, &m.tenant));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, IndexedLog<Message>> {
         self.log
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -213,8 +152,7 @@ impl super::persist::Persist for Outbox {
     fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         let copy: Vec<(Message, Option<String>)> = self
             .lock()
-            .messages
-            .iter()
+            .all()
             .map(|m| (m.clone(), m.resource.clone()))
             .collect();
         Box::new(copy)
@@ -222,7 +160,7 @@ impl super::persist::Persist for Outbox {
 
     fn restore(&self, json: &str) -> Result<(), String> {
         let saved: Vec<(Message, Option<String>)> = super::persist::parse(json)?;
-        *self.lock() = Log::of(
+        *self.lock() = IndexedLog::of(
             saved
                 .into_iter()
                 .map(|(message, resource)| Message {
@@ -238,6 +176,7 @@ impl super::persist::Persist for Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::bounded::LOG_CAPACITY;
 
     fn message(n: usize, to: &str) -> Message {
         Message {
@@ -282,6 +221,6 @@ mod tests {
         assert_eq!(crowd.len(), LOG_CAPACITY - LOG_CAPACITY / 10);
         assert_eq!(crowd.first(), Some(&(LOG_CAPACITY / 10).to_string()));
         // The index holds no recipient whose messages are all gone.
-        assert_eq!(outbox.lock().by_recipient.len(), 3);
+        assert_eq!(outbox.lock().keys(), 3);
     }
 }

@@ -172,3 +172,45 @@ async fn a_state_file_round_trip_keeps_the_lookup_by_recipient() {
     assert_eq!(after, scanned(&second, "saved", &phone(3)).await);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `/_signsim/events?provider=uanataca&tenant=..` (and `id=` when given).
+async fn events(sim: &Sim, tenant: &str, id: Option<u64>) -> Vec<Value> {
+    let mut url = format!("/_signsim/events?provider=uanataca&tenant={tenant}");
+    if let Some(id) = id {
+        url.push_str(&format!("&id={id}"));
+    }
+    let found = sim.get(&sim.url(&url)).await;
+    assert_eq!(found.status, 200);
+    found.json().as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_resource_timeline_is_found_through_the_index_and_leaves_it_on_reset() {
+    let sim = start().await;
+    let mut pks = Vec::new();
+    for n in 0..20 {
+        pks.push(otp_to(&sim, "timeline", &phone(n)).await);
+    }
+    let other = otp_to(&sim, "other", &phone(99)).await;
+    for pk in [pks[0], pks[9], pks[19]] {
+        let found = events(&sim, "timeline", Some(pk)).await;
+        let all = events(&sim, "timeline", None).await;
+        let scanned: Vec<Value> = all
+            .into_iter()
+            .filter(|e| e["id"] == pk.to_string())
+            .collect();
+        assert!(found.len() >= 2, "request {pk}: {found:?}");
+        assert_eq!(found, scanned, "request {pk}");
+    }
+    let reset = sim
+        .post_json(
+            &sim.url("/_signsim/reset"),
+            json!({ "provider": "uanataca", "tenant": "timeline" }),
+        )
+        .await;
+    assert_eq!(reset.status, 200);
+    assert!(events(&sim, "timeline", Some(pks[9])).await.is_empty());
+    let kept = events(&sim, "other", Some(other)).await;
+    assert!(!kept.is_empty());
+    assert!(kept.iter().all(|e| e["id"] == other.to_string()));
+}
