@@ -195,10 +195,8 @@ async fn a_resource_timeline_is_found_through_the_index_and_leaves_it_on_reset()
     for pk in [pks[0], pks[9], pks[19]] {
         let found = events(&sim, "timeline", Some(pk)).await;
         let all = events(&sim, "timeline", None).await;
-        let scanned: Vec<Value> = all
-            .into_iter()
-            .filter(|e| e["id"] == pk.to_string())
-            .collect();
+        let id = pk.to_string();
+        let scanned: Vec<Value> = all.into_iter().filter(|e| e["id"] == *id).collect();
         assert!(found.len() >= 2, "request {pk}: {found:?}");
         assert_eq!(found, scanned, "request {pk}");
     }
@@ -212,5 +210,6 @@ async fn a_resource_timeline_is_found_through_the_index_and_leaves_it_on_reset()
     assert!(events(&sim, "timeline", Some(pks[9])).await.is_empty());
     let kept = events(&sim, "other", Some(other)).await;
     assert!(!kept.is_empty());
-    assert!(kept.iter().all(|e| e["id"] == other.to_string()));
+    let other = other.to_string();
+    assert!(kept.iter().all(|e| e["id"] == *other));
 }
