@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Every figure of the README's Performance table, in one command.
 
-usage: bench/run.py [--no-build] [--seconds S] [--rounds N] [MEASURE ...]
-       MEASURE: startup static uanataca qitech signatures memory   (default: all of them)
+usage: bench/run.py [--no-build] [--seconds S] [--rounds N] [--fill N] [MEASURE ...]
+       MEASURE: startup static uanataca qitech signatures memory growth  (default: all of them)
 
 Builds release (`cargo build --release --workspace`), then for each measure starts a fresh
 simulator (`target/release/signsim serve --port 0`, RUST_LOG unset, standard error to
@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, "target", "release")
@@ -212,8 +213,52 @@ def memory(args, table):
                   f"signsim-load uanataca BASE --flows {count} --create-only (and qitech)"))
 
 
+def post(url):
+    """An empty admin POST (no admin token: the bench's simulator has none)."""
+    request = urllib.request.Request(url, data=b"", method="POST")
+    with urllib.request.urlopen(request) as answer:
+        return answer.read()
+
+
+def growth(args, table):
+    """The same instance fresh and after `--fill` flows, side by side: what each call costs
+    must not grow with what the simulator holds (issue 22). Then its memory: idle, filled,
+    and after `POST /_signsim/reset` (which must give the memory back to the system)."""
+    flows = ("--workers", args.workers, "--pdf-kb", 10, "--seconds", 600)
+    with signsim() as server:
+        load("static", server.url + HELLO_PATH, "--connections", 1, "--requests", 10)
+        time.sleep(0.5)
+        idle = server.rss_kb()
+        fresh = load("uanataca", server.url, *flows, "--flows", 2000)
+        print(f"  filling with {args.fill:,} flows", flush=True)
+        load("uanataca", server.url, *flows, "--flows", args.fill)
+        filled = load("uanataca", server.url, *flows, "--flows", 2000)
+        held = server.rss_kb()
+        post(server.url + "/_signsim/reset")
+        time.sleep(1.0)
+        after_reset = server.rss_kb()
+    ratio = filled["per_second"] / fresh["per_second"] if fresh["per_second"] else 0
+    steps = {name: filled["steps"][name]["p50_ms"] / step["p50_ms"]
+             for name, step in fresh["steps"].items() if step["p50_ms"]}
+    worst = max(steps, key=steps.get)
+    print(f"  fresh {fresh['per_second']:.0f} flows/s, after {args.fill:,} more "
+          f"{filled['per_second']:.0f} flows/s: ratio {ratio:.2f}")
+    print("  p50 after / fresh: " + ", ".join(f"{n} {r:.2f}" for n, r in steps.items()))
+    print(f"  RSS idle {idle / 1024:.1f} MB, filled {held / 1024:.1f} MB, "
+          f"after reset {after_reset / 1024:.1f} MB ({after_reset / idle:.2f} x idle)")
+    command = f"bench/run.py growth --fill {args.fill}"
+    table.append((f"After {args.fill:,} flows (10 KB PDF): flows/s ratio to fresh, same "
+                  "instance", "≥ 0.9, each step's p50 ≤ 1.2 ×",
+                  f"{ratio:.2f} ({fresh['per_second']:.0f} → {filled['per_second']:.0f} "
+                  f"flows/s); worst step p50 {worst} {steps[worst]:.2f} ×", command))
+    table.append(("RSS after reset (`POST /_signsim/reset`) vs idle", "≤ 1.5 ×",
+                  f"{after_reset / idle:.2f} × ({idle / 1024:.0f} MB idle, "
+                  f"{held / 1024:.0f} MB filled, {after_reset / 1024:.0f} MB after reset)",
+                  command))
+
+
 MEASURES = {"startup": startup, "static": static, "uanataca": uanataca, "qitech": qitech,
-            "signatures": signatures, "memory": memory}
+            "signatures": signatures, "memory": memory, "growth": growth}
 
 
 def main():
@@ -229,6 +274,8 @@ def main():
     parser.add_argument("--workers", type=int, default=8, help="concurrent flows")
     parser.add_argument("--resources", type=int, default=20_000,
                         help="memory: resources created per provider")
+    parser.add_argument("--fill", type=int, default=50_000,
+                        help="growth: flows between the fresh and the filled measures")
     args = parser.parse_args()
     unknown = [name for name in args.measures if name not in MEASURES]
     if unknown:

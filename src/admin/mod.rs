@@ -343,6 +343,9 @@ async fn reset(
     only_fields("POST /_signsim/reset", &fields, &["provider", "tenant"])?;
     let tenants = query.tenants(&engine, Some(&fields))?;
     engine.reset(&tenants);
+    // What the reset freed goes back to the system before the answer (a failed blocking
+    // task only means it stays with the allocator, for reuse).
+    let _ = tokio::task::spawn_blocking(crate::engine::memory::give_back).await;
     let mut answer = json!({ "status": "ok", "tenant": tenants.name });
     if let Some(provider) = tenants.provider {
         answer["provider"] = json!(provider);

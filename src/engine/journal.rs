@@ -96,7 +96,7 @@ impl Journal {
     pub fn reset(&self, tenants: &Tenants) {
         let mut guard = self.lock();
         if tenants.is_all() {
-            guard.1.clear();
+            guard.1 = VecDeque::new();
             return;
         }
         guard.1.retain(|e| {
@@ -104,6 +104,7 @@ impl Journal {
                 .as_deref()
                 .is_some_and(|name| tenants.contains(&e.provider, name))
         });
+        guard.1.shrink_to_fit();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (u64, VecDeque<JournalEntry>)> {

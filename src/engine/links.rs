@@ -69,6 +69,7 @@ impl<V: Clone + super::quota::Stored + Send + Sync + Serialize + DeserializeOwne
 impl Resettable for Owners {
     fn reset(&self, tenants: &Tenants) {
         self.0.retain(|_, owner| !tenants.includes(owner));
+        self.0.shrink_to_fit();
     }
 
     /// The store beside it forgets finished links; an id left here leads to nothing.

@@ -2,6 +2,7 @@
 //! user. Tests read OTPs and links from here instead of a phone.
 
 use super::bounded::{newest_first, Page, Paging};
+use super::indexed::{IndexedLog, Keyed};
 use super::tenant::{Tenant, Tenants};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,11 +104,20 @@ pub struct OutboxFilter {
     pub tenant: Option<String>,
 }
 
+/// The outbox, with an index by recipient so that a test's lookup of its OTP (`?to=`)
+/// costs the same with 100 messages held as with 100,000.
 #[derive(Default)]
 pub struct Outbox {
-    messages: Mutex<Vec<Message>>,
+    log: Mutex<IndexedLog<Message>>,
     /// The `seq` of the last message appended.
     last_seq: AtomicU64,
+}
+
+/// The outbox is indexed by recipient.
+impl Keyed for Message {
+    fn key(&self) -> &str {
+        &self.to
+    }
 }
 
 impl OutboxFilter {
@@ -122,18 +132,19 @@ impl OutboxFilter {
 impl Outbox {
     /// Appends `message`, numbering it (its `seq` is ignored).
     pub fn push(&self, mut message: Message) {
-        let mut messages = self.lock();
+        let mut log = self.lock();
         message.seq = self
             .last_seq
             .fetch_add(1, Ordering::Relaxed)
             .saturating_add(1);
-        super::bounded::push_bounded(&mut messages, message);
+        log.push(message);
     }
 
     /// The newest `paging.limit` messages matching `filter` older than `paging.before`,
     /// newest first: walked from the newest end, so the first page costs what it holds.
     pub fn page(&self, filter: &OutboxFilter, paging: Paging) -> Page<Message> {
-        let messages = self.lock();
+        let log = self.lock();
+        let messages = log.as_slice();
         let end = paging
             .before
             .map_or(messages.len(), |b| messages.partition_point(|m| m.seq < b));
@@ -141,22 +152,26 @@ impl Outbox {
         newest_first(older_first, paging.limit, |m| m.seq, |m| filter.matches(m))
     }
 
-    /// Messages matching every given filter, oldest first.
+    /// Messages matching every given filter, oldest first. With a recipient (`to`), only
+    /// that recipient's messages are looked at.
     pub fn list(&self, filter: &OutboxFilter) -> Vec<Message> {
-        self.lock()
-            .iter()
-            .filter(|m| filter.matches(m))
-            .cloned()
-            .collect()
+        let log = self.lock();
+        let keep = |m: &&Message| filter.matches(m);
+        match filter.to.as_deref() {
+            Some(to) => log.with_key(to).filter(keep).cloned().collect(),
+            None => log.all().filter(keep).cloned().collect(),
+        }
     }
 
+    /// Forgets `tenants`' messages; the rest are indexed afresh, and the memory of what
+    /// went is given back (a new log, not a cleared one that keeps its capacity).
     pub fn reset(&self, tenants: &Tenants) {
         self.lock()
             .retain(|m| !tenants.contains(&m.provider, &m.tenant));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Message>> {
-        self.messages
+    fn lock(&self) -> std::sync::MutexGuard<'_, IndexedLog<Message>> {
+        self.log
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -167,7 +182,7 @@ impl super::persist::Persist for Outbox {
     fn snapshot(&self) -> Box<dyn super::persist::Snapshot> {
         let copy: Vec<(Message, Option<String>)> = self
             .lock()
-            .iter()
+            .all()
             .map(|m| (m.clone(), m.resource.clone()))
             .collect();
         Box::new(copy)
@@ -175,19 +190,76 @@ impl super::persist::Persist for Outbox {
 
     fn restore(&self, json: &str) -> Result<(), String> {
         let saved: Vec<(Message, Option<String>)> = super::persist::parse(json)?;
-        let mut messages = self.lock();
+        let mut log = self.lock();
         // Numbered afresh: a cursor names a message of this run only.
-        *messages = saved
-            .into_iter()
-            .zip(1u64..)
-            .map(|((message, resource), seq)| Message {
-                resource,
-                seq,
-                ..message
-            })
-            .collect();
-        self.last_seq
-            .store(messages.last().map_or(0, |m| m.seq), Ordering::Relaxed);
+        *log = IndexedLog::of(
+            saved
+                .into_iter()
+                .zip(1u64..)
+                .map(|((message, resource), seq)| Message {
+                    resource,
+                    seq,
+                    ..message
+                })
+                .collect(),
+        );
+        self.last_seq.store(
+            log.as_slice().last().map_or(0, |m| m.seq),
+            Ordering::Relaxed,
+        );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::bounded::LOG_CAPACITY;
+
+    fn message(n: usize, to: &str) -> Message {
+        Message {
+            id: n.to_string(),
+            provider: "demo".into(),
+            tenant: "t".into(),
+            channel: Channel::Sms,
+            to: to.into(),
+            text: String::new(),
+            otp: Some(n.to_string()),
+            link: None,
+            at: OffsetDateTime::UNIX_EPOCH,
+            resource: None,
+            seq: 0,
+        }
+    }
+
+    fn to(outbox: &Outbox, to: &str) -> Vec<String> {
+        let filter = OutboxFilter {
+            to: Some(to.into()),
+            ..OutboxFilter::default()
+        };
+        outbox.list(&filter).into_iter().map(|m| m.id).collect()
+    }
+
+    /// Past the cap the oldest tenth goes: a recipient's evicted messages leave the index
+    /// and its later ones are still found, at their shifted places (a stale position would
+    /// find another recipient's message, or none).
+    #[test]
+    fn lookups_by_recipient_survive_eviction() {
+        let outbox = Outbox::default();
+        outbox.push(message(0, "old"));
+        outbox.push(message(1, "kept"));
+        for n in 2..LOG_CAPACITY {
+            outbox.push(message(n, "crowd"));
+        }
+        outbox.push(message(LOG_CAPACITY, "kept"));
+        assert!(to(&outbox, "old").is_empty());
+        assert_eq!(to(&outbox, "kept"), [LOG_CAPACITY.to_string()]);
+        outbox.push(message(LOG_CAPACITY + 1, "old"));
+        assert_eq!(to(&outbox, "old"), [(LOG_CAPACITY + 1).to_string()]);
+        let crowd = to(&outbox, "crowd");
+        assert_eq!(crowd.len(), LOG_CAPACITY - LOG_CAPACITY / 10);
+        assert_eq!(crowd.first(), Some(&(LOG_CAPACITY / 10).to_string()));
+        // The index holds no recipient whose messages are all gone.
+        assert_eq!(outbox.lock().keys(), 3);
     }
 }

@@ -625,6 +625,8 @@ impl Scenarios {
     pub fn reset(&self, tenants: &Tenants) {
         self.bindings.retain(|(t, _), _| !tenants.includes(t));
         self.creates.retain(|(_, t, _), _| !tenants.includes(t));
+        // One binding per resource: give back the table's room too.
+        self.bindings.shrink_to_fit();
     }
 }
 

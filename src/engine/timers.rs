@@ -136,7 +136,9 @@ impl Timers {
     }
 
     pub fn reset(&self, tenants: &Tenants) {
-        self.lock().retain(|t| !tenants.includes(&t.tenant));
+        let mut timers = self.lock();
+        timers.retain(|t| !tenants.includes(&t.tenant));
+        timers.shrink_to_fit();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Timer>> {

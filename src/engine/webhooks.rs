@@ -203,7 +203,9 @@ impl Webhooks {
         let keep = |r: &WebhookRequest| !tenants.contains(r.provider, &r.tenant);
         lock(&self.pending).retain(|p| keep(&p.request));
         lock(&self.attempts).retain(|a| !tenants.contains(&a.provider, &a.tenant));
+        lock(&self.attempts).shrink_to_fit();
         self.sent.retain(|_, r| keep(r));
+        self.sent.shrink_to_fit();
     }
 
     /// When `request`'s tenant's clock says it is.
