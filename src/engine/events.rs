@@ -2,11 +2,10 @@
 //! ENROLLREADY → ISSUED", "webhook attempt 3 answered 500"), so a test can assert what
 //! happened without parsing the raw request journal.
 
-use super::bounded::{newest_first, Page, Paging};
+use super::bounded::{Page, Paging};
 use super::indexed::{IndexedLog, Keyed};
 use super::tenant::Tenants;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use time::OffsetDateTime;
 
@@ -73,25 +72,26 @@ impl EventFilter {
 #[derive(Default)]
 pub struct Events {
     events: Mutex<IndexedLog<Event>>,
-    /// The `seq` of the last event appended.
-    last_seq: AtomicU64,
 }
 
 impl Keyed for Event {
     fn key(&self) -> &str {
         &self.id
     }
+
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
 }
 
 impl Events {
     /// Appends `event`, numbering it (its `seq` is ignored).
-    pub fn push(&self, mut event: Event) {
-        let mut events = self.lock();
-        event.seq = self
-            .last_seq
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
-        events.push(event);
+    pub fn push(&self, event: Event) {
+        self.lock().push(event);
     }
 
     /// Events matching every given filter, oldest first. With an `id`, only that id's
@@ -108,17 +108,7 @@ impl Events {
     /// The newest `paging.limit` events matching `filter` older than `paging.before`,
     /// newest first, walked from the newest end.
     pub fn page(&self, filter: &EventFilter, paging: Paging) -> Page<Event> {
-        let log = self.lock();
-        let events = log.as_slice();
-        let end = paging
-            .before
-            .map_or(events.len(), |b| events.partition_point(|e| e.seq < b));
-        newest_first(
-            events.get(..end).unwrap_or_default().iter(),
-            paging.limit,
-            |e| e.seq,
-            |e| filter.matches(e),
-        )
+        self.lock().page(paging, |e| filter.matches(e))
     }
 
     /// A page of the resources with events matching `filter` (its `id` ignored), the most
@@ -272,16 +262,8 @@ impl super::persist::Persist for Events {
     }
 
     fn restore(&self, json: &str) -> Result<(), String> {
-        let saved: Vec<Event> = super::persist::parse(json)?;
-        // Numbered afresh: a cursor names an event of this run only.
-        let events: Vec<Event> = saved
-            .into_iter()
-            .zip(1u64..)
-            .map(|(event, seq)| Event { seq, ..event })
-            .collect();
-        self.last_seq
-            .store(events.last().map_or(0, |e| e.seq), Ordering::Relaxed);
-        *self.lock() = IndexedLog::of(events);
+        // Numbered afresh (`IndexedLog::of`): a cursor names an event of this run only.
+        *self.lock() = IndexedLog::of(super::persist::parse(json)?);
         Ok(())
     }
 }

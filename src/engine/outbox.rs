@@ -1,11 +1,10 @@
 //! The outbox: every SMS, e-mail and WhatsApp message a provider would have sent to an end
 //! user. Tests read OTPs and links from here instead of a phone.
 
-use super::bounded::{newest_first, Page, Paging};
+use super::bounded::{Page, Paging};
 use super::indexed::{IndexedLog, Keyed};
 use super::tenant::{Tenant, Tenants};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use time::OffsetDateTime;
 
@@ -109,14 +108,20 @@ pub struct OutboxFilter {
 #[derive(Default)]
 pub struct Outbox {
     log: Mutex<IndexedLog<Message>>,
-    /// The `seq` of the last message appended.
-    last_seq: AtomicU64,
 }
 
 /// The outbox is indexed by recipient.
 impl Keyed for Message {
     fn key(&self) -> &str {
         &self.to
+    }
+
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
     }
 }
 
@@ -131,25 +136,14 @@ impl OutboxFilter {
 
 impl Outbox {
     /// Appends `message`, numbering it (its `seq` is ignored).
-    pub fn push(&self, mut message: Message) {
-        let mut log = self.lock();
-        message.seq = self
-            .last_seq
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
-        log.push(message);
+    pub fn push(&self, message: Message) {
+        self.lock().push(message);
     }
 
     /// The newest `paging.limit` messages matching `filter` older than `paging.before`,
     /// newest first: walked from the newest end, so the first page costs what it holds.
     pub fn page(&self, filter: &OutboxFilter, paging: Paging) -> Page<Message> {
-        let log = self.lock();
-        let messages = log.as_slice();
-        let end = paging
-            .before
-            .map_or(messages.len(), |b| messages.partition_point(|m| m.seq < b));
-        let older_first = messages.get(..end).unwrap_or_default().iter();
-        newest_first(older_first, paging.limit, |m| m.seq, |m| filter.matches(m))
+        self.lock().page(paging, |m| filter.matches(m))
     }
 
     /// Messages matching every given filter, oldest first. With a recipient (`to`), only
@@ -190,22 +184,15 @@ impl super::persist::Persist for Outbox {
 
     fn restore(&self, json: &str) -> Result<(), String> {
         let saved: Vec<(Message, Option<String>)> = super::persist::parse(json)?;
-        let mut log = self.lock();
-        // Numbered afresh: a cursor names a message of this run only.
-        *log = IndexedLog::of(
+        // Numbered afresh (`IndexedLog::of`): a cursor names a message of this run only.
+        *self.lock() = IndexedLog::of(
             saved
                 .into_iter()
-                .zip(1u64..)
-                .map(|((message, resource), seq)| Message {
+                .map(|(message, resource)| Message {
                     resource,
-                    seq,
                     ..message
                 })
                 .collect(),
-        );
-        self.last_seq.store(
-            log.as_slice().last().map_or(0, |m| m.seq),
-            Ordering::Relaxed,
         );
         Ok(())
     }

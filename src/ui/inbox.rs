@@ -3,7 +3,7 @@
 //! the same messages is the admin API's `/_signsim/outbox`.
 
 use super::pages::Pages;
-use super::{escape, page, pager_query, query_value};
+use super::{escape, page, pager, query_value};
 use crate::engine::bounded::{PageQuery, Paging};
 use crate::engine::outbox::{Channel, OutboxFilter};
 use crate::engine::rfc3339;
@@ -126,24 +126,7 @@ async fn inbox(
     .iter()
     .filter_map(|(name, value)| value.map(|v| format!("{name}={}&", query_value(v))))
     .collect();
-    let mut nav = Vec::new();
-    if before.is_some() {
-        nav.push(format!(
-            "<a id=\"newest\" href=\"{}\">newest</a>",
-            escape(&format!("/_signsim/inbox{}", pager_query(&kept)))
-        ));
-    }
-    if let Some(older) = messages.older {
-        nav.push(format!(
-            "<a id=\"older\" href=\"{}\">older</a>",
-            escape(&format!("/_signsim/inbox?{kept}before={older}"))
-        ));
-    }
-    let nav = if nav.is_empty() {
-        String::new()
-    } else {
-        format!("<p class=\"pager\">{}</p>", nav.join(" · "))
-    };
+    let nav = pager("/_signsim/inbox", &kept, before.is_some(), messages.older);
     let body = format!(
         "<meta http-equiv=\"refresh\" content=\"3\">\
          <p class=\"note\">Every SMS, e-mail and WhatsApp message the providers would have sent, \

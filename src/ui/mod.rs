@@ -103,17 +103,38 @@ pub fn escape(text: &str) -> String {
     escaped
 }
 
-/// Percent-encodes `text` for a URL's query value: everything but letters, digits and
-/// `-._~`, so a tenant such as `a/b&c #2` stays one value.
-/// `?a=1&b=2` of a pager's link to the newest page from the kept filter `a=1&b=2&`
-/// (nothing when it is empty).
-pub fn pager_query(kept: &str) -> String {
-    match kept.trim_end_matches('&') {
-        "" => String::new(),
-        query => format!("?{query}"),
+/// The "newest" and "older" links of a paged page at `base` (`/_signsim/inbox`): `kept`
+/// is the filter the links keep, already encoded (`a=1&b=2&`); "newest" shows on a page
+/// other than the first (`paged`), "older" when there is an `older` cursor. Empty when
+/// neither applies.
+pub fn pager(base: &str, kept: &str, paged: bool, older: Option<u64>) -> String {
+    let mut links = Vec::new();
+    if paged {
+        let newest = match kept.trim_end_matches('&') {
+            "" => base.to_owned(),
+            query => format!("{base}?{query}"),
+        };
+        links.push(format!(
+            "<a id=\"newest\" href=\"{}\">newest</a>",
+            escape(&newest)
+        ));
+    }
+    if let Some(older) = older {
+        let href = format!("{base}?{kept}before={older}");
+        links.push(format!(
+            "<a id=\"older\" href=\"{}\">older</a>",
+            escape(&href)
+        ));
+    }
+    if links.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"pager\">{}</p>", links.join(" · "))
     }
 }
 
+/// Percent-encodes `text` for a URL's query value: everything but letters, digits and
+/// `-._~`, so a tenant such as `a/b&c #2` stays one value.
 pub fn query_value(text: &str) -> String {
     percent_encode(text, b"")
 }

@@ -8,7 +8,7 @@
 //! its events, the journal's calls whose path names it, the outbox's messages about it and
 //! the webhook attempts for it (status code, body, a redeliver button).
 
-use super::{escape, page, pager_query, query_value, resource_path};
+use super::{escape, page, pager, query_value, resource_path};
 use super::{LinksFn, ResourceLinks};
 use crate::engine::bounded::{Page, PageQuery, Paging};
 use crate::engine::events::{EventFilter, Resource};
@@ -251,24 +251,7 @@ fn resources_table(
         .iter()
         .filter_map(|(name, value)| value.map(|v| format!("{name}={}&", query_value(v))))
         .collect();
-    let mut nav = Vec::new();
-    if paged {
-        nav.push(format!(
-            "<a id=\"newest\" href=\"{}\">newest</a>",
-            escape(&format!("/_signsim{}", pager_query(&filter)))
-        ));
-    }
-    if let Some(older) = resources.older {
-        nav.push(format!(
-            "<a id=\"older\" href=\"{}\">older</a>",
-            escape(&format!("/_signsim?{filter}before={older}"))
-        ));
-    }
-    let nav = if nav.is_empty() {
-        String::new()
-    } else {
-        format!("<p class=\"pager\">{}</p>", nav.join(" · "))
-    };
+    let nav = pager("/_signsim", &filter, paged, resources.older);
     if resources.entries.is_empty() {
         let none = if paged {
             "No older resources."
