@@ -1,6 +1,8 @@
 //! Holds an answer to an OpenAPI document: `Contract` finds the operation a call made, checks
 //! that the document lists the answer's status and content type and that the body fits the
-//! schema, and remembers which operations were called so a test can insist on all of them.
+//! schema, and remembers which operations were called (and with which statuses) so a test
+//! can insist on all of them, and on every status the document lists being one the
+//! simulator really answers.
 //!
 //! The schema check is a small JSON Schema subset written here rather than a crate: the
 //! documents use only `$ref`, `type` (one or a list), `const`, `enum`, `required`,
@@ -52,6 +54,8 @@ pub struct Contract {
     /// Where the document says its paths are served (`servers[0].url`).
     prefix: String,
     called: BTreeSet<(String, String)>,
+    /// Every `(METHOD, template, status)` answered.
+    answered: BTreeSet<(String, String, String)>,
 }
 
 impl Contract {
@@ -69,6 +73,7 @@ impl Contract {
             doc,
             prefix,
             called: BTreeSet::new(),
+            answered: BTreeSet::new(),
         }
     }
 
@@ -174,12 +179,45 @@ impl Contract {
                 );
             }
         }
+        self.answered
+            .insert((method.to_owned(), template.clone(), status));
         self.called.insert((method.to_owned(), template));
+    }
+
+    /// Every `(METHOD, template, status)` the document lists.
+    fn documented_statuses(&self) -> BTreeSet<(String, String, String)> {
+        let mut statuses = BTreeSet::new();
+        for (method, template) in self.operations() {
+            let operation = &self.doc["paths"][&template][method.to_lowercase()];
+            for status in operation["responses"].as_object().into_iter().flatten() {
+                statuses.insert((method.clone(), template.clone(), status.0.clone()));
+            }
+        }
+        statuses
+    }
+
+    /// Panics naming every status the document lists for an operation that no call was
+    /// answered with: a walk that provokes each error case of each operation then proves
+    /// the document promises no answer the simulator never gives (a 403 where it answers
+    /// 400), as `check` proves it gives none the document does not list.
+    pub fn assert_every_status_answered(&self) {
+        let missing: Vec<String> = self
+            .documented_statuses()
+            .difference(&self.answered)
+            .filter(|(_, _, status)| status != "default")
+            .map(|(method, template, status)| format!("{method} {template} {status}"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{}: documented answers no call was given: {missing:?}",
+            self.name
+        );
     }
 
     /// Counts `other`'s calls (the same document, called with other credentials) as made.
     pub fn absorb(&mut self, other: &Contract) {
         self.called.extend(other.called.iter().cloned());
+        self.answered.extend(other.answered.iter().cloned());
     }
 
     /// Panics naming every documented operation that no call made.

@@ -213,3 +213,33 @@ fn the_contract_refuses_what_the_document_does_not_say() {
         "an operation never called"
     );
 }
+
+/// The checker the other way round: a status the document lists for an operation that no
+/// call was answered with fails (the document promises a 403 the simulator never gives).
+#[test]
+fn the_contract_refuses_a_documented_status_never_answered() {
+    let document = json!({
+        "openapi": "3.1.0",
+        "servers": [{ "url": "/p" }],
+        "paths": { "/things": { "delete": { "responses": {
+            "200": { "description": "" },
+            "404": { "description": "" }
+        } } } }
+    });
+    let answer = |status: u16| Answer {
+        status,
+        content_type: String::new(),
+        bytes: Vec::new(),
+    };
+    let mut contract = Contract::new("test", &document.to_string());
+    contract.check("DELETE", "/p/things", &answer(200));
+    let unanswered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        contract.assert_every_status_answered()
+    }));
+    assert!(
+        unanswered.is_err(),
+        "a documented 404 no call was answered with"
+    );
+    contract.check("DELETE", "/p/things", &answer(404));
+    contract.assert_every_status_answered();
+}

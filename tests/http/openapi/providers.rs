@@ -1,6 +1,6 @@
 //! The five surfaces, each through every operation of its document.
 
-use super::{b64, details, text, Calls};
+use super::{b64, details, text, Body, Calls};
 use crate::common::{sample_pdf, sample_png, signer_form, start, DEMO_TOKEN};
 use crate::receiver::eventually;
 use reqwest::multipart::{Form, Part};
@@ -377,9 +377,17 @@ async fn mensatek_answers_as_documented() {
     api.contract.assert_all_called();
 }
 
+/// Every IdentiaSign operation through its successes and each of its error cases; then
+/// every status the document lists must have been answered (`assert_every_status_answered`),
+/// so the document promises no answer the simulator never gives. A small body limit makes
+/// the 413s cheap.
 #[tokio::test]
 async fn identiasign_answers_as_documented() {
-    let sim = start().await;
+    let mut config = signsim::Config::default();
+    config.engine.seed = Some(42);
+    config.body_limit = 64 * 1024;
+    let sim = crate::common::start_with(config).await;
+    let big = || Body::Json(json!({ "label": "x".repeat(96 * 1024) }));
     let mut open = Calls::new(&sim, "identiasign").await;
     let login = open
         .json(
@@ -394,7 +402,28 @@ async fn identiasign_answers_as_documented() {
         json!({ "username": "entidad.pe" }),
     )
     .await;
-    open.get("/identiasign/api/labels").await;
+    open.call(
+        Method::POST,
+        "/identiasign/api/auth/login",
+        Body::Raw("application/json", "{\"username\": ".into()),
+    )
+    .await;
+    open.call(Method::POST, "/identiasign/api/auth/login", big())
+        .await;
+    // Without a token, every other call is a 401.
+    for (method, path) in [
+        (Method::PUT, "/identiasign/api/signature_processes"),
+        (Method::POST, "/identiasign/api/signature_processes"),
+        (Method::GET, "/identiasign/api/signature_processes"),
+        (Method::DELETE, "/identiasign/api/signature_processes"),
+        (Method::POST, "/identiasign/api/notify"),
+        (Method::GET, "/identiasign/api/labels"),
+        (Method::POST, "/identiasign/api/labels"),
+        (Method::DELETE, "/identiasign/api/labels"),
+    ] {
+        let answered = open.call(method, path, Body::None).await;
+        assert_eq!(answered.status, 401, "{path}");
+    }
     let token = text(&login.json()["access_token"]);
     let mut api = Calls::new(&sim, "identiasign")
         .await
@@ -412,6 +441,7 @@ async fn identiasign_answers_as_documented() {
     .await;
     api.get("/identiasign/api/labels").await;
     api.get("/identiasign/api/labels?limit=1").await;
+    api.get("/identiasign/api/labels?limit=nope").await;
     api.form(Method::POST, "/identiasign/api/labels", Form::new())
         .await;
     let signers = json!([{
@@ -476,6 +506,12 @@ async fn identiasign_answers_as_documented() {
     .await;
     api.form(
         Method::POST,
+        "/identiasign/api/signature_processes",
+        Form::new(),
+    )
+    .await;
+    api.form(
+        Method::POST,
         "/identiasign/api/notify",
         Form::new().text("process_id", id.clone()),
     )
@@ -501,16 +537,62 @@ async fn identiasign_answers_as_documented() {
     .await;
     api.form(
         Method::DELETE,
+        "/identiasign/api/signature_processes",
+        Form::new().text("process_id", "nope:nope"),
+    )
+    .await;
+    api.form(
+        Method::DELETE,
+        "/identiasign/api/signature_processes",
+        Form::new(),
+    )
+    .await;
+    // A rejected process can be neither changed nor notified.
+    api.form(
+        Method::POST,
+        "/identiasign/api/signature_processes",
+        Form::new()
+            .text("process_id", id.clone())
+            .text("description", "Tarde"),
+    )
+    .await;
+    api.form(
+        Method::POST,
+        "/identiasign/api/notify",
+        Form::new().text("process_id", id.clone()),
+    )
+    .await;
+    api.form(
+        Method::DELETE,
+        "/identiasign/api/labels",
+        Form::new().text("label", "beta"),
+    )
+    .await;
+    api.form(
+        Method::DELETE,
         "/identiasign/api/labels",
         Form::new().text("label", "beta"),
     )
     .await;
     api.form(Method::DELETE, "/identiasign/api/labels", Form::new())
         .await;
+    // Every call that takes a body, with one over the limit.
+    for (method, path) in [
+        (Method::PUT, "/identiasign/api/signature_processes"),
+        (Method::POST, "/identiasign/api/signature_processes"),
+        (Method::DELETE, "/identiasign/api/signature_processes"),
+        (Method::POST, "/identiasign/api/notify"),
+        (Method::POST, "/identiasign/api/labels"),
+        (Method::DELETE, "/identiasign/api/labels"),
+    ] {
+        let answered = api.call(method, path, big()).await;
+        assert_eq!(answered.status, 413, "{path}");
+    }
 
     let mut all = open.contract;
     all.absorb(&api.contract);
     all.assert_all_called();
+    all.assert_every_status_answered();
 }
 
 #[tokio::test]
