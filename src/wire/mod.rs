@@ -76,11 +76,15 @@ pub struct Upload {
 }
 
 /// The fields of a body however the client sent them: multipart, JSON (with or without a
-/// Content-Type) or URL-encoded form. Text parts and JSON members land in `values`.
+/// Content-Type) or URL-encoded form. Text parts and JSON members land in `values`, where
+/// a name sent twice keeps its last value; `repeated` keeps them all.
 #[derive(Debug, Default)]
 pub struct Fields {
     pub values: Map<String, Value>,
     pub files: Vec<Upload>,
+    /// Every text part of a multipart body and every pair of a URL-encoded one, in the
+    /// order sent, a name sent twice twice (`process_id=a&process_id=b`); empty for JSON.
+    pub repeated: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -166,7 +170,7 @@ impl Fields {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(values)) => Ok(Fields {
                 values,
-                files: Vec::new(),
+                ..Fields::default()
             }),
             Ok(_) => Err(BodyError::NotAnObject),
             Err(e) => Err(BodyError::InvalidJson(e.to_string())),
@@ -244,6 +248,7 @@ async fn read_multipart(request: Request, limit: usize) -> Result<Fields, BodyEr
             }),
             None => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
+                fields.repeated.push((name.clone(), text.clone()));
                 fields.values.insert(name, Value::String(text));
             }
         }
@@ -266,7 +271,7 @@ fn json_fields(bytes: &[u8]) -> Result<Fields, BodyError> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(values)) => Ok(Fields {
             values,
-            files: Vec::new(),
+            ..Fields::default()
         }),
         Ok(_) => Err(BodyError::NotAnObject),
         // Not JSON: some clients post a form without saying so.
@@ -287,12 +292,17 @@ fn looks_like_form(bytes: &[u8]) -> bool {
 }
 
 fn form_fields(bytes: &[u8]) -> Fields {
-    let values = url::form_urlencoded::parse(bytes)
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+    let repeated: Vec<(String, String)> = url::form_urlencoded::parse(bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let values = repeated
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     Fields {
         values,
         files: Vec::new(),
+        repeated,
     }
 }
 

@@ -145,9 +145,27 @@ impl IdentiaSign {
             .engine
             .scenarios
             .choose(SLUG, requested, |_| None)
-            .map_err(IError::bad_request)?;
+            .map_err(|_| self.unknown_scenario(requested))?;
         self.engine.assign_scenario(tenant, ENTITY, chosen);
         Ok(())
+    }
+
+    /// The 400 for an `X-Signsim-Scenario` that names no IdentiaSign scenario, naming the
+    /// ones there are (in Spanish: the engine's own text is English).
+    fn unknown_scenario(&self, requested: Option<&str>) -> IError {
+        let known: Vec<String> = self
+            .engine
+            .scenarios
+            .list()
+            .into_iter()
+            .filter(|s| s.provider == SLUG)
+            .map(|s| s.name.clone())
+            .collect();
+        IError::bad_request(format!(
+            "Escenario '{}' inexistente para {SLUG} (X-Signsim-Scenario); los hay: {}",
+            requested.unwrap_or_default(),
+            known.join(", ")
+        ))
     }
 }
 
@@ -207,11 +225,38 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 }
 
 /// A call past the storage caps: 507 (413 for a body over a cap) in IdentiaSign's `{"msg"}`
-/// shape.
+/// shape, in Spanish (the engine's text is English).
 fn storage_full(full: &crate::engine::quota::Full, _: &axum::extract::Request) -> Response {
-    IError::new(
-        crate::dispatch::admission::storage_status(full),
-        full.to_string(),
-    )
-    .into_response()
+    use crate::engine::quota::Full;
+    let msg = match full {
+        Full::Tenant { used, cap, .. } => format!(
+            "Almacenamiento lleno: la entidad ocupa {used} de sus {cap} bytes \
+             (--max-tenant-mb); libere espacio con POST /_signsim/reset o un periodo de \
+             retención (--retention)"
+        ),
+        Full::Process { used, cap } => format!(
+            "Almacenamiento lleno: el simulador ocupa {used} de sus {cap} bytes \
+             (--max-memory-mb); libere espacio con POST /_signsim/reset o un periodo de \
+             retención (--retention)"
+        ),
+        Full::Reading {
+            stored,
+            reading,
+            incoming,
+            cap,
+        } => format!(
+            "Almacenamiento lleno: el simulador ocupa {stored} bytes y está leyendo {reading} \
+             más de sus {cap} bytes (--max-memory-mb); un cuerpo de {incoming} bytes no cabe: \
+             reintente cuando terminen las llamadas en curso"
+        ),
+        Full::TooLarge {
+            incoming,
+            cap,
+            flag,
+        } => format!(
+            "El cuerpo de la solicitud es demasiado grande: {incoming} bytes superan el límite \
+             de almacenamiento de {cap} bytes ({flag})"
+        ),
+    };
+    IError::new(crate::dispatch::admission::storage_status(full), msg).into_response()
 }

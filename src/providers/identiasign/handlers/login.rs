@@ -48,7 +48,7 @@ async fn log_in(state: &IdentiaSign, requested: Option<String>, fields: &Fields)
             "clientname" => Some(clientname.clone()),
             _ => None,
         })
-        .map_err(IError::bad_request)?;
+        .map_err(|_| state.unknown_scenario(requested.as_deref()))?;
     // The entity is the tenant: the token's `iat` and `exp` are on its clock, which is
     // the one `wire::session` checks them on.
     let tenant = Tenant::new(SLUG, username.clone());

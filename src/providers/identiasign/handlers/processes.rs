@@ -2,7 +2,7 @@
 //! (`DELETE`) and notify.
 
 use crate::engine::add_seconds;
-use crate::providers::identiasign::model::{Document, EntityConfig, Process, Status};
+use crate::providers::identiasign::model::{next, Document, EntityConfig, Event, Process, Status};
 use crate::providers::identiasign::service::{Filter, Handed};
 use crate::providers::identiasign::wire::fields::{self, DEFAULT_EXPIRE_SECONDS};
 use crate::providers::identiasign::wire::paging::{self, ProcessQuery};
@@ -56,7 +56,9 @@ pub async fn create(
     let engine = state.engine();
     let mut documents = Vec::new();
     for (i, (name, bytes)) in files.into_iter().enumerate() {
-        let bad = |e: crate::pki::PkiError| IError::field(&format!("pdfFiles[{i}]"), e);
+        let bad = |e: crate::pki::PkiError| {
+            IError::field(&format!("pdfFiles[{i}]"), wire::pdf_problem(&e))
+        };
         let with_page = crate::pki::append_pages(&bytes, &blank).map_err(bad)?;
         let pages = crate::pki::page_count(&with_page).map_err(bad)?;
         documents.push(Document {
@@ -95,7 +97,7 @@ pub async fn create(
                 "contact" => signer.contact.as_ref().map(|c| c.value.clone()),
                 _ => None,
             })
-            .map_err(IError::bad_request)?;
+            .map_err(|_| state.unknown_scenario(requested.as_deref()))?;
         if chosen.is_some() {
             break;
         }
@@ -188,17 +190,73 @@ pub async fn list(
     ))
 }
 
+/// Rejects "uno o varios procesos" (`fields::process_ids`), all or none: when one of them
+/// is unknown (404) or in a state that cannot be rejected (403) none is, and the answer
+/// names each one in the way, so that no process is ever left out in silence.
 pub async fn reject(
     State(state): State<Arc<IdentiaSign>>,
     session: Session,
     Body(fields): Body,
 ) -> IResult {
     let tenant = session.tenant;
-    let id = fields::process_id(&fields)?;
-    state.get(&tenant, &id)?;
-    state.script(&tenant, &id, "reject").await?;
-    state.reject(&tenant, &id, None)?;
-    Ok(Json(json!({ "msg": "Proceso de firma rechazado" })).into_response())
+    let ids = fields::process_ids(&fields)?;
+    if let [id] = ids.as_slice() {
+        state.get(&tenant, id)?;
+        state.script(&tenant, id, "reject").await?;
+        state.reject(&tenant, id, None)?;
+        return Ok(Json(json!({ "msg": "Proceso de firma rechazado" })).into_response());
+    }
+    let mut unknown = Vec::new();
+    let mut blocked = Vec::new();
+    for id in &ids {
+        match state.get(&tenant, id) {
+            Ok(process) if next(process.status, Event::Reject).is_none() => {
+                blocked.push(format!("{id} ({})", process.status));
+            }
+            Ok(_) => {}
+            Err(_) => unknown.push(id.as_str()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(IError::not_found(format!(
+            "Procesos de firma no encontrados: {}; ninguno fue rechazado",
+            unknown.join(", ")
+        )));
+    }
+    if !blocked.is_empty() {
+        return Err(IError::forbidden(format!(
+            "El estado de estos procesos de firma no permite rechazarlos: {}; ninguno fue \
+             rechazado",
+            blocked.join(", ")
+        )));
+    }
+    for id in &ids {
+        state.script(&tenant, id, "reject").await?;
+    }
+    // Checked above; one a signer concluded in between is named with those rejected.
+    let mut rejected = Vec::new();
+    let mut refused = Vec::new();
+    for id in &ids {
+        match state.reject(&tenant, id, None) {
+            Ok(()) => rejected.push(id.as_str()),
+            Err(error) => refused.push(format!("{id} ({})", IError::from(error).msg())),
+        }
+    }
+    if !refused.is_empty() {
+        let done = if rejected.is_empty() {
+            "ninguno fue rechazado".to_owned()
+        } else {
+            format!("sí fueron rechazados: {}", rejected.join(", "))
+        };
+        return Err(IError::forbidden(format!(
+            "No se pudieron rechazar: {}; {done}",
+            refused.join(", ")
+        )));
+    }
+    Ok(Json(json!({
+        "msg": format!("Procesos de firma rechazados: {}", rejected.join(", "))
+    }))
+    .into_response())
 }
 
 pub async fn notify(

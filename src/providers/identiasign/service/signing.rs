@@ -8,9 +8,10 @@ use crate::pki::{Appearance, SignerIdentity};
 use crate::providers::identiasign::model::{
     Act, Event, Facial, ModelError, Nat, Process, Signer, Status,
 };
-use crate::providers::identiasign::wire::callback;
+use crate::providers::identiasign::wire::{self, callback};
 use crate::providers::identiasign::{IdentiaSign, SLUG};
 use bytes::Bytes;
+use rand::Rng;
 use time::OffsetDateTime;
 
 impl IdentiaSign {
@@ -26,7 +27,7 @@ impl IdentiaSign {
         let now = self.engine.now(tenant);
         let facial = Facial {
             result: facial_passes,
-            id: self.engine.ids.hex(12),
+            id: self.facial_id(),
             at: now,
         };
         // 1. Under the process's lock: may this signer act now?
@@ -56,7 +57,7 @@ impl IdentiaSign {
             other => other?,
         };
         // 2. Outside it (certificates and signatures take a while): sign copies.
-        let pdf_error = |e: crate::pki::PkiError| ModelError::Pdf(e.to_string());
+        let pdf_error = |e: crate::pki::PkiError| ModelError::Pdf(wire::pdf_problem(&e));
         let cert = self
             .engine
             .pki
@@ -165,6 +166,28 @@ impl IdentiaSign {
 
 /// Who a signer's certificate is issued to: their alias as the name, their ID as the
 /// subject serialNumber (ETSI EN 319 412-1 semantics).
+/// The lengths of the three dotted parts of a facial evidence id, as the docs' callback
+/// example shows it: `"aaaaaaa.bbbbb.ccccc"`.
+const FACIAL_ID_PARTS: [usize; 3] = [7, 5, 5];
+
+impl IdentiaSign {
+    /// A facial evidence id in the example's shape: three dotted parts of lower-case
+    /// letters, drawn from the engine's generator (so that `--seed` repeats it).
+    fn facial_id(&self) -> String {
+        self.engine.ids.with_rng(|rng| {
+            FACIAL_ID_PARTS
+                .iter()
+                .map(|&len| {
+                    (0..len)
+                        .map(|_| char::from(rng.random_range(b'a'..=b'z')))
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+    }
+}
+
 fn identity(signer: &Signer) -> SignerIdentity {
     let (kind, country) = match signer.nat {
         Nat::Per | Nat::PerCe => ("IDC", "PE"),

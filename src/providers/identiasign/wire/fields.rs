@@ -49,9 +49,10 @@ fn json_field(fields: &Fields, name: &str) -> Result<Option<Value>, IError> {
     match fields.values.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-        Some(Value::String(text)) => serde_json::from_str(text)
-            .map(Some)
-            .map_err(|e| IError::field(name, format!("JSON inválido ({e})"))),
+        Some(Value::String(text)) => serde_json::from_str(text).map(Some).map_err(|e| {
+            let at = format!("línea {}, columna {}", e.line(), e.column());
+            IError::field(name, format!("JSON inválido ({at})"))
+        }),
         Some(other) => Ok(Some(other.clone())),
     }
 }
@@ -301,6 +302,79 @@ pub fn process_id(fields: &Fields) -> Result<String, IError> {
         .ok_or_else(|| IError::missing("process_id"))
 }
 
+/// Most processes one reject call names.
+pub const MAX_REJECTED: usize = 100;
+
+/// The `process_id`s of a reject call, "uno o varios procesos", in every reading a client
+/// sends: the field repeated (multipart or URL-encoded, as `process_id` or `process_id[]`),
+/// a JSON list (a JSON body's member, or one field's text as `signers` is sent), or one id.
+/// In the order given, each once; at least one and at most `MAX_REJECTED`.
+pub fn process_ids(fields: &Fields) -> Result<Vec<String>, IError> {
+    const NAMES: [&str; 2] = ["process_id", "process_id[]"];
+    let mut given: Vec<Value> = fields
+        .repeated
+        .iter()
+        .filter(|(name, _)| NAMES.contains(&name.as_str()))
+        .map(|(_, text)| Value::String(text.clone()))
+        .collect();
+    if given.is_empty() {
+        for name in NAMES {
+            match fields.values.get(name) {
+                Some(Value::Array(list)) => given.extend(list.iter().cloned()),
+                Some(value) => given.push(value.clone()),
+                None => {}
+            }
+        }
+    }
+    let mut ids: Vec<String> = Vec::new();
+    let mut add = |value: &Value| -> Result<(), IError> {
+        let id = match value {
+            Value::Null => return Ok(()),
+            Value::String(text) => text.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                return Err(IError::field(
+                    "process_id",
+                    "se esperaba un identificador o una lista de identificadores",
+                ))
+            }
+        };
+        if id.is_empty() || ids.contains(&id) {
+            return Ok(());
+        }
+        if ids.len() >= MAX_REJECTED {
+            return Err(IError::field(
+                "process_id",
+                format!("máximo {MAX_REJECTED} procesos de firma por llamada"),
+            ));
+        }
+        ids.push(id);
+        Ok(())
+    };
+    for value in &given {
+        // One field's text may be a JSON list of ids.
+        let listed = value
+            .as_str()
+            .map(str::trim)
+            .filter(|text| text.starts_with('['))
+            .map(serde_json::from_str::<Vec<Value>>);
+        match listed {
+            Some(Ok(list)) => list.iter().try_for_each(&mut add)?,
+            Some(Err(_)) => {
+                return Err(IError::field(
+                    "process_id",
+                    "se esperaba una lista JSON de identificadores",
+                ))
+            }
+            None => add(value)?,
+        }
+    }
+    if ids.is_empty() {
+        return Err(IError::missing("process_id"));
+    }
+    Ok(ids)
+}
+
 /// One change of `signers` in a modify call.
 fn signer_change(value: &Value, index: usize, files: usize) -> Result<SignerChange, IError> {
     let path = format!("signers[{index}]");
@@ -365,10 +439,10 @@ pub fn pdf_files(fields: &Fields) -> Result<Vec<(String, Bytes)>, IError> {
         ));
     }
     for (i, (_, bytes)) in files.iter().enumerate() {
-        if let Err(reason) = crate::pki::check_pdf(bytes) {
+        if let Err(error) = crate::pki::check_pdf(bytes) {
             return Err(IError::field(
                 &format!("pdfFiles[{i}]"),
-                format!("no es un PDF legible: {reason}"),
+                format!("no es un PDF legible: {}", super::pdf_problem(&error)),
             ));
         }
     }

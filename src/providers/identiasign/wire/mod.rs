@@ -59,6 +59,14 @@ impl IError {
     pub fn forbidden(msg: impl Into<String>) -> IError {
         IError::new(StatusCode::FORBIDDEN, msg)
     }
+
+    /// The `msg` it answers (a scripted answer's is the scenario's own).
+    pub fn msg(&self) -> &str {
+        match self {
+            IError::Api { msg, .. } => msg,
+            IError::Scripted(_) => "respuesta del escenario",
+        }
+    }
 }
 
 impl IntoResponse for IError {
@@ -70,21 +78,82 @@ impl IntoResponse for IError {
     }
 }
 
+/// The shared body reader's errors, in Spanish (its own texts are English: they are not
+/// passed on).
 impl From<BodyError> for IError {
     fn from(error: BodyError) -> IError {
-        match error {
-            BodyError::TooLarge { limit } => IError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("El cuerpo de la solicitud supera el límite de {limit} bytes"),
-            ),
-            other => IError::bad_request(format!("Cuerpo de la solicitud inválido: {other}")),
-        }
+        let what = match error {
+            BodyError::TooLarge { limit } => {
+                return IError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("El cuerpo de la solicitud supera el límite de {limit} bytes"),
+                )
+            }
+            BodyError::InvalidJson(reason) => match json_position(&reason) {
+                Some((line, column)) => {
+                    format!("no es JSON válido (línea {line}, columna {column})")
+                }
+                None => "no es JSON válido".to_owned(),
+            },
+            BodyError::NotAnObject => "se esperaba un objeto JSON".to_owned(),
+            BodyError::Multipart(_) => "no se pudo leer el cuerpo multipart/form-data".to_owned(),
+        };
+        IError::bad_request(format!("Cuerpo de la solicitud inválido: {what}"))
     }
 }
 
+/// The line and column of serde_json's "... at line 1 column 13".
+fn json_position(reason: &str) -> Option<(u64, u64)> {
+    let (_, at) = reason.rsplit_once(" at line ")?;
+    let (line, column) = at.split_once(" column ")?;
+    Some((line.trim().parse().ok()?, column.trim().parse().ok()?))
+}
+
+/// A field of the wrong JSON type; the shared reader names the type in English.
 impl From<WrongType> for IError {
     fn from(error: WrongType) -> IError {
-        IError::field(&error.field, format!("se esperaba {}", error.expected))
+        let expected = match error.expected {
+            "a boolean" => "un booleano (true o false)",
+            "a string" => "un texto",
+            _ => "otro tipo de valor",
+        };
+        IError::field(&error.field, format!("se esperaba {expected}"))
+    }
+}
+
+/// Why a PDF cannot be taken or signed, in Spanish (the PDF reader's reasons are English).
+pub fn pdf_problem(error: &crate::pki::PkiError) -> String {
+    use crate::pki::PkiError;
+    let known: &[(&str, &str)] = &[
+        (
+            "no %PDF- header",
+            "no es un archivo PDF (falta la cabecera %PDF-)",
+        ),
+        (
+            "no %%EOF marker",
+            "falta el marcador %%EOF (¿archivo truncado?)",
+        ),
+        (
+            "no startxref",
+            "falta startxref antes de %%EOF (¿archivo truncado?)",
+        ),
+        ("no pages", "el documento no tiene páginas"),
+        (
+            "damaged cross-reference",
+            "tabla de referencias cruzadas dañada: vuelva a guardar el documento",
+        ),
+        ("cannot parse", "no se pudo leer su estructura"),
+    ];
+    match error {
+        PkiError::UnsupportedPdf(_) => {
+            "los PDF cifrados no se pueden firmar: quite el cifrado".to_owned()
+        }
+        PkiError::InvalidPdf(reason) => known
+            .iter()
+            .find(|(english, _)| reason.contains(english))
+            .map_or("PDF dañado o no admitido", |(_, spanish)| spanish)
+            .to_owned(),
+        _ => "error interno al procesar el PDF".to_owned(),
     }
 }
 
