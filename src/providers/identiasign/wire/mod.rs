@@ -455,4 +455,12 @@ mod tests {
         assert!(parse_creation("").is_none());
         assert!(parse_creation("ñññññññ").is_none());
     }
+
+    #[test]
+    fn json_errors_keep_their_position_only() {
+        let reason = "EOF while parsing a value at line 1 column 13";
+        assert_eq!(json_position(reason), Some((1, 13)));
+        assert_eq!(json_position("expected value"), None);
+        assert_eq!(json_position("at line x column 2"), None);
+    }
 }
