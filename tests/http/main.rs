@@ -7,6 +7,7 @@ mod clock;
 mod common;
 mod contract;
 mod documents;
+mod fidelity3_fidb;
 mod growth_grow;
 mod growth_page;
 mod growth_sig;
