@@ -52,11 +52,23 @@ pub(crate) fn validity_of(
     Ok((at(&validity.not_before)?, at(&validity.not_after)?))
 }
 
-/// 16 random bytes, positive and without a leading zero byte (stable DER length).
-pub(crate) fn random_serial(rng: &mut impl RngCore) -> Vec<u8> {
-    let mut s = vec![0u8; 16];
+/// Serials of the CA, the TSA, server certificates and time-stamp tokens, in bytes.
+pub(crate) const SERIAL_BYTES: usize = 16;
+
+/// Serials of signer certificates, in bytes: 8, like the real one-shot CA's
+/// (`531d5f96ec8c6dac`), because the one-shot surfaces show the serial of the very
+/// certificate that signed.
+pub(crate) const SIGNER_SERIAL_BYTES: usize = 8;
+
+/// `len` random bytes, positive and without a leading zero byte: the top bit is cleared (a
+/// DER INTEGER with it set would be negative, or need a sign byte) and the next ones give a
+/// non-zero first nibble, so the DER length and the hex (`2 * len` digits) never vary.
+pub(crate) fn random_serial(rng: &mut impl RngCore, len: usize) -> Vec<u8> {
+    let mut s = vec![0u8; len];
     rng.fill_bytes(&mut s);
-    s[0] = (s[0] & 0x7f) | 0x10;
+    if let Some(first) = s.first_mut() {
+        *first = (*first & 0x7f) | 0x10;
+    }
     s
 }
 
@@ -89,7 +101,7 @@ impl Authority {
         let mut params = CertificateParams::default();
         params.not_before = fixed_not_before();
         params.not_after = fixed_not_after();
-        params.serial_number = Some(SerialNumber::from_slice(&random_serial(rng)));
+        params.serial_number = Some(SerialNumber::from_slice(&random_serial(rng, SERIAL_BYTES)));
         params.distinguished_name = org_name("signsim Simulated Root CA - NOT FOR PRODUCTION");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -251,7 +263,7 @@ impl Authority {
             cert_der,
             key,
             common_name,
-            serial_hex: hex::encode_upper(&serial),
+            serial_hex: hex::encode(&serial),
             subject,
         })
     }
@@ -361,7 +373,7 @@ impl Tsa {
         let mut params = CertificateParams::default();
         params.not_before = fixed_not_before();
         params.not_after = fixed_not_after();
-        params.serial_number = Some(SerialNumber::from_slice(&random_serial(rng)));
+        params.serial_number = Some(SerialNumber::from_slice(&random_serial(rng, SERIAL_BYTES)));
         params.distinguished_name = org_name("signsim Simulated TSA");
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,

@@ -46,7 +46,8 @@ impl SignerCert {
     pub fn common_name(&self) -> &str {
         &self.common_name
     }
-    /// Certificate serial number, upper-case hex without separators.
+    /// Certificate serial number, lower-case hex without separators (16 digits: signer
+    /// serials are 8 bytes, as the real one-shot CA's).
     pub fn serial_hex(&self) -> &str {
         &self.serial_hex
     }

@@ -244,11 +244,11 @@ impl Pki {
         let real = time::OffsetDateTime::now_utc();
         let (key, serial) = match rsa {
             // Taken outside the RNG lock: a key made inline must not hold up others.
-            Some(pool) => (pool.take()?, self.next_serial()),
+            Some(pool) => (pool.take()?, self.next_serial(ca::SIGNER_SERIAL_BYTES)),
             None => {
                 let mut rng = self.lock_rng();
                 let key = keys::SignerKey::P256(keys::EcKey::generate_fast(&mut *rng));
-                (key, ca::random_serial(&mut *rng))
+                (key, ca::random_serial(&mut *rng, ca::SIGNER_SERIAL_BYTES))
             }
         };
         self.ca
@@ -271,7 +271,7 @@ impl Pki {
         let (key, serial) = {
             let mut rng = self.lock_rng();
             let key = keys::EcKey::generate(&mut *rng);
-            (key, ca::random_serial(&mut *rng))
+            (key, ca::random_serial(&mut *rng, ca::SERIAL_BYTES))
         };
         let now = time::OffsetDateTime::now_utc();
         let cert_der = self.ca.issue_server(
@@ -317,7 +317,7 @@ impl Pki {
                 tsa::timestamp_token(
                     &self.tsa,
                     &self.ca.cert_der,
-                    self.next_serial(),
+                    self.next_serial(ca::SERIAL_BYTES),
                     imprint,
                     now,
                 )
@@ -371,9 +371,10 @@ impl Pki {
         self.rng.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Next serial number (of a certificate or a time-stamp token) from the shared RNG.
-    fn next_serial(&self) -> Vec<u8> {
-        ca::random_serial(&mut *self.lock_rng())
+    /// Next serial number of `len` bytes (of a certificate or a time-stamp token) from the
+    /// shared RNG.
+    fn next_serial(&self, len: usize) -> Vec<u8> {
+        ca::random_serial(&mut *self.lock_rng(), len)
     }
 }
 
@@ -489,5 +490,19 @@ mod tests {
             real - time::Duration::days(365),
             farthest + time::Duration::days(365)
         ));
+    }
+
+    #[test]
+    fn signer_serials_are_eight_positive_bytes_each_its_own() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let serial = ca::random_serial(&mut rng, ca::SIGNER_SERIAL_BYTES);
+            assert_eq!(serial.len(), 8);
+            // Positive without a sign byte, and no leading zero: 16 hex digits always.
+            assert!((0x10..=0x7f).contains(&serial[0]), "{serial:02x?}");
+            assert!(seen.insert(serial), "a serial drawn twice");
+        }
+        assert_eq!(ca::random_serial(&mut rng, ca::SERIAL_BYTES).len(), 16);
     }
 }

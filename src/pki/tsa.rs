@@ -30,12 +30,16 @@ pub(crate) fn timestamp_token(
 }
 
 /// A token no token of `timestamp_token` is longer than: one made with a serial of the
-/// longest length `ca::random_serial` draws (16 bytes, no sign byte) and a filler as long
-/// as the longest signature the TSA's key gives. Every other field has a fixed length
-/// (the imprint is a SHA-256, the time a 15-character GeneralizedTime), so one such token
-/// bounds every token this TSA makes: `Pki` makes it once.
+/// length `ca::random_serial` draws for tokens (`ca::SERIAL_BYTES`, no sign byte) and a
+/// filler as long as the longest signature the TSA's key gives. Every other field has a
+/// fixed length (the imprint is a SHA-256, the time a 15-character GeneralizedTime), so one
+/// such token bounds every token this TSA makes: `Pki` makes it once.
 pub(crate) fn longest_token(tsa: &Tsa, ca_der: &[u8]) -> Result<Vec<u8>, PkiError> {
-    let tst_der = tst_info(vec![0x7F; 16], &[0; 32], time::OffsetDateTime::UNIX_EPOCH)?;
+    let tst_der = tst_info(
+        vec![0x7F; super::ca::SERIAL_BYTES],
+        &[0; 32],
+        time::OffsetDateTime::UNIX_EPOCH,
+    )?;
     token_builder(tsa, &[ca_der], tst_der, &[0; 32]).build_longest(|_| Ok(Vec::new()))
 }
 

@@ -178,7 +178,8 @@ impl Fields {
     }
 
     /// A text value; numbers and booleans are accepted and given as text (clients send
-    /// `"mobile_phone_number": 34600123123`). Blank text counts as absent.
+    /// `"registration_authority": 139`; phone numbers are read by `phone`). Blank text counts
+    /// as absent.
     pub fn text(&self, name: &str) -> Result<Option<String>, WrongType> {
         match self.values.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -189,6 +190,16 @@ impl Fields {
                 field: name.to_owned(),
                 expected: "a string",
             }),
+        }
+    }
+
+    /// A phone number as text, for `checks::international_phone`: a JSON number (clients
+    /// send `"mobile_phone_number": 34600123123`) cannot carry the `+`, so its digits are read
+    /// as the number with its country code (`+34600123123`); text is taken as `text` takes it.
+    pub fn phone(&self, name: &str) -> Result<Option<String>, WrongType> {
+        match self.values.get(name) {
+            Some(Value::Number(n)) => Ok(Some(format!("+{n}"))),
+            _ => self.text(name),
         }
     }
 

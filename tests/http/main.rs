@@ -8,6 +8,7 @@ mod common;
 mod contract;
 mod documents;
 mod fidelity3_fida;
+mod fidelity3_fidb;
 mod growth_grow;
 mod growth_page;
 mod growth_sig;

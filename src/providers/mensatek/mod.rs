@@ -21,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{post, MethodRouter};
 use axum::Router;
 use std::sync::{Arc, Weak};
 use wire::Refusal;
@@ -145,24 +145,37 @@ fn admission(state: &Arc<Mensatek>) -> Arc<dyn crate::dispatch::admission::Admis
     ))
 }
 
+/// Where the functions are served: under `/v7/`, where every client of Mensatek's REST API
+/// builds `https://api.mensatek.com/v7/<Function>` (FIELD-NOTES), and at the root, the
+/// `/<Function>` of the verification guide. The same table at each, so they cannot differ.
+const BASES: [&str; 2] = ["/v7", ""];
+
 /// The provider's routes with its real paths (the guide names only `VerificarIdentidad`;
 /// the other two are the names of the functions).
 pub fn router(state: Arc<Mensatek>) -> Router {
-    let routes = Router::new()
-        .route(
-            "/VerificarIdentidad",
+    let functions: [(&str, MethodRouter<Arc<Mensatek>>); 3] = [
+        (
+            "VerificarIdentidad",
             post(handlers::verifications::verificar_identidad),
-        )
-        .route(
-            "/GetCertificadoVerificacion",
+        ),
+        (
+            "GetCertificadoVerificacion",
             post(handlers::certificates::get_certificado),
-        )
-        .route("/GetCreditos", post(handlers::credits::get_creditos))
+        ),
+        ("GetCreditos", post(handlers::credits::get_creditos)),
+    ];
+    let mut routes = Router::new();
+    for base in BASES {
+        for (name, function) in &functions {
+            routes = routes.route(&format!("{base}/{name}"), function.clone());
+        }
+    }
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body reader enforces the limit itself and answers -3.
-        .layer(DefaultBodyLimit::max(state.body_limit));
-    routes.with_state(state)
+        .layer(DefaultBodyLimit::max(state.body_limit))
+        .with_state(state)
 }
 
 fn plain(status: StatusCode, text: String) -> Response {

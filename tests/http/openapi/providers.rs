@@ -307,30 +307,30 @@ async fn mensatek_answers_as_documented() {
     for resp in ["JSON", "TXT", "XML"] {
         api.json(
             Method::POST,
-            "/mensatek/GetCreditos",
+            "/mensatek/v7/GetCreditos",
             json!({ "Resp": resp }),
         )
         .await;
     }
-    api.json(Method::POST, "/mensatek/GetCreditos", json!({}))
+    api.json(Method::POST, "/mensatek/v7/GetCreditos", json!({}))
         .await;
     let sent = api
         .json(
             Method::POST,
-            "/mensatek/VerificarIdentidad",
+            "/mensatek/v7/VerificarIdentidad",
             json!({ "Telefono": "34600000001", "Mensaje": "Verify: [LINK]", "Resp": "JSON" }),
         )
         .await;
     let id = text(&sent.json()[0]["ID"]);
     api.json(
         Method::POST,
-        "/mensatek/VerificarIdentidad",
+        "/mensatek/v7/VerificarIdentidad",
         json!({ "Mensaje": "no link", "Resp": "XML" }),
     )
     .await;
     api.json(
         Method::POST,
-        "/mensatek/GetCertificadoVerificacion",
+        "/mensatek/v7/GetCertificadoVerificacion",
         json!({ "Id": id, "Resp": "JSON" }),
     )
     .await;
@@ -349,7 +349,7 @@ async fn mensatek_answers_as_documented() {
     // The certificate is made by a timer on the virtual clock, which runs on its own.
     let ready = json!({ "Id": id, "Resp": "JSON" });
     eventually("the certificate", async || {
-        let url = sim.url("/mensatek/GetCertificadoVerificacion");
+        let url = sim.url("/mensatek/v7/GetCertificadoVerificacion");
         let probe = sim
             .http
             .post(url)
@@ -363,15 +363,34 @@ async fn mensatek_answers_as_documented() {
     let certificate = api
         .json(
             Method::POST,
-            "/mensatek/GetCertificadoVerificacion",
+            "/mensatek/v7/GetCertificadoVerificacion",
             json!({ "Id": id, "Resp": "JSON" }),
         )
         .await;
     assert_eq!(certificate.content_type, "application/pdf");
     api.json(
         Method::POST,
-        "/mensatek/GetCertificadoVerificacion",
+        "/mensatek/v7/GetCertificadoVerificacion",
         json!({ "Id": "1", "Resp": "TXT" }),
+    )
+    .await;
+    // The same functions at the root, as the verification guide names them.
+    api.json(
+        Method::POST,
+        "/mensatek/GetCreditos",
+        json!({ "Resp": "JSON" }),
+    )
+    .await;
+    api.json(
+        Method::POST,
+        "/mensatek/VerificarIdentidad",
+        json!({ "Telefono": "34600000002", "Mensaje": "Verify: [LINK]", "Resp": "TXT" }),
+    )
+    .await;
+    api.json(
+        Method::POST,
+        "/mensatek/GetCertificadoVerificacion",
+        json!({ "Id": id, "Resp": "JSON" }),
     )
     .await;
     api.contract.assert_all_called();

@@ -81,6 +81,15 @@ impl Status {
         ALL.into_iter().find(|s| s.as_str() == text)
     }
 
+    /// Whether the status reports carry `Result`: from the final outcome (5010 or 5020) on,
+    /// not while the person is still at it (5003 knows the document, not the result).
+    pub fn has_result(self) -> bool {
+        matches!(
+            self,
+            Status::Verified | Status::Failed | Status::CertificateAvailable
+        )
+    }
+
     /// Whether the person can still act on the link.
     pub fn open_to_person(self) -> bool {
         matches!(self, Status::Sent | Status::Opened | Status::InProgress)

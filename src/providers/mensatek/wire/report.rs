@@ -159,9 +159,13 @@ pub fn fields(verification: &Verification) -> Vec<(&'static str, String)> {
         ),
         (
             "Result",
-            nested(verification.findings.as_ref().map(|f| {
-                result(f, verification.requested_dni.as_deref(), &device_short)
-            })),
+            nested(
+                verification
+                    .findings
+                    .as_ref()
+                    .filter(|_| verification.status.has_result())
+                    .map(|f| result(f, verification.requested_dni.as_deref(), &device_short)),
+            ),
         ),
     ]
 }

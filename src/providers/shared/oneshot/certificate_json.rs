@@ -1,6 +1,7 @@
 //! A certificate as the one-shot surfaces show it in request details (`approving_rao`'s
-//! and every entry of `certificate_set`): one writer for Uanataca and Signal, which differ
-//! only in how dates and the serial are written.
+//! and every entry of `certificate_set`): one writer for Uanataca and Signal, in the real
+//! service's format (`"valid_from": "2022-11-23T16:49:00Z"`, `"serial_number":
+//! "531d5f96ec8c6dac"`), the values those of the very certificate in `data`.
 
 use super::model::IssuedCertificate;
 use base64::Engine as _;
@@ -8,48 +9,45 @@ use serde_json::{json, Value};
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-/// How a surface writes a certificate.
+/// How a surface writes a certificate: the same fields, Signal's with `revokation_reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CertificateForm {
-    /// Uanataca's optimizer: dates `2019-10-31 16:38:00+00:00`, the serial as issued.
+    /// Uanataca's optimizer.
     Optimizer,
-    /// Signal: dates `2022-11-23T16:49:00Z`, a lowercase serial and `revokation_reason`.
+    /// Signal: `revokation_reason` (null) after `valid`, as its captured details show.
     Signal,
 }
 
-impl CertificateForm {
-    fn date(self, at: OffsetDateTime) -> String {
-        let formatted = match self {
-            CertificateForm::Optimizer => at.format(format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second]+00:00"
-            )),
-            CertificateForm::Signal => at.format(format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-            )),
-        };
-        formatted.unwrap_or_default()
-    }
+/// `2022-11-23T16:49:00Z`: UTC to the second, as the captured details and the vendor's
+/// example (`2019-10-31T16:38:00Z`) write it.
+fn date(at: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    at.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|utc| utc.format(format).ok())
+        .unwrap_or_default()
+}
+
+/// Lower-case hex, as the real serials (`531d5f96ec8c6dac`); certificates stored by older
+/// versions kept it upper-case.
+fn serial(cert: &IssuedCertificate) -> String {
+    cert.serial_hex.to_ascii_lowercase()
 }
 
 /// `{profile, status, valid_from, valid_to, valid, [revokation_reason,] serial_number,
 /// issuer, data, subject}` in the docs' order; `data` is the DER in base64.
 pub fn certificate_json(cert: &IssuedCertificate, profile: &str, form: CertificateForm) -> Value {
-    let serial = match form {
-        CertificateForm::Optimizer => cert.serial_hex.clone(),
-        CertificateForm::Signal => cert.serial_hex.to_ascii_lowercase(),
-    };
     let mut shown = json!({
         "profile": profile,
         "status": 0,
-        "valid_from": form.date(cert.valid_from),
-        "valid_to": form.date(cert.valid_to),
+        "valid_from": date(cert.valid_from),
+        "valid_to": date(cert.valid_to),
         "valid": "VALID",
     });
     if let Some(fields) = shown.as_object_mut() {
         if form == CertificateForm::Signal {
             fields.insert("revokation_reason".into(), Value::Null);
         }
-        fields.insert("serial_number".into(), Value::from(serial));
+        fields.insert("serial_number".into(), Value::from(serial(cert)));
         fields.insert("issuer".into(), Value::from(cert.issuer.clone()));
         fields.insert(
             "data".into(),

@@ -86,7 +86,7 @@ pub fn check(fields: &Fields) -> Result<Checked, SError> {
     if !valid_email(&email) {
         return Err(SError::bad_request(format!("Invalid email '{email}'")));
     }
-    let raw_phone = text("mobile_phone_number")?;
+    let raw_phone = fields.phone("mobile_phone_number")?.unwrap_or_default();
     let phone = international_phone(&raw_phone).ok_or_else(|| {
         SError::bad_request(format!(
             "Invalid mobile_phone_number '{raw_phone}': use the international prefix (+593...)"

@@ -37,12 +37,6 @@ impl Uanataca {
                 "id_document_issuer": "",
             })
         });
-        // The docs show the phone as a bare number: digits without the plus.
-        let phone_digits = person.mobile_phone_number.trim_start_matches('+');
-        let phone = phone_digits
-            .parse::<u64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::from(phone_digits));
         let certificate_set: Vec<Value> = request
             .certificate
             .iter()
@@ -50,7 +44,9 @@ impl Uanataca {
             .collect();
         json!({
             "paperless_mode": true,
-            "mobile_phone_number": phone,
+            // Text with its `+`, as the real details (Signal's guide) and every request in
+            // the docs write it: the vendor's YAML example is unquoted, which reads as a number.
+            "mobile_phone_number": person.mobile_phone_number,
             "country_name": person.id_document_country,
             "approving_user": if approved { user.clone() } else { Value::Null },
             "secure_element": 2,

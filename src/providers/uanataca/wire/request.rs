@@ -41,7 +41,7 @@ impl Uanataca {
             .or_else(|| self.setting(tenant, "general", "environment"));
         check_env(env.as_deref())?;
 
-        let phone = fields.text("mobile_phone_number")?.ok_or_else(|| {
+        let phone = fields.phone("mobile_phone_number")?.ok_or_else(|| {
             UError::bad_request("Missing parameter: mobile_phone_number required")
         })?;
         let phone = international_phone(&phone).ok_or_else(|| {

@@ -33,7 +33,7 @@ impl Uanataca {
             .or_else(|| self.setting(tenant, "general", "environment"));
         check_env(env.as_deref())?;
         let phone = fields
-            .text("mobile_phone_number")?
+            .phone("mobile_phone_number")?
             .ok_or_else(|| missing_parameters("mobile_phone_number"))?;
         let phone = international_phone(&phone).ok_or_else(|| {
             UError::bad_request("Please use the mobile phone number with an international prefix")
@@ -151,7 +151,12 @@ fn read_ocr(ocr: &Map<String, Value>) -> PersonPatch {
             .filter(|c| c.len() == 2)
             .map(|c| c.to_ascii_uppercase()),
         email: text("email"),
-        mobile_phone_number: text("mobile_phone_number").and_then(|p| international_phone(&p)),
+        // A number cannot carry the `+` (as `Fields::phone` reads it).
+        mobile_phone_number: match ocr.get("mobile_phone_number") {
+            Some(Value::Number(n)) => Some(format!("+{n}")),
+            _ => text("mobile_phone_number"),
+        }
+        .and_then(|p| international_phone(&p)),
         birth_date: text("birth_date"),
     }
 }
@@ -172,7 +177,7 @@ pub fn read_update(fields: &Fields) -> Result<Update, UError> {
     if email.as_deref().is_some_and(|e| !valid_email(e)) {
         return Err(field_error("email", "Enter a valid email address"));
     }
-    let phone = match fields.text("mobile_phone_number")? {
+    let phone = match fields.phone("mobile_phone_number")? {
         Some(phone) => Some(international_phone(&phone).ok_or_else(|| {
             UError::bad_request("Please use the mobile phone number with an international prefix")
         })?),
