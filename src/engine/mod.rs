@@ -28,6 +28,7 @@ pub mod acts;
 pub mod arith;
 pub mod bounded;
 pub mod clock;
+pub mod documents;
 pub mod events;
 pub mod ids;
 pub mod indexed;

@@ -90,7 +90,12 @@ fn printable(s: &str) -> DnValue {
 }
 
 pub(crate) struct Authority {
+    /// Signs with RustCrypto's deterministic ECDSA: the TSA's and servers' certificates.
     issuer: Issuer<'static, EcKey>,
+    /// The same CA key signing with aws-lc: the single-use signer certificates, one per
+    /// signature, where the CA's signature was 8 % of a flow's CPU (`keys.rs`). Made at
+    /// the first one.
+    signer_issuer: std::sync::OnceLock<Issuer<'static, EcKey>>,
     pub(crate) cert_der: Vec<u8>,
     pub(crate) cert_pem: String,
 }
@@ -109,6 +114,7 @@ impl Authority {
         let cert_der = cert.der().to_vec();
         Ok(Authority {
             cert_pem: pem_encode("CERTIFICATE", &cert_der),
+            signer_issuer: std::sync::OnceLock::new(),
             cert_der,
             issuer: Issuer::new(params, key),
         })
@@ -151,9 +157,22 @@ impl Authority {
             .map_err(|e| PkiError::Cert(e.to_string()))?;
         Ok(Authority {
             issuer,
+            signer_issuer: std::sync::OnceLock::new(),
             cert_pem: pem_encode("CERTIFICATE", &cert_der),
             cert_der,
         })
+    }
+
+    /// The CA issuing with its key's aws-lc twin, made at the first call.
+    fn signer_issuer(&self) -> Result<&Issuer<'static, EcKey>, PkiError> {
+        if let Some(issuer) = self.signer_issuer.get() {
+            return Ok(issuer);
+        }
+        let twin = self.issuer.key().issuing_twin()?;
+        let issuer = Issuer::from_ca_cert_der(&self.cert_der.clone().into(), twin)
+            .map_err(|e| PkiError::Cert(e.to_string()))?;
+        // Two first calls at once each make one; the first stored is kept by both.
+        Ok(self.signer_issuer.get_or_init(|| issuer))
     }
 
     /// The CA's private key, PKCS#8 PEM.
@@ -165,7 +184,9 @@ impl Authority {
     }
 
     /// A certificate for `who`, valid from five minutes before `from` to `validity` after
-    /// `to`.
+    /// `to`. A `single_use` one (made for one signature) is signed through aws-lc, the
+    /// others (an operator's, made at start) by the deterministic key: aws-lc's first
+    /// signature seeds its generator (~25 ms), which start-up should not wait for.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn issue_signer(
         &self,
@@ -175,6 +196,7 @@ impl Authority {
         from: time::OffsetDateTime,
         to: time::OffsetDateTime,
         validity: time::Duration,
+        single_use: bool,
     ) -> Result<SignerCert, PkiError> {
         let given = who.given_name.trim();
         let surnames = match who.surname_2.as_deref().map(str::trim) {
@@ -254,7 +276,12 @@ impl Authority {
         ];
         params.use_authority_key_identifier_extension = true;
         let (not_before, not_after) = (params.not_before, params.not_after);
-        let cert = params.signed_by(&key, &self.issuer)?;
+        let issuer = if single_use {
+            self.signer_issuer()?
+        } else {
+            &self.issuer
+        };
+        let cert = params.signed_by(&key, issuer)?;
         let cert_der = cert.der().to_vec();
         Ok(SignerCert {
             not_before,

@@ -2,14 +2,15 @@
 //! [`SignerKey`] a signer certificate holds (P-256 or RSA-2048), which both issuing (as
 //! the certificate's public key) and CMS signing (its signature and algorithm) read.
 //!
-//! The CA signs P-256 with the RustCrypto `p256` crate because its ECDSA is deterministic
-//! (RFC 6979): with a seeded RNG every certificate the CA issues is byte-identical run to
-//! run, which aws-lc's randomized ECDSA would not give. The TSA and single-use signer keys
-//! sign with aws-lc instead (`EcKey::generate_fast`): their signatures cover a signing time
-//! and never repeated anyway, their keys still come from the seeded RNG (so keys and
-//! certificates repeat), and aws-lc's P-256 is about ten times cheaper than RustCrypto's
-//! (callgrind: ~1.9 M instructions per key or signature in `p256`; five of them per
-//! Uanataca flow were half of its cost). RSA keys come from aws-lc through rcgen (the only RSA key generator in
+//! The CA signs its own certificate with the RustCrypto `p256` crate because its ECDSA is
+//! deterministic (RFC 6979): with a seeded RNG the root is byte-identical run to run (what
+//! `ca export --seed` relies on), which aws-lc's randomized ECDSA would not give. Everything
+//! else signs with aws-lc, about ten times cheaper (callgrind: ~1.9 M instructions per key
+//! or signature in `p256`; five of them per Uanataca flow were half of its cost; with a
+//! fresh certificate per signature, the CA's own signature was still 8 % of a flow's CPU in
+//! `perf`): the TSA and single-use signer keys (`EcKey::generate_fast`), and the CA once its
+//! root is made (`EcKey::issuing_fast`). Those signatures cover a time and never repeated
+//! anyway; the keys still come from the seeded RNG, so keys and serials repeat. RSA keys come from aws-lc through rcgen (the only RSA key generator in
 //! our tree); PKCS#1 v1.5 signatures are deterministic, but aws-lc's key generation takes
 //! no seed, so RSA keys never repeat run to run.
 
@@ -34,6 +35,12 @@ enum EcSigner {
     Deterministic(SigningKey),
     /// aws-lc: fast, with a random nonce (the TSA, signers).
     Fast(aws_lc_rs::signature::EcdsaKeyPair),
+    /// The CA's key after its root is made: signs with aws-lc, exports the RustCrypto key
+    /// it came from (the key file reads back byte for byte as it was written).
+    Issuing {
+        exported: SigningKey,
+        fast: aws_lc_rs::signature::EcdsaKeyPair,
+    },
 }
 
 impl EcKey {
@@ -73,6 +80,25 @@ impl EcKey {
         }
     }
 
+    /// The same key signing with aws-lc (exports unchanged): the CA's twin for the
+    /// single-use signer certificates, one per signature. A key aws-lc would refuse (none:
+    /// the scalar is already valid) gives a twin signing with RustCrypto.
+    pub(crate) fn issuing_twin(&self) -> Result<EcKey, PkiError> {
+        use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+        let exported = SigningKey::from_pkcs8_der(&self.to_pkcs8_der()?)
+            .map_err(|e| PkiError::Cert(format!("cannot read the CA key back: {e}")))?;
+        let mut der = vec![0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20];
+        der.extend_from_slice(&exported.to_bytes());
+        let key = match EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_ASN1_SIGNING, &der) {
+            Ok(fast) => EcSigner::Issuing { exported, fast },
+            Err(_) => EcSigner::Deterministic(exported),
+        };
+        Ok(EcKey {
+            key,
+            public_sec1: self.public_sec1.clone(),
+        })
+    }
+
     fn from_signing_key(key: SigningKey) -> EcKey {
         let public_sec1 = key
             .verifying_key()
@@ -94,7 +120,7 @@ impl EcKey {
     pub(crate) fn to_pkcs8_der(&self) -> Result<Vec<u8>, PkiError> {
         let cannot = |e: &dyn std::fmt::Display| PkiError::Cert(format!("cannot encode key: {e}"));
         match &self.key {
-            EcSigner::Deterministic(key) => Ok(key
+            EcSigner::Deterministic(key) | EcSigner::Issuing { exported: key, .. } => Ok(key
                 .to_pkcs8_der()
                 .map_err(|e| cannot(&e))?
                 .as_bytes()
@@ -116,7 +142,7 @@ impl EcKey {
                 let sig: Signature = key.sign(msg);
                 Ok(sig.to_der().as_bytes().to_vec())
             }
-            EcSigner::Fast(pair) => {
+            EcSigner::Fast(pair) | EcSigner::Issuing { fast: pair, .. } => {
                 let sig = pair
                     .sign(&aws_lc_rs::rand::SystemRandom::new(), msg)
                     .map_err(|_| PkiError::Cert("aws-lc could not sign".into()))?;

@@ -214,7 +214,13 @@ impl Pki {
         who: &SignerIdentity,
         now: time::OffsetDateTime,
     ) -> Result<SignerCert, PkiError> {
-        self.issue(who, now, DEFAULT_SIGNER_VALIDITY, self.rsa_pool.as_ref())
+        self.issue(
+            who,
+            now,
+            DEFAULT_SIGNER_VALIDITY,
+            self.rsa_pool.as_ref(),
+            true,
+        )
     }
 
     /// A long-lived certificate for an operator (a registration authority's officer),
@@ -231,7 +237,7 @@ impl Pki {
             .reach
             .checked_add(DEFAULT_SIGNER_VALIDITY)
             .unwrap_or(time::Duration::MAX);
-        self.issue(who, now, validity, None)
+        self.issue(who, now, validity, None, false)
     }
 
     fn issue(
@@ -240,6 +246,7 @@ impl Pki {
         now: time::OffsetDateTime,
         validity: time::Duration,
         rsa: Option<&pool::RsaPool>,
+        single_use: bool,
     ) -> Result<SignerCert, PkiError> {
         let real = time::OffsetDateTime::now_utc();
         let (key, serial) = match rsa {
@@ -251,8 +258,15 @@ impl Pki {
                 (key, ca::random_serial(&mut *rng, ca::SIGNER_SERIAL_BYTES))
             }
         };
-        self.ca
-            .issue_signer(who, key, serial, now.min(real), now.max(real), validity)
+        self.ca.issue_signer(
+            who,
+            key,
+            serial,
+            now.min(real),
+            now.max(real),
+            validity,
+            single_use,
+        )
     }
 
     /// Whether the CA (and so every chain) is valid over all of `[from, to]`; a CA loaded

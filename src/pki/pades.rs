@@ -16,7 +16,7 @@ use super::appearance::{self, Appearance};
 use super::certs::SignerCert;
 use super::cms_sign::{der_attribute, SignedDataBuilder, ID_DATA};
 use super::error::PkiError;
-use super::pdfobj::{write_dict, write_indirect, write_stream_object};
+use super::pdfobj::{upper_hex_into, write_dict, write_indirect, write_stream_object};
 
 const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
@@ -316,9 +316,11 @@ pub(crate) fn sign_pdf(
             )?])
         })?;
         if cms.len() <= capacity {
-            let hex = hex::encode_upper(&cms);
-            out[contents.start + 1..contents.start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-            return Ok(out);
+            let hex_start = contents.start + 1;
+            if let Some(room) = out.get_mut(hex_start..hex_start + 2 * cms.len()) {
+                upper_hex_into(&cms, room);
+                return Ok(out);
+            }
         }
         // Not reached while the bound above holds; should a token ever outgrow its
         // filler, the layout is made again around what was signed rather than refused.

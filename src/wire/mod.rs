@@ -251,11 +251,12 @@ async fn read_multipart(request: Request, limit: usize) -> Result<Fields, BodyEr
         let content_type = field.content_type().map(str::to_owned);
         let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
         match filename {
+            // A file is what a provider stores: it moves to documents' memory now, once.
             Some(filename) => fields.files.push(Upload {
                 field: name,
                 filename,
                 content_type,
-                bytes,
+                bytes: crate::engine::documents::keep(bytes),
             }),
             None => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();

@@ -285,7 +285,7 @@ impl Mensatek {
         match certificate::build(&self.engine, tenant, &verification) {
             Ok(pdf) => {
                 self.step(tenant, id, Event::Certify, |v| {
-                    v.certificate = Some(pdf.into())
+                    v.certificate = Some(crate::engine::documents::keep_vec(pdf))
                 })
                 .ok();
             }

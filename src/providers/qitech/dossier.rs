@@ -35,7 +35,7 @@ pub fn build(
             }
             Ok(Dossier {
                 document_id: document.id.clone(),
-                bytes: signed.into(),
+                bytes: crate::engine::documents::keep_vec(signed),
             })
         })
         .collect()

@@ -2,6 +2,7 @@
 //! (`DELETE`) and notify.
 
 use crate::engine::add_seconds;
+use crate::engine::documents;
 use crate::providers::identiasign::model::{next, Document, EntityConfig, Event, Process, Status};
 use crate::providers::identiasign::service::{Filter, Handed};
 use crate::providers::identiasign::wire::fields::{self, DEFAULT_EXPIRE_SECONDS};
@@ -13,7 +14,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use bytes::Bytes;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -64,7 +64,7 @@ pub async fn create(
         documents.push(Document {
             id: engine.ids.hex(8),
             name,
-            bytes: Bytes::from(with_page),
+            bytes: documents::keep_vec(with_page),
             pages,
         });
     }

@@ -2,6 +2,7 @@
 //! document with a certificate of the signer's own, completion and the `urlCallback`.
 
 use crate::engine::acts::StatusChange;
+use crate::engine::documents;
 use crate::engine::outbox::Channel;
 use crate::engine::tenant::Tenant;
 use crate::pki::{Appearance, SignerIdentity};
@@ -10,7 +11,6 @@ use crate::providers::identiasign::model::{
 };
 use crate::providers::identiasign::wire::{self, callback};
 use crate::providers::identiasign::{IdentiaSign, SLUG};
-use bytes::Bytes;
 use rand::Rng;
 use time::OffsetDateTime;
 
@@ -74,7 +74,7 @@ impl IdentiaSign {
                 .pki
                 .sign_pdf(&document.bytes, &cert, now, Some(&appearance))
                 .map_err(pdf_error)?;
-            document.bytes = Bytes::from(signed);
+            document.bytes = documents::keep_vec(signed);
         }
         // 3. Under the lock again: commit, unless someone signed meanwhile.
         let result = self.update(tenant, id, |process| {

@@ -13,10 +13,10 @@ use super::otp::{self, Otp, OtpOptions};
 use super::status::{Event, Status};
 use super::{OneShot, STATUS_TIMER};
 use crate::engine::acts::StatusChange;
+use crate::engine::documents;
 use crate::engine::outbox::Outgoing;
 use crate::engine::scenarios::Applied;
 use crate::engine::tenant::Tenant;
-use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -36,7 +36,7 @@ impl OneShot {
             recording: None,
             refusal_reason: None,
         });
-        let contract = Bytes::from(contract_pdf(pk, &new, now));
+        let contract = documents::keep_vec(contract_pdf(pk, &new, now));
         let request = SignatureRequest {
             pk,
             status,

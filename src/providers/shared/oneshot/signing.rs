@@ -9,6 +9,7 @@ use super::model::{
 };
 use super::status::Event;
 use super::{appearance, otp, OneShot, SIGN_TIMER};
+use crate::engine::documents;
 use crate::engine::tenant::Tenant;
 use crate::engine::timers::read_payload;
 use crate::pki::SignerIdentity;
@@ -191,14 +192,14 @@ impl OneShot {
                 } => pki.sign_digest(digest, &cert, now, *signing_time),
             }
             .map_err(signing_error(&document.uid))?;
-            documents.push((document.uid.clone(), Bytes::from(signed)));
+            documents.push((document.uid.clone(), documents::keep_vec(signed)));
         }
         let contract = pki
             .sign_pdf_with(&request.contract, &cert, now, None, &options.attributes)
             .map_err(signing_error("contract"))?;
         Ok((
             IssuedCertificate::from(&cert),
-            Bytes::from(contract),
+            documents::keep_vec(contract),
             documents,
         ))
     }
