@@ -204,6 +204,16 @@ impl Sim {
     }
 
     /// The OTP most recently "sent" by SMS for request `pk`'s phone.
+    /// Uanataca: asks for an OTP for request `pk`, reads it from the outbox and signs with
+    /// it; the answer of the sign call.
+    pub async fn sign_with_otp(&self, pk: &impl std::fmt::Display) -> Answer {
+        self.post_json(&self.api(&format!("otp/{pk}")), json!({}))
+            .await;
+        let otp = self.last_otp().await;
+        self.post_json(&self.api(&format!("sign/{pk}")), json!({ "secret": otp }))
+            .await
+    }
+
     pub async fn last_otp(&self) -> String {
         let messages = self
             .get(&self.url("/_signsim/outbox?provider=uanataca"))

@@ -373,12 +373,7 @@ fn check_certificate(shown: &Value) -> String {
 async fn uanataca_certificates_look_like_the_real_ones() {
     let sim = start().await;
     let pk = sim.create_request("Maria").await;
-    sim.post_json(&sim.api(&format!("otp/{pk}")), json!({}))
-        .await;
-    let otp = sim.last_otp().await;
-    let signed = sim
-        .post_json(&sim.api(&format!("sign/{pk}")), json!({ "secret": otp }))
-        .await;
+    let signed = sim.sign_with_otp(&pk).await;
     assert_eq!(signed.status, 200, "{:?}", signed.json());
     let details = sim.get(&sim.api(&format!("request/{pk}"))).await.json();
     let rao = check_certificate(&details["details"]["approving_rao"]["certificate"]);

@@ -36,12 +36,7 @@ async fn flow(sim: &Sim, pdf: &[u8]) -> (u64, String, Vec<u8>) {
     let uploaded = sim.upload(pk, vec![("file", "a.pdf", pdf.to_vec())]).await;
     assert_eq!(uploaded.status, 200, "{:?}", uploaded.json());
     let uid = uploaded.json()["details"].as_str().unwrap().to_owned();
-    sim.post_json(&sim.api(&format!("otp/{pk}")), json!({}))
-        .await;
-    let otp = sim.last_otp().await;
-    let signed = sim
-        .post_json(&sim.api(&format!("sign/{pk}")), json!({ "secret": otp }))
-        .await;
+    let signed = sim.sign_with_otp(&pk).await;
     assert_eq!(signed.status, 200, "{:?}", signed.json());
     let signed = sim
         .get(&sim.api(&format!("document/{pk}/signed/{uid}")))

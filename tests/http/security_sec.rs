@@ -218,12 +218,7 @@ async fn one_webhook(sim: &Sim, callback: &str) {
         .unwrap();
     sim.upload(pk, vec![("file", "a.pdf", sample_pdf("Hook"))])
         .await;
-    sim.post_json(&sim.api(&format!("otp/{pk}")), json!({}))
-        .await;
-    let otp = sim.last_otp().await;
-    let signed = sim
-        .post_json(&sim.api(&format!("sign/{pk}")), json!({ "secret": otp }))
-        .await;
+    let signed = sim.sign_with_otp(&pk).await;
     assert_eq!(signed.status, 200, "{:?}", signed.json());
 }
 

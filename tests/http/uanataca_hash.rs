@@ -47,12 +47,7 @@ async fn hash_flow_returns_a_p7m_that_openssl_verifies() {
     assert_json_snapshot!("hash_upload", uploaded.shape(), { ".body.details" => "[uid]" });
     let uid = uploaded.json()["details"].as_str().unwrap().to_owned();
 
-    sim.post_json(&sim.api(&format!("otp/{pk}")), json!({}))
-        .await;
-    let otp = sim.last_otp().await;
-    let signed = sim
-        .post_json(&sim.api(&format!("sign/{pk}")), json!({ "secret": otp }))
-        .await;
+    let signed = sim.sign_with_otp(&pk).await;
     assert_eq!(signed.status, 200, "{:?}", signed.json());
 
     let p7m = sim

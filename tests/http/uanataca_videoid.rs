@@ -92,12 +92,7 @@ async fn video_then_approval_then_signature_with_webhooks() {
     assert_eq!(approved.status, 200, "{:?}", approved.json());
     sim.upload(pk, vec![("file", "v.pdf", sample_pdf("Video"))])
         .await;
-    sim.post_json(&sim.api(&format!("otp/{pk}")), json!({}))
-        .await;
-    let otp = sim.last_otp().await;
-    let signed = sim
-        .post_json(&sim.api(&format!("sign/{pk}")), json!({ "secret": otp }))
-        .await;
+    let signed = sim.sign_with_otp(&pk).await;
     assert_eq!(signed.status, 200, "{:?}", signed.json());
 
     eventually("three webhooks", async || hook.bodies().len() == 3).await;

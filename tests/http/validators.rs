@@ -3,7 +3,6 @@
 //! unless SIGNSIM_REQUIRE_VALIDATORS is set, as CI does.
 
 use crate::common::{sample_pdf, start};
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -112,12 +111,7 @@ async fn signed_pdfs_pass_pyhanko_and_qpdf() {
         )
         .await
         .json();
-    sim.post_json(&sim.api(&format!("otp/{pk}")), json!({}))
-        .await;
-    let otp = sim.last_otp().await;
-    let signed = sim
-        .post_json(&sim.api(&format!("sign/{pk}")), json!({ "secret": otp }))
-        .await;
+    let signed = sim.sign_with_otp(&pk).await;
     assert_eq!(signed.status, 200);
 
     let dir = std::env::temp_dir().join(format!("signsim-validators-{}", std::process::id()));

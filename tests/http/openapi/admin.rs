@@ -110,12 +110,7 @@ async fn admin_answers_as_documented() {
         .upload(pk, vec![("file", "a.pdf", sample_pdf("Admin"))])
         .await;
     let uid = text(&details(&uploaded));
-    sim.post_json(&sim.api(&format!("otp/{pk}")), json!({}))
-        .await;
-    let otp = sim.last_otp().await;
-    let signed = sim
-        .post_json(&sim.api(&format!("sign/{pk}")), json!({ "secret": otp }))
-        .await;
+    let signed = sim.sign_with_otp(&pk).await;
     assert_eq!(signed.status, 200, "{:?}", signed.json());
     admin
         .get(&format!(
