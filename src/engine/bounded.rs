@@ -5,12 +5,13 @@
 pub const LOG_CAPACITY: usize = 100_000;
 
 /// Appends to a log, dropping its oldest tenth once it holds `LOG_CAPACITY` entries (in one
-/// sweep, so appending stays cheap on average).
-pub fn push_bounded<T>(log: &mut Vec<T>, entry: T) {
+/// sweep, so appending stays cheap on average). A ring (`VecDeque`): dropping the oldest
+/// moves nothing else, where a `Vec` shifted the 90,000 kept entries under the log's lock.
+pub fn push_bounded<T>(log: &mut std::collections::VecDeque<T>, entry: T) {
     if log.len() >= LOG_CAPACITY {
         log.drain(..LOG_CAPACITY / 10);
     }
-    log.push(entry);
+    log.push_back(entry);
 }
 
 /// Most entries one page of a log holds (`?limit=`).
@@ -157,10 +158,10 @@ mod tests {
 
     #[test]
     fn logs_stay_bounded() {
-        let mut log: Vec<usize> = (0..LOG_CAPACITY).collect();
+        let mut log: std::collections::VecDeque<usize> = (0..LOG_CAPACITY).collect();
         push_bounded(&mut log, LOG_CAPACITY);
         assert_eq!(log.len(), LOG_CAPACITY - LOG_CAPACITY / 10 + 1);
-        assert_eq!(log.first(), Some(&(LOG_CAPACITY / 10)));
-        assert_eq!(log.last(), Some(&LOG_CAPACITY));
+        assert_eq!(log.front(), Some(&(LOG_CAPACITY / 10)));
+        assert_eq!(log.back(), Some(&LOG_CAPACITY));
     }
 }

@@ -123,7 +123,6 @@ impl Events {
     pub fn resources_page(&self, filter: &EventFilter, paging: Paging) -> Page<Resource> {
         type Key<'a> = (&'a str, &'a str, &'a str);
         let log = self.lock();
-        let events = log.as_slice();
         let before = paging.before.unwrap_or(u64::MAX);
         // Every resource met so far, by whether it is on this page (its index) or not.
         let mut met: std::collections::HashMap<Key, Option<usize>> =
@@ -135,7 +134,7 @@ impl Events {
             id: None,
             ..filter.clone()
         };
-        for event in events.iter().rev() {
+        for event in log.all().rev() {
             let full = found.len() >= paging.limit;
             if full && unresolved == 0 && older.is_some() {
                 break;

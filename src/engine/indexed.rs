@@ -15,11 +15,12 @@ pub trait Keyed {
     fn set_seq(&mut self, seq: u64);
 }
 
-/// The entries, oldest first, and where each key's are. An entry's position is `first` +
+/// The entries, oldest first (a ring: evicting the oldest moves nothing else), and where
+/// each key's are. An entry's position is `first` +
 /// its index in `entries`; `first` grows as the oldest are evicted, so the positions the
 /// index holds stay valid without renumbering.
 pub struct IndexedLog<T> {
-    entries: Vec<T>,
+    entries: VecDeque<T>,
     first: u64,
     by_key: HashMap<String, VecDeque<u64>>,
     /// The number of the last entry appended (kept across a reset, so that cursors held
@@ -30,7 +31,7 @@ pub struct IndexedLog<T> {
 impl<T> Default for IndexedLog<T> {
     fn default() -> Self {
         IndexedLog {
-            entries: Vec::new(),
+            entries: VecDeque::new(),
             first: 0,
             by_key: HashMap::new(),
             last_seq: 0,
@@ -43,7 +44,7 @@ impl<T: Keyed> IndexedLog<T> {
     /// afresh: after a restore (a cursor names an entry of this run only).
     pub fn of(entries: Vec<T>) -> Self {
         let mut log = IndexedLog {
-            entries: Vec::with_capacity(entries.len().min(LOG_CAPACITY)),
+            entries: VecDeque::with_capacity(entries.len().min(LOG_CAPACITY)),
             ..IndexedLog::default()
         };
         for entry in entries {
@@ -69,7 +70,7 @@ impl<T: Keyed> IndexedLog<T> {
             .entry(entry.key().to_owned())
             .or_default()
             .push_back(position);
-        self.entries.push(entry);
+        self.entries.push_back(entry);
     }
 
     /// Drops the `count` oldest entries and their index entries (each key's oldest, since
@@ -99,13 +100,8 @@ impl<T: Keyed> IndexedLog<T> {
             })
     }
 
-    /// Every entry, oldest first, as a slice (for a binary search by a cursor).
-    pub fn as_slice(&self) -> &[T] {
-        &self.entries
-    }
-
     /// Every entry, oldest first.
-    pub fn all(&self) -> std::slice::Iter<'_, T> {
+    pub fn all(&self) -> std::collections::vec_deque::Iter<'_, T> {
         self.entries.iter()
     }
 
@@ -118,7 +114,7 @@ impl<T: Keyed> IndexedLog<T> {
             .filter(|entry| keep(entry))
             .collect();
         *self = IndexedLog {
-            entries: Vec::with_capacity(kept.len()),
+            entries: VecDeque::with_capacity(kept.len()),
             last_seq,
             ..IndexedLog::default()
         };
@@ -137,7 +133,7 @@ impl<T: Keyed> IndexedLog<T> {
         let end = paging.before.map_or(self.entries.len(), |before| {
             self.entries.partition_point(|e| e.seq() < before)
         });
-        let older_first = self.entries.get(..end).unwrap_or_default().iter();
+        let older_first = self.entries.range(..end.min(self.entries.len()));
         newest_first(older_first, paging.limit, T::seq, keep)
     }
 

@@ -111,7 +111,7 @@ pub struct Webhooks {
     /// milliseconds, most of a start, and many runs never send a webhook.
     client: OnceLock<reqwest::Client>,
     pending: Mutex<Vec<Pending>>,
-    attempts: Mutex<Vec<Attempt>>,
+    attempts: Mutex<std::collections::VecDeque<Attempt>>,
     /// The `seq` of the last attempt recorded.
     last_attempt: std::sync::atomic::AtomicU64,
     /// Every request ever scheduled, by delivery id, for redelivery.
@@ -140,7 +140,7 @@ impl Webhooks {
             fallback,
             client: OnceLock::new(),
             pending: Mutex::new(Vec::new()),
-            attempts: Mutex::new(Vec::new()),
+            attempts: Mutex::new(std::collections::VecDeque::new()),
             last_attempt: std::sync::atomic::AtomicU64::new(0),
             sent: dashmap::DashMap::new(),
         })
@@ -190,7 +190,7 @@ impl Webhooks {
             .before
             .map_or(attempts.len(), |b| attempts.partition_point(|a| a.seq < b));
         newest_first(
-            attempts.get(..end).unwrap_or_default().iter(),
+            attempts.range(..end.min(attempts.len())),
             paging.limit,
             |a| a.seq,
             |a| tenants.contains(&a.provider, &a.tenant),
@@ -467,7 +467,7 @@ impl super::persist::Persist for Webhooks {
             .collect();
         Box::new(Saved {
             pending,
-            attempts: lock(&self.attempts).clone(),
+            attempts: lock(&self.attempts).iter().cloned().collect(),
             sent: self
                 .sent
                 .iter()
@@ -490,14 +490,14 @@ impl super::persist::Persist for Webhooks {
             })
             .collect();
         // Numbered afresh: a cursor names an attempt of this run only.
-        let attempts: Vec<Attempt> = saved
+        let attempts: std::collections::VecDeque<Attempt> = saved
             .attempts
             .into_iter()
             .zip(1u64..)
             .map(|(attempt, seq)| Attempt { seq, ..attempt })
             .collect();
         self.last_attempt.store(
-            attempts.last().map_or(0, |a| a.seq),
+            attempts.back().map_or(0, |a| a.seq),
             std::sync::atomic::Ordering::Relaxed,
         );
         *lock(&self.attempts) = attempts;
