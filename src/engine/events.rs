@@ -79,6 +79,10 @@ impl Keyed for Event {
         &self.id
     }
 
+    fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
     fn seq(&self) -> u64 {
         self.seq
     }
@@ -95,20 +99,29 @@ impl Events {
     }
 
     /// Events matching every given filter, oldest first. With an `id`, only that id's
-    /// events are looked at.
+    /// events (in the tenant, when named) are looked at.
     pub fn list(&self, filter: &EventFilter) -> Vec<Event> {
         let log = self.lock();
         let keep = |e: &&Event| filter.matches(e);
         match filter.id.as_deref() {
-            Some(id) => log.with_key(id).filter(keep).cloned().collect(),
+            Some(id) => log
+                .with_key(id, filter.tenant.as_deref())
+                .filter(keep)
+                .cloned()
+                .collect(),
             None => log.all().filter(keep).cloned().collect(),
         }
     }
 
     /// The newest `paging.limit` events matching `filter` older than `paging.before`,
-    /// newest first, walked from the newest end.
+    /// newest first, walked from the newest end (through the index, with an `id`).
     pub fn page(&self, filter: &EventFilter, paging: Paging) -> Page<Event> {
-        self.lock().page(paging, |e| filter.matches(e))
+        let log = self.lock();
+        let keep = |e: &Event| filter.matches(e);
+        match filter.id.as_deref() {
+            Some(id) => log.page_with_key(id, filter.tenant.as_deref(), paging, keep),
+            None => log.page(paging, keep),
+        }
     }
 
     /// A page of the resources with events matching `filter` (its `id` ignored), the most

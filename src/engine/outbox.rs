@@ -116,6 +116,10 @@ impl Keyed for Message {
         &self.to
     }
 
+    fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
     fn seq(&self) -> u64 {
         self.seq
     }
@@ -142,17 +146,28 @@ impl Outbox {
 
     /// The newest `paging.limit` messages matching `filter` older than `paging.before`,
     /// newest first: walked from the newest end, so the first page costs what it holds.
+    /// With a recipient (`to`), only that recipient's messages (in the tenant, when named)
+    /// are walked.
     pub fn page(&self, filter: &OutboxFilter, paging: Paging) -> Page<Message> {
-        self.lock().page(paging, |m| filter.matches(m))
+        let log = self.lock();
+        let keep = |m: &Message| filter.matches(m);
+        match filter.to.as_deref() {
+            Some(to) => log.page_with_key(to, filter.tenant.as_deref(), paging, keep),
+            None => log.page(paging, keep),
+        }
     }
 
     /// Messages matching every given filter, oldest first. With a recipient (`to`), only
-    /// that recipient's messages are looked at.
+    /// that recipient's messages (in the tenant, when named) are looked at.
     pub fn list(&self, filter: &OutboxFilter) -> Vec<Message> {
         let log = self.lock();
         let keep = |m: &&Message| filter.matches(m);
         match filter.to.as_deref() {
-            Some(to) => log.with_key(to).filter(keep).cloned().collect(),
+            Some(to) => log
+                .with_key(to, filter.tenant.as_deref())
+                .filter(keep)
+                .cloned()
+                .collect(),
             None => log.all().filter(keep).cloned().collect(),
         }
     }
@@ -204,10 +219,14 @@ mod tests {
     use crate::engine::bounded::LOG_CAPACITY;
 
     fn message(n: usize, to: &str) -> Message {
+        message_of("t", n, to)
+    }
+
+    fn message_of(tenant: &str, n: usize, to: &str) -> Message {
         Message {
             id: n.to_string(),
             provider: "demo".into(),
-            tenant: "t".into(),
+            tenant: tenant.into(),
             channel: Channel::Sms,
             to: to.into(),
             text: String::new(),
@@ -247,6 +266,56 @@ mod tests {
         assert_eq!(crowd.len(), LOG_CAPACITY - LOG_CAPACITY / 10);
         assert_eq!(crowd.first(), Some(&(LOG_CAPACITY / 10).to_string()));
         // The index holds no recipient whose messages are all gone.
-        assert_eq!(outbox.lock().keys(), 3);
+        assert_eq!(outbox.lock().keys(), (3, 3));
+    }
+
+    fn ids(messages: Vec<Message>) -> Vec<String> {
+        messages.into_iter().map(|m| m.id).collect()
+    }
+
+    /// Every tenant sends to the guide's test phone: a tenant's lookup, listed or paged,
+    /// finds its own messages alone, in order, also after the oldest are evicted; without
+    /// a tenant it finds everyone's.
+    #[test]
+    fn a_tenants_lookup_by_recipient_finds_its_own_messages_only() {
+        let outbox = Outbox::default();
+        for n in 0..LOG_CAPACITY + 3 {
+            let tenant = if n % 3 == 0 { "mine" } else { "theirs" };
+            outbox.push(message_of(tenant, n, "+34600000000"));
+        }
+        let mine = OutboxFilter {
+            to: Some("+34600000000".into()),
+            tenant: Some("mine".into()),
+            ..OutboxFilter::default()
+        };
+        let listed = ids(outbox.list(&mine));
+        let evicted = LOG_CAPACITY / 10;
+        let expected: Vec<String> = (evicted..LOG_CAPACITY + 3)
+            .filter(|n| n % 3 == 0)
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(listed, expected);
+
+        let first = outbox.page(&mine, Paging::newest(2));
+        let newest = LOG_CAPACITY + 2 - (LOG_CAPACITY + 2) % 3;
+        assert_eq!(
+            ids(first.entries),
+            [newest, newest - 3].map(|n| n.to_string())
+        );
+        let second = outbox.page(
+            &mine,
+            Paging {
+                limit: 1,
+                before: first.older,
+            },
+        );
+        assert_eq!(ids(second.entries), [(newest - 6).to_string()]);
+
+        let everyone = OutboxFilter {
+            to: Some("+34600000000".into()),
+            ..OutboxFilter::default()
+        };
+        assert_eq!(outbox.list(&everyone).len(), LOG_CAPACITY + 3 - evicted);
+        assert_eq!(outbox.lock().keys(), (1, 2));
     }
 }
