@@ -401,6 +401,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(cores.max(2))
+        .on_thread_park(signsim::engine::memory::after_park)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;

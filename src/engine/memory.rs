@@ -5,10 +5,61 @@
 //! unused dirty pages at once, and glibc's malloc (the stored documents, `documents.rs`; and
 //! everything in the test binaries), whose `malloc_trim(0)` does the same. Both walk their
 //! arenas, so this runs on a blocking thread, off the runtime's workers.
+//!
+//! One more holder: each thread's jemalloc cache (its tcache) keeps freed small objects
+//! for its next allocations, megabytes over the runtime's threads after a reset, and only
+//! the thread itself can empty it. So `give_back` counts a generation, and each worker,
+//! as it goes idle (`after_park`, the runtime's park hook), empties its cache once per
+//! generation and purges again.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How many times memory was given back: a worker whose cache is older empties it.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The generation this thread last emptied its cache for.
+    static EMPTIED: Cell<u64> = const { Cell::new(0) };
+}
 
 /// Returns the allocator's free pages to the system; where neither allocator is in use,
 /// each call does nothing.
 pub fn give_back() {
+    let generation = GENERATION.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+    EMPTIED.with(|emptied| emptied.set(generation));
+    empty_thread_cache();
+    purge();
+}
+
+/// The runtime's hook as a worker goes idle: after a `give_back`, empties this thread's
+/// cache and returns what it held. Otherwise one atomic load.
+pub fn after_park() {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    if EMPTIED.with(|emptied| emptied.replace(generation)) != generation {
+        empty_thread_cache();
+        purge();
+    }
+}
+
+/// Hands this thread's cached objects back to jemalloc's arenas.
+fn empty_thread_cache() {
+    #[cfg(not(target_env = "msvc"))]
+    // SAFETY: `mallctl` with a NUL-terminated name and no old or new value flushes the
+    // calling thread's cache; a thread without one (jemalloc not in use) is left alone.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"thread.tcache.flush".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
+}
+
+/// Returns both allocators' free pages.
+fn purge() {
     #[cfg(not(target_env = "msvc"))]
     // SAFETY: `mallctl` with a NUL-terminated name and no old or new value runs jemalloc's
     // purge of all arenas (4096 is MALLCTL_ARENAS_ALL); it takes the arenas' own locks. When
