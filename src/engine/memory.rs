@@ -44,39 +44,36 @@ pub fn after_park() {
 
 /// Hands this thread's cached objects back to jemalloc's arenas.
 fn empty_thread_cache() {
-    #[cfg(not(target_env = "msvc"))]
-    // SAFETY: `mallctl` with a NUL-terminated name and no old or new value flushes the
-    // calling thread's cache; a thread without one (jemalloc not in use) is left alone.
-    unsafe {
-        tikv_jemalloc_sys::mallctl(
-            c"thread.tcache.flush".as_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            0,
-        );
-    }
+    jemalloc_act(c"thread.tcache.flush");
 }
 
 /// Returns both allocators' free pages.
 fn purge() {
-    #[cfg(not(target_env = "msvc"))]
-    // SAFETY: `mallctl` with a NUL-terminated name and no old or new value runs jemalloc's
-    // purge of all arenas (4096 is MALLCTL_ARENAS_ALL); it takes the arenas' own locks. When
-    // jemalloc is not the global allocator, its (prefixed) instance holds nothing to purge.
-    unsafe {
-        tikv_jemalloc_sys::mallctl(
-            c"arena.4096.purge".as_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            0,
-        );
-    }
+    // 4096 is MALLCTL_ARENAS_ALL: every arena's unused dirty pages.
+    jemalloc_act(c"arena.4096.purge");
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim takes no pointer and only walks the allocator's own free lists,
     // under the allocator's locks; any thread may call it at any time.
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// Runs jemalloc's control `name`, one that takes no value and answers none.
+fn jemalloc_act(name: &std::ffi::CStr) {
+    #[cfg(not(target_env = "msvc"))]
+    // SAFETY: `mallctl` with a NUL-terminated name and no old or new value runs that act
+    // under jemalloc's own locks (a thread cache flush touches the calling thread's only).
+    // When jemalloc is not the global allocator, its (prefixed) instance holds nothing.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
+    #[cfg(target_env = "msvc")]
+    let _ = name;
 }
