@@ -310,8 +310,10 @@ async fn bad_names_and_values_are_refused() {
 
 #[tokio::test]
 async fn the_admin_token_guards_reads_but_not_the_receiver() {
-    let mut config = signsim::Config::default();
-    config.admin_token = Some(DEMO_TOKEN.to_owned());
+    let config = signsim::Config {
+        admin_token: Some(DEMO_TOKEN.to_owned()),
+        ..Default::default()
+    };
     let sim = start_with(config).await;
     let posted = sim
         .post_json(&sim.url("/_signsim/capture/guarded/x"), json!({ "n": 1 }))
