@@ -8,6 +8,11 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY scenarios ./scenarios
 RUN cargo build --release --locked && strip target/release/signsim
+# The CA's folder, made here because the runtime image has no shell to make it: copied
+# below owned by the non-root user, so a named volume mounted on /certs starts with that
+# owner (Docker fills a new volume from the image's folder) and SIGNSIM_CA_DIR=/certs
+# can write ca.key there.
+RUN mkdir -p /out/certs
 
 # Runtime stage: distroless/cc, the smallest base for a glibc binary (a static musl build
 # would need the musl target and aws-lc-sys cross-compiled for it). It holds exactly what
@@ -17,6 +22,7 @@ RUN cargo build --release --locked && strip target/release/signsim
 # /etc/passwd with the nonroot user 65532, and a writable /tmp.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/signsim /usr/local/bin/signsim
+COPY --from=build --chown=65532:65532 /out/certs /certs
 # Inside a container the simulator must listen on every interface. Set
 # SIGNSIM_ADMIN_TOKEN when others share the network (a warning says so otherwise).
 ENV SIGNSIM_HOST=0.0.0.0 \

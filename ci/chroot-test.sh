@@ -67,6 +67,10 @@ nonroot:x:65532:
 GROUP
 printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
 cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+# What the Dockerfile adds: the CA's folder, owned by the non-root user (a named volume
+# mounted there starts with that owner).
+mkdir -p "$root/certs"
+chown 65532:65532 "$root/certs"
 # What Docker writes at run time (not part of the image).
 printf '127.0.0.1 localhost\n127.0.0.1 receiver.test\n' > "$root/etc/hosts"
 
@@ -85,7 +89,7 @@ serve_in_root() {
   exec env -i SIGNSIM_HOST=127.0.0.1 SIGNSIM_PORT=0 RUST_LOG=warn \
     "$chroot_bin" --userspec=65532:65532 "$root" /usr/local/bin/signsim serve "$@"
 }
-serve_in_root --seed 1 > "$work/stdout" 2> "$work/stderr" &
+serve_in_root --seed 1 --ca-dir /certs > "$work/stdout" 2> "$work/stderr" &
 server_pid=$!
 url=""
 for _ in $(seq 1 200); do
@@ -98,6 +102,7 @@ done
 echo "== serving at $url as 65532:65532"
 
 port="${url##*:}" run healthcheck
+[ -s "$root/certs/ca.key" ] || { echo "chroot-test: FAIL the CA was not kept in /certs" >&2; exit 1; }
 python3 ci/chroot_flow.py "$url" "$work"
 if python3 -c "import pyhanko" 2>/dev/null; then
   curl -sf "$url/_signsim/ca.pem" -o "$work/ca.pem"

@@ -20,6 +20,46 @@ pub enum Trust {
 /// GETs `/_signsim/health` of `base` (a base URL, or the health URL itself); `Ok` with a
 /// line saying what answered when it is 200, `Err` with what went wrong otherwise.
 pub async fn check(base: &str, trust: Trust, timeout: Duration) -> Result<String, String> {
+    let (client, url) = prepare(base, trust, timeout)?;
+    probe(&client, &url).await
+}
+
+/// How long `--wait` sleeps between tries: short beside a start (milliseconds), long
+/// enough not to flood a machine that is busy starting it.
+const RETRY_EVERY: Duration = Duration::from_millis(100);
+
+/// [`check`], tried again until it succeeds or `wait` has passed (`--wait`): for a script
+/// that started the simulator in the background and must not race it. A wrong URL or
+/// certificate file fails at once; what the server answers, or that nothing does, is
+/// tried again, and the last failure is the one reported.
+pub async fn check_waiting(
+    base: &str,
+    trust: Trust,
+    timeout: Duration,
+    wait: Duration,
+) -> Result<String, String> {
+    let (client, url) = prepare(base, trust, timeout)?;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let failed = match tokio::time::timeout_at(deadline, probe(&client, &url)).await {
+            Ok(Ok(said)) => return Ok(said),
+            Ok(Err(failed)) => failed,
+            Err(_) => format!("{url}: no answer within {} s", wait.as_secs_f64()),
+        };
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Err(format!("{failed} (tried for {} s)", wait.as_secs_f64()));
+        }
+        tokio::time::sleep_until(deadline.min(now + RETRY_EVERY)).await;
+    }
+}
+
+/// The health URL of `base` and a client that trusts what `trust` says.
+fn prepare(
+    base: &str,
+    trust: Trust,
+    timeout: Duration,
+) -> Result<(reqwest::Client, url::Url), String> {
     let mut url = url::Url::parse(base).map_err(|e| format!("{base:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{base}: only http and https URLs are checked"));
@@ -64,6 +104,11 @@ pub async fn check(base: &str, trust: Trust, timeout: Duration) -> Result<String
     let client = client
         .build()
         .map_err(|e| format!("cannot make the HTTP client: {e}"))?;
+    Ok((client, url))
+}
+
+/// One GET of the health URL.
+async fn probe(client: &reqwest::Client, url: &url::Url) -> Result<String, String> {
     let response = client
         .get(url.clone())
         .send()

@@ -300,6 +300,20 @@ struct HealthcheckArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=300))]
     timeout: u64,
+    /// Try again until the simulator answers or this many seconds have passed (0 to 3600,
+    /// decimals allowed): for a script that has just started it in the background.
+    #[arg(long, value_name = "SECONDS", value_parser = wait_seconds)]
+    wait: Option<std::time::Duration>,
+}
+
+/// `--wait`'s seconds: 0 to an hour, decimals allowed.
+fn wait_seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("'{text}' is not a number of seconds from 0 to 3600"))
 }
 
 #[derive(Args)]
@@ -712,7 +726,7 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 fn healthcheck(args: HealthcheckArgs) -> Result<(), String> {
-    use signsim::healthcheck::{check, Trust};
+    use signsim::healthcheck::{check, check_waiting, Trust};
     let https = args.tls || args.tls_cert.is_some();
     let url = args.url.unwrap_or_else(|| {
         let scheme = if https { "https" } else { "http" };
@@ -727,11 +741,14 @@ fn healthcheck(args: HealthcheckArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let said = runtime.block_on(check(
-        &url,
-        trust,
-        std::time::Duration::from_secs(args.timeout),
-    ))?;
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    let said = runtime.block_on(async {
+        match args.wait {
+            // `--wait 0` is one try, as without it.
+            Some(wait) if !wait.is_zero() => check_waiting(&url, trust, timeout, wait).await,
+            _ => check(&url, trust, timeout).await,
+        }
+    })?;
     println!("{said}");
     Ok(())
 }

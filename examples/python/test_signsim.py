@@ -15,6 +15,9 @@ run's messages, resources, clock and webhooks are never its own, and its reset t
 nothing of theirs.
 """
 import base64
+import hashlib
+import hmac
+import json
 import os
 import subprocess
 import uuid
@@ -109,15 +112,23 @@ def qitech(http, signsim, method, path, **kwargs):
                         headers={"Authorization": QI_KEY}, timeout=10, **kwargs)
 
 
-def a_pdf(http, signsim):
-    """A real PDF: the contract the Uanataca surface makes for any request."""
-    pk = http.post(f"{signsim}/uanataca/api/v1/request", data={
-        "token": UANATACA_TOKEN, "given_name": "Doc", "surname_1": "Maker",
-        "email": "d@example.com", "mobile_phone_number": "+34600123458"}, timeout=10).json()["details"]
-    return http.get(f"{signsim}/uanataca/api/v1/document/{pk}/contract", timeout=10).content
+def a_pdf(http, signsim, pages=1):
+    """A real PDF to upload: the simulator's sample document."""
+    sample = http.get(f"{signsim}/_signsim/samples/document.pdf", params={"pages": pages},
+                      timeout=10)
+    assert sample.headers["content-type"] == "application/pdf"
+    return sample.content
 
 
 def test_qitech_envelope_signed_through_its_link(http, signsim):
+    # The envelope_completed webhook goes to the simulator's own receiver: no server of
+    # ours is needed, and it works the same when signsim runs in a container (it reaches
+    # itself at this URL). What support sets up at QI Tech: the URL and the HMAC key.
+    capture = f"{TENANT}-qitech"
+    hook_path = f"/_signsim/capture/{capture}"
+    assert http.post(f"{signsim}/_signsim/qitech/webhook", json={
+        "api_key": QI_KEY, "url": f"{signsim}{hook_path}", "signature_key": "hook-secret"},
+        timeout=10).status_code == 200
     created = qitech(http, signsim, "POST", "/sign/envelope", json={
         "id": "py-1", "subject": "Contrato", "expiration_date": "2099-01-01",
         "signers": [{
@@ -141,6 +152,17 @@ def test_qitech_envelope_signed_through_its_link(http, signsim):
     assert signed.status_code == 200, signed.text
     envelope = qitech(http, signsim, "GET", "/sign/envelope/py-1").json()
     assert envelope["status"] == "completed"
+    # The webhook, as the app would receive it: waiting (up to 10 s) instead of polling.
+    hooks = http.get(f"{signsim}/_signsim/captures/{capture}", params={"wait": 10},
+                     timeout=20).json()
+    assert hooks, "the envelope_completed webhook arrived"
+    hook = hooks[0]
+    assert json.loads(hook["body"])["webhook_type"] == "envelope_completed"
+    # Signature = hex HMAC-SHA1 of endpoint (the URL's path) + method + payload.
+    expected = hmac.new(b"hook-secret", (hook_path + "POST" + hook["body"]).encode(),
+                        hashlib.sha1).hexdigest()
+    assert hook["headers"]["signature"] == expected
+    http.delete(f"{signsim}/_signsim/captures/{capture}", timeout=10)
 
 
 def test_qitech_unknown_envelope_answers_in_its_error_shape(http, signsim):

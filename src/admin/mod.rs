@@ -1,10 +1,13 @@
 //! The admin API under `/_signsim`: what a test or a person uses to look inside the
 //! simulator and steer it (health, CA, outbox, clock, reset, journal, webhooks, events,
-//! scenarios). Its paths are a stable contract, documented in `openapi/admin.json` and
+//! scenarios), the built-in webhook receiver ([`captures`]) and a sample PDF
+//! ([`samples`]). Its paths are a stable contract, documented in `openapi/admin.json` and
 //! served by [`openapi`]; the admin token that guards them is [`token`]. The pages people
 //! open under `/_signsim` (dashboard, resource pages, inbox) are `ui`'s, mounted here.
 
+pub mod captures;
 pub mod openapi;
+pub mod samples;
 pub mod token;
 
 use crate::engine::bounded::{Page, PageQuery, Paging, DEFAULT_PAGE, OLDER_HEADER};
@@ -16,7 +19,9 @@ use crate::engine::tenant::Tenants;
 use crate::engine::{rfc3339, Engine};
 use crate::ui::pages::Pages;
 use crate::ui::{self, Caller};
-use crate::wire::admin::{known_provider, AdminBody, AdminError, Path, Query, ADMIN_BODY_LIMIT};
+use crate::wire::admin::{
+    known_provider, wait_seconds, AdminBody, AdminError, Path, Query, ADMIN_BODY_LIMIT,
+};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
@@ -50,7 +55,9 @@ pub fn router(
         .route("/events", get(events))
         .route("/scenarios", get(list_scenarios).post(load_scenarios))
         .fallback(not_found)
-        .with_state(engine)
+        .with_state(engine.clone())
+        .merge(captures::router(engine))
+        .merge(samples::router())
         .merge(openapi::router(documents))
         .merge(ui::pages::router(pages.clone()))
         .merge(ui::inbox::router(pages));
@@ -376,17 +383,42 @@ async fn requests(
     })
 }
 
-/// Every webhook delivery attempt of the tenants `?provider=&tenant=` name, oldest first;
-/// with `?limit=&before=`, a page of them newest first.
+/// `?resource=&wait=` of `GET /_signsim/webhooks`.
+#[derive(Debug, Default, Deserialize)]
+struct AttemptQuery {
+    resource: Option<String>,
+    wait: Option<String>,
+}
+
+/// Every webhook delivery attempt of the tenants `?provider=&tenant=` name (of the
+/// resource `?resource=` names), oldest first; with `?limit=&before=`, a page of them
+/// newest first. With `?wait=SECONDS`, when there is none yet, waits that long for the
+/// first.
 async fn webhooks(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<TenantQuery>,
+    Query(attempts): Query<AttemptQuery>,
     Query(page): Query<PageQuery>,
 ) -> Result<Response, AdminError> {
     let tenants = query.tenants(&engine, None)?;
-    Ok(match paging(&page)? {
-        None => Json(json!(engine.webhooks.attempts(&tenants))).into_response(),
-        Some(paging) => paged(engine.webhooks.attempts_page(&tenants, paging)),
+    let paging = paging(&page)?;
+    let resource = attempts
+        .resource
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if let Some(wait) = wait_seconds(attempts.wait.as_deref())? {
+        let found = engine
+            .webhooks
+            .wait_attempts(&tenants, resource, wait)
+            .await;
+        if paging.is_none() {
+            return Ok(Json(json!(found)).into_response());
+        }
+    }
+    Ok(match paging {
+        None => Json(json!(engine.webhooks.attempts(&tenants, resource))).into_response(),
+        Some(paging) => paged(engine.webhooks.attempts_page(&tenants, resource, paging)),
     })
 }
 

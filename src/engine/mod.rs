@@ -13,7 +13,8 @@
 //! - What happened: [`events`] (each resource's timeline), [`outbox`] (messages "sent"),
 //!   [`journal`] (HTTP calls), [`bounded`] (how those logs stay bounded), [`webhooks`]
 //!   (delivery), [`webhook_trust`] (what https receivers may chain to) and
-//!   [`webhook_allow`] (where they may be, `--webhook-allow`).
+//!   [`webhook_allow`] (where they may be, `--webhook-allow`), [`captures`] (the built-in
+//!   receiver's memory: what was sent to `/_signsim/capture/{name}`).
 //! - Behaviour: [`scenarios`] (scripted behaviour from TOML), [`transitions`] (the
 //!   state-machine table lookup), [`acts`] (what every provider does alike: give a resource
 //!   its scenario, script a transition, record a typed status change).
@@ -27,6 +28,7 @@
 pub mod acts;
 pub mod arith;
 pub mod bounded;
+pub mod captures;
 pub mod clock;
 pub mod documents;
 pub mod events;
@@ -159,6 +161,8 @@ pub struct Engine {
     pub events: Arc<Events>,
     pub timers: Timers,
     pub webhooks: Arc<Webhooks>,
+    /// What the built-in receiver got; not per tenant, not saved, cleared by a full reset.
+    pub captures: captures::Captures,
     pub scenarios: Scenarios,
     pub pki: Pki,
     /// Signs and checks the JWTs that providers' logins hand out.
@@ -289,6 +293,7 @@ impl Engine {
             )?),
             clock,
             events,
+            captures: captures::Captures::default(),
             scenarios: Scenarios::new(specs, config.default_scenario.clone()),
             ids,
             secrets,
@@ -568,8 +573,12 @@ impl Engine {
 
     /// Forgets everything of `tenants`: resources, documents, journal entries, events,
     /// outbox messages, webhook attempts and pending deliveries, timers, scenario counters,
-    /// storage and the clock's offset (every tenant: the clock back to real time).
+    /// storage and the clock's offset (every tenant: the clock back to real time). A
+    /// reset of every tenant also forgets the receiver's captures, which belong to none.
     pub fn reset(&self, tenants: &Tenants) {
+        if tenants.is_all() {
+            self.captures.clear();
+        }
         for (_, store) in self.lock_stores().iter() {
             store.reset(tenants);
         }

@@ -116,6 +116,9 @@ pub struct Webhooks {
     last_attempt: std::sync::atomic::AtomicU64,
     /// Every request ever scheduled, by delivery id, for redelivery.
     sent: dashmap::DashMap<String, Arc<WebhookRequest>>,
+    /// Bumped by every attempt recorded: what a reader waiting for one watches
+    /// ([`Webhooks::wait_attempts`]).
+    recorded: tokio::sync::watch::Sender<u64>,
 }
 
 impl Webhooks {
@@ -143,6 +146,7 @@ impl Webhooks {
             attempts: Mutex::new(std::collections::VecDeque::new()),
             last_attempt: std::sync::atomic::AtomicU64::new(0),
             sent: dashmap::DashMap::new(),
+            recorded: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -173,18 +177,51 @@ impl Webhooks {
         self.sent.get(id).map(|r| r.value().clone())
     }
 
-    /// The attempts of `tenants`' deliveries, oldest first.
-    pub fn attempts(&self, tenants: &Tenants) -> Vec<Attempt> {
+    /// The attempts of `tenants`' deliveries (about `resource` alone, when given), oldest
+    /// first.
+    pub fn attempts(&self, tenants: &Tenants, resource: Option<&str>) -> Vec<Attempt> {
         lock(&self.attempts)
             .iter()
-            .filter(|a| tenants.contains(&a.provider, &a.tenant))
+            .filter(|a| picked(a, tenants, resource))
             .cloned()
             .collect()
     }
 
-    /// The newest `paging.limit` attempts of `tenants`' deliveries older than
-    /// `paging.before`, newest first, walked from the newest end.
-    pub fn attempts_page(&self, tenants: &Tenants, paging: Paging) -> Page<Attempt> {
+    /// [`Webhooks::attempts`]; when there are none, waits up to `wait` for the first one
+    /// to be recorded (then answers what there is, maybe still none). Woken by each
+    /// attempt recorded, never polling; the attempts' lock is not held while waiting.
+    pub async fn wait_attempts(
+        &self,
+        tenants: &Tenants,
+        resource: Option<&str>,
+        wait: std::time::Duration,
+    ) -> Vec<Attempt> {
+        // Subscribed before the first look, so an attempt recorded between the look and
+        // the wait is not missed: it marks the counter changed.
+        let mut recorded = self.recorded.subscribe();
+        recorded.borrow_and_update();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let attempts = self.attempts(tenants, resource);
+            if !attempts.is_empty() {
+                return attempts;
+            }
+            match tokio::time::timeout_at(deadline, recorded.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return self.attempts(tenants, resource),
+            }
+        }
+    }
+
+    /// The newest `paging.limit` attempts of `tenants`' deliveries (about `resource`
+    /// alone, when given) older than `paging.before`, newest first, walked from the
+    /// newest end.
+    pub fn attempts_page(
+        &self,
+        tenants: &Tenants,
+        resource: Option<&str>,
+        paging: Paging,
+    ) -> Page<Attempt> {
         let attempts = lock(&self.attempts);
         let end = paging
             .before
@@ -193,7 +230,7 @@ impl Webhooks {
             attempts.range(..end.min(attempts.len())),
             paging.limit,
             |a| a.seq,
-            |a| tenants.contains(&a.provider, &a.tenant),
+            |a| picked(a, tenants, resource),
         )
     }
 
@@ -378,6 +415,8 @@ impl Webhooks {
             },
         );
         drop(attempts);
+        self.recorded
+            .send_modify(|count| *count = count.wrapping_add(1));
         if delivered || refused || attempt >= self.policy.max_attempts {
             pending.remove(index);
         } else {
@@ -395,6 +434,12 @@ impl Webhooks {
             entry.due = super::arith::later(now, backoff);
         }
     }
+}
+
+/// Whether `attempt` is one of `tenants`' and, when `resource` is given, about it.
+fn picked(attempt: &Attempt, tenants: &Tenants, resource: Option<&str>) -> bool {
+    tenants.contains(&attempt.provider, &attempt.tenant)
+        && resource.is_none_or(|resource| attempt.resource == resource)
 }
 
 /// How one attempt ended.

@@ -43,7 +43,7 @@ pub use cms_sign::{SignedAttribute, MAX_ATTRIBUTE_VALUE};
 pub use error::PkiError;
 pub use keys::KeyType;
 pub use pages::{append_pages, page_count};
-pub use pdfgen::text_pdf;
+pub use pdfgen::{sample_pdf, text_pdf};
 
 /// Whether a PDF can be signed (parses, not encrypted or damaged, has pages); the error
 /// says why not.

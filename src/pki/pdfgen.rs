@@ -90,7 +90,7 @@ pub(crate) fn wrap(text: &str, size: f64, max_w: f64) -> Vec<String> {
 pub fn text_pdf(title: &str, lines: &[(String, String)]) -> Vec<u8> {
     let text_w = PAGE_W - 2.0 * MARGIN;
     // Lay out first: each page is a list of (font, size, y, text).
-    let mut pages: Vec<Vec<(&str, f64, f64, String)>> = vec![Vec::new()];
+    let mut pages: Vec<Vec<Line>> = vec![Vec::new()];
     let mut y = PAGE_H - MARGIN - TITLE_SIZE;
     for t in wrap(title, TITLE_SIZE, text_w) {
         if let Some(p) = pages.last_mut() {
@@ -123,7 +123,37 @@ pub fn text_pdf(title: &str, lines: &[(String, String)]) -> Vec<u8> {
         }
         y -= LEADING * 0.35;
     }
+    render(title, &pages)
+}
 
+/// One line of a laid-out page: font (`F1` regular, `F2` bold), size, baseline, text.
+type Line<'a> = (&'a str, f64, f64, String);
+
+/// A sample document of exactly `pages` pages (at least one), each headed "Sample
+/// document" and numbered, for tests that need a PDF to upload: the same bytes every time.
+pub fn sample_pdf(pages: u32) -> Vec<u8> {
+    let title = "Sample document";
+    let text = "This document was made by signsim to be uploaded and signed in tests. \
+                It holds no real agreement.";
+    let laid: Vec<Vec<Line>> = (1..=pages.max(1))
+        .map(|number| {
+            let mut page = Vec::new();
+            let mut y = PAGE_H - MARGIN - TITLE_SIZE;
+            page.push(("F2", TITLE_SIZE, y, title.to_owned()));
+            y -= TITLE_SIZE * 1.3 + LEADING;
+            page.push(("F2", BODY_SIZE, y, format!("Section {number}")));
+            for line in wrap(text, BODY_SIZE, PAGE_W - 2.0 * MARGIN) {
+                y -= LEADING;
+                page.push(("F1", BODY_SIZE, y, line));
+            }
+            page
+        })
+        .collect();
+    render(title, &laid)
+}
+
+/// The PDF of laid-out `pages`, each with a "Page i of n" footer.
+fn render(title: &str, pages: &[Vec<Line>]) -> Vec<u8> {
     let n = pages.len();
     // Object numbers: 1 catalog, 2 pages, 3 Helvetica, 4 Helvetica-Bold, 5 info,
     // then a (page, content) pair per page.

@@ -4,13 +4,25 @@
 //! unguessable code is the credential), and their pages may be framed by another site (an
 //! app embeds its signing step), where the admin pages may not.
 
-/// Health checks and the public CA certificate: open whatever the token.
-pub const ALWAYS_OPEN: [&str; 2] = ["/_signsim/health", "/_signsim/ca.pem"];
+/// Health checks, the public CA certificate, the sample PDF and the built-in webhook
+/// receiver (a sender does not hold the token; reading captures back does need it): open
+/// whatever the token.
+pub const ALWAYS_OPEN: [&str; 4] = [
+    "/_signsim/health",
+    "/_signsim/ca.pem",
+    "/_signsim/samples/document.pdf",
+    "/_signsim/capture/{name}",
+];
+
+/// Open with any path below them (one or more further segments): the receiver's paths.
+const OPEN_BELOW: [&str; 1] = ["/_signsim/capture/{name}"];
 
 /// Open path patterns, `{name}` standing for any one non-empty segment.
 #[derive(Debug, Clone, Default)]
 pub struct OpenPaths {
     patterns: Vec<Vec<String>>,
+    /// Patterns of [`OPEN_BELOW`], split.
+    below: Vec<Vec<String>>,
 }
 
 impl OpenPaths {
@@ -22,22 +34,32 @@ impl OpenPaths {
             .chain(registered.iter().map(String::as_str))
             .map(|p| p.split('/').map(str::to_owned).collect())
             .collect();
-        OpenPaths { patterns }
+        let below = OPEN_BELOW
+            .iter()
+            .map(|p| p.split('/').map(str::to_owned).collect())
+            .collect();
+        OpenPaths { patterns, below }
     }
 
     /// Whether `path` is one of them (compared segment by segment, without allocating).
     pub fn matches(&self, path: &str) -> bool {
         let count = path.split('/').count();
-        self.patterns.iter().any(|pattern| {
-            pattern.len() == count
-                && pattern.iter().zip(path.split('/')).all(|(want, got)| {
-                    if want.starts_with('{') {
-                        !got.is_empty()
-                    } else {
-                        want == got
-                    }
-                })
-        })
+        let fits = |pattern: &Vec<String>| {
+            pattern.iter().zip(path.split('/')).all(|(want, got)| {
+                if want.starts_with('{') {
+                    !got.is_empty()
+                } else {
+                    want == got
+                }
+            })
+        };
+        self.patterns
+            .iter()
+            .any(|pattern| pattern.len() == count && fits(pattern))
+            || self
+                .below
+                .iter()
+                .any(|pattern| pattern.len() < count && fits(pattern))
     }
 }
 
@@ -53,5 +75,9 @@ mod tests {
         assert!(!open.matches("/_signsim/qitech/s/"));
         assert!(!open.matches("/_signsim/qitech/s/abc/more"));
         assert!(!open.matches("/_signsim/outbox"));
+        assert!(open.matches("/_signsim/capture/x"));
+        assert!(open.matches("/_signsim/capture/x/deeper/still"));
+        assert!(!open.matches("/_signsim/capture/"));
+        assert!(!open.matches("/_signsim/captures/x"));
     }
 }

@@ -322,15 +322,13 @@ pub async fn resource(
         tenant: Some(tenant.clone()),
         id: Some(id.clone()),
     });
-    let attempts: Vec<_> = engine
-        .webhooks
-        .attempts(&Tenants {
+    let attempts = engine.webhooks.attempts(
+        &Tenants {
             provider: Some(provider.clone()),
             name: Some(tenant.clone()),
-        })
-        .into_iter()
-        .filter(|a| a.resource == id)
-        .collect();
+        },
+        Some(&id),
+    );
     if events.is_empty() && attempts.is_empty() {
         let body = format!(
             "<p class=\"note\">Nothing is known about {} {} of tenant {} (or the simulator was \

@@ -141,3 +141,27 @@ pub fn known_provider(engine: &Engine, provider: Option<&str>) -> Result<(), Adm
         known.join(", ")
     )))
 }
+
+/// The longest an admin call waits (`?wait=`): long enough for any retry a test plays in
+/// real time, short enough that a forgotten wait does not hold a connection for long.
+pub const MAX_WAIT_SECONDS: f64 = 60.0;
+
+/// `?wait=SECONDS` of the calls that wait for something to arrive: 0 to
+/// [`MAX_WAIT_SECONDS`], decimals allowed; `None` when not given.
+pub fn wait_seconds(text: Option<&str>) -> Result<Option<std::time::Duration>, AdminError> {
+    let Some(text) = text.map(str::trim) else {
+        return Ok(None);
+    };
+    let seconds = text
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && (0.0..=MAX_WAIT_SECONDS).contains(s))
+        .ok_or_else(|| {
+            AdminError::bad_request(format!(
+                "'wait' is how many seconds to wait for the first one, 0 to {MAX_WAIT_SECONDS} \
+                 (decimals allowed, e.g. wait=2.5), not '{text}'"
+            ))
+        })?;
+    // In range and finite, checked above: the conversion cannot fail.
+    Ok(std::time::Duration::try_from_secs_f64(seconds).ok())
+}

@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_token;
+mod capture;
 mod cli;
 mod clock;
 mod common;

@@ -247,3 +247,56 @@ async fn tls_by_env_covers_the_extra_listeners_too() {
     assert_eq!(health.status(), 200);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `healthcheck --wait`: started before the simulator, it keeps trying and succeeds once
+/// the simulator answers (the Actions example's `signsim serve & signsim healthcheck`).
+#[test]
+fn healthcheck_waits_for_a_simulator_that_starts_late() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let checking = Command::new(BIN)
+        .args(["healthcheck", "--url", &url, "--wait", "60"])
+        .env_remove("SIGNSIM_TLS")
+        .env_remove("SIGNSIM_CA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _server = Running(
+        Command::new(BIN)
+            .args(["serve", "--port", &port.to_string()])
+            .env("RUST_LOG", "warn")
+            .env_remove("SIGNSIM_ADMIN_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let checked = checking.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{} {}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(String::from_utf8_lossy(&checked.stdout).contains("version"));
+
+    // Nothing ever answers: it gives up when the wait is over, saying why.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let down = healthcheck(&["--url", &format!("http://{closed}"), "--wait", "0.3"]);
+    assert!(!down.status.success());
+    let why = String::from_utf8_lossy(&down.stderr);
+    assert!(
+        why.contains(&closed.to_string()) && why.contains("tried for"),
+        "{why}"
+    );
+    let refused = healthcheck(&["--url", &url, "--wait", "3601"]);
+    assert!(!refused.status.success());
+}

@@ -57,6 +57,44 @@ async fn admin_answers_as_documented() {
         )
         .await;
 
+    // The built-in receiver, its reads, the sample PDF.
+    admin
+        .json(Method::POST, "/_signsim/capture/doc", json!({ "n": 1 }))
+        .await;
+    admin
+        .call(
+            Method::PUT,
+            "/_signsim/capture/doc",
+            Body::Raw("text/plain", "text".into()),
+        )
+        .await;
+    admin
+        .json(
+            Method::POST,
+            "/_signsim/capture/doc-fail?fail_first=1",
+            json!({}),
+        )
+        .await;
+    admin
+        .json(Method::POST, "/_signsim/capture/doc?status=503", json!({}))
+        .await;
+    admin
+        .json(Method::POST, "/_signsim/capture/doc?status=1", json!({}))
+        .await;
+    admin
+        .call(
+            Method::POST,
+            "/_signsim/capture/doc",
+            Body::Raw("text/plain", "x".repeat(1024 * 1024 + 1)),
+        )
+        .await;
+    admin.get("/_signsim/captures/doc?wait=0.5").await;
+    admin.get("/_signsim/captures/doc?wait=61").await;
+    admin.delete("/_signsim/captures/doc").await;
+    admin.delete("/_signsim/captures/a%20b").await;
+    admin.get("/_signsim/samples/document.pdf?pages=2").await;
+    admin.get("/_signsim/samples/document.pdf?pages=0").await;
+
     // Uanataca: a Video ID request finished by the person; a signed request's files.
     let video = sim
         .post_json(
@@ -441,6 +479,8 @@ async fn admin_answers_as_documented() {
     admin.get("/_signsim/inbox?channel=pigeon").await;
     admin.get("/_signsim/requests?provider=qitech").await;
     admin.get("/_signsim/events?provider=uanataca").await;
+    admin.get("/_signsim/webhooks?wait=x").await;
+    admin.get("/_signsim/webhooks?resource=adm&wait=0").await;
     let attempts = admin.get("/_signsim/webhooks").await;
     let delivery = attempts.json()[0]["delivery"].clone();
     admin
