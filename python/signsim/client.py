@@ -12,6 +12,7 @@ import os
 import re
 import time
 import uuid
+from urllib.parse import urlencode
 from typing import Any, Dict, List, NoReturn, Optional
 
 import requests
@@ -126,7 +127,7 @@ class Signsim:
         if having:
             messages = [m for m in messages if m.get(having)]
         if not messages:
-            what = f"with an {having} " if having else ""
+            what = f"with a {having!r} " if having else ""
             raise AssertionError(
                 f"no message {what}sent by tenant {self.tenant}"
                 + "".join(f" {k}={v}" for k, v in _given(
@@ -173,6 +174,11 @@ class Signsim:
             self.admin("DELETE", f"captures/{name}")
         self._capture_names.clear()
 
+    def close(self) -> None:
+        """Closes the HTTP sessions (their kept-alive connections)."""
+        self.http.close()
+        self._admin.close()
+
     # -- the built-in receiver (webhooks, callbacks, status reports) -------------------
 
     def capture_url(self, name: Optional[str] = None, **query: Any) -> str:
@@ -187,7 +193,7 @@ class Signsim:
             self._capture_names.append(full)
         url = f"{self.url}/_signsim/capture/{full}"
         if query:
-            url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+            url += "?" + urlencode(query)
         return url
 
     @staticmethod

@@ -100,4 +100,7 @@ def signsim(signsim_url: str, request: pytest.FixtureRequest) -> Iterator[Signsi
     try:
         yield sim
     finally:
-        sim.reset()
+        try:
+            sim.reset()
+        finally:
+            sim.close()

@@ -9,7 +9,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator, List
 
 import pytest
 import requests
@@ -38,7 +38,7 @@ def test_two(signsim):
 '''
 
 
-def recorded(path: Path) -> list:
+def recorded(path: Path) -> List[Dict[str, str]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -107,7 +107,7 @@ def test_otp_link_and_clock_helpers_read_this_tenant_alone(server: Server) -> No
     assert message["tenant"] == mine.tenant
     assert mine.last_otp(to="+34600000009") == message["otp"]
     assert mine.last_otp(to="+34600000009") != "" and other.last_otp(to="+34600000009")
-    with pytest.raises(AssertionError, match="no message with an link"):
+    with pytest.raises(AssertionError, match="no message with a 'link'"):
         mine.last_link(to="+34600000009")
 
     moved = mine.advance_clock(600, provider="uanataca")
