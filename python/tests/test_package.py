@@ -139,7 +139,10 @@ class _NotFound(BaseHTTPRequestHandler):
 
 
 @pytest.mark.parametrize("strict", [False, True])
-def test_a_missing_endpoint_skips_unless_strict(pytester: pytest.Pytester, strict: bool) -> None:
+def test_a_missing_endpoint_skips_unless_strict(
+    pytester: pytest.Pytester, strict: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SIGNSIM_STRICT", raising=False)  # the option alone decides here
     old = HTTPServer(("127.0.0.1", 0), _NotFound)
     threading.Thread(target=old.serve_forever, daemon=True).start()
     try:
