@@ -43,6 +43,9 @@ def test_process_signed_and_its_callback_received(signsim: Signsim) -> None:
     [delivery] = signsim.wait_for_capture(callback)
     body = json.loads(delivery["body"])
     assert body["status"] == "signed"
+    # The simulator's side of it: the delivery attempts of this process.
+    [attempt] = signsim.webhooks(resource=process, wait=5)
+    assert attempt["url"] == callback and attempt["body"]["status"] == "signed"
     listed = http.get(f"{api}/api/signature_processes", params={"process_id": process},
                       timeout=10)
     assert listed.status_code == 200, listed.text
