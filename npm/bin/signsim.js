@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npx signsim ...`: runs the binary this package carries with the same arguments, standard
+// streams and environment, and ends as it ended (its exit code, or the signal that stopped it).
+"use strict";
+
+const { spawn } = require("node:child_process");
+const { binaryPath } = require("../index.js");
+
+const child = spawn(binaryPath(), process.argv.slice(2), { stdio: "inherit" });
+
+// Ctrl-C in a terminal reaches the whole process group, so the binary already has it; a
+// signal sent to this process alone (a test runner's kill, `docker stop`) is passed on.
+const forwarded = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+const forward = (signal) => {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+};
+for (const signal of forwarded) process.on(signal, forward);
+
+child.on("error", (error) => {
+  console.error(`signsim: cannot run ${binaryPath()}: ${error.message}`);
+  process.exit(127);
+});
+
+child.on("exit", (code, signal) => {
+  for (const name of forwarded) process.removeListener(name, forward);
+  if (signal) {
+    // End by the same signal, so the caller sees what the binary saw.
+    process.kill(process.pid, signal);
+    return;
+  }
+  process.exit(code === null ? 1 : code);
+});
