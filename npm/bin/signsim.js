@@ -16,12 +16,22 @@ const forward = (signal) => {
 };
 for (const signal of forwarded) process.on(signal, forward);
 
+// `npx signsim serve` runs this under npm and a shell, which end on SIGTERM without passing it
+// on: when the process that started this one goes away, stop the binary rather than leave it
+// serving with no owner.
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid !== parent) forward("SIGTERM");
+}, 1000);
+orphaned.unref();
+
 child.on("error", (error) => {
   console.error(`signsim: cannot run ${binaryPath()}: ${error.message}`);
   process.exit(127);
 });
 
 child.on("exit", (code, signal) => {
+  clearInterval(orphaned);
   for (const name of forwarded) process.removeListener(name, forward);
   if (signal) {
     // End by the same signal, so the caller sees what the binary saw.

@@ -17,9 +17,10 @@ const vendorDir = path.join(packageDir, "vendor");
 const exe = process.platform === "win32" ? "signsim.exe" : "signsim";
 
 function copy() {
-  const source =
-    process.env.SIGNSIM_PACK_BINARY ||
-    path.join(packageDir, "..", "target", "release", exe);
+  // A relative SIGNSIM_PACK_BINARY is read from where `npm pack` was run (INIT_CWD).
+  const source = process.env.SIGNSIM_PACK_BINARY
+    ? path.resolve(process.env.INIT_CWD || process.cwd(), process.env.SIGNSIM_PACK_BINARY)
+    : path.join(packageDir, "..", "target", "release", exe);
   if (!fs.existsSync(source)) {
     console.error(
       `signsim: no binary at ${source}.\n` +
