@@ -188,3 +188,20 @@ test("the CA certificate and a sample PDF are at hand", async (ctx) => {
   const pdf = await orSkip(ctx, () => sim.samplePdf({ pages: 2 }));
   expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
 });
+
+test("a capture records what reaches it, and its URL can fail on purpose", async (ctx) => {
+  const hook = sim.capture();
+  await orSkip(ctx, () => hook.requests());
+  const flaky = hook.failing({ failFirst: 1 });
+  const post = () =>
+    fetch(flaky, { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":1}' });
+  expect((await post()).status).toBe(500);
+  expect((await post()).status).toBe(200);
+  const seen = await hook.waitFor({ count: 2 });
+  expect(seen.map((r) => r.method)).toEqual(["POST", "POST"]);
+  expect(seen[0].path).toBe(`/_signsim/capture/${hook.name}`);
+  expect(seen[0].query).toBe("fail_first=1");
+  expect(JSON.parse(seen[1].body)).toEqual({ n: 1 });
+  await hook.clear();
+  expect(await hook.requests()).toEqual([]);
+});
