@@ -10,9 +10,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-if [[ -z "${SIGNSIM_PACK_BINARY:-}" && ! -x target/release/signsim ]]; then
-    echo "npm-package: building the release binary" >&2
-    cargo build --release
+# cargo decides what is needed: nothing when target/release/signsim is fresh, so a stale
+# binary is never packed.
+if [[ -z "${SIGNSIM_PACK_BINARY:-}" ]]; then
+    echo "npm-package: cargo build --release" >&2
+    cargo build --release --locked --bin signsim
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/signsim-npm.XXXXXX")
@@ -45,7 +47,8 @@ npm install --no-audit --no-fund "$tarball" vitest@4 > "$work/install.log" 2>&1 
 cp "$root"/examples/node/*.test.mjs "$root"/examples/node/*.cjs .
 
 echo "npm-package: npx signsim --help" >&2
-npx --no-install signsim --help | head -3
+npx --no-install signsim --help > "$work/help.txt"
+head -3 "$work/help.txt"
 npx --no-install signsim --version
 
 echo "npm-package: require smoke" >&2
