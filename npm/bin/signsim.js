@@ -6,7 +6,14 @@
 const { spawn } = require("node:child_process");
 const { binaryPath } = require("../index.js");
 
-const child = spawn(binaryPath(), process.argv.slice(2), { stdio: "inherit" });
+let binary;
+try {
+  binary = binaryPath();
+} catch (error) {
+  console.error(error.message);
+  process.exit(127);
+}
+const child = spawn(binary, process.argv.slice(2), { stdio: "inherit" });
 
 // Ctrl-C in a terminal reaches the whole process group, so the binary already has it; a
 // signal sent to this process alone (a test runner's kill, `docker stop`) is passed on.
@@ -26,7 +33,7 @@ const orphaned = setInterval(() => {
 orphaned.unref();
 
 child.on("error", (error) => {
-  console.error(`signsim: cannot run ${binaryPath()}: ${error.message}`);
+  console.error(`signsim: cannot run ${binary}: ${error.message}`);
   process.exit(127);
 });
 
