@@ -142,12 +142,17 @@ cat >"$work/qitech.toml" <<EOF
 $checks
 EOF
 printf '%s\n' "$checks" >"$work/plain.toml"
-# The receiver-down calls answer 503 on purpose: scenarios aim deliveries there.
+# The receiver-down calls answer 503 on purpose: scenarios aim deliveries there; so does
+# the built-in receiver when its URL asks for it (?status=, ?fail_first=). `wait` is held
+# at 0: a generated wait of 59 s on a list that stays empty outlasts the request timeout
+# (tests/http/capture.rs covers the waits).
 cat >"$work/admin.toml" <<EOF
 [parameters]
 "path.request_pk" = $request_pk
+"query.wait" = 0
 $checks
-$(no_5xx_check "POST /mensatek/receiver-down" "POST /identiasign/receiver-down" "POST /qitech/receiver-down")
+$(no_5xx_check "POST /mensatek/receiver-down" "POST /identiasign/receiver-down" "POST /qitech/receiver-down" \
+  "POST /capture/{name}" "PUT /capture/{name}")
 EOF
 
 surface() {
